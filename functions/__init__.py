@@ -1,0 +1,1 @@
+"""One module per API resource, each with one HTTP handler deployable alone as a function."""

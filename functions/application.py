@@ -1,0 +1,29 @@
+"""`application` — the original demo resource: every row of TEST_TABLE.
+
+GET /api/v1/application → `[{"hello": "Oracle"}]`, paged like every collection.
+Tables: TEST_TABLE.
+"""
+
+import functions_framework.aio
+
+from shared import db, http, validation
+
+_QUERY = validation.PAGING
+_SELECT = "SELECT hello FROM test_table ORDER BY hello"
+
+
+async def _list(request):
+    """All rows of TEST_TABLE."""
+    limit, offset, page = http.page_values(validation.parse_query(request.query_params, _QUERY))
+    async with db.connect() as conn:
+        rows = await conn.fetch_all(_SELECT, page, paged=True)
+    return http.collection_response(request, rows, limit, offset)
+
+
+COLLECTION = {"GET": _list}
+
+
+@functions_framework.aio.http
+async def application(request):
+    """HTTP entry point of the `application` resource."""
+    return await http.serve(request, "application", COLLECTION)

@@ -1,0 +1,35 @@
+"""Deployment entry points: every resource handler under its own target name, plus `api`.
+
+`functions-framework --target=equipment` serves one resource alone, as a FaaS platform
+deploys it; `functions-framework --target=api` serves the whole API from one process by
+routing `/api/v1/<resource>[/<id>]` to the same handlers.
+"""
+
+import functions_framework.aio
+
+from functions.application import application
+from functions.equipment import equipment
+from functions.health import health
+from functions.measurements import measurements
+from functions.substations import substations
+from shared import http
+
+HANDLERS = {
+    "application": application,
+    "substations": substations,
+    "equipment": equipment,
+    "measurements": measurements,
+    "health": health,
+}
+_PREFIX_PARTS = len(http.API_PREFIX.strip("/").split("/"))
+
+
+@functions_framework.aio.http
+async def api(request):
+    """Route `/api/v1/<resource>[/<id>]` to the resource's handler; anything else is 404."""
+    parts = request.url.path.strip("/").split("/")
+    prefix_matches = "/".join(parts[:_PREFIX_PARTS]) == http.API_PREFIX.strip("/")
+    handler = HANDLERS.get(parts[_PREFIX_PARTS]) if prefix_matches and len(parts) > _PREFIX_PARTS else None
+    if handler is None:
+        return await http.not_found(request)
+    return await handler(request)

@@ -1,0 +1,108 @@
+"""Service settings, read once per process from environment variables.
+
+Every environment variable the service reads:
+
+| variable | default | meaning |
+|---|---|---|
+| `SEDA_DATABASE` | `sqlite` unless `ORACLE_USER` is set | `sqlite` or `oracle` |
+| `SEDA_SQLITE_PATH` | `seda.sqlite3` in the working directory | embedded database file; created and filled with demo data on first start |
+| `ORACLE_USER` | — | Oracle account (the service account, e.g. `SEDA`) |
+| `ORACLE_PASSWORD` | — | its password (never logged) |
+| `ORACLE_DSN` | — | full connect string (`host:port/service`, an Easy Connect string or a TNS descriptor); wins over the next four |
+| `ORACLE_HOST` | — | database host |
+| `ORACLE_PORT` | `1521` | listener port |
+| `ORACLE_SERVICE_NAME` | — | service name (preferred) |
+| `ORACLE_SID` | — | SID, for old databases without a service name |
+| `ORACLE_POOL_MIN` / `ORACLE_POOL_MAX` | `2` / `2` | fixed-size pool: equal values keep the pool from growing and shrinking |
+| `ORACLE_POOL_TIMEOUT_S` | `5` | seconds to wait for a free pooled connection before answering 503 |
+| `SEDA_MAX_PAGE_SIZE` | `1000` | largest `limit` a collection accepts |
+| `SEDA_DEFAULT_PAGE_SIZE` | `100` | `limit` when none is given |
+| `SEDA_CORS_ORIGINS` | `*` | comma-separated allowed origins, or `*` |
+"""
+
+import dataclasses
+import functools
+import os
+
+
+@dataclasses.dataclass(frozen=True)
+class OracleSettings:
+    """How to reach Oracle; `password` is excluded from repr so it cannot reach a log."""
+
+    user: str
+    password: str = dataclasses.field(repr=False)
+    dsn: str | None
+    host: str | None
+    port: int
+    service_name: str | None
+    sid: str | None
+    pool_min: int
+    pool_max: int
+    pool_timeout_s: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything configurable about the service."""
+
+    database: str
+    sqlite_path: str
+    oracle: OracleSettings | None
+    max_page_size: int
+    default_page_size: int
+    cors_origins: tuple[str, ...]
+
+
+def _int_env(name, default, minimum=1):
+    """An integer environment variable, refusing nonsense at start-up rather than at request time."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RuntimeError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise RuntimeError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _oracle_settings():
+    """Oracle settings from the environment, or None when no Oracle user is configured."""
+    user = os.environ.get("ORACLE_USER")
+    if not user:
+        return None
+    pool_min = _int_env("ORACLE_POOL_MIN", 2, minimum=0)
+    return OracleSettings(
+        user=user,
+        password=os.environ.get("ORACLE_PASSWORD", ""),
+        dsn=os.environ.get("ORACLE_DSN") or None,
+        host=os.environ.get("ORACLE_HOST") or None,
+        port=_int_env("ORACLE_PORT", 1521),
+        service_name=os.environ.get("ORACLE_SERVICE_NAME") or None,
+        sid=os.environ.get("ORACLE_SID") or None,
+        pool_min=pool_min,
+        pool_max=_int_env("ORACLE_POOL_MAX", max(pool_min, 2)),
+        pool_timeout_s=_int_env("ORACLE_POOL_TIMEOUT_S", 5),
+    )
+
+
+@functools.cache
+def settings():
+    """The process's settings, read from the environment on first use."""
+    oracle = _oracle_settings()
+    database = os.environ.get("SEDA_DATABASE", "oracle" if oracle else "sqlite").strip().lower()
+    if database not in ("sqlite", "oracle"):
+        raise RuntimeError(f"SEDA_DATABASE must be 'sqlite' or 'oracle', got {database!r}")
+    if database == "oracle" and oracle is None:
+        raise RuntimeError("SEDA_DATABASE=oracle needs ORACLE_USER, ORACLE_PASSWORD and a DSN or host")
+    max_page_size = _int_env("SEDA_MAX_PAGE_SIZE", 1000)
+    origins = tuple(o.strip() for o in os.environ.get("SEDA_CORS_ORIGINS", "*").split(",") if o.strip())
+    return Settings(
+        database=database,
+        sqlite_path=os.environ.get("SEDA_SQLITE_PATH", "seda.sqlite3"),
+        oracle=oracle,
+        max_page_size=max_page_size,
+        default_page_size=min(_int_env("SEDA_DEFAULT_PAGE_SIZE", 100), max_page_size),
+        cors_origins=origins or ("*",),
+    )

@@ -1,0 +1,88 @@
+"""Per-request context: the request id, and structured JSON logging that Cloud Logging parses.
+
+The request id is taken from a sane incoming `X-Request-ID` (1-128 characters of letters,
+digits and `-_.:`), otherwise a new UUID4. It lives in a context variable so every log line
+written while serving the request carries it.
+"""
+
+import contextvars
+import logging
+import re
+import sys
+import time
+import uuid
+
+import orjson
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+_request_id = contextvars.ContextVar("request_id", default=None)
+
+logger = logging.getLogger("seda")
+
+
+class _CloudLoggingFormatter(logging.Formatter):
+    """One JSON object per line with `severity`, `message`, the request id and extra fields."""
+
+    def format(self, record):
+        entry = {
+            "severity": record.levelname,
+            "message": record.getMessage(),
+            "logger": record.name,
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+        }
+        request_id = getattr(record, "request_id", None) or _request_id.get()
+        if request_id:
+            entry["request_id"] = request_id
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["stack_trace"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry).decode()
+
+
+def _configure_logger():
+    """Send the service's logs to stdout as JSON lines, once per process."""
+    if logger.handlers:
+        return
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(_CloudLoggingFormatter())
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logging.Formatter.converter = time.gmtime
+
+
+_configure_logger()
+
+
+def begin_request(incoming_id):
+    """Start a request: choose its id and store it in the context; returns the id."""
+    if incoming_id and _SANE_REQUEST_ID.fullmatch(incoming_id):
+        request_id = incoming_id
+    else:
+        request_id = str(uuid.uuid4())
+    _request_id.set(request_id)
+    return request_id
+
+
+def current_request_id():
+    """The id of the request being served, or None outside a request."""
+    return _request_id.get()
+
+
+def log_request(method, path, status, duration_ms):
+    """Write the one access-log line of a request."""
+    severity = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
+    logger.log(
+        severity,
+        f"{method} {path} {status}",
+        extra={
+            "fields": {
+                "httpRequest": {"requestMethod": method, "requestUrl": path, "status": status},
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": round(duration_ms, 2),
+            }
+        },
+    )

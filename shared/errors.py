@@ -1,0 +1,175 @@
+"""The API's error taxonomy: exception classes that carry their HTTP status and error name.
+
+Handlers raise these; `shared.http` turns every one of them (and anything unexpected) into
+the single error body `{"status", "error", "message", "request_id"}`. Database driver errors
+are mapped to this taxonomy in one function, `from_database_error`.
+"""
+
+import sqlite3
+
+
+class ApiError(Exception):
+    """Base class: an error the client may see, with its status, name, message and headers."""
+
+    status = 500
+    headers: dict[str, str] = {}
+
+    def __init__(self, message, *, headers=None, details=None):
+        super().__init__(message)
+        self.message = message
+        self.headers = {**type(self).headers, **(headers or {})}
+        self.details = details
+
+    @classmethod
+    def name(cls):
+        """The error name in the body: the class name without the "Error" suffix."""
+        return cls.__name__.removesuffix("Error")
+
+
+class SchemaValidationError(ApiError):
+    """A request body does not match the expected schema."""
+
+    status = 400
+
+
+class InvalidTimestampFormatError(ApiError):
+    """A timestamp parameter is not ISO 8601."""
+
+    status = 400
+
+
+class InvalidIntegerFormatError(ApiError):
+    """An integer parameter or path id is not a base-10 integer in range."""
+
+    status = 400
+
+
+class InvalidParametersError(ApiError):
+    """Unknown, repeated, out-of-range or contradictory parameters."""
+
+    status = 400
+
+
+class NotFoundError(ApiError):
+    """No such resource or row."""
+
+    status = 404
+
+
+class MethodNotAllowedError(ApiError):
+    """The resource exists but does not support the method; carries `Allow`."""
+
+    status = 405
+
+
+class ConflictError(ApiError):
+    """The request conflicts with the current state of the data."""
+
+    status = 409
+
+
+class PayloadTooLargeError(ApiError):
+    """The request body exceeds a configured limit."""
+
+    status = 413
+
+
+class TooManyRequestsTypeAError(ApiError):
+    """Rate limit type A (per client) exceeded."""
+
+    status = 429
+
+
+class TooManyRequestsTypeBError(ApiError):
+    """Rate limit type B (global) exceeded."""
+
+    status = 429
+
+
+class InternalServerError(ApiError):
+    """Catch-all: the client learns only the request id; the log has the traceback."""
+
+    status = 500
+
+    @classmethod
+    def name(cls):
+        """Keep the conventional name; stripping "Error" would leave "InternalServer"."""
+        return cls.__name__
+
+
+class DatabaseUnavailableError(ApiError):
+    """The database cannot be reached or refused the session."""
+
+    status = 503
+    headers = {"Retry-After": "5"}
+
+
+# python-oracledb `full_code`s that mean "the database is not reachable or not usable now".
+_ORACLE_UNAVAILABLE = frozenset(
+    {
+        "DPY-1001",  # not connected
+        "DPY-4005",  # timed out waiting for the connection pool
+        "DPY-4011",  # the database or network closed the connection
+        "DPY-4024",  # call timeout exceeded
+        "DPY-6000",  # cannot connect: listener refused
+        "DPY-6005",  # cannot connect to database
+        "ORA-01017",  # invalid credentials: a deployment fault, not the client's
+        "ORA-01033",  # initialization or shutdown in progress
+        "ORA-01034",  # ORACLE not available
+        "ORA-01089",  # immediate shutdown in progress
+        "ORA-03113",  # end-of-file on communication channel
+        "ORA-03114",  # not connected
+        "ORA-03135",  # connection lost contact
+        "ORA-12514",  # listener does not know the service
+        "ORA-12516",  # listener could not find a handler
+        "ORA-12520",
+        "ORA-12528",  # listener: all handlers blocked
+        "ORA-12537",  # connection closed
+        "ORA-12541",  # no listener
+        "ORA-12543",  # destination host unreachable
+        "ORA-25408",  # can not safely replay call
+    }
+)
+_ORACLE_CONFLICT = {
+    "ORA-00001": "a row with the same unique key already exists",
+    "ORA-02291": "a referenced row does not exist",
+    "ORA-02292": "other rows still reference this row",
+}
+_SQLITE_UNAVAILABLE_HINTS = ("unable to open", "database is locked", "disk i/o error", "readonly")
+
+
+def from_database_error(exc):
+    """Map a python-oracledb or sqlite3 exception to an ApiError (never exposing its text)."""
+    oracle_error = _oracle_error_of(exc)
+    if oracle_error is not None:
+        code = oracle_error.full_code
+        if code in _ORACLE_UNAVAILABLE or getattr(oracle_error, "isrecoverable", False):
+            return DatabaseUnavailableError("The database is unavailable; retry later.")
+        if code in _ORACLE_CONFLICT:
+            return ConflictError(f"The change conflicts with stored data: {_ORACLE_CONFLICT[code]}.")
+        return InternalServerError("Internal server error.")
+    if isinstance(exc, sqlite3.IntegrityError):
+        return ConflictError(f"The change conflicts with stored data: {_sqlite_conflict_reason(exc)}.")
+    if isinstance(exc, sqlite3.OperationalError) and any(
+        hint in str(exc).lower() for hint in _SQLITE_UNAVAILABLE_HINTS
+    ):
+        return DatabaseUnavailableError("The database is unavailable; retry later.")
+    return InternalServerError("Internal server error.")
+
+
+def _oracle_error_of(exc):
+    """The `_Error` payload of a python-oracledb exception, or None for anything else."""
+    args = getattr(exc, "args", ())
+    if args and hasattr(args[0], "full_code"):
+        return args[0]
+    return None
+
+
+def _sqlite_conflict_reason(exc):
+    """A client-safe reason for a SQLite constraint failure (no SQL, no values)."""
+    text = str(exc).lower()
+    if "unique" in text:
+        return "a row with the same unique key already exists"
+    if "foreign key" in text:
+        return "a referenced row does not exist or other rows still reference this row"
+    return "a constraint was violated"

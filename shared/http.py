@@ -1,0 +1,194 @@
+"""Serving one resource: routing within it, CORS, request ids, errors and access logs.
+
+Every handler ends in `serve(request, resource, COLLECTION, ITEM)`, where the two tables
+map HTTP methods to the module's functions for `/<resource>` and `/<resource>/<id>`. All
+exceptions become JSON error bodies here, and only here, so the behaviour is identical
+under the test client, a local server and a FaaS platform.
+"""
+
+import sqlite3
+import time
+
+import oracledb
+from starlette.responses import Response
+
+from shared import config, context, db, validation
+from shared.errors import (
+    ApiError,
+    InternalServerError,
+    MethodNotAllowedError,
+    NotFoundError,
+    from_database_error,
+)
+from shared.jsonio import json_response
+
+API_PREFIX = "/api/v1"
+_CORS_ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, X-API-Key, X-Request-ID"
+_CORS_EXPOSED_HEADERS = "ETag, Link, Location, Retry-After, X-Request-ID"
+_CORS_MAX_AGE_S = "600"
+_ITEM_ID = validation.integer(1)
+
+
+async def serve(request, resource, collection, item=None):
+    """Answer a request for `resource` using its method tables for the collection and an item."""
+
+    async def route():
+        item_id = _item_id(request.url.path, resource, has_items=bool(item))
+        methods = collection if item_id is None else item
+        if request.method == "OPTIONS":
+            return _preflight(methods)
+        function = methods.get("GET" if request.method == "HEAD" else request.method)
+        if function is None:
+            raise MethodNotAllowedError(
+                f"Method {request.method} is not allowed here; allowed: {_allow(methods)}.",
+                headers={"Allow": _allow(methods)},
+            )
+        response = await (function(request) if item_id is None else function(request, item_id))
+        return _without_body(response) if request.method == "HEAD" else response
+
+    return await respond(request, route)
+
+
+async def respond(request, route):
+    """Run `route()` inside the request context and turn whatever happens into a response."""
+    started = time.perf_counter()
+    request_id = context.begin_request(request.headers.get(context.REQUEST_ID_HEADER))
+    try:
+        response = await route()
+    except Exception as exc:  # noqa: BLE001 - the one place where every failure becomes a response
+        response = error_response(exc)
+    response.headers[context.REQUEST_ID_HEADER] = request_id
+    _add_cors_headers(request, response)
+    context.log_request(
+        request.method, request.url.path, response.status_code, (time.perf_counter() - started) * 1000
+    )
+    return response
+
+
+def error_response(exc):
+    """The canonical JSON error body for any exception; 5xx bodies never reveal internals."""
+    if not isinstance(exc, ApiError):
+        if _is_database_error(exc):
+            mapped = from_database_error(exc)
+            context.logger.error(
+                f"database error mapped to {mapped.status}: {type(exc).__name__}", exc_info=exc
+            )
+        else:
+            mapped = InternalServerError("Internal server error.")
+            context.logger.error(f"unhandled {type(exc).__name__}", exc_info=exc)
+        exc = mapped
+    request_id = context.current_request_id()
+    message = exc.message
+    if exc.status == 500:
+        message = f"Internal server error. Quote request id {request_id} when reporting it."
+    body = {"status": exc.status, "error": exc.name(), "message": message, "request_id": request_id}
+    if exc.details is not None:
+        body["details"] = exc.details
+    return json_response(body, exc.status, exc.headers)
+
+
+async def not_found(request):
+    """Answer a path that names no resource."""
+
+    async def route():
+        raise NotFoundError(f"No resource at {request.url.path}; resources live under {API_PREFIX}/<resource>.")
+
+    return await respond(request, route)
+
+
+def collection_response(request, rows, limit, offset):
+    """A page of a collection: `rows` holds up to limit+1 rows; an extra row means a next page."""
+    headers = {}
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_url = request.url.include_query_params(limit=limit, offset=offset + limit)
+        headers["Link"] = f'<{next_url}>; rel="next"'
+    return json_response(rows, headers=headers)
+
+
+async def list_page(request, select, conditions, query, order_by):
+    """Validate a collection query, run `select` with the chosen filters, answer one page."""
+    values = validation.parse_query(request.query_params, query)
+    validation.check_range(values)
+    limit, offset, page = page_values(values)
+    clause, binds = db.where(conditions, values)
+    async with db.connect() as conn:
+        rows = await conn.fetch_all(f"{select}{clause} ORDER BY {order_by}", {**binds, **page}, paged=True)
+    return collection_response(request, rows, limit, offset)
+
+
+async def get_one(request, select, item_id, noun):
+    """Answer one row of `select … WHERE id = :id`, or 404 naming the `noun`."""
+    validation.parse_query(request.query_params, {})
+    async with db.connect() as conn:
+        row = await conn.fetch_one(f"{select} WHERE id = :id", {"id": item_id})
+    if row is None:
+        raise NotFoundError(f"No {noun} with id {item_id}.")
+    return json_response(row)
+
+
+def page_values(values):
+    """The `limit` and `offset` of a validated query, with defaults; binds one row extra."""
+    limit = values.get("limit", config.settings().default_page_size)
+    offset = values.get("offset", 0)
+    return limit, offset, {"limit": limit + 1, "offset": offset}
+
+
+def _item_id(path, resource, has_items):
+    """The item id in a path under the resource, None for the collection; 404 for anything else."""
+    parts = [p for p in path.split("/") if p]
+    prefix = [p for p in API_PREFIX.split("/") if p] + [resource]
+    if parts[: len(prefix)] == prefix:
+        parts = parts[len(prefix) :]
+    if not parts:
+        return None
+    if len(parts) == 1 and has_items:
+        return _ITEM_ID("id", parts[0])
+    served = f"{API_PREFIX}/{resource}" + (f" and {API_PREFIX}/{resource}/<id>" if has_items else "")
+    raise NotFoundError(f"No resource at {path}; {resource} serves {served}.")
+
+
+def _allow(methods):
+    """The `Allow` header value for a method table."""
+    allowed = list(methods)
+    if "GET" in allowed:
+        allowed.append("HEAD")
+    return ", ".join(allowed + ["OPTIONS"])
+
+
+def _preflight(methods):
+    """Answer a CORS preflight (or plain OPTIONS) with the allowed methods."""
+    return Response(
+        status_code=204,
+        headers={
+            "Allow": _allow(methods),
+            "Access-Control-Allow-Methods": _allow(methods),
+            "Access-Control-Allow-Headers": _CORS_ALLOWED_HEADERS,
+            "Access-Control-Max-Age": _CORS_MAX_AGE_S,
+        },
+    )
+
+
+def _add_cors_headers(request, response):
+    """Allow the configured origins: `*`, or echo a listed Origin and vary on it."""
+    origins = config.settings().cors_origins
+    if "*" in origins:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    else:
+        origin = request.headers.get("origin")
+        response.headers.append("Vary", "Origin")
+        if origin not in origins:
+            return
+        response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Expose-Headers"] = _CORS_EXPOSED_HEADERS
+
+
+def _without_body(response):
+    """The response to HEAD: GET's status and headers, no body."""
+    response.body = b""
+    return response
+
+
+def _is_database_error(exc):
+    """True for exceptions raised by either database driver."""
+    return isinstance(exc, (oracledb.Error, sqlite3.Error))

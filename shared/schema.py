@@ -1,0 +1,78 @@
+"""SQLite DDL of the SEDA tables, column for column equal to sql/oracle/02_schema.sql.
+
+Tables: TEST_TABLE, SUBSTATION, EQUIPMENT, DGA_SAMPLE. Enumerations are defined once here
+and used by the DDL, the demo-data generator and request validation.
+"""
+
+EQUIPMENT_KINDS = (
+    "power_transformer",
+    "auto_transformer",
+    "shunt_reactor",
+    "station_service_transformer",
+    "grounding_transformer",
+)
+OIL_PRESERVATIONS = ("sealed", "free_breathing")
+EQUIPMENT_STATUSES = ("in_service", "standby", "retired")
+SAMPLE_GASES = ("h2", "ch4", "c2h6", "c2h4", "c2h2", "co", "co2", "o2", "n2")
+
+
+def _sql_list(values):
+    """Render a tuple of constant enum values as an SQL IN-list (constants only, never user input)."""
+    return ", ".join(f"'{value}'" for value in values)
+
+
+SQLITE_DDL = f"""
+CREATE TABLE IF NOT EXISTS test_table (
+  hello TEXT
+);
+
+CREATE TABLE IF NOT EXISTS substation (
+  id                INTEGER PRIMARY KEY,
+  name              TEXT NOT NULL,
+  region            TEXT NOT NULL,
+  voltage_kv        REAL NOT NULL,
+  latitude          REAL,
+  longitude         REAL,
+  commissioned_year INTEGER,
+  CONSTRAINT substation_name_uk UNIQUE (name)
+);
+
+CREATE TABLE IF NOT EXISTS equipment (
+  id                INTEGER PRIMARY KEY,
+  substation_id     INTEGER NOT NULL REFERENCES substation (id),
+  name              TEXT NOT NULL,
+  kind              TEXT NOT NULL,
+  manufacturer      TEXT,
+  rated_mva         REAL,
+  voltage_kv        REAL,
+  year_manufactured INTEGER,
+  oil_preservation  TEXT NOT NULL,
+  status            TEXT NOT NULL,
+  CONSTRAINT equipment_name_uk UNIQUE (substation_id, name),
+  CONSTRAINT equipment_kind_ck CHECK (kind IN ({_sql_list(EQUIPMENT_KINDS)})),
+  CONSTRAINT equipment_oil_ck CHECK (oil_preservation IN ({_sql_list(OIL_PRESERVATIONS)})),
+  CONSTRAINT equipment_status_ck CHECK (status IN ({_sql_list(EQUIPMENT_STATUSES)}))
+);
+
+CREATE INDEX IF NOT EXISTS equipment_substation_ix ON equipment (substation_id);
+
+CREATE TABLE IF NOT EXISTS dga_sample (
+  id           INTEGER PRIMARY KEY,
+  equipment_id INTEGER NOT NULL REFERENCES equipment (id),
+  sampled_at   TIMESTAMP NOT NULL,
+  h2           REAL,
+  ch4          REAL,
+  c2h6         REAL,
+  c2h4         REAL,
+  c2h2         REAL,
+  co           REAL,
+  co2          REAL,
+  o2           REAL,
+  n2           REAL,
+  lab          TEXT,
+  CONSTRAINT dga_sample_uk UNIQUE (equipment_id, sampled_at),
+  CONSTRAINT dga_sample_gas_ck CHECK (
+    MIN(IFNULL(h2, 0), IFNULL(ch4, 0), IFNULL(c2h6, 0), IFNULL(c2h4, 0), IFNULL(c2h2, 0),
+        IFNULL(co, 0), IFNULL(co2, 0), IFNULL(o2, 0), IFNULL(n2, 0)) >= 0)
+);
+"""

@@ -1,0 +1,130 @@
+"""Strict request validation: every query parameter is known, well-formed and in range.
+
+A handler declares its parameters as `{name: parser}`; `parse_query` rejects unknown and
+repeated names, and each parser turns the raw text into a value or raises the matching
+error with a message that says what was received and what is accepted.
+"""
+
+import datetime
+import re
+
+from shared import config
+from shared.errors import (
+    InvalidIntegerFormatError,
+    InvalidParametersError,
+    InvalidTimestampFormatError,
+)
+
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+# A "+hh:mm" offset whose "+" arrived as a space because the client did not URL-encode it.
+_SPACE_FOR_PLUS_OFFSET = re.compile(r"(T[0-9:.]+) ([0-9]{2}(:?[0-9]{2})?)$")
+MAX_ID = 2**53 - 1  # largest id a JavaScript client can hold exactly
+
+
+def _shown(raw, limit=40):
+    """The received value, quoted and shortened for an error message."""
+    return repr(raw if len(raw) <= limit else raw[:limit] + "…")
+
+
+def integer(minimum=0, maximum=MAX_ID):
+    """A parser for a base-10 integer within [minimum, maximum]."""
+
+    def parse(name, raw):
+        if not _INTEGER.fullmatch(raw.strip()):
+            raise InvalidIntegerFormatError(
+                f"Parameter '{name}' must be a base-10 integer between {minimum} and {maximum}; "
+                f"received {_shown(raw)}."
+            )
+        value = int(raw)
+        if not minimum <= value <= maximum:
+            raise InvalidIntegerFormatError(
+                f"Parameter '{name}' must be between {minimum} and {maximum}; received {value}."
+            )
+        return value
+
+    return parse
+
+
+def timestamp(name, raw):
+    """Parse ISO 8601 (date-only, or date-time with or without zone; no zone means UTC) to aware UTC."""
+    text = _SPACE_FOR_PLUS_OFFSET.sub(r"\1+\2", raw.strip())
+    try:
+        if len(text) < 10:
+            raise ValueError
+        value = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidTimestampFormatError(
+            f"Parameter '{name}' must be an ISO 8601 date or date-time such as 2024-05-01, "
+            f"2024-05-01T09:30:00 (UTC) or 2024-05-01T09:30:00+09:00; received {_shown(raw)}."
+        ) from None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=datetime.timezone.utc)
+    return value.astimezone(datetime.timezone.utc)
+
+
+def choice(allowed):
+    """A parser that accepts exactly one of the allowed values."""
+
+    def parse(name, raw):
+        if raw not in allowed:
+            raise InvalidParametersError(
+                f"Parameter '{name}' must be one of {', '.join(allowed)}; received {_shown(raw)}."
+            )
+        return raw
+
+    return parse
+
+
+def text(max_length=100):
+    """A parser for free text of bounded length (bound as a value, never spliced into SQL)."""
+
+    def parse(name, raw):
+        if not 1 <= len(raw) <= max_length:
+            raise InvalidParametersError(
+                f"Parameter '{name}' must be 1 to {max_length} characters; received {len(raw)}."
+            )
+        return raw
+
+    return parse
+
+
+def _limit(name, raw):
+    """A page size between 1 and the configured maximum (read at request time)."""
+    return integer(1, config.settings().max_page_size)(name, raw)
+
+
+PAGING = {"limit": _limit, "offset": integer(0, 10**12)}
+
+
+def parse_query(query_params, spec):
+    """Validate query parameters against `{name: parser}`; returns `{name: value}` for those given."""
+    unknown = sorted({name for name in query_params.keys() if name not in spec})
+    if unknown:
+        accepted = ", ".join(sorted(spec)) or "none"
+        raise InvalidParametersError(
+            f"Unknown query parameter(s): {', '.join(_shown(n) for n in unknown)}. "
+            f"Accepted parameters: {accepted}."
+        )
+    values = {}
+    for name, raw_values in _grouped(query_params).items():
+        if len(raw_values) > 1:
+            raise InvalidParametersError(f"Parameter '{name}' was given {len(raw_values)} times; give it once.")
+        values[name] = spec[name](name, raw_values[0])
+    return values
+
+
+def _grouped(query_params):
+    """Query parameters as `{name: [values]}`, keeping repeats visible."""
+    grouped = {}
+    for name, value in query_params.multi_items():
+        grouped.setdefault(name, []).append(value)
+    return grouped
+
+
+def check_range(values, start="from", end="to"):
+    """Reject a time range whose start lies after its end."""
+    if start in values and end in values and values[start] > values[end]:
+        raise InvalidParametersError(
+            f"Parameter '{start}' ({values[start].isoformat()}) must not be later than "
+            f"'{end}' ({values[end].isoformat()})."
+        )
