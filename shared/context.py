@@ -40,11 +40,23 @@ class _CloudLoggingFormatter(logging.Formatter):
         return orjson.dumps(entry).decode()
 
 
+class _StdoutHandler(logging.StreamHandler):
+    """Write to whatever `sys.stdout` is at the time (frameworks and test runners swap it)."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def _configure_logger():
     """Send the service's logs to stdout as JSON lines, once per process."""
     if logger.handlers:
         return
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _StdoutHandler()
     handler.setFormatter(_CloudLoggingFormatter())
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)

@@ -305,14 +305,17 @@ def _number_as_float(cursor, metadata):
     return None
 
 
+SESSION_SETUP_SQL = (
+    "ALTER SESSION SET TIME_ZONE = 'UTC' "
+    "NLS_DATE_FORMAT = 'YYYY-MM-DD\"T\"HH24:MI:SS' "
+    "NLS_TIMESTAMP_FORMAT = 'YYYY-MM-DD\"T\"HH24:MI:SS.FF6'"
+)
+
+
 async def _init_session(connection, requested_tag):
     """Session callback: UTC and ISO formats, so server-side conversions never depend on the host."""
     with connection.cursor() as cursor:
-        await cursor.execute(
-            "ALTER SESSION SET TIME_ZONE = 'UTC' "
-            "NLS_DATE_FORMAT = 'YYYY-MM-DD\"T\"HH24:MI:SS' "
-            "NLS_TIMESTAMP_FORMAT = 'YYYY-MM-DD\"T\"HH24:MI:SS.FF6'"
-        )
+        await cursor.execute(SESSION_SETUP_SQL)
 
 
 def _is_dead_connection(exc):
@@ -415,11 +418,18 @@ class OracleDatabase:
     def __init__(self, oracle):
         self._settings = oracle
         self._pool = None
+        self._pool_loop = None
 
     def _get_pool(self):
-        """Create the pool on first use; warm invocations reuse it."""
-        if self._pool is None:
+        """Create the pool on first use; warm invocations on the same event loop reuse it.
+
+        An asyncio pool belongs to the loop that made it. Runtimes that start a new loop per
+        invocation (asyncio.run per event, test clients) get a new pool instead of a hang.
+        """
+        loop = asyncio.get_running_loop()
+        if self._pool is None or self._pool_loop is not loop:
             settings = self._settings
+            self._pool_loop = loop
             self._pool = oracledb.create_pool_async(
                 **oracle_connect_params(settings),
                 min=settings.pool_min,
@@ -444,10 +454,11 @@ class OracleDatabase:
                 await session.release()
 
     async def close(self):
-        """Close the pool (tests and orderly shutdown)."""
-        if self._pool is not None:
-            await self._pool.close(force=True)
-            self._pool = None
+        """Close the pool (tests and orderly shutdown); a pool of another loop is just dropped."""
+        if self._pool is not None and self._pool_loop is asyncio.get_running_loop():
+            with contextlib.suppress(oracledb.Error):
+                await self._pool.close(force=True)
+        self._pool = self._pool_loop = None
 
 
 _database = None

@@ -1,0 +1,114 @@
+"""Shared fixtures: a real SQLite demo database built once per run, and apps made by the framework."""
+
+import asyncio
+import os
+import pathlib
+import shutil
+import sqlite3
+import sys
+
+import functions_framework
+import pytest
+from starlette.testclient import TestClient
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+MAIN = str(ROOT / "main.py")
+sys.path.insert(0, str(ROOT))
+
+from shared import db  # noqa: E402 - needs the repository on sys.path
+
+
+def use_database(path, **environment):
+    """Point the service at the SQLite file `path` (plus extra settings) for the next request."""
+    for name in list(os.environ):
+        if name.startswith(("SEDA_", "ORACLE_")) and not name.startswith("ORACLE_TEST_"):
+            del os.environ[name]
+    os.environ["SEDA_SQLITE_PATH"] = str(path)
+    os.environ.update(environment)
+    asyncio.run(db.reset())
+
+
+@pytest.fixture(scope="session")
+def demo_db_template(tmp_path_factory):
+    """A demo database file created by the service's own first-start path, once per run."""
+    path = tmp_path_factory.mktemp("template") / "seda.sqlite3"
+    use_database(path)
+    db.database()
+    asyncio.run(db.reset())
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_db_template, tmp_path):
+    """A private copy of the demo database for one test, selected as the service's database."""
+    path = tmp_path / "seda.sqlite3"
+    source = sqlite3.connect(demo_db_template)
+    target = sqlite3.connect(path)
+    source.backup(target)
+    source.close()
+    target.close()
+    use_database(path)
+    yield path
+    asyncio.run(db.reset())
+
+
+@pytest.fixture
+def settings_env(demo_db):
+    """Change settings for one test: call with environment variables, e.g. SEDA_MAX_PAGE_SIZE="5"."""
+
+    def apply(**environment):
+        use_database(demo_db, **environment)
+
+    return apply
+
+
+def make_client(target):
+    """A test client for the app that `functions_framework.create_app(target, "main.py")` returns."""
+    return TestClient(functions_framework.create_app(target, MAIN), raise_server_exceptions=False)
+
+
+@pytest.fixture
+def client(demo_db):
+    """The whole API (target `api`) on a private demo database."""
+    with make_client("api") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def sql(demo_db):
+    """Run a query directly against the test's SQLite file (to check what the API said or did)."""
+
+    def run(statement, binds=()):
+        connection = sqlite3.connect(demo_db)
+        try:
+            return connection.execute(statement, binds).fetchall()
+        finally:
+            connection.close()
+
+    return run
+
+
+def table_snapshot(path):
+    """Every row of every table, to prove a request changed nothing."""
+    connection = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {t: connection.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in sorted(tables)}
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def free_port():
+    """A free TCP port on loopback."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def which_functions_framework():
+    """The functions-framework CLI installed beside this Python."""
+    candidate = pathlib.Path(sys.executable).parent / "functions-framework"
+    return str(candidate) if candidate.exists() else shutil.which("functions-framework")

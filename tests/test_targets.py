@@ -1,0 +1,88 @@
+"""Deployment shapes: each resource alone as its own target, the `api` router, and a real server."""
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from conftest import ROOT, make_client, which_functions_framework
+
+RESOURCES = ["application", "substations", "equipment", "measurements", "health"]
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_each_resource_is_its_own_target_at_root_and_under_the_api_prefix(demo_db, resource):
+    with make_client(resource) as client:
+        at_root = client.get("/")
+        under_prefix = client.get(f"/api/v1/{resource}")
+        assert at_root.status_code == under_prefix.status_code == 200
+        assert at_root.json() == under_prefix.json() or resource == "health"
+        assert at_root.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize("resource", ["substations", "equipment", "measurements"])
+def test_standalone_target_serves_items_below_either_root(demo_db, resource):
+    with make_client(resource) as client:
+        by_root = client.get("/1")
+        by_prefix = client.get(f"/api/v1/{resource}/1")
+        assert by_root.status_code == 200 and by_root.json() == by_prefix.json()
+        assert by_root.json()["id"] == 1
+
+
+def test_standalone_target_does_not_serve_other_resources(demo_db):
+    with make_client("equipment") as client:
+        response = client.get("/api/v1/substations")
+        assert response.status_code == 404
+        assert response.json()["error"] == "NotFound"
+
+
+def test_api_router_reaches_every_handler(client):
+    for resource in RESOURCES:
+        assert client.get(f"/api/v1/{resource}").status_code == 200, resource
+    assert client.get("/api/v2/equipment").status_code == 404
+    assert client.get("/api/v1").status_code == 404
+
+
+def test_main_reexports_every_handler_under_its_target_name():
+    import main
+
+    for resource in RESOURCES:
+        assert getattr(main, resource).__name__ == resource
+        assert main.HANDLERS[resource] is getattr(main, resource)
+
+
+def _wait_for(url, process, seconds=60):
+    """GET `url` until the server answers, failing early if it died."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}: {process.stderr.read().decode()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"server did not answer {url} within {seconds}s")
+
+
+@pytest.mark.parametrize("target,path", [("api", "/api/v1/application"), ("application", "/")])
+def test_real_server_on_loopback(demo_db, free_port, target, path):
+    command = [which_functions_framework(), f"--target={target}", "--host=127.0.0.1", f"--port={free_port}"]
+    environment = {**os.environ, "SEDA_SQLITE_PATH": str(demo_db)}
+    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        status, headers, body = _wait_for(f"http://127.0.0.1:{free_port}{path}", process)
+        assert status == 200
+        assert body == b'[{"hello":"Oracle"}]'
+        assert headers["Content-Type"] == "application/json"
+        assert headers["X-Request-ID"]
+        status, _, body = _wait_for(f"http://127.0.0.1:{free_port}/api/v1/equipment/zzz", process)
+        assert status in (400, 404)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
