@@ -1,0 +1,1203 @@
+"""Dissolved-gas analysis (DGA) interpretation engine: pure Python + NumPy, no I/O.
+
+## Choices made where the public sources disagree
+
+The decision rules come from `/work/shared/dga/STANDARDS.md`, which gives for each value
+the public implementations it was read from (keys TM, MCM, XD, TS, SEV, TK, PY, RX below).
+
+- **Ratios with a zero gas**: x/0 with x > 0 is +infinity, so it lies above every bound;
+  0/0 is read as 0, because two absent gases point to the lowest code. A ratio method is
+  "not applicable" only when every gas it uses is zero. TM sets any ratio with a zero
+  denominator to 0. Ratios are compared unrounded; TM rounds them to 2 decimals first.
+- **Duval Triangle 1**: a point on a zone boundary belongs to the zone whose lower bound
+  it meets ("≥ lower, < upper"; TM, MCM and XD agree). The D2/DT corner is at 40 % C2H4.
+- **IEC 60599 ratio method** (2015 Table 2): follows TM, which agrees with the majority
+  on each disputed cell. "NS" means the ratio is not checked, so C2H2/C2H4 is ignored for
+  PD and T1 (TM, XD; MCM needs < 0.01). T1 needs CH4/H2 > 1 and C2H4/C2H6 < 1 (TM, MCM;
+  XD skips CH4/H2). Ranges written "a – b" are inclusive. The rules are tried in the
+  order PD, D1, D2, T1, T2, T3 and the first match wins (TM, XD), so a point that fits
+  both D1 and D2 is D1.
+- **Rogers** (C57.104-2008 Table 5): CH4/H2 is "0.1 ≤ r ≤ 1" for cases 0, 2 and 3, and
+  case 5 is C2H4/C2H6 > 3 (TM, MCM; XD differs).
+- **Doernenburg** (C57.104-2008 §6.4): L1 is H2 100, CH4 120, CO 350, C2H2 1, C2H4 50,
+  C2H6 65 ppm (the CO2 value from RX is not used). Step 1: one of H2, CH4, C2H2, C2H4 is
+  above 2×L1 and one of C2H6, CO is above L1 (TM). The text says "the other three
+  gases", but only these two are left in the L1 table. Step 2: each ratio has a gas above
+  L1 (TM). Arcing needs 0.1 < CH4/H2 < 1, strictly (TM, the only source that gives
+  operators). CO is optional: if it is missing it counts as not above L1.
+- **IEEE C57.104-2008 conditions**: a value above the upper bound of Condition k is
+  Condition k+1. This leaves no gap for non-integers, and CO2 = 2500 is Condition 1 (PY).
+  The overall condition is the worst of the gases and TDCG (PY). TDCG = H2 + CH4 + C2H6
+  + C2H4 + C2H2 + CO and needs all six. The 2008 TDCG rates (ppm/day) are not evaluated.
+- **IEEE C57.104-2019**:
+  - O2/N2 comes from the sample when O2 and N2 are both valid and N2 > 0. Otherwise it
+    comes from the oil preservation ("sealed" ⇒ ≤ 0.2, "free_breathing" ⇒ > 0.2).
+    Otherwise the **> 0.2 (free-breathing) tables** are used (TM, TS; SEV reports
+    "insufficient data" instead). They are lower for H2, CH4, C2H6, CO and CO2, so this
+    default flags sooner, except for C2H2 (Table 1 limit 2 ppm instead of 1). An O2/N2
+    of exactly 0.2 uses the ≤ 0.2 column.
+  - Age bands: unknown (missing, ≤ 0 or not finite), 0 < age < 10 → "1-9",
+    10 ≤ age ≤ 30 → "10-30", age > 30 → ">30" (TM, SEV).
+  - The status logic is variant A (SEV, TK). Status 3: a gas above Table 2, or a rate
+    above Table 4. Status 2: a gas above Table 1, or a delta above Table 3. Otherwise
+    Status 1. Every table is evaluated and every exceedance is reported. A value equal
+    to a limit is within it (SEV, TK, TM; MCM counts equality as exceeding).
+  - Status 1 needs all seven gases. If a gas is missing and the others exceed nothing,
+    the status is null ("insufficient data"). A Status 2 or 3 found in the gases that are
+    given stands, because more gases can only raise the worst-gas status.
+  - Table 3: |current − previous| > limit. So a large fall also counts; the table is of
+    absolute changes (TS, SEV). For C2H2 the entry is "any increase": current − previous
+    > 0. The previous sample is the latest earlier sample, whatever the time between.
+  - Table 4: the window is the largest set of the 3–6 most recent samples (the current
+    one included) whose time span is 4–24 months, both ends inclusive. A month is 30.4375
+    days and a year 365.25 days. The rate of a gas is the slope of the least-squares
+    line through the window's valid values of that gas, which needs 3 or more values
+    (SEV), in ppm/year. A span ≤ 9 months uses the "4-9 months" row; a longer span uses
+    "10-24 months" (SEV). Only rises count: rate > limit, and for C2H2 any rate > 0.
+- ⚠ STANDARDS.md marks several of these for checking against the printed standards
+  before release: the boundary inclusivity (Duval, Rogers), the 40 % D2/DT corner, the
+  2008 condition gaps, the default O2/N2 column and the Table 3 status logic.
+- **Combined verdict** (this engine's own rule, not from a standard): a fault is present
+  when the 2019 status is 2 or 3. The Duval triangle never answers "normal", so it is
+  gated by the status. A 2008 Condition 4 always implies a 2019 status ≥ 2, so the gate
+  agrees with 2008 at the extreme.
+
+## Duval Triangle 1 geometry
+
+An equilateral triangle with side 100: 100 % C2H2 at (0, 0), 100 % C2H4 at (100, 0) and
+100 % CH4 at the top (50, 86.603). A point with relative percentages (%CH4, %C2H4, %C2H2)
+lies at x = %C2H4 + %CH4 / 2, y = %CH4 · √3 / 2. `DUVAL_TRIANGLE_1_POLYGONS` gives each
+zone as (x, y) vertices in the same coordinates (from the TM vertices), so a client can
+draw the triangle. `DUVAL_TRIANGLE_1_VERTICES_PERCENT` gives the same zones as
+(%CH4, %C2H4, %C2H2) triples.
+
+## Methods
+
+- Duval Triangle 1 (IEC 60599 Annex B): zone PD, T1, T2, T3, D1, D2 or DT from
+  %CH4 = 100·CH4/(CH4 + C2H4 + C2H2), and the same for C2H4 and C2H2.
+- IEC 60599 ratios C2H2/C2H4, CH4/H2, C2H4/C2H6: PD, D1, D2, T1, T2, T3 or
+  "no diagnosis".
+- Rogers ratios (the same three): case 0 "normal", or cases 1–5 (PD, D2, T1, T2, T3),
+  or "no diagnosis".
+- Doernenburg ratios CH4/H2, C2H2/C2H4, C2H2/CH4, C2H6/C2H2 behind the two L1 validity
+  steps: "thermal", "corona", "arcing" or "no diagnosis". When a step fails, the answer
+  is "not applicable", with the step in the reason.
+- IEEE C57.104-2008: Condition 1–4 for each gas and for TDCG.
+- IEEE C57.104-2019: levels from Tables 1/2 by O2/N2 column and age band, the Table 3
+  delta to the previous sample, the Table 4 rates, and DGA Status 1/2/3 with reasons.
+  Each reason gives the gas, table, value and limit.
+
+## Combined verdict, health index and rank
+
+- `fault.type`: a vote over the four interpretation methods (Duval, IEC, Rogers,
+  Doernenburg), counted only when a fault is present. A method supports a fault type
+  when it gives that type. Doernenburg's coarse "thermal"/"arcing" answers support T1/T2/T3
+  and D1/D2. The type with the most support wins. Ties go to Duval, then IEC, then
+  Rogers (Duval Triangle 1 is the primary method of IEC 60599 and always answers). The
+  coarse types "T" and "D" appear only when Doernenburg is the sole support.
+  `agreement` = {"methods": supporting methods, "of": applicable methods}.
+- `health_index.value` = 100 − penalties, clamped to 0–100 (100 = healthy):
+  - 2019 status 2 / 3: 20 / 40;
+  - worst gas relative to its 2019 Table 2 limit: 20·log10(value/limit), clamped to
+    0–20 (20 at 10× the limit);
+  - 2008 worst condition 2 / 3 / 4: 5 / 10 / 20;
+  - fault type (only when present): PD 5, T1 5, T2 10, T3 15, DT 15, D1 15, D2 20,
+    T 10, D 15.
+  The value is null when the 2019 status is unknown.
+- `fault.severity`:
+  - "none": Status 1.
+  - "unknown": status not determinable.
+  - "low" / "medium": Status 2; medium when the health index is < 70.
+  - "high" / "critical": Status 3; critical when the health index is < 30.
+- `rank` = 100·(severity level) + (100 − health index), where the severity levels are
+  none 0, unknown 1, low 2, medium 3, high 4, critical 5 ("unknown" gets exactly 100).
+  Higher is worse: sort a fleet by `rank` descending to get the worst first. The
+  severity tiers never overlap.
+- `action`: fixed plain-language advice for each severity (see `ACTIONS`).
+
+## Output shape of `diagnose` (JSON-ready; floats rounded, never NaN/inf)
+
+    {"fault": {"present": bool | None, "type": str | None, "description": str | None,
+               "agreement": {"methods": int, "of": int, "supporting": [method, ...]},
+               "severity": "none|unknown|low|medium|high|critical"},
+     "health_index": {"value": float | None,
+                      "factors": [{"factor": str, "detail": str, "penalty": float}]},
+     "rank": float,
+     "action": str,
+     "methods": {
+        "duval_triangle_1": {"applicable", "reason", "result", "fault_type", "description",
+                             "percent": {"ch4", "c2h4", "c2h2"}, "point": {"x", "y"}},
+        "iec_60599_ratios": {"applicable", "reason", "result", "fault_type", "description",
+                             "ratios": {"c2h2_c2h4", "ch4_h2", "c2h4_c2h6"}},
+        "rogers": {... as IEC ..., "case": 0-5 | None},
+        "doernenburg": {... as IEC with ratios ch4_h2, c2h2_c2h4, c2h2_ch4, c2h6_c2h2 ...,
+                        "validity": {"fault_levels": bool | None,
+                                     "ratios_significant": bool | None}},
+        "ieee_c57_104_2008": {"applicable", "reason", "condition", "complete",
+                              "gases": {gas: 1-4 | None}, "tdcg": {"ppm", "condition"} | None},
+        "ieee_c57_104_2019": {"applicable", "reason", "status": 1|2|3|None,
+                              "o2_n2": {"value", "basis", "column"}, "age_years", "age_band",
+                              "reasons": [{"gas", "table", "kind", "value", "limit",
+                                           "status", "text"}],
+                              "limitations": [str], "limits": {"table_1".."table_4"},
+                              "deltas": {gas: ppm} | None, "previous_sample_days": float | None,
+                              "rates": {gas: ppm/year} | None,
+                              "rate_window": {"samples", "months", "row"} | None}},
+     "input": {"issues": [{"field": str, "problem": str}]}}
+
+Every method always carries `applicable` (bool) and `reason` (str, or None when
+applicable), and always has the same keys: a key that cannot be filled is null.
+`result` is the method's own answer label: the zone, the case code, "normal", "thermal",
+and so on, or "no diagnosis". `fault_type` is that answer mapped to `FAULT_TYPES`.
+Ratios are shown whenever the method's gases are valid, even when a validity step
+fails. A ratio whose denominator gas is 0 (an unbounded ratio) is shown as null.
+
+## Single and batch paths
+
+`diagnose` turns one sample into arrays of length 1 and runs the same vectorized rules
+(`_evaluate`) as `diagnose_batch`. The two paths therefore compute every ratio and
+comparison with the same operations in the same order, and they agree on every boundary
+by construction. `diagnose_batch(..., columnar=True)` returns those arrays (see
+`diagnose_batch`). `verdicts_from_columns` turns them into the dicts above.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+GASES = ("h2", "ch4", "c2h6", "c2h4", "c2h2", "co", "co2")
+ATMOSPHERIC_GASES = ("o2", "n2")
+SAMPLE_FIELDS = GASES + ATMOSPHERIC_GASES
+GAS_LABELS = {
+    "h2": "H2", "ch4": "CH4", "c2h6": "C2H6", "c2h4": "C2H4", "c2h2": "C2H2",
+    "co": "CO", "co2": "CO2", "o2": "O2", "n2": "N2",
+}
+# 1,000,000 ppm is the whole volume; anything above is a unit error, and capping here also
+# keeps every sum and product below float overflow.
+MAX_PPM = 1_000_000.0
+
+INPUT_PROBLEMS = (None, "missing", "not a number", "not finite", "negative", "above 1,000,000 ppm")
+_OK, _MISSING, _NOT_A_NUMBER, _NOT_FINITE, _NEGATIVE, _TOO_LARGE = range(len(INPUT_PROBLEMS))
+
+OIL_PRESERVATIONS = (None, "sealed", "free_breathing")
+_SEALED = 1
+
+DAY_SECONDS = 86_400.0
+YEAR_SECONDS = 365.25 * DAY_SECONDS
+MONTH_SECONDS = YEAR_SECONDS / 12.0  # 30.4375 days
+
+
+class Band(NamedTuple):
+    """An interval of a ratio or percentage; a None bound is open-ended, `*_closed` includes the bound."""
+
+    low: float | None
+    high: float | None
+    low_closed: bool
+    high_closed: bool
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        """Element-wise membership; NaN is never inside."""
+        inside = ~np.isnan(values)
+        if self.low is not None:
+            inside &= (values >= self.low) if self.low_closed else (values > self.low)
+        if self.high is not None:
+            inside &= (values <= self.high) if self.high_closed else (values < self.high)
+        return inside
+
+
+def below(limit: float) -> Band:
+    """x < limit."""
+    return Band(None, limit, False, False)
+
+
+def above(limit: float) -> Band:
+    """x > limit."""
+    return Band(limit, None, False, False)
+
+
+def at_least(limit: float) -> Band:
+    """x ≥ limit."""
+    return Band(limit, None, True, False)
+
+
+def between(low: float, high: float) -> Band:
+    """low ≤ x ≤ high, a ratio-table range written "low – high"."""
+    return Band(low, high, True, True)
+
+
+def from_up_to(low: float, high: float) -> Band:
+    """low ≤ x < high, a Duval zone edge."""
+    return Band(low, high, True, False)
+
+
+def strictly_between(low: float, high: float) -> Band:
+    """low < x < high."""
+    return Band(low, high, False, False)
+
+
+class Rule(NamedTuple):
+    """A decision-table row: `result` when all bands of any one mapping in `when` hold."""
+
+    result: str
+    fault_type: str | None
+    description: str
+    when: tuple[Mapping[str, Band], ...]
+
+
+NO_DIAGNOSIS = "no diagnosis"
+
+# Fine IEC fault types, then the coarse ones only Doernenburg gives.
+FAULT_TYPES = ("PD", "D1", "D2", "DT", "T1", "T2", "T3", "T", "D")
+FAULT_DESCRIPTIONS = {
+    "PD": "partial discharges",
+    "D1": "discharges of low energy",
+    "D2": "discharges of high energy",
+    "DT": "mixture of thermal and electrical faults",
+    "T1": "thermal fault, t < 300 °C",
+    "T2": "thermal fault, 300 °C < t < 700 °C",
+    "T3": "thermal fault, t > 700 °C",
+    "T": "thermal fault (temperature not resolved)",
+    "D": "discharge or arcing (energy not resolved)",
+}
+# The coarse answer that also supports a fine type in the vote.
+FAULT_FAMILY = {"D1": "D", "D2": "D", "T1": "T", "T2": "T", "T3": "T"}
+
+
+def _fault_rule(code: str, *when: Mapping[str, Band]) -> Rule:
+    """A rule whose answer is the IEC fault code itself."""
+    return Rule(code, code, FAULT_DESCRIPTIONS[code], when)
+
+
+DUVAL_GASES = ("ch4", "c2h4", "c2h2")
+DUVAL_TRIANGLE_1_RULES = (
+    _fault_rule("PD", {"ch4": at_least(98)}),
+    _fault_rule("T1", {"ch4": below(98), "c2h4": below(20), "c2h2": below(4)}),
+    _fault_rule("T2", {"c2h4": from_up_to(20, 50), "c2h2": below(4)}),
+    _fault_rule("T3", {"c2h4": at_least(50), "c2h2": below(15)}),
+    _fault_rule("D1", {"c2h4": below(23), "c2h2": at_least(13)}),
+    _fault_rule("D2", {"c2h4": from_up_to(23, 40), "c2h2": at_least(13)},
+                {"c2h4": at_least(40), "c2h2": at_least(29)}),
+    _fault_rule("DT", {}),  # every point the other zones leave
+)
+# Zone outlines as (%CH4, %C2H4, %C2H2), the TM vertices.
+DUVAL_TRIANGLE_1_VERTICES_PERCENT = {
+    "PD": ((100, 0, 0), (98, 0, 2), (98, 2, 0)),
+    "T1": ((96, 0, 4), (76, 20, 4), (80, 20, 0), (98, 2, 0), (98, 0, 2)),
+    "T2": ((80, 20, 0), (76, 20, 4), (46, 50, 4), (50, 50, 0)),
+    "T3": ((50, 50, 0), (35, 50, 15), (0, 85, 15), (0, 100, 0)),
+    "DT": ((87, 0, 13), (47, 40, 13), (31, 40, 29), (0, 71, 29), (0, 85, 15), (35, 50, 15),
+           (46, 50, 4), (96, 0, 4)),
+    "D1": ((0, 0, 100), (0, 23, 77), (64, 23, 13), (87, 0, 13)),
+    "D2": ((64, 23, 13), (0, 23, 77), (0, 71, 29), (31, 40, 29), (47, 40, 13)),
+}
+_HALF_SQRT3 = math.sqrt(3.0) / 2.0
+
+
+def duval_point(pct_ch4: float, pct_c2h4: float) -> tuple[float, float]:
+    """Cartesian (x, y) of a Duval Triangle 1 point; %C2H2 adds nothing because its apex is the origin."""
+    return pct_c2h4 + 0.5 * pct_ch4, _HALF_SQRT3 * pct_ch4
+
+
+DUVAL_TRIANGLE_1_POLYGONS = {
+    zone: tuple(duval_point(ch4, c2h4) for ch4, c2h4, _ in vertices)
+    for zone, vertices in DUVAL_TRIANGLE_1_VERTICES_PERCENT.items()
+}
+
+RATIOS = {
+    "c2h2_c2h4": ("c2h2", "c2h4"),
+    "ch4_h2": ("ch4", "h2"),
+    "c2h4_c2h6": ("c2h4", "c2h6"),
+    "c2h2_ch4": ("c2h2", "ch4"),
+    "c2h6_c2h2": ("c2h6", "c2h2"),
+}
+RATIO_METHOD_GASES = ("h2", "ch4", "c2h6", "c2h4", "c2h2")
+THREE_RATIOS = ("c2h2_c2h4", "ch4_h2", "c2h4_c2h6")
+
+IEC_60599_RATIO_RULES = (
+    _fault_rule("PD", {"ch4_h2": below(0.1), "c2h4_c2h6": below(0.2)}),
+    _fault_rule("D1", {"c2h2_c2h4": above(1.0), "ch4_h2": between(0.1, 0.5), "c2h4_c2h6": above(1.0)}),
+    _fault_rule("D2", {"c2h2_c2h4": between(0.6, 2.5), "ch4_h2": between(0.1, 1.0), "c2h4_c2h6": above(2.0)}),
+    _fault_rule("T1", {"ch4_h2": above(1.0), "c2h4_c2h6": below(1.0)}),
+    _fault_rule("T2", {"c2h2_c2h4": below(0.1), "ch4_h2": above(1.0), "c2h4_c2h6": between(1.0, 4.0)}),
+    _fault_rule("T3", {"c2h2_c2h4": below(0.2), "ch4_h2": above(1.0), "c2h4_c2h6": above(4.0)}),
+)
+
+# The row index is the Rogers case number.
+ROGERS_RULES = (
+    Rule("normal", None, "unit normal",
+         ({"c2h2_c2h4": below(0.1), "ch4_h2": between(0.1, 1.0), "c2h4_c2h6": below(1.0)},)),
+    Rule("PD", "PD", "low-energy discharge (partial discharge)",
+         ({"c2h2_c2h4": below(0.1), "ch4_h2": below(0.1), "c2h4_c2h6": below(1.0)},)),
+    Rule("D2", "D2", "arcing, high-energy discharge",
+         ({"c2h2_c2h4": between(0.1, 3.0), "ch4_h2": between(0.1, 1.0), "c2h4_c2h6": above(3.0)},)),
+    Rule("T1", "T1", "low-temperature thermal fault",
+         ({"c2h2_c2h4": below(0.1), "ch4_h2": between(0.1, 1.0), "c2h4_c2h6": between(1.0, 3.0)},)),
+    Rule("T2", "T2", "thermal fault < 700 °C",
+         ({"c2h2_c2h4": below(0.1), "ch4_h2": above(1.0), "c2h4_c2h6": between(1.0, 3.0)},)),
+    Rule("T3", "T3", "thermal fault > 700 °C",
+         ({"c2h2_c2h4": below(0.1), "ch4_h2": above(1.0), "c2h4_c2h6": above(3.0)},)),
+)
+
+DOERNENBURG_L1 = {"h2": 100.0, "ch4": 120.0, "co": 350.0, "c2h2": 1.0, "c2h4": 50.0, "c2h6": 65.0}
+DOERNENBURG_KEY_GASES = ("h2", "ch4", "c2h2", "c2h4")  # one must exceed 2 × L1 ...
+DOERNENBURG_OTHER_GASES = ("c2h6", "co")  # ... and one of these L1
+DOERNENBURG_RATIOS = ("ch4_h2", "c2h2_c2h4", "c2h2_ch4", "c2h6_c2h2")
+DOERNENBURG_RULES = (
+    Rule("thermal", "T", "thermal decomposition",
+         ({"ch4_h2": above(1.0), "c2h2_c2h4": below(0.75), "c2h2_ch4": below(0.3), "c2h6_c2h2": above(0.4)},)),
+    Rule("corona", "PD", "corona (low-intensity partial discharge)",
+         ({"ch4_h2": below(0.1), "c2h2_ch4": below(0.3), "c2h6_c2h2": above(0.4)},)),
+    Rule("arcing", "D", "arcing (high-intensity partial discharge)",
+         ({"ch4_h2": strictly_between(0.1, 1.0), "c2h2_c2h4": above(0.75), "c2h2_ch4": above(0.3),
+           "c2h6_c2h2": below(0.4)},)),
+)
+
+# Upper bounds (ppm) of Conditions 1, 2 and 3; above the last is Condition 4.
+IEEE_2008_CONDITION_LIMITS = {
+    "h2": (100, 700, 1800),
+    "ch4": (120, 400, 1000),
+    "c2h6": (65, 100, 150),
+    "c2h4": (50, 100, 200),
+    "c2h2": (1, 9, 35),
+    "co": (350, 570, 1400),
+    "co2": (2500, 4000, 10000),
+    "tdcg": (720, 1920, 4630),
+}
+TDCG_GASES = ("h2", "ch4", "c2h6", "c2h4", "c2h2", "co")
+
+O2_N2_SEALED_MAX = 0.2
+O2_N2_COLUMNS = ("<= 0.2", "> 0.2")
+O2_N2_BASES = ("sample", "oil_preservation", "default")
+AGE_BANDS = ("unknown", "1-9", "10-30", ">30")
+# Tables 1 and 2 (ppm): [O2/N2 column][age band], in the order of O2_N2_COLUMNS and AGE_BANDS.
+IEEE_2019_TABLE_1 = {
+    "h2": ((80, 75, 75, 100), (40, 40, 40, 40)),
+    "ch4": ((90, 45, 90, 110), (20, 20, 20, 20)),
+    "c2h6": ((90, 30, 90, 150), (15, 15, 15, 15)),
+    "c2h4": ((50, 20, 50, 90), (50, 25, 60, 60)),
+    "c2h2": ((1, 1, 1, 1), (2, 2, 2, 2)),
+    "co": ((900, 900, 900, 900), (500, 500, 500, 500)),
+    "co2": ((9000, 5000, 10000, 10000), (5000, 3500, 5500, 5500)),
+}
+IEEE_2019_TABLE_2 = {
+    "h2": ((200, 200, 200, 200), (90, 90, 90, 90)),
+    "ch4": ((150, 100, 150, 200), (50, 60, 60, 30)),
+    "c2h6": ((175, 70, 175, 250), (40, 30, 40, 40)),
+    "c2h4": ((100, 40, 95, 175), (100, 80, 125, 125)),
+    "c2h2": ((2, 2, 2, 4), (7, 7, 7, 7)),
+    "co": ((1100, 1100, 1100, 1100), (600, 600, 600, 600)),
+    "co2": ((12500, 7000, 14000, 14000), (7000, 5000, 8000, 8000)),
+}
+# Gases whose Table 3/4 entry is "any increase": limit 0 and only a rise counts.
+INCREASE_ONLY_GASES = ("c2h2",)
+# Table 3 (ppm): [O2/N2 column].
+IEEE_2019_TABLE_3 = {
+    "h2": (40, 25), "ch4": (30, 10), "c2h6": (25, 7), "c2h4": (20, 20),
+    "c2h2": (0, 0), "co": (250, 175), "co2": (2500, 1750),
+}
+RATE_ROWS = ("4-9 months", "10-24 months")
+# Table 4 (ppm/year): [O2/N2 column][rate row].
+IEEE_2019_TABLE_4 = {
+    "h2": ((50, 20), (25, 10)),
+    "ch4": ((15, 10), (4, 3)),
+    "c2h6": ((15, 9), (3, 2)),
+    "c2h4": ((10, 7), (7, 5)),
+    "c2h2": ((0, 0), (0, 0)),
+    "co": ((200, 100), (100, 80)),
+    "co2": ((1750, 1000), (1000, 800)),
+}
+RATE_MIN_SAMPLES, RATE_MAX_SAMPLES = 3, 6
+RATE_MIN_MONTHS, RATE_MAX_MONTHS, RATE_SHORT_ROW_MAX_MONTHS = 4.0, 24.0, 9.0
+
+STATUS_PENALTY = (0.0, 0.0, 20.0, 40.0)  # by 2019 status 0 (unknown), 1, 2, 3
+CONDITION_2008_PENALTY = (0.0, 0.0, 5.0, 10.0, 20.0)  # by 2008 condition 0 (none), 1..4
+GAS_EXCESS_MAX_PENALTY = 20.0  # reached at 10 × the Table 2 limit
+FAULT_TYPE_PENALTY = {"PD": 5.0, "D1": 15.0, "D2": 20.0, "DT": 15.0, "T1": 5.0, "T2": 10.0, "T3": 15.0,
+                      "T": 10.0, "D": 15.0}
+SEVERITIES = ("none", "unknown", "low", "medium", "high", "critical")
+MEDIUM_BELOW_HEALTH, CRITICAL_BELOW_HEALTH = 70.0, 30.0
+ACTIONS = (
+    "Normal sampling interval.",
+    "Cannot assess the DGA status: resample, or correct the data, so that all seven gases "
+    "(H2, CH4, C2H6, C2H4, C2H2, CO, CO2) have valid values.",
+    "Resample within 3 months and watch the trend.",
+    "Resample within 1 month; review the fault type, loading and recent events.",
+    "Resample within 1 week and plan a diagnostic investigation.",
+    "Investigate now; consider removing from service.",
+)
+# Vote order = tie-break priority: the weights only break ties (they sum to < 1).
+VOTING_METHODS = (
+    ("duval_triangle_1", "duval", DUVAL_TRIANGLE_1_RULES, 0.4),
+    ("iec_60599_ratios", "iec", IEC_60599_RATIO_RULES, 0.2),
+    ("rogers", "rogers", ROGERS_RULES, 0.1),
+    ("doernenburg", "doernenburg", DOERNENBURG_RULES, 0.05),
+)
+
+# Why a method is not applicable (the `<method>_reason` column codes).
+_APPLICABLE, _GAS_MISSING, _ALL_ZERO, _NO_FAULT_LEVELS, _NOT_SIGNIFICANT = range(5)
+
+
+# ---------------------------------------------------------------------------------------
+# Input normalisation
+
+
+class _Inputs(NamedTuple):
+    """Arrays for n samples: raw values (NaN = missing) and the context the 2019 tables need."""
+
+    raw: dict[str, np.ndarray]  # SAMPLE_FIELDS -> (n,)
+    not_a_number: dict[str, np.ndarray]  # SAMPLE_FIELDS -> (n,) bool
+    age_years: np.ndarray  # (n,)
+    preservation: np.ndarray  # (n,) index into OIL_PRESERVATIONS
+    sample_times: np.ndarray  # (n,) epoch seconds
+    history_times: np.ndarray  # (n, k) epoch seconds
+    history_gases: dict[str, np.ndarray]  # GASES -> (n, k)
+
+
+def _parse_number(raw: Any) -> tuple[float, bool]:
+    """(value, not_a_number): NaN for None; NaN and True for anything that is not a real number."""
+    if raw is None:
+        return math.nan, False
+    if isinstance(raw, bool) or not isinstance(raw, (numbers.Real, decimal.Decimal)):
+        return math.nan, True
+    try:
+        return float(raw), False
+    except OverflowError:  # an int or Decimal beyond float range
+        return (math.inf if raw > 0 else -math.inf), False
+    except (ValueError, TypeError):  # e.g. a signalling Decimal NaN
+        return math.nan, True
+
+
+def _epoch_seconds(value: Any) -> float:
+    """Seconds since the epoch of a datetime (naive = UTC), a date (midnight UTC) or a number; NaN otherwise."""
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=_dt.timezone.utc)
+        return value.timestamp()
+    if isinstance(value, _dt.date):
+        return _dt.datetime(value.year, value.month, value.day, tzinfo=_dt.timezone.utc).timestamp()
+    number, not_a_number = _parse_number(value)
+    return math.nan if not_a_number else number
+
+
+def _preservation_code(value: Any) -> int:
+    """Index of a known oil preservation in OIL_PRESERVATIONS, 0 for anything else."""
+    return OIL_PRESERVATIONS.index(value) if isinstance(value, str) and value in OIL_PRESERVATIONS else 0
+
+
+def _single_inputs(sample: Any, history: Any, age_years: Any, oil_preservation: Any) -> _Inputs:
+    """Arrays of length 1 for one sample and its history."""
+    sample = sample if isinstance(sample, Mapping) else {}
+    parsed = {field: _parse_number(sample.get(field)) for field in SAMPLE_FIELDS}
+    listed = history if isinstance(history, Sequence) and not isinstance(history, str) else ()
+    entries = [entry for entry in listed if isinstance(entry, Mapping)]
+    history_times = np.array([[_epoch_seconds(entry.get("sampled_at")) for entry in entries]], float)
+    history_gases = {
+        gas: np.array([[_parse_number(entry.get(gas))[0] for entry in entries]], float) for gas in GASES
+    }
+    return _Inputs(
+        raw={field: np.array([value]) for field, (value, _) in parsed.items()},
+        not_a_number={field: np.array([bad]) for field, (_, bad) in parsed.items()},
+        age_years=np.array([_parse_number(age_years)[0]]),
+        preservation=np.array([_preservation_code(oil_preservation)], np.int8),
+        sample_times=np.array([_epoch_seconds(sample.get("sampled_at"))]),
+        history_times=history_times,
+        history_gases=history_gases,
+    )
+
+
+def _batch_inputs(gases, age_years, oil_preservation, history_times, history_gases, sample_times) -> _Inputs:
+    """Validated float arrays for `diagnose_batch`; a wrong shape is a programming error (ValueError)."""
+    arrays = {field: np.asarray(values, dtype=float) for field, values in gases.items() if field in SAMPLE_FIELDS}
+    sizes = {array.shape for array in arrays.values()}
+    if len(sizes) > 1 or any(len(shape) != 1 for shape in sizes):
+        raise ValueError(f"gas arrays must be 1-D and of equal length; got shapes {sorted(sizes)}")
+    n = next(iter(sizes))[0] if sizes else _length_of(age_years, oil_preservation, sample_times, history_times)
+    raw = {field: arrays.get(field, np.full(n, np.nan)) for field in SAMPLE_FIELDS}
+
+    def column(values, name):
+        array = np.full(n, np.nan) if values is None else np.asarray(values, dtype=float)
+        if array.shape != (n,):
+            raise ValueError(f"{name} must have shape ({n},); got {array.shape}")
+        return array
+
+    if oil_preservation is None:
+        preservation = np.zeros(n, np.int8)
+    else:
+        labels = np.asarray(list(oil_preservation), dtype=object)
+        if labels.shape != (n,):
+            raise ValueError(f"oil_preservation must have {n} entries; got {labels.shape}")
+        preservation = np.select([labels == name for name in OIL_PRESERVATIONS[1:]],
+                                 range(1, len(OIL_PRESERVATIONS)), 0).astype(np.int8)
+    times = np.empty((n, 0)) if history_times is None else np.asarray(history_times, dtype=float)
+    if times.ndim != 2 or times.shape[0] != n:
+        raise ValueError(f"history_times must have shape ({n}, k); got {times.shape}")
+    given = dict(history_gases or {})
+    past = {gas: np.asarray(given[gas], dtype=float) if gas in given else np.full(times.shape, np.nan)
+            for gas in GASES}
+    for gas, array in past.items():
+        if array.shape != times.shape:
+            raise ValueError(f"history_gases[{gas!r}] must have shape {times.shape}; got {array.shape}")
+    return _Inputs(
+        raw=raw,
+        not_a_number={field: np.zeros(n, bool) for field in SAMPLE_FIELDS},
+        age_years=column(age_years, "age_years"),
+        preservation=preservation,
+        sample_times=column(sample_times, "sample_times"),
+        history_times=times,
+        history_gases=past,
+    )
+
+
+def _length_of(*candidates) -> int:
+    """Sample count taken from the first context argument given (0 if none is)."""
+    return next((len(candidate) for candidate in candidates if candidate is not None), 0)
+
+
+# ---------------------------------------------------------------------------------------
+# Vectorized rules (the one implementation both paths run)
+
+
+def _classify(values: np.ndarray, not_a_number: np.ndarray) -> np.ndarray:
+    """INPUT_PROBLEMS code per value; later assignments take precedence."""
+    problem = np.full(values.shape, _OK, np.int8)
+    problem[values > MAX_PPM] = _TOO_LARGE
+    problem[values < 0] = _NEGATIVE
+    problem[np.isinf(values)] = _NOT_FINITE
+    problem[np.isnan(values)] = _MISSING
+    problem[not_a_number] = _NOT_A_NUMBER
+    return problem
+
+
+def _valid_or_nan(values: np.ndarray) -> np.ndarray:
+    """The values with every invalid one replaced by NaN."""
+    return np.where(_classify(values, np.zeros(values.shape, bool)) == _OK, values, np.nan)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator/denominator with x/0 = +inf and 0/0 = 0 (see the module docstring)."""
+    return np.where((numerator == 0) & (denominator == 0), 0.0, numerator / denominator)
+
+
+def _first_match(rules: Sequence[Rule], values: Mapping[str, np.ndarray], size: int) -> np.ndarray:
+    """Index of the first rule that holds for each element, -1 where none does."""
+    matched = np.full(size, -1, np.int8)
+    for index, rule in enumerate(rules):
+        holds = np.zeros(size, bool)
+        for bands in rule.when:
+            alternative = np.ones(size, bool)
+            for name, band in bands.items():
+                alternative &= band.contains(values[name])
+            holds |= alternative
+        matched[(matched < 0) & holds] = index
+    return matched
+
+
+def _fault_type_codes(rules: Sequence[Rule], matched: np.ndarray) -> np.ndarray:
+    """FAULT_TYPES index of each matched rule's fault type, -1 for none or no match."""
+    lookup = [FAULT_TYPES.index(rule.fault_type) if rule.fault_type else -1 for rule in rules]
+    return np.array(lookup + [-1], np.int8)[matched]  # matched == -1 picks the trailing -1
+
+
+def _count_above(values: np.ndarray, limits: Sequence[Any]) -> np.ndarray:
+    """How many of the ascending limits each value exceeds (NaN exceeds none)."""
+    count = np.zeros(values.shape, np.int8)
+    for limit in limits:
+        count += values > limit
+    return count
+
+
+def _all(masks) -> np.ndarray:
+    """Element-wise AND of boolean arrays."""
+    return np.logical_and.reduce(list(masks))
+
+
+def _any(masks) -> np.ndarray:
+    """Element-wise OR of boolean arrays."""
+    return np.logical_or.reduce(list(masks))
+
+
+def _applicability(col, prefix, has_gases, other_checks=()) -> np.ndarray:
+    """Store `<prefix>_reason` (first failed check) and `<prefix>_applicable`; return the latter."""
+    reason = np.where(has_gases, _APPLICABLE, _GAS_MISSING).astype(np.int8)
+    for passed, code in other_checks:
+        reason[(reason == _APPLICABLE) & ~passed] = code
+    col[f"{prefix}_reason"] = reason
+    col[f"{prefix}_applicable"] = reason == _APPLICABLE
+    return col[f"{prefix}_applicable"]
+
+
+def _duval(col, ppm, valid, n) -> None:
+    """Duval Triangle 1 zone, relative percentages and Cartesian point."""
+    total = ppm["ch4"] + ppm["c2h4"] + ppm["c2h2"]
+    applicable = _applicability(col, "duval", _all(valid[gas] for gas in DUVAL_GASES), [(total > 0, _ALL_ZERO)])
+    percent = {gas: np.where(applicable, 100.0 * ppm[gas] / total, np.nan) for gas in DUVAL_GASES}
+    for gas in DUVAL_GASES:
+        col[f"duval_pct_{gas}"] = percent[gas]
+    col["duval_x"] = percent["c2h4"] + 0.5 * percent["ch4"]
+    col["duval_y"] = _HALF_SQRT3 * percent["ch4"]
+    col["duval_rule"] = np.where(applicable, _first_match(DUVAL_TRIANGLE_1_RULES, percent, n), -1).astype(np.int8)
+
+
+def _ratio_methods(col, ppm, valid, ratios, n) -> None:
+    """IEC 60599 and Rogers, which use the same three ratios and the same gases."""
+    has_gases = _all(valid[gas] for gas in RATIO_METHOD_GASES)
+    nonzero = _any(ppm[gas] > 0 for gas in RATIO_METHOD_GASES)
+    for prefix, rules in (("iec", IEC_60599_RATIO_RULES), ("rogers", ROGERS_RULES)):
+        applicable = _applicability(col, prefix, has_gases, [(nonzero, _ALL_ZERO)])
+        col[f"{prefix}_rule"] = np.where(applicable, _first_match(rules, ratios, n), -1).astype(np.int8)
+
+
+def _doernenburg(col, ppm, valid, ratios, n) -> None:
+    """Doernenburg ratios behind the two L1 validity steps."""
+    has_gases = _all(valid[gas] for gas in RATIO_METHOD_GASES)
+    fault_levels = (_any(ppm[gas] > 2 * DOERNENBURG_L1[gas] for gas in DOERNENBURG_KEY_GASES)
+                    & _any(ppm[gas] > DOERNENBURG_L1[gas] for gas in DOERNENBURG_OTHER_GASES))
+    for name in DOERNENBURG_RATIOS:
+        numerator, denominator = RATIOS[name]
+        col[f"doernenburg_significant_{name}"] = ((ppm[numerator] > DOERNENBURG_L1[numerator])
+                                                  | (ppm[denominator] > DOERNENBURG_L1[denominator]))
+    significant = _all(col[f"doernenburg_significant_{name}"] for name in DOERNENBURG_RATIOS)
+    col["doernenburg_fault_levels"] = fault_levels
+    col["doernenburg_ratios_significant"] = significant
+    applicable = _applicability(col, "doernenburg", has_gases,
+                                [(fault_levels, _NO_FAULT_LEVELS), (significant, _NOT_SIGNIFICANT)])
+    col["doernenburg_rule"] = np.where(applicable, _first_match(DOERNENBURG_RULES, ratios, n), -1).astype(np.int8)
+
+
+def _ieee_2008(col, ppm, valid) -> None:
+    """C57.104-2008 Condition per gas and for TDCG (0 = not evaluated), and the worst of them."""
+    for gas in GASES:
+        col[f"ieee2008_{gas}"] = np.where(valid[gas], 1 + _count_above(ppm[gas], IEEE_2008_CONDITION_LIMITS[gas]), 0)
+    tdcg = ppm["h2"] + ppm["ch4"] + ppm["c2h6"] + ppm["c2h4"] + ppm["c2h2"] + ppm["co"]
+    col["ieee2008_tdcg_ppm"] = tdcg
+    col["ieee2008_tdcg"] = np.where(np.isnan(tdcg), 0, 1 + _count_above(tdcg, IEEE_2008_CONDITION_LIMITS["tdcg"]))
+    col["ieee2008_condition"] = np.max([col[f"ieee2008_{key}"] for key in GASES + ("tdcg",)], axis=0).astype(np.int8)
+    col["ieee2008_complete"] = _all(valid[gas] for gas in GASES)
+
+
+def _history(inp: _Inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Usable earlier samples, most recent first, NaN-padded to RATE_MAX_SAMPLES - 1 columns.
+
+    Returns (times (n, 5), gases (len(GASES), n, 5), usable count (n,)). Columns are reversed
+    before the stable sort so that, of two entries with the same time, the later-given one counts as newer.
+    """
+    times = inp.history_times[:, ::-1]
+    usable = np.isfinite(times) & ~(times >= inp.sample_times[:, None])
+    order = np.argsort(np.where(usable, -times, np.inf), axis=1, kind="stable")
+    depth = RATE_MAX_SAMPLES - 1
+
+    def newest_first(matrix):
+        index = order.reshape((1,) * (matrix.ndim - 2) + order.shape)
+        ordered = np.take_along_axis(np.where(usable, matrix, np.nan), index, axis=-1)[..., :depth]
+        padding = [(0, 0)] * (ordered.ndim - 1) + [(0, depth - ordered.shape[-1])]
+        return np.pad(ordered, padding, constant_values=np.nan)
+
+    gases = np.stack([_valid_or_nan(inp.history_gases[gas][:, ::-1]) for gas in GASES])
+    return newest_first(times), newest_first(gases), usable.sum(axis=1)
+
+
+def _stacked_table(table: Mapping[str, Any]) -> np.ndarray:
+    """A per-gas limit table as one array with GASES along the first axis."""
+    return np.array([table[gas] for gas in GASES], float)
+
+
+_TABLE_1, _TABLE_2 = _stacked_table(IEEE_2019_TABLE_1), _stacked_table(IEEE_2019_TABLE_2)
+_TABLE_3, _TABLE_4 = _stacked_table(IEEE_2019_TABLE_3), _stacked_table(IEEE_2019_TABLE_4)
+_INCREASE_ONLY = np.array([[gas in INCREASE_ONLY_GASES] for gas in GASES])
+
+
+def _ieee_2019(col, ppm, valid, inp: _Inputs, n) -> None:
+    """C57.104-2019 Tables 1–4 and DGA status; gases are stacked along the first axis."""
+    from_sample = valid["o2"] & valid["n2"] & (ppm["n2"] > 0)
+    o2_n2 = np.where(from_sample, ppm["o2"] / ppm["n2"], np.nan)
+    free_breathing = np.where(from_sample, o2_n2 > O2_N2_SEALED_MAX, inp.preservation != _SEALED)
+    column = free_breathing.astype(np.int8)
+    age = inp.age_years
+    band = np.select([~(age > 0) | ~np.isfinite(age), age < 10, age <= 30], [0, 1, 2], 3).astype(np.int8)
+    col["ieee2019_o2_n2"] = o2_n2
+    col["ieee2019_o2_n2_basis"] = np.select([from_sample, inp.preservation > 0], [0, 1], 2).astype(np.int8)
+    col["ieee2019_column"] = column
+    col["ieee2019_age_band"] = band
+    col["ieee2019_age_years"] = age
+
+    past_times, past, used = _history(inp)
+    t_now = inp.sample_times
+    col["ieee2019_history_used"] = used
+    col["ieee2019_has_previous"] = used >= 1
+    col["ieee2019_previous_days"] = (t_now - past_times[:, 0]) / DAY_SECONDS
+
+    window_times = [t_now] + [past_times[:, back] for back in range(RATE_MAX_SAMPLES - 1)]
+    window = np.zeros(n, np.int8)
+    span_months = np.full(n, np.nan)
+    for size in range(RATE_MIN_SAMPLES, RATE_MAX_SAMPLES + 1):
+        months = (t_now - window_times[size - 1]) / MONTH_SECONDS
+        fits = (months >= RATE_MIN_MONTHS) & (months <= RATE_MAX_MONTHS)
+        window[fits] = size
+        span_months = np.where(fits, months, span_months)
+    rate_row = (span_months > RATE_SHORT_ROW_MAX_MONTHS).astype(np.int8)  # 0 where there is no window
+    col["ieee2019_rate_samples"] = window
+    col["ieee2019_rate_months"] = span_months
+    col["ieee2019_rate_row"] = np.where(window > 0, rate_row, -1).astype(np.int8)
+
+    current = np.stack([ppm[gas] for gas in GASES])
+    is_valid = np.stack([valid[gas] for gas in GASES])
+    table_2 = _TABLE_2[:, column, band]
+    level = np.where(is_valid, 1 + _count_above(current, (_TABLE_1[:, column, band], table_2)), 0).astype(np.int8)
+    delta = current - past[:, :, 0]
+    delta_exceeds = np.where(_INCREASE_ONLY, delta > 0, np.abs(delta) > _TABLE_3[:, column])
+    years = [(t - t_now) / YEAR_SECONDS for t in window_times]
+    rate = _rate(window, [current] + [past[:, :, back] for back in range(RATE_MAX_SAMPLES - 1)], years)
+    rate_exceeds = rate > _TABLE_4[:, column, rate_row]
+    for k, gas in enumerate(GASES):
+        col[f"ieee2019_level_{gas}"] = level[k]
+        col[f"ieee2019_table2_multiple_{gas}"] = current[k] / table_2[k]
+        col[f"ieee2019_delta_{gas}"] = delta[k]
+        col[f"ieee2019_delta_exceeds_{gas}"] = delta_exceeds[k]
+        col[f"ieee2019_rate_{gas}"] = rate[k]
+        col[f"ieee2019_rate_exceeds_{gas}"] = rate_exceeds[k]
+    status_3 = ((level == 3) | rate_exceeds).any(axis=0)
+    status_2 = ((level == 2) | delta_exceeds).any(axis=0)
+    col["ieee2019_status"] = np.select([status_3, status_2, is_valid.all(axis=0)], [3, 2, 1], 0).astype(np.int8)
+    col["ieee2019_any_gas"] = is_valid.any(axis=0)
+
+
+def _rate(window: np.ndarray, values: list[np.ndarray], years: list[np.ndarray]) -> np.ndarray:
+    """Least-squares slope (ppm/year) of each gas over the window's valid points; NaN with fewer than 3.
+
+    values[p] is (gases, n) at window position p (0 = current sample); years[p] is (n,).
+    The sums run position by position, so every sample sees the same operations in the same order.
+    """
+    inside = [(window > position) & ~np.isnan(value) for position, value in enumerate(values)]
+    # Measuring from the most recent valid value keeps a constant series at a slope of exactly 0.
+    reference = np.full(values[0].shape, np.nan)
+    for position in reversed(range(len(values))):
+        reference = np.where(inside[position], values[position], reference)
+    points = np.zeros(values[0].shape)
+    x_sum = np.zeros(values[0].shape)
+    y_sum = np.zeros(values[0].shape)
+    for position, (value, x) in enumerate(zip(values, years)):
+        points += inside[position]
+        x_sum += np.where(inside[position], x, 0.0)
+        y_sum += np.where(inside[position], value - reference, 0.0)
+    x_mean, y_mean = x_sum / points, y_sum / points
+    sxx = np.zeros(values[0].shape)
+    sxy = np.zeros(values[0].shape)
+    for position, (value, x) in enumerate(zip(values, years)):
+        dx = x - x_mean
+        sxx += np.where(inside[position], dx * dx, 0.0)
+        sxy += np.where(inside[position], dx * (value - reference - y_mean), 0.0)
+    return np.where((points >= RATE_MIN_SAMPLES) & (sxx > 0), sxy / sxx, np.nan)
+
+
+def _verdict(col, n) -> None:
+    """Fault presence, vote on the fault type, health index, severity and rank."""
+    status = col["ieee2019_status"]
+    present = status >= 2
+    col["fault_present"] = np.where(status == 0, -1, present).astype(np.int8)
+
+    answers = []
+    for _, prefix, rules, _ in VOTING_METHODS:
+        col[f"{prefix}_fault_type"] = _fault_type_codes(rules, col[f"{prefix}_rule"])
+        answers.append(col[f"{prefix}_fault_type"])
+    family = np.array([FAULT_TYPES.index(FAULT_FAMILY[t]) if t in FAULT_FAMILY else -2 for t in FAULT_TYPES])
+    scores = np.zeros((n, len(FAULT_TYPES)))
+    for code in range(len(FAULT_TYPES)):
+        for answer, (*_, weight) in zip(answers, VOTING_METHODS):
+            exact = answer == code
+            scores[:, code] += (exact | (answer == family[code])) + weight * exact
+    best = np.argmax(scores, axis=1)
+    fault_type = np.where(present & (scores.max(axis=1) >= 1), best, -1).astype(np.int8)
+    col["fault_type"] = fault_type
+    supporting = np.zeros(n, np.int8)
+    for bit, answer in enumerate(answers):
+        supports = (fault_type >= 0) & ((answer == fault_type) | (answer == family[fault_type]))
+        supporting |= (supports << bit).astype(np.int8)
+    col["fault_supporting"] = supporting
+    col["fault_agreement"] = sum((supporting >> bit) & 1 for bit in range(len(answers))).astype(np.int8)
+    col["fault_methods_applicable"] = sum(
+        col[f"{prefix}_applicable"].astype(np.int8) for _, prefix, _, _ in VOTING_METHODS).astype(np.int8)
+
+    multiples = np.stack([np.nan_to_num(col[f"ieee2019_table2_multiple_{gas}"], nan=0.0) for gas in GASES])
+    worst_gas = np.argmax(multiples, axis=0)
+    worst_multiple = multiples.max(axis=0)
+    col["health_worst_gas"] = worst_gas.astype(np.int8)
+    col["health_worst_multiple"] = worst_multiple
+    penalties = {
+        "status": np.asarray(STATUS_PENALTY)[status],
+        "gas_level": np.round(GAS_EXCESS_MAX_PENALTY * np.clip(np.log10(np.maximum(worst_multiple, 1.0)), 0, 1), 1),
+        "condition_2008": np.asarray(CONDITION_2008_PENALTY)[col["ieee2008_condition"]],
+        "fault_type": np.asarray([FAULT_TYPE_PENALTY[t] for t in FAULT_TYPES] + [0.0])[fault_type],
+    }
+    for name, penalty in penalties.items():
+        col[f"health_penalty_{name}"] = penalty
+    health = np.round(np.clip(100.0 - sum(penalties.values()), 0.0, 100.0), 1)
+    known = status > 0
+    col["health_index"] = np.where(known, health, np.nan)
+    severity = _severity(status, health)
+    col["severity"] = severity
+    col["rank"] = 100.0 * severity + np.where(known, 100.0 - health, 0.0)
+
+
+def _severity(status: np.ndarray, health: np.ndarray) -> np.ndarray:
+    """SEVERITIES index from the 2019 status and the health index."""
+    return np.select(
+        [status == 0, status == 1, (status == 2) & (health >= MEDIUM_BELOW_HEALTH), status == 2,
+         health >= CRITICAL_BELOW_HEALTH],
+        [1, 0, 2, 3, 4], 5).astype(np.int8)
+
+
+def _evaluate(inp: _Inputs) -> dict[str, np.ndarray]:
+    """Run every rule over n samples; return the columnar result (see `diagnose_batch`)."""
+    n = len(inp.sample_times)
+    col: dict[str, np.ndarray] = {}
+    with np.errstate(all="ignore"):
+        ppm, valid = {}, {}
+        for field in SAMPLE_FIELDS:
+            problem = _classify(inp.raw[field], inp.not_a_number[field])
+            valid[field] = problem == _OK
+            ppm[field] = np.where(valid[field], inp.raw[field], np.nan)
+            col[f"problem_{field}"] = problem
+            col[f"ppm_{field}"] = ppm[field]
+        ratios = {name: _ratio(ppm[numerator], ppm[denominator]) for name, (numerator, denominator) in RATIOS.items()}
+        for name, values in ratios.items():
+            col[f"ratio_{name}"] = values
+        _duval(col, ppm, valid, n)
+        _ratio_methods(col, ppm, valid, ratios, n)
+        _doernenburg(col, ppm, valid, ratios, n)
+        _ieee_2008(col, ppm, valid)
+        _ieee_2019(col, ppm, valid, inp, n)
+        _verdict(col, n)
+    return col
+
+
+# ---------------------------------------------------------------------------------------
+# JSON-ready dicts from the columns
+
+
+def _num(value: float, digits: int) -> float | None:
+    """A finite float rounded to `digits` decimals, else None."""
+    return round(value, digits) if math.isfinite(value) else None
+
+
+def _text(value: float) -> str:
+    """A number for a sentence: at most 2 decimals, no trailing zeros."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _labels(gases: Sequence[str]) -> str:
+    """Gas formulas joined for a sentence."""
+    return ", ".join(GAS_LABELS[gas] for gas in gases)
+
+
+def _not_applicable_reason(c, i, prefix, needed) -> str | None:
+    """The sentence behind `<prefix>_reason`."""
+    code = c[f"{prefix}_reason"][i]
+    if code == _GAS_MISSING:
+        missing = [gas for gas in needed if c[f"problem_{gas}"][i] != _OK]
+        return f"needs {_labels(needed)}; missing or invalid: {_labels(missing)}"
+    if code == _ALL_ZERO:
+        return f"{_labels(needed)} are all zero"
+    if code == _NO_FAULT_LEVELS:
+        return ("step 1 not met: no fault by this method (needs one of H2, CH4, C2H2, C2H4 above 2×L1 "
+                "and one of C2H6, CO above L1)")
+    if code == _NOT_SIGNIFICANT:
+        weak = [name for name in DOERNENBURG_RATIOS if not c[f"doernenburg_significant_{name}"][i]]
+        return f"step 2 not met: ratios not significant (neither gas above L1 in {', '.join(weak)})"
+    return None
+
+
+def _rule_method(c, i, prefix, rules, needed) -> dict:
+    """The keys every rule-table method shares."""
+    index = c[f"{prefix}_rule"][i]
+    applicable = c[f"{prefix}_applicable"][i]
+    rule = rules[index] if index >= 0 else None
+    return {
+        "applicable": applicable,
+        "reason": _not_applicable_reason(c, i, prefix, needed),
+        "result": (rule.result if rule else NO_DIAGNOSIS) if applicable else None,
+        "fault_type": rule.fault_type if rule else None,
+        "description": (rule.description if rule else "no table row matches") if applicable else None,
+    }
+
+
+def _ratio_method(c, i, prefix, rules, ratio_names) -> dict:
+    """A ratio method's answer; the ratios are shown whenever its gases are valid, applicable or not."""
+    answer = _rule_method(c, i, prefix, rules, RATIO_METHOD_GASES)
+    has_gases = all(c[f"problem_{gas}"][i] == _OK for gas in RATIO_METHOD_GASES)
+    answer["ratios"] = {name: _num(c[f"ratio_{name}"][i], 4) for name in ratio_names} if has_gases else None
+    return answer
+
+
+def _duval_dict(c, i) -> dict:
+    """Duval Triangle 1 answer."""
+    answer = _rule_method(c, i, "duval", DUVAL_TRIANGLE_1_RULES, DUVAL_GASES)
+    applicable = answer["applicable"]
+    answer["percent"] = {gas: _num(c[f"duval_pct_{gas}"][i], 2) for gas in DUVAL_GASES} if applicable else None
+    answer["point"] = {"x": _num(c["duval_x"][i], 3), "y": _num(c["duval_y"][i], 3)} if applicable else None
+    return answer
+
+
+def _rogers_dict(c, i) -> dict:
+    """Rogers answer with its case number."""
+    answer = _ratio_method(c, i, "rogers", ROGERS_RULES, THREE_RATIOS)
+    answer["case"] = c["rogers_rule"][i] if c["rogers_rule"][i] >= 0 else None
+    return answer
+
+
+def _doernenburg_dict(c, i) -> dict:
+    """Doernenburg answer with its validity steps."""
+    answer = _ratio_method(c, i, "doernenburg", DOERNENBURG_RULES, DOERNENBURG_RATIOS)
+    evaluated = answer["ratios"] is not None
+    answer["validity"] = {
+        "fault_levels": c["doernenburg_fault_levels"][i] if evaluated else None,
+        "ratios_significant": c["doernenburg_ratios_significant"][i] if evaluated else None,
+    }
+    return answer
+
+
+def _ieee_2008_dict(c, i) -> dict:
+    """C57.104-2008 conditions."""
+    condition = c["ieee2008_condition"][i]
+    tdcg = c["ieee2008_tdcg"][i]
+    return {
+        "applicable": condition > 0,
+        "reason": None if condition > 0 else "no valid gas value",
+        "condition": condition or None,
+        "complete": c["ieee2008_complete"][i],
+        "gases": {gas: c[f"ieee2008_{gas}"][i] or None for gas in GASES},
+        "tdcg": {"ppm": _num(c["ieee2008_tdcg_ppm"][i], 2), "condition": tdcg} if tdcg else None,
+    }
+
+
+def _ieee_2019_reasons(c, i, column, band) -> list[dict]:
+    """Every exceedance behind the 2019 status, worst status first."""
+    reasons = []
+    rate_row = c["ieee2019_rate_row"][i]
+    for gas in GASES:
+        label, value = GAS_LABELS[gas], c[f"ppm_{gas}"][i]
+        level = c[f"ieee2019_level_{gas}"][i]
+        if level >= 2:
+            table = level - 1
+            limit = float((IEEE_2019_TABLE_1 if table == 1 else IEEE_2019_TABLE_2)[gas][column][band])
+            percentile = "90th" if table == 1 else "95th"
+            reasons.append({"gas": gas, "table": table, "kind": "concentration", "value": _num(value, 2),
+                            "limit": limit, "status": level,
+                            "text": f"{label} {_text(value)} ppm > Table {table} limit {_text(limit)} ppm "
+                                    f"({percentile} percentile)"})
+        if c[f"ieee2019_delta_exceeds_{gas}"][i]:
+            delta, limit = c[f"ieee2019_delta_{gas}"][i], float(IEEE_2019_TABLE_3[gas][column])
+            text = (f"{label} rose {_text(delta)} ppm since the previous sample (Table 3: any increase)"
+                    if gas in INCREASE_ONLY_GASES else
+                    f"{label} changed by {_text(delta)} ppm since the previous sample > Table 3 limit "
+                    f"{_text(limit)} ppm")
+            reasons.append({"gas": gas, "table": 3, "kind": "delta", "value": _num(delta, 2), "limit": limit,
+                            "status": 2, "text": text})
+        if c[f"ieee2019_rate_exceeds_{gas}"][i]:
+            rate, limit = c[f"ieee2019_rate_{gas}"][i], float(IEEE_2019_TABLE_4[gas][column][rate_row])
+            window = f"over {c['ieee2019_rate_samples'][i]} samples, {_text(c['ieee2019_rate_months'][i])} months"
+            text = (f"{label} rising {_text(rate)} ppm/year {window} (Table 4: any increasing rate)"
+                    if gas in INCREASE_ONLY_GASES else
+                    f"{label} rising {_text(rate)} ppm/year {window} > Table 4 limit {_text(limit)} ppm/year")
+            reasons.append({"gas": gas, "table": 4, "kind": "rate", "value": _num(rate, 2), "limit": limit,
+                            "status": 3, "text": text})
+    return sorted(reasons, key=lambda reason: -reason["status"])
+
+
+def _ieee_2019_limitations(c, i) -> list[str]:
+    """What the 2019 evaluation could not look at."""
+    notes = []
+    missing = [gas for gas in GASES if c[f"problem_{gas}"][i] != _OK]
+    if missing:
+        notes.append(f"not assessed (missing or invalid): {_labels(missing)}")
+    if c["ieee2019_o2_n2_basis"][i] == 2:
+        notes.append("O2/N2 and oil preservation unknown: used the O2/N2 > 0.2 tables (default)")
+    if c["ieee2019_age_band"][i] == 0:
+        notes.append("age unknown: used the 'unknown age' column")
+    if not c["ieee2019_has_previous"][i]:
+        notes.append("Table 3 not assessed: no earlier sample")
+    if c["ieee2019_rate_samples"][i] == 0:
+        no_time = not math.isfinite(c["ieee2019_previous_days"][i]) and c["ieee2019_has_previous"][i]
+        notes.append("Table 4 not assessed: needs 3-6 samples spanning 4-24 months"
+                     + ("; the current sample has no sampled_at" if no_time else ""))
+    else:
+        thin = [gas for gas in GASES if not math.isfinite(c[f"ieee2019_rate_{gas}"][i])]
+        if thin:
+            notes.append(f"Table 4 not assessed for {_labels(thin)}: fewer than 3 values in the window")
+    return notes
+
+
+def _ieee_2019_dict(c, i) -> dict:
+    """C57.104-2019 status, reasons and the limits applied."""
+    status = c["ieee2019_status"][i]
+    column, band = c["ieee2019_column"][i], c["ieee2019_age_band"][i]
+    rate_row = c["ieee2019_rate_row"][i]
+    if status:
+        reason = None
+    elif c["ieee2019_any_gas"][i]:
+        missing = [gas for gas in GASES if c[f"problem_{gas}"][i] != _OK]
+        reason = (f"insufficient data: Status 1 needs all seven gases; missing or invalid: {_labels(missing)} "
+                  "(the gases given exceed no limit)")
+    else:
+        reason = "no valid gas value"
+    has_previous = c["ieee2019_has_previous"][i]
+    return {
+        "applicable": status > 0,
+        "reason": reason,
+        "status": status or None,
+        "o2_n2": {"value": _num(c["ieee2019_o2_n2"][i], 4), "basis": O2_N2_BASES[c["ieee2019_o2_n2_basis"][i]],
+                  "column": O2_N2_COLUMNS[column]},
+        "age_years": _num(c["ieee2019_age_years"][i], 2),
+        "age_band": AGE_BANDS[band],
+        "reasons": _ieee_2019_reasons(c, i, column, band),
+        "limitations": _ieee_2019_limitations(c, i),
+        "limits": {
+            "table_1": {gas: float(IEEE_2019_TABLE_1[gas][column][band]) for gas in GASES},
+            "table_2": {gas: float(IEEE_2019_TABLE_2[gas][column][band]) for gas in GASES},
+            "table_3": {gas: float(IEEE_2019_TABLE_3[gas][column]) for gas in GASES},
+            "table_4": {gas: float(IEEE_2019_TABLE_4[gas][column][rate_row]) for gas in GASES}
+            if rate_row >= 0 else None,
+        },
+        "deltas": {gas: _num(c[f"ieee2019_delta_{gas}"][i], 2) for gas in GASES} if has_previous else None,
+        "previous_sample_days": _num(c["ieee2019_previous_days"][i], 2),
+        "rates": {gas: _num(c[f"ieee2019_rate_{gas}"][i], 2) for gas in GASES} if rate_row >= 0 else None,
+        "rate_window": {"samples": c["ieee2019_rate_samples"][i], "months": _num(c["ieee2019_rate_months"][i], 2),
+                        "row": RATE_ROWS[rate_row]} if rate_row >= 0 else None,
+    }
+
+
+def _health_factors(c, i) -> list[dict]:
+    """The penalties that lowered the health index, largest first."""
+    if c["ieee2019_status"][i] == 0:
+        return []
+    worst_gas = GASES[c["health_worst_gas"][i]]
+    fault_type = c["fault_type"][i]
+    details = {
+        "status": ("ieee_c57_104_2019_status", f"DGA Status {c['ieee2019_status'][i]}"),
+        "gas_level": ("gas_level", f"{GAS_LABELS[worst_gas]} at {_text(c['health_worst_multiple'][i])}× "
+                                   "its Table 2 limit"),
+        "condition_2008": ("ieee_c57_104_2008_condition", f"Condition {c['ieee2008_condition'][i]}"),
+        "fault_type": ("fault_type", f"{FAULT_TYPES[fault_type]}: {FAULT_DESCRIPTIONS[FAULT_TYPES[fault_type]]}"
+                       if fault_type >= 0 else ""),
+    }
+    factors = [{"factor": factor, "detail": detail, "penalty": c[f"health_penalty_{name}"][i]}
+               for name, (factor, detail) in details.items() if c[f"health_penalty_{name}"][i] > 0]
+    return sorted(factors, key=lambda factor: -factor["penalty"])
+
+
+def _verdict_dict(c: Mapping[str, list], i: int) -> dict:
+    """The JSON-ready verdict of sample i from columns already converted to lists."""
+    fault_type = c["fault_type"][i]
+    present = c["fault_present"][i]
+    supporting = c["fault_supporting"][i]
+    return {
+        "fault": {
+            "present": None if present < 0 else bool(present),
+            "type": FAULT_TYPES[fault_type] if fault_type >= 0 else None,
+            "description": FAULT_DESCRIPTIONS[FAULT_TYPES[fault_type]] if fault_type >= 0 else None,
+            "agreement": {
+                "methods": c["fault_agreement"][i],
+                "of": c["fault_methods_applicable"][i],
+                "supporting": [name for bit, (name, *_) in enumerate(VOTING_METHODS) if supporting >> bit & 1],
+            },
+            "severity": SEVERITIES[c["severity"][i]],
+        },
+        "health_index": {"value": _num(c["health_index"][i], 1), "factors": _health_factors(c, i)},
+        "rank": _num(c["rank"][i], 1),
+        "action": ACTIONS[c["severity"][i]],
+        "methods": {
+            "duval_triangle_1": _duval_dict(c, i),
+            "iec_60599_ratios": _ratio_method(c, i, "iec", IEC_60599_RATIO_RULES, THREE_RATIOS),
+            "rogers": _rogers_dict(c, i),
+            "doernenburg": _doernenburg_dict(c, i),
+            "ieee_c57_104_2008": _ieee_2008_dict(c, i),
+            "ieee_c57_104_2019": _ieee_2019_dict(c, i),
+        },
+        "input": {"issues": [
+            {"field": field, "problem": INPUT_PROBLEMS[c[f"problem_{field}"][i]]}
+            for field in SAMPLE_FIELDS
+            if c[f"problem_{field}"][i] != _OK
+            and not (field in ATMOSPHERIC_GASES and c[f"problem_{field}"][i] == _MISSING)
+        ]},
+    }
+
+
+def verdicts_from_columns(columns: Mapping[str, np.ndarray]) -> list[dict]:
+    """The JSON-ready verdict dict of every sample in a columnar result."""
+    lists = {key: values.tolist() for key, values in columns.items()}
+    return [_verdict_dict(lists, i) for i in range(len(columns["rank"]))]
+
+
+# ---------------------------------------------------------------------------------------
+# Public entry points
+
+
+def diagnose(sample: Mapping[str, Any], *, history: Sequence[Mapping[str, Any]] = (),
+             age_years: float | None = None, oil_preservation: str | None = None) -> dict:
+    """Interpret one DGA sample; never raises for bad values, never returns NaN or infinity.
+
+    sample: gas ppm values keyed by lowercase gas name (GASES, plus optional "o2", "n2"),
+    and optionally "sampled_at": a datetime (naive = UTC), a date, or epoch seconds.
+    Each value must be a real number (int, float, Decimal, NumPy number) that is ≥ 0 and
+    ≤ MAX_PPM. Anything else counts as missing for the methods and is listed in
+    input.issues.
+    history: earlier samples of the same unit, each with "sampled_at" and its gases. An
+    entry without a valid time, or one not earlier than the sample, is ignored. The
+    entries are used in time order: the latest one gives the 2019 Table 3 delta, and the
+    last 3–6 samples give the Table 4 rates.
+    age_years: age of the unit in years. None, ≤ 0 or not finite means "unknown".
+    oil_preservation: "sealed" or "free_breathing". It is used only when the sample has
+    no valid O2/N2.
+    Returns the dict described in the module docstring.
+    """
+    columns = _evaluate(_single_inputs(sample, history, age_years, oil_preservation))
+    return _verdict_dict({key: values.tolist() for key, values in columns.items()}, 0)
+
+
+def diagnose_batch(gases: Mapping[str, np.ndarray], *, age_years: np.ndarray | None = None,
+                   oil_preservation: Sequence[str | None] | None = None,
+                   history_times: np.ndarray | None = None,
+                   history_gases: Mapping[str, np.ndarray] | None = None,
+                   sample_times: np.ndarray | None = None,
+                   columnar: bool = False) -> list[dict] | dict[str, np.ndarray]:
+    """Vectorized `diagnose` over n samples; element i equals diagnose(sample_i, history=..., ...).
+
+    gases: SAMPLE_FIELDS name -> 1-D float array of length n. NaN means missing, and a
+    field that is absent is all missing. Negative, infinite and > MAX_PPM values are
+    invalid, as in `diagnose`.
+    age_years: (n,) years, NaN = unknown. oil_preservation: n entries, "sealed",
+    "free_breathing" or None.
+    sample_times: (n,) epoch seconds of each sample (what `datetime.timestamp()` gives),
+    NaN = unknown.
+    history_times: (n, k) epoch seconds of earlier samples, NaN-padded; the current
+    sample is not included. history_gases: GASES name -> (n, k) ppm, NaN-padded. The
+    entries of a row may be in any order; they are used as in `diagnose`.
+    A shape mismatch raises ValueError, because it is a programming error. Bad values
+    never raise.
+
+    columnar=False returns the list of verdict dicts. columnar=True returns the cheap
+    columnar form: a dict of NumPy arrays of length n, with NaN where a value is absent.
+    Codes index the module's tuples:
+    - `fault_type` → FAULT_TYPES, and -1 = none;
+    - `severity` → SEVERITIES;
+    - `fault_present`: -1 unknown, 0 no, 1 yes;
+    - `duval_rule` / `iec_rule` / `rogers_rule` / `doernenburg_rule` → that method's
+      rule tuple, and -1 = not applicable or no diagnosis;
+    - `<method>_applicable` (bool);
+    - `ieee2019_status`: 0 = unknown;
+    - `ieee2008_condition`: 0 = none;
+    - `problem_<field>` → INPUT_PROBLEMS.
+    The other columns: `health_index`, `rank`, `duval_pct_<gas>`, `duval_x`, `duval_y`,
+    `ratio_<name>`, `ieee2019_level_<gas>`, `ieee2019_delta_<gas>` and
+    `ieee2019_rate_<gas>`. Pass the columnar form to `verdicts_from_columns` to get the
+    dicts.
+    """
+    inputs = _batch_inputs(gases, age_years, oil_preservation, history_times, history_gases, sample_times)
+    columns = _evaluate(inputs)
+    return columns if columnar else verdicts_from_columns(columns)
