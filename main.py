@@ -8,6 +8,7 @@ routing `/api/v1/<resource>[/<id>]` to the same handlers.
 import functions_framework.aio
 
 from functions.application import application
+from functions.diagnoses import diagnoses
 from functions.equipment import equipment
 from functions.health import health
 from functions.measurements import measurements
@@ -19,6 +20,7 @@ HANDLERS = {
     "substations": substations,
     "equipment": equipment,
     "measurements": measurements,
+    "diagnoses": diagnoses,
     "health": health,
 }
 _PREFIX_PARTS = len(http.API_PREFIX.strip("/").split("/"))

@@ -17,6 +17,10 @@ EQUIPMENT_KEYS = {
 }
 SAMPLE_KEYS = {"id", "equipment_id", "sampled_at", "h2", "ch4", "c2h6", "c2h4", "c2h2", "co", "co2", "o2", "n2", "lab"}
 HEALTH_KEYS = {"status", "database", "latency_ms"}
+RANKING_KEYS = {
+    "equipment_id", "equipment_name", "substation_id", "kind", "equipment_status", "sample_id", "sampled_at",
+    "dga_status", "fault_present", "fault_type", "agreement", "severity", "health_index", "rank", "action",
+}
 
 # (method, path, status, body shape, keys of the body or of each element)
 CONTRACT = [
@@ -30,6 +34,11 @@ CONTRACT = [
     ("GET", "/api/v1/measurements?equipment_id=1&from=2020-01-01&to=2021-01-01T00:00:00Z", 200, list, SAMPLE_KEYS),
     ("GET", "/api/v1/measurements/1", 200, dict, SAMPLE_KEYS),
     ("GET", "/api/v1/health", 200, dict, HEALTH_KEYS),
+    ("GET", "/api/v1/diagnoses", 200, list, RANKING_KEYS),
+    ("GET", "/api/v1/diagnoses?substation_id=1&status=3&fault=D2", 200, list, RANKING_KEYS),
+    ("GET", "/api/v1/diagnoses/1", 200, dict, {"equipment", "as_of", "sample", "diagnosis"}),
+    ("GET", "/api/v1/diagnoses/1?history=true&at=2026-01-01", 200, dict, {"equipment", "as_of", "sample", "diagnosis", "history"}),
+    ("GET", "/api/v1/diagnoses/999999", 404, dict, ERROR_KEYS),
     ("GET", "/api/v1/equipment/999999", 404, dict, ERROR_KEYS),
     ("GET", "/api/v1/substations/999999", 404, dict, ERROR_KEYS),
     ("GET", "/api/v1/measurements/999999999", 404, dict, ERROR_KEYS),
@@ -303,6 +312,8 @@ PARAMETERS = {
     "/api/v1/measurements": ["equipment_id", "from", "to", "limit", "offset"],
     "/api/v1/substations": ["region", "limit", "offset"],
     "/api/v1/application": ["limit", "offset"],
+    "/api/v1/diagnoses": ["substation_id", "status", "fault", "limit", "offset"],
+    "/api/v1/diagnoses/1": ["at", "history"],
 }
 
 

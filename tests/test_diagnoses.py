@@ -1,0 +1,161 @@
+"""The `diagnoses` resource: one unit's verdict, its history, and the fleet ranking."""
+
+import pytest
+
+from shared import demo_data, dga
+from test_api import RANKING_KEYS
+
+FLEET = demo_data.generate()
+FAULTY = {unit: fault for unit, (fault, _onset) in FLEET.faults.items()}
+
+
+def _all_pages(client, url):
+    """Every entry of a paged collection, following rel="next"."""
+    entries = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, response.text
+        entries.extend(response.json())
+        link = response.headers.get("link")
+        url = link[1 : link.index(">")] if link else None
+    return entries
+
+
+def test_unit_verdict_shape_and_latest_sample(client, sql):
+    body = client.get("/api/v1/diagnoses/1").json()
+    assert set(body) == {"equipment", "as_of", "sample", "diagnosis"}
+    latest = sql(
+        "SELECT id FROM dga_sample WHERE equipment_id = 1 AND h2 IS NOT NULL AND ch4 IS NOT NULL AND c2h6 IS NOT NULL "
+        "AND c2h4 IS NOT NULL AND c2h2 IS NOT NULL AND co IS NOT NULL AND co2 IS NOT NULL ORDER BY sampled_at DESC LIMIT 1"
+    )[0][0]
+    assert body["sample"]["id"] == latest
+    diagnosis = body["diagnosis"]
+    assert set(diagnosis) >= {"fault", "health_index", "rank", "action", "methods"}
+    assert set(diagnosis["methods"]) == {
+        "duval_triangle_1", "iec_60599_ratios", "rogers", "doernenburg", "ieee_c57_104_2008", "ieee_c57_104_2019",
+    }
+
+
+@pytest.mark.parametrize("unit,fault", sorted(FAULTY.items()))
+def test_units_that_developed_a_fault_are_diagnosed_with_it(client, unit, fault):
+    diagnosis = client.get(f"/api/v1/diagnoses/{unit}").json()["diagnosis"]
+    assert diagnosis["fault"]["present"] is True
+    assert diagnosis["fault"]["type"] == fault
+    assert diagnosis["methods"]["duval_triangle_1"]["result"] == fault
+    assert diagnosis["fault"]["severity"] in ("high", "critical")
+
+
+def test_unit_uses_its_history_for_2019_rates(client):
+    unit = next(u for u, f in FAULTY.items() if f == "T3")
+    ieee = client.get(f"/api/v1/diagnoses/{unit}").json()["diagnosis"]["methods"]["ieee_c57_104_2019"]
+    assert any(reason["table"] == 4 for reason in ieee["reasons"]), "a growing fault must show a Table 4 rate"
+    assert ieee["o2_n2"]["basis"] == "sample"
+
+
+def test_as_of_a_past_date_uses_only_earlier_samples(client, sql):
+    unit = next(u for u, f in FAULTY.items() if f == "D2")
+    onset = FLEET.faults[unit][1]
+    before = client.get(f"/api/v1/diagnoses/{unit}", params={"at": onset.strftime("%Y-%m-%d")}).json()
+    assert before["as_of"] == onset.strftime("%Y-%m-%dT00:00:00Z")
+    assert before["sample"]["sampled_at"] < before["as_of"]
+    assert before["diagnosis"]["fault"]["severity"] in ("none", "low")
+    now = client.get(f"/api/v1/diagnoses/{unit}").json()
+    assert now["diagnosis"]["rank"] > before["diagnosis"]["rank"]
+
+
+def test_history_series_covers_every_complete_sample(client, sql):
+    unit = next(u for u, f in FAULTY.items() if f == "T2")
+    body = client.get(f"/api/v1/diagnoses/{unit}?history=true").json()
+    complete = sql(
+        "SELECT id FROM dga_sample WHERE equipment_id = ? AND h2 IS NOT NULL AND ch4 IS NOT NULL AND c2h6 IS NOT NULL "
+        "AND c2h4 IS NOT NULL AND c2h2 IS NOT NULL AND co IS NOT NULL AND co2 IS NOT NULL ORDER BY sampled_at",
+        (unit,),
+    )
+    series = body["history"]
+    assert [point["sample_id"] for point in series] == [row[0] for row in complete]
+    assert series[-1]["health_index"] == body["diagnosis"]["health_index"]["value"]
+    assert series[0]["severity"] in ("none", "low") and series[-1]["severity"] in ("high", "critical")
+    assert set(series[0]["duval_point"]) == {"x", "y"}
+
+
+def test_history_entries_equal_single_sample_diagnoses(client, sql):
+    """The vectorized history must agree with the engine's one-sample path."""
+    unit = next(u for u, f in FAULTY.items() if f == "PD")
+    body = client.get(f"/api/v1/diagnoses/{unit}?history=true").json()
+    equipment = body["equipment"]
+    rows = client.get(f"/api/v1/measurements?equipment_id={unit}&limit=1000").json()
+    complete = [r for r in rows if all(r[g] is not None for g in dga.GASES)]
+    import datetime
+
+    def parse(sample):
+        return {**sample, "sampled_at": datetime.datetime.fromisoformat(sample["sampled_at"].replace("Z", "+00:00"))}
+
+    samples = [parse(s) for s in complete]
+    for index in (0, len(samples) // 2, len(samples) - 1):
+        built = datetime.datetime(equipment["year_manufactured"], 7, 1, tzinfo=datetime.timezone.utc)
+        age = (samples[index]["sampled_at"] - built).total_seconds() / dga.YEAR_SECONDS
+        single = dga.diagnose(
+            samples[index], history=samples[max(0, index - 6) : index], age_years=age,
+            oil_preservation=equipment["oil_preservation"],
+        )
+        assert body["history"][index]["health_index"] == single["health_index"]["value"]
+        assert body["history"][index]["fault_type"] == single["fault"]["type"]
+    assert body["diagnosis"]["rank"] == single["rank"]
+
+
+def test_unit_without_samples_gets_a_clear_answer(client):
+    body = client.get("/api/v1/diagnoses/1?at=2000-01-01").json()
+    assert body["sample"] is None and body["diagnosis"] is None
+    assert body["message"] == "Equipment 1 has no complete DGA sample up to 2000-01-01T00:00:00Z; nothing to diagnose."
+
+
+def test_unknown_unit_and_bad_parameters(client):
+    assert client.get("/api/v1/diagnoses/999999").json()["error"] == "NotFound"
+    assert client.get("/api/v1/diagnoses/1?at=soon").json()["error"] == "InvalidTimestampFormat"
+    assert client.get("/api/v1/diagnoses/1?history=yes").json()["error"] == "InvalidParameters"
+    assert client.get("/api/v1/diagnoses?status=4").json()["error"] == "InvalidParameters"
+    assert client.get("/api/v1/diagnoses?fault=arcing").json()["error"] == "InvalidParameters"
+    assert client.get("/api/v1/diagnoses?unit=1").json()["error"] == "InvalidParameters"
+
+
+def test_fleet_ranking_lists_every_unit_once_worst_first(client, sql):
+    entries = _all_pages(client, "/api/v1/diagnoses?limit=17")
+    assert sorted(e["equipment_id"] for e in entries) == [r[0] for r in sql("SELECT id FROM equipment ORDER BY id")]
+    assert all(set(e) == RANKING_KEYS for e in entries)
+    ranks = [e["rank"] for e in entries]
+    assert ranks == sorted(ranks, reverse=True)
+    worst = {e["equipment_id"] for e in entries[: len(FAULTY)]}
+    assert worst == set(FAULTY), "the units with developed faults rank first"
+
+
+def test_fleet_entry_matches_the_unit_verdict(client):
+    entry = client.get("/api/v1/diagnoses?limit=1").json()[0]
+    unit = client.get(f"/api/v1/diagnoses/{entry['equipment_id']}").json()
+    assert entry["rank"] == unit["diagnosis"]["rank"]
+    assert entry["sample_id"] == unit["sample"]["id"]
+    assert entry["fault_type"] == unit["diagnosis"]["fault"]["type"]
+
+
+def test_fleet_filters(client, sql):
+    in_substation = _all_pages(client, "/api/v1/diagnoses?substation_id=2&limit=1000")
+    assert {e["equipment_id"] for e in in_substation} == {r[0] for r in sql("SELECT id FROM equipment WHERE substation_id = 2")}
+    status_3 = _all_pages(client, "/api/v1/diagnoses?status=3&limit=1000")
+    assert status_3 and all(e["dga_status"] == 3 for e in status_3)
+    assert set(FAULTY) <= {e["equipment_id"] for e in status_3}
+    t3 = _all_pages(client, "/api/v1/diagnoses?fault=T3&limit=1000")
+    assert {u for u, f in FAULTY.items() if f == "T3"} <= {e["equipment_id"] for e in t3}
+    assert all(e["fault_type"] == "T3" for e in t3)
+    healthy = _all_pages(client, "/api/v1/diagnoses?fault=none&limit=1000")
+    assert healthy and all(e["fault_present"] is False for e in healthy)
+
+
+def test_unit_with_only_incomplete_samples_ranks_last(client, demo_db, sql):
+    import sqlite3
+
+    connection = sqlite3.connect(demo_db)
+    connection.execute("UPDATE dga_sample SET h2 = NULL WHERE equipment_id = 5")
+    connection.commit()
+    connection.close()
+    entries = _all_pages(client, "/api/v1/diagnoses?limit=1000")
+    assert entries[-1]["equipment_id"] == 5 and entries[-1]["sample_id"] is None
+    assert client.get("/api/v1/diagnoses/5").json()["diagnosis"] is None
