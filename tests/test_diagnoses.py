@@ -159,3 +159,20 @@ def test_unit_with_only_incomplete_samples_ranks_last(client, demo_db, sql):
     entries = _all_pages(client, "/api/v1/diagnoses?limit=1000")
     assert entries[-1]["equipment_id"] == 5 and entries[-1]["sample_id"] is None
     assert client.get("/api/v1/diagnoses/5").json()["diagnosis"] is None
+
+
+def test_diagnoses_statements_parse_as_oracle(client):
+    from test_oracle_sql import parse_oracle
+    from shared import db
+
+    seen = []
+    db.statement_observers.append(lambda sql, paged: seen.append(db.ORACLE.render(sql, paged)))
+    try:
+        for path in ("/api/v1/diagnoses?substation_id=1", "/api/v1/diagnoses/3?at=2025-01-01&history=true"):
+            assert client.get(path).status_code == 200
+    finally:
+        db.statement_observers.clear()
+    assert any("ROW_NUMBER() OVER (PARTITION BY" in s for s in seen)
+    assert len(seen) == 4
+    for statement in seen:
+        parse_oracle(statement)
