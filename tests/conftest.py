@@ -3,6 +3,7 @@
 import asyncio
 import os
 import pathlib
+import re
 import shutil
 import sqlite3
 import sys
@@ -86,6 +87,22 @@ def sql(demo_db):
             connection.close()
 
     return run
+
+
+def follow_pages(client, url):
+    """Every element of a paged collection, following rel="next" links; also the number of pages."""
+    elements, pages = [], 0
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, response.text
+        elements.extend(response.json())
+        pages += 1
+        link = response.headers.get("link")
+        if link:
+            absolute_next = re.fullmatch(r'<(http://testserver/api/v1/[^>]+)>; rel="next"', link)
+            assert absolute_next, f"not an RFC 8288 next link with an absolute URL: {link}"
+        url = absolute_next.group(1) if link else None
+    return elements, pages
 
 
 def table_snapshot(path):

@@ -7,7 +7,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import table_snapshot
+from conftest import follow_pages, table_snapshot
 
 ERROR_KEYS = {"status", "error", "message", "request_id"}
 SUBSTATION_KEYS = {"id", "name", "region", "voltage_kv", "latitude", "longitude", "commissioned_year"}
@@ -175,30 +175,15 @@ def test_measurement_json_types(client):
     assert isinstance(sample["equipment_id"], int)
 
 
-def _follow(client, url):
-    """Every element of a collection, following rel="next" links; also returns the page count."""
-    seen, pages = [], 0
-    while url:
-        response = client.get(url)
-        assert response.status_code == 200
-        seen.extend(response.json())
-        pages += 1
-        link = response.headers.get("link")
-        url = re.fullmatch(r'<([^>]+)>; rel="next"', link).group(1) if link else None
-        if url:
-            assert url.startswith("http://testserver/api/v1/")
-    return seen, pages
-
-
 def test_following_link_headers_visits_every_row_exactly_once(client, sql):
-    rows, pages = _follow(client, "/api/v1/measurements?equipment_id=3&limit=7")
+    rows, pages = follow_pages(client, "/api/v1/measurements?equipment_id=3&limit=7")
     expected = [r[0] for r in sql("SELECT id FROM dga_sample WHERE equipment_id = 3 ORDER BY sampled_at")]
     assert [r["id"] for r in rows] == expected
     assert pages == -(-len(expected) // 7)
 
 
 def test_paging_over_the_whole_fleet(client, sql):
-    rows, _ = _follow(client, "/api/v1/equipment?limit=13")
+    rows, _ = follow_pages(client, "/api/v1/equipment?limit=13")
     assert sorted(r["id"] for r in rows) == [r[0] for r in sql("SELECT id FROM equipment ORDER BY id")]
     assert len({r["id"] for r in rows}) == len(rows)
 

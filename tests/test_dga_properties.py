@@ -2,7 +2,6 @@
 
 import datetime as dt
 import decimal
-import json
 import math
 
 import numpy as np
@@ -10,6 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from shared import dga
+from test_dga_engine import assert_json_ready
 
 UTC = dt.timezone.utc
 NOW_SECONDS = 1_717_200_000.0  # 2024-06-01 00:00 UTC
@@ -91,18 +91,6 @@ def test_doernenburg_ratio_outcome_is_scale_free_when_both_samples_pass_validity
     assert not low_answer["applicable"] or high_answer["applicable"]
 
 
-def _walk(value):
-    """Every leaf of a nested dict/list."""
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _walk(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _walk(item)
-    else:
-        yield value
-
-
 wild_value = st.one_of(
     st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-(10**400), 10**400), st.booleans(),
     st.text(max_size=3), st.decimals(allow_nan=True, allow_infinity=True), gas_value,
@@ -117,10 +105,7 @@ wild_sample = st.dictionaries(st.sampled_from(dga.SAMPLE_FIELDS + ("sampled_at",
 def test_output_is_json_ready_and_finite_for_any_input(sample, history, age, preservation, sampled_at):
     verdict = dga.diagnose({**sample, "sampled_at": sampled_at}, history=history, age_years=age,
                            oil_preservation=preservation)
-    for leaf in _walk(verdict):
-        assert leaf is None or type(leaf) in (str, int, float, bool)
-        assert not isinstance(leaf, float) or math.isfinite(leaf)
-    json.dumps(verdict, allow_nan=False)
+    assert_json_ready(verdict)
 
 
 # --- batch path == single path ------------------------------------------------------------

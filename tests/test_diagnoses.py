@@ -2,23 +2,12 @@
 
 import pytest
 
+from conftest import follow_pages
 from shared import demo_data, dga
 from test_api import RANKING_KEYS
 
 FLEET = demo_data.generate()
 FAULTY = {unit: fault for unit, (fault, _onset) in FLEET.faults.items()}
-
-
-def _all_pages(client, url):
-    """Every entry of a paged collection, following rel="next"."""
-    entries = []
-    while url:
-        response = client.get(url)
-        assert response.status_code == 200, response.text
-        entries.extend(response.json())
-        link = response.headers.get("link")
-        url = link[1 : link.index(">")] if link else None
-    return entries
 
 
 def test_unit_verdict_shape_and_latest_sample(client, sql):
@@ -119,7 +108,7 @@ def test_unknown_unit_and_bad_parameters(client):
 
 
 def test_fleet_ranking_lists_every_unit_once_worst_first(client, sql):
-    entries = _all_pages(client, "/api/v1/diagnoses?limit=17")
+    entries = follow_pages(client, "/api/v1/diagnoses?limit=17")[0]
     assert sorted(e["equipment_id"] for e in entries) == [r[0] for r in sql("SELECT id FROM equipment ORDER BY id")]
     assert all(set(e) == RANKING_KEYS for e in entries)
     ranks = [e["rank"] for e in entries]
@@ -137,15 +126,15 @@ def test_fleet_entry_matches_the_unit_verdict(client):
 
 
 def test_fleet_filters(client, sql):
-    in_substation = _all_pages(client, "/api/v1/diagnoses?substation_id=2&limit=1000")
+    in_substation = follow_pages(client, "/api/v1/diagnoses?substation_id=2&limit=1000")[0]
     assert {e["equipment_id"] for e in in_substation} == {r[0] for r in sql("SELECT id FROM equipment WHERE substation_id = 2")}
-    status_3 = _all_pages(client, "/api/v1/diagnoses?status=3&limit=1000")
+    status_3 = follow_pages(client, "/api/v1/diagnoses?status=3&limit=1000")[0]
     assert status_3 and all(e["dga_status"] == 3 for e in status_3)
     assert set(FAULTY) <= {e["equipment_id"] for e in status_3}
-    t3 = _all_pages(client, "/api/v1/diagnoses?fault=T3&limit=1000")
+    t3 = follow_pages(client, "/api/v1/diagnoses?fault=T3&limit=1000")[0]
     assert {u for u, f in FAULTY.items() if f == "T3"} <= {e["equipment_id"] for e in t3}
     assert all(e["fault_type"] == "T3" for e in t3)
-    healthy = _all_pages(client, "/api/v1/diagnoses?fault=none&limit=1000")
+    healthy = follow_pages(client, "/api/v1/diagnoses?fault=none&limit=1000")[0]
     assert healthy and all(e["fault_present"] is False for e in healthy)
 
 
@@ -156,7 +145,7 @@ def test_unit_with_only_incomplete_samples_ranks_last(client, demo_db, sql):
     connection.execute("UPDATE dga_sample SET h2 = NULL WHERE equipment_id = 5")
     connection.commit()
     connection.close()
-    entries = _all_pages(client, "/api/v1/diagnoses?limit=1000")
+    entries = follow_pages(client, "/api/v1/diagnoses?limit=1000")[0]
     assert entries[-1]["equipment_id"] == 5 and entries[-1]["sample_id"] is None
     assert client.get("/api/v1/diagnoses/5").json()["diagnosis"] is None
 
