@@ -1,19 +1,31 @@
 """`equipment` — transformers, reactors and other oil-filled units of the fleet.
 
 GET /api/v1/equipment[?substation_id=&kind=&status=&limit=&offset=] → array ordered by id;
-GET /api/v1/equipment/<id> → one object or 404.
-Tables: EQUIPMENT.
+GET /api/v1/equipment/<id> → one object with its `ETag` (304 for a matching If-None-Match) or 404;
+POST /api/v1/equipment (JSON object) → 201 with the new row, its `ETag` and `Location`;
+PUT /api/v1/equipment/<id> (every field) → 200 with the row; a missing optional field becomes null;
+PATCH /api/v1/equipment/<id> (some fields; `application/json` or `application/merge-patch+json`,
+    null clears an optional field) → 200 with the row;
+DELETE /api/v1/equipment/<id>[?cascade=true] → 204; 409 while DGA samples reference the unit,
+    unless `cascade=true` deletes them with it (status `retired` keeps a unit and its history).
+Writes need an API key (401). PUT, PATCH and DELETE need `If-Match` with the ETag from GET
+(428 without it, 412 when the unit changed since; `If-Match: *` skips the comparison), checked
+against the row locked for the change. A body's `id`, if given, must be the path's. 400 lists
+every invalid field; 409 when the substation does not exist or another unit in it has the name.
+Tables: EQUIPMENT; SUBSTATION (must exist); DGA_SAMPLE (references, cascade).
 """
 
 import functions_framework.aio
 
-from shared import http, validation
-from shared.schema import EQUIPMENT_KINDS, EQUIPMENT_STATUSES
+from shared import bodies, db, http, validation
+from shared.errors import ConflictError, SchemaValidationError
+from shared.schema import EQUIPMENT_KINDS, EQUIPMENT_STATUSES, OIL_PRESERVATIONS
 
-_SELECT = (
-    "SELECT id, substation_id, name, kind, manufacturer, rated_mva, voltage_kv, year_manufactured, "
-    "oil_preservation, status FROM equipment"
+_COLUMNS = (
+    "substation_id", "name", "kind", "manufacturer", "rated_mva", "voltage_kv", "year_manufactured",
+    "oil_preservation", "status",
 )
+_SELECT = f"SELECT id, {', '.join(_COLUMNS)} FROM equipment"
 _FILTERS = {
     "substation_id": "substation_id = :p_substation_id",
     "kind": "kind = :p_kind",
@@ -25,6 +37,31 @@ _QUERY = {
     "kind": validation.choice(EQUIPMENT_KINDS),
     "status": validation.choice(EQUIPMENT_STATUSES),
 }
+_DELETE_QUERY = {"cascade": validation.choice(("true", "false"))}
+# Upper bounds are those of the Oracle columns: NUMBER(8,2), NUMBER(6,1), NUMBER(4).
+_FIELDS = {
+    "substation_id": bodies.Field("integer", required=True, minimum=1),
+    "name": bodies.Field("text", required=True),
+    "kind": bodies.Field("choice", required=True, choices=EQUIPMENT_KINDS),
+    "manufacturer": bodies.Field("text"),
+    "rated_mva": bodies.Field("number", maximum=999_999.99),
+    "voltage_kv": bodies.Field("number", maximum=99_999.9),
+    "year_manufactured": bodies.Field("integer", minimum=1900, maximum=2100),
+    "oil_preservation": bodies.Field("choice", required=True, choices=OIL_PRESERVATIONS),
+    "status": bodies.Field("choice", required=True, choices=EQUIPMENT_STATUSES),
+}
+# PUT and PATCH accept the `id` a GET returned, so a read row can be sent back as it is.
+_ITEM_FIELDS = {"id": bodies.Field("integer", minimum=1), **_FIELDS}
+_PATCH_TYPES = (bodies.JSON, "application/merge-patch+json")
+
+_BY_ID = f"{_SELECT} WHERE id = :id"
+_BY_NAME = f"{_SELECT} WHERE substation_id = :substation_id AND name = :name"
+_SUBSTATION = "SELECT id FROM substation WHERE id = :id"
+_INSERT = f"INSERT INTO equipment ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)})"
+_UPDATE = f"UPDATE equipment SET {', '.join(f'{c} = :{c}' for c in _COLUMNS)} WHERE id = :id"
+_SAMPLE_COUNT = "SELECT COUNT(*) AS samples FROM dga_sample WHERE equipment_id = :id"
+_DELETE_SAMPLES = "DELETE FROM dga_sample WHERE equipment_id = :id"
+_DELETE = "DELETE FROM equipment WHERE id = :id"
 
 
 async def _list(request):
@@ -37,8 +74,95 @@ async def _get(request, equipment_id):
     return await http.get_one(request, _SELECT, equipment_id, "equipment")
 
 
-COLLECTION = {"GET": _list}
-ITEM = {"GET": _get}
+async def _create(request):
+    """Add a unit: 201 with the new row and its URL."""
+    validation.parse_query(request.query_params, {})
+    values = bodies.object_values(await bodies.read(request, (bodies.JSON,)), _FIELDS, "equipment")
+    async with db.transaction() as tx:
+        await _check_references(tx, values, equipment_id=None)
+        await tx.execute(_INSERT, values)
+        # The unique key finds the new row's generated id on both databases, without RETURNING.
+        row = await tx.fetch_one(_BY_NAME, _name_key(values))
+    return http.created(request, row)
+
+
+async def _replace(request, equipment_id):
+    """Replace every field of a unit."""
+    changes = await _item_body(request, equipment_id, (bodies.JSON,), partial=False)
+    return await _update(request, equipment_id, changes)
+
+
+async def _patch(request, equipment_id):
+    """Change the given fields of a unit."""
+    changes = await _item_body(request, equipment_id, _PATCH_TYPES, partial=True)
+    return await _update(request, equipment_id, changes)
+
+
+async def _delete(request, equipment_id):
+    """Delete a unit, and with `cascade=true` its samples; 409 while samples reference it otherwise."""
+    cascade = validation.parse_query(request.query_params, _DELETE_QUERY).get("cascade") == "true"
+    async with db.transaction() as tx:
+        await http.locked_row(tx, request, _SELECT, equipment_id, "equipment", if_match_required=True)
+        # int(): Oracle's COUNT(*) arrives as a float.
+        samples = int((await tx.fetch_one(_SAMPLE_COUNT, {"id": equipment_id}))["samples"])
+        if samples and not cascade:
+            raise ConflictError(
+                f"Equipment {equipment_id} has {samples} DGA samples; delete them with it by repeating the request "
+                "with ?cascade=true, or keep its history by setting its status to retired."
+            )
+        await tx.execute(_DELETE_SAMPLES, {"id": equipment_id})
+        await tx.execute(_DELETE, {"id": equipment_id})
+    return http.no_content()
+
+
+async def _item_body(request, equipment_id, media_types, *, partial):
+    """The validated fields of a PUT or PATCH body, without the `id` that must equal the path's."""
+    validation.parse_query(request.query_params, {})
+    body = await bodies.read(request, media_types)
+    values = bodies.object_values(body, _ITEM_FIELDS, "equipment", partial=partial)
+    body_id = values.pop("id", None)
+    if body_id not in (None, equipment_id):
+        raise SchemaValidationError(
+            f"The body's id ({body_id}) differs from the path's ({equipment_id}); an id cannot change, so drop "
+            "it or send the same one."
+        )
+    return values
+
+
+async def _update(request, equipment_id, changes):
+    """Write `changes` over the unit once If-Match matches the locked row; 200 with the new row."""
+    async with db.transaction() as tx:
+        row = await http.locked_row(tx, request, _SELECT, equipment_id, "equipment", if_match_required=True)
+        values = {column: changes.get(column, row[column]) for column in _COLUMNS}
+        await _check_references(tx, values, equipment_id)
+        await tx.execute(_UPDATE, {**values, "id": equipment_id})
+        row = await tx.fetch_one(_BY_ID, {"id": equipment_id})
+    return http.item_response(row)
+
+
+async def _check_references(tx, values, equipment_id):
+    """409 unless the substation exists and no other unit in it has the name (messages say what to change)."""
+    substation_id = values["substation_id"]
+    if await tx.fetch_one(_SUBSTATION, {"id": substation_id}) is None:
+        raise ConflictError(
+            f"Substation {substation_id} does not exist; give the id of an existing substation "
+            f"(GET {http.API_PREFIX}/substations)."
+        )
+    namesake = await tx.fetch_one(_BY_NAME, _name_key(values))
+    if namesake is not None and namesake["id"] != equipment_id:
+        raise ConflictError(
+            f"Equipment named {validation.shown(values['name'])} already exists in substation {substation_id} "
+            f"(id {namesake['id']}); choose another name."
+        )
+
+
+def _name_key(values):
+    """The binds of the unique key (substation_id, name)."""
+    return {"substation_id": values["substation_id"], "name": values["name"]}
+
+
+COLLECTION = {"GET": _list, "POST": _create}
+ITEM = {"GET": _get, "PUT": _replace, "PATCH": _patch, "DELETE": _delete}
 
 
 @functions_framework.aio.http

@@ -50,6 +50,13 @@ class InvalidParametersError(ApiError):
     status = 400
 
 
+class UnauthorizedError(ApiError):
+    """A write (or, when configured, a read) came without a valid API key; never says which part was wrong."""
+
+    status = 401
+    headers = {"WWW-Authenticate": 'Bearer realm="seda"'}
+
+
 class NotFoundError(ApiError):
     """No such resource or row."""
 
@@ -68,10 +75,28 @@ class ConflictError(ApiError):
     status = 409
 
 
+class PreconditionFailedError(ApiError):
+    """`If-Match` names a version of the row that is no longer the stored one."""
+
+    status = 412
+
+
 class PayloadTooLargeError(ApiError):
     """The request body exceeds a configured limit."""
 
     status = 413
+
+
+class UnsupportedMediaTypeError(ApiError):
+    """The request body's Content-Type is not one the resource accepts."""
+
+    status = 415
+
+
+class PreconditionRequiredError(ApiError):
+    """A change that could overwrite someone else's came without `If-Match`."""
+
+    status = 428
 
 
 class TooManyRequestsTypeAError(ApiError):

@@ -1,30 +1,40 @@
-"""Serving one resource: routing within it, CORS, request ids, errors and access logs.
+"""Serving one resource: routing within it, authentication, CORS, request ids, errors and access logs.
 
 Every handler ends in `serve(request, resource, COLLECTION, ITEM)`, where the two tables
 map HTTP methods to the module's functions for `/<resource>` and `/<resource>/<id>`. All
 exceptions become JSON error bodies here, and only here, so the behaviour is identical
-under the test client, a local server and a FaaS platform.
+under the test client, a local server and a FaaS platform. A request is checked in this
+order: path (404, or 400 for a malformed id), OPTIONS preflight (never needs a key), method
+(405), API key (401, `shared/auth.py`), then the handler.
+
+Items carry a strong `ETag` (the SHA-256 of the row's JSON with sorted keys, so both
+databases give the same tag); `GET` answers 304 when `If-None-Match` lists it, and changes
+check `If-Match` against the row they locked (412 when it names another version, 428 when a
+resource requires it and it is missing).
 """
 
+import hashlib
 import sqlite3
 import time
 
 import oracledb
 from starlette.responses import Response
 
-from shared import config, context, db, validation
+from shared import auth, config, context, db, validation
 from shared.errors import (
     ApiError,
     InternalServerError,
     MethodNotAllowedError,
     NotFoundError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
     from_database_error,
 )
-from shared.jsonio import json_response
+from shared.jsonio import dumps, json_response
 
 API_PREFIX = "/api/v1"
 _CORS_ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, X-API-Key, X-Request-ID"
-_CORS_EXPOSED_HEADERS = "ETag, Link, Location, Retry-After, X-Request-ID"
+_CORS_EXPOSED_HEADERS = "ETag, Link, Location, Retry-After, WWW-Authenticate, X-Request-ID"
 _CORS_MAX_AGE_S = "600"
 _ITEM_ID = validation.integer(1)
 
@@ -43,6 +53,7 @@ async def serve(request, resource, collection, item=None):
                 f"Method {request.method} is not allowed here; allowed: {_allow(methods)}.",
                 headers={"Allow": _allow(methods)},
             )
+        auth.require_key(request)
         response = await (function(request) if item_id is None else function(request, item_id))
         return _without_body(response) if request.method == "HEAD" else response
 
@@ -118,13 +129,56 @@ async def list_page(request, select, conditions, query, order_by):
 
 
 async def get_one(request, select, item_id, noun):
-    """Answer one row of `select … WHERE id = :id`, or 404 naming the `noun`."""
+    """Answer one row of `select … WHERE id = :id` with its ETag, 304 if `If-None-Match` lists it, or 404."""
     validation.parse_query(request.query_params, {})
     async with db.connect() as conn:
-        row = await conn.fetch_one(f"{select} WHERE id = :id", {"id": item_id})
-    if row is None:
-        raise NotFoundError(f"No {noun} with id {item_id}.")
-    return json_response(row)
+        row = _found(await conn.fetch_one(f"{select} WHERE id = :id", {"id": item_id}), noun, item_id)
+    tag = etag(row)
+    if _lists(request.headers.get("if-none-match"), tag, weak=True):
+        return Response(status_code=304, headers={"ETag": tag})
+    return item_response(row)
+
+
+async def locked_row(tx, request, select, item_id, noun, *, if_match_required):
+    """The row `select … WHERE id = :id`, locked by transaction `tx`, once `If-Match` allows changing it.
+
+    404 when there is no such row, 428 when `If-Match` is required and missing, 412 when it
+    names another version. The lock makes the check and the change one atomic step.
+    """
+    row = _found(await tx.fetch_one(db.ForUpdate(f"{select} WHERE id = :id"), {"id": item_id}), noun, item_id)
+    if_match = request.headers.get("if-match")
+    if if_match is None and if_match_required:
+        raise PreconditionRequiredError(
+            f"Changing {noun} {item_id} needs If-Match with the ETag from GET (or If-Match: * to change "
+            "it whatever it holds now)."
+        )
+    if if_match is not None and not _lists(if_match, etag(row)):
+        raise PreconditionFailedError(
+            f"The {noun} {item_id} has changed since the version in If-Match; GET it again, redo the "
+            "change and send the new ETag."
+        )
+    return row
+
+
+def etag(row):
+    """A strong ETag: the SHA-256 of the row's JSON with sorted keys."""
+    return f'"{hashlib.sha256(dumps(dict(sorted(row.items())))).hexdigest()}"'
+
+
+def item_response(row, status=200, headers=None):
+    """One row as JSON with its ETag."""
+    return json_response(row, status, {"ETag": etag(row), **(headers or {})})
+
+
+def created(request, row):
+    """201 with the new row, its ETag and its URL (below the collection URL the client posted to)."""
+    location = request.url.replace(path=f"{request.url.path.rstrip('/')}/{row['id']}", query="")
+    return item_response(row, 201, {"Location": str(location)})
+
+
+def no_content():
+    """204: done, nothing to say."""
+    return Response(status_code=204)
 
 
 def page_values(values):
@@ -132,6 +186,23 @@ def page_values(values):
     limit = values.get("limit", config.settings().default_page_size)
     offset = values.get("offset", 0)
     return limit, offset, {"limit": limit + 1, "offset": offset}
+
+
+def _found(row, noun, item_id):
+    """The row, or 404 naming the `noun`."""
+    if row is None:
+        raise NotFoundError(f"No {noun} with id {item_id}.")
+    return row
+
+
+def _lists(header, tag, weak=False):
+    """True when an If-Match / If-None-Match value is `*` or lists `tag`; `weak` also accepts `W/` tags."""
+    if header is None:
+        return False
+    listed = [t.strip() for t in header.split(",")]
+    if weak:
+        listed = [t.removeprefix("W/") for t in listed]
+    return "*" in listed or tag in listed
 
 
 def _item_id(path, resource, has_items):

@@ -2,7 +2,9 @@
 
 A handler declares its parameters as `{name: parser}`; `parse_query` rejects unknown and
 repeated names, and each parser turns the raw text into a value or raises the matching
-error with a message that says what was received and what is accepted.
+error with a message that says what was received and what is accepted. The timestamp
+parser (`parse_timestamp`) and the quoting of received values (`shown`) also serve request
+bodies (`shared/bodies.py`).
 """
 
 import datetime
@@ -19,9 +21,12 @@ _INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
 # A "+hh:mm" offset whose "+" arrived as a space because the client did not URL-encode it.
 _SPACE_FOR_PLUS_OFFSET = re.compile(r"(T[0-9:.]+) ([0-9]{2}(:?[0-9]{2})?)$")
 MAX_ID = 2**53 - 1  # largest id a JavaScript client can hold exactly
+TIMESTAMP_FORMS = (
+    "an ISO 8601 date or date-time such as 2024-05-01, 2024-05-01T09:30:00 (UTC) or 2024-05-01T09:30:00+09:00"
+)
 
 
-def _shown(raw, limit=40):
+def shown(raw, limit=40):
     """The received value, quoted and shortened for an error message."""
     return repr(raw if len(raw) <= limit else raw[:limit] + "…")
 
@@ -33,7 +38,7 @@ def integer(minimum=0, maximum=MAX_ID):
         if not _INTEGER.fullmatch(raw.strip()):
             raise InvalidIntegerFormatError(
                 f"Parameter '{name}' must be a base-10 integer between {minimum} and {maximum}; "
-                f"received {_shown(raw)}."
+                f"received {shown(raw)}."
             )
         value = int(raw)
         if not minimum <= value <= maximum:
@@ -45,21 +50,25 @@ def integer(minimum=0, maximum=MAX_ID):
     return parse
 
 
-def timestamp(name, raw):
-    """Parse ISO 8601 (date-only, or date-time with or without zone; no zone means UTC) to aware UTC."""
+def parse_timestamp(raw):
+    """ISO 8601 text (date-only, or date-time with or without zone; no zone means UTC) as aware UTC; else ValueError."""
     text = _SPACE_FOR_PLUS_OFFSET.sub(r"\1+\2", raw.strip())
-    try:
-        if len(text) < 10:
-            raise ValueError
-        value = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidTimestampFormatError(
-            f"Parameter '{name}' must be an ISO 8601 date or date-time such as 2024-05-01, "
-            f"2024-05-01T09:30:00 (UTC) or 2024-05-01T09:30:00+09:00; received {_shown(raw)}."
-        ) from None
+    if len(text) < 10:
+        raise ValueError(raw)
+    value = datetime.datetime.fromisoformat(text)
     if value.tzinfo is None:
         return value.replace(tzinfo=datetime.timezone.utc)
     return value.astimezone(datetime.timezone.utc)
+
+
+def timestamp(name, raw):
+    """A parser for an ISO 8601 timestamp parameter (see `parse_timestamp`)."""
+    try:
+        return parse_timestamp(raw)
+    except ValueError:
+        raise InvalidTimestampFormatError(
+            f"Parameter '{name}' must be {TIMESTAMP_FORMS}; received {shown(raw)}."
+        ) from None
 
 
 def choice(allowed):
@@ -68,7 +77,7 @@ def choice(allowed):
     def parse(name, raw):
         if raw not in allowed:
             raise InvalidParametersError(
-                f"Parameter '{name}' must be one of {', '.join(allowed)}; received {_shown(raw)}."
+                f"Parameter '{name}' must be one of {', '.join(allowed)}; received {shown(raw)}."
             )
         return raw
 
@@ -102,7 +111,7 @@ def parse_query(query_params, spec):
     if unknown:
         accepted = ", ".join(sorted(spec)) or "none"
         raise InvalidParametersError(
-            f"Unknown query parameter(s): {', '.join(_shown(n) for n in unknown)}. "
+            f"Unknown query parameter(s): {', '.join(shown(n) for n in unknown)}. "
             f"Accepted parameters: {accepted}."
         )
     values = {}

@@ -129,3 +129,15 @@ def which_functions_framework():
     """The functions-framework CLI installed beside this Python."""
     candidate = pathlib.Path(sys.executable).parent / "functions-framework"
     return str(candidate) if candidate.exists() else shutil.which("functions-framework")
+
+
+API_KEY = "test-write-key-0123456789"
+
+
+@pytest.fixture
+def writer(settings_env):
+    """The whole API with `API_KEY` configured, on a private demo database; every request carries the key."""
+    settings_env(SEDA_API_KEYS=API_KEY)
+    with make_client("api") as test_client:
+        test_client.headers["Authorization"] = f"Bearer {API_KEY}"
+        yield test_client

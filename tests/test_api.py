@@ -87,7 +87,7 @@ def test_error_names_follow_the_taxonomy(client):
     assert client.get("/api/v1/measurements?from=2024-13-01").json()["error"] == "InvalidTimestampFormat"
     assert client.get("/api/v1/equipment?x=1").json()["error"] == "InvalidParameters"
     assert client.get("/api/v1/equipment/424242").json()["error"] == "NotFound"
-    assert client.post("/api/v1/equipment").json()["error"] == "MethodNotAllowed"
+    assert client.post("/api/v1/substations").json()["error"] == "MethodNotAllowed"
 
 
 def test_unknown_parameter_message_names_it_and_lists_the_accepted(client):

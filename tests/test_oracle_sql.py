@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from conftest import ROOT
 from shared import db, demo_data
+from shared.schema import SAMPLE_GASES
 
 # The statements that exercise every filter, paging clause and item lookup of every resource.
 EXERCISE = [
@@ -26,6 +27,7 @@ EXERCISE = [
     "/api/v1/measurements/1",
     "/api/v1/health",
 ]
+UNIT = {"substation_id": 1, "name": "T-sql", "kind": "shunt_reactor", "oil_preservation": "sealed", "status": "standby"}
 # sqlglot has no grammar for these; they are checked by hand and listed here with the reason.
 ORACLE_COMMANDS_SQLGLOT_CANNOT_PARSE = {"ALTER SESSION", "CREATE TABLESPACE", "CREATE USER", "GRANT"}
 IDENTITY_RESET = re.compile(
@@ -46,17 +48,49 @@ def script_statements(path):
     return [s.strip() for s in text.split(";") if s.strip()]
 
 
-@pytest.fixture
-def observed(client):
-    """The statements the handlers send while serving `EXERCISE`, as (sql, paged)."""
+def _observing(run):
+    """The statements the handlers send while `run()` runs, as (sql, paged)."""
     seen = []
     db.statement_observers.append(lambda sql, paged: seen.append((sql, paged)))
     try:
-        for path in EXERCISE:
-            assert client.get(path).status_code == 200, path
+        run()
     finally:
         db.statement_observers.clear()
     return seen
+
+
+def _exercise_reads(client):
+    """Every path of `EXERCISE`."""
+    for path in EXERCISE:
+        assert client.get(path).status_code == 200, path
+
+
+@pytest.fixture
+def observed(client):
+    """The statements the handlers send while serving `EXERCISE`, as (sql, paged)."""
+    return _observing(lambda: _exercise_reads(client))
+
+
+def _exercise_writes(writer):
+    """Every write path: equipment POST, PATCH, PUT and DELETE (cascade); measurements JSON, CSV and DELETE."""
+    created = writer.post("/api/v1/equipment", json=UNIT)
+    unit = created.json()["id"]
+    patched = writer.patch(f"/api/v1/equipment/{unit}", json={"status": "retired"}, headers={"If-Match": created.headers["etag"]})
+    assert writer.put(f"/api/v1/equipment/{unit}", json=UNIT, headers={"If-Match": patched.headers["etag"]}).status_code == 200
+    sample = {"equipment_id": unit, "sampled_at": "2030-01-01T09:00:00+09:00", **dict.fromkeys(SAMPLE_GASES, 1.0), "lab": "x"}
+    assert writer.post("/api/v1/measurements", json=[sample]).json()["inserted"] == 1
+    csv_body = f"equipment_id,sampled_at,h2\n{unit},2030-01-01T00:00:00Z,2\n{unit},2030-02-01,3\n"
+    csv_response = writer.post("/api/v1/measurements", content=csv_body, headers={"Content-Type": "text/csv"})
+    assert csv_response.json() == {"received": 2, "inserted": 1, "updated": 1}
+    sample_id = writer.get(f"/api/v1/measurements?equipment_id={unit}").json()[0]["id"]
+    assert writer.delete(f"/api/v1/measurements/{sample_id}").status_code == 204
+    assert writer.delete(f"/api/v1/equipment/{unit}?cascade=true", headers={"If-Match": "*"}).status_code == 204
+
+
+@pytest.fixture
+def observed_writes(writer):
+    """The statements the handlers send while serving every write path, as (statement, paged)."""
+    return _observing(lambda: _exercise_writes(writer))
 
 
 def test_every_handler_statement_parses_as_oracle(observed):
@@ -73,6 +107,26 @@ def test_oracle_and_sqlite_differ_only_in_the_paging_clause(observed):
         assert db.ORACLE.render(sql, False) == db.SQLITE.render(sql, False) == sql
         if paged:
             assert db.ORACLE.render(sql, True).startswith(sql + " OFFSET :offset ROWS FETCH NEXT")
+
+
+def test_every_write_statement_parses_as_oracle(observed_writes):
+    trees = [parse_oracle(db.ORACLE.render(sql, paged)) for sql, paged in observed_writes]
+    kinds = {type(tree).__name__ for tree in trees}
+    assert kinds >= {"Merge", "Insert", "Update", "Delete", "Select"}
+    locking = [tree for tree in trees if isinstance(tree, exp.Select) and tree.args.get("locks")]
+    assert locking and all(tree.find(exp.Where) for tree in locking)
+
+
+def test_write_statements_differ_between_dialects_only_where_a_dialect_renders_them(observed_writes):
+    kinds = {type(sql) for sql, _ in observed_writes}
+    assert kinds == {str, db.ForUpdate, db.Upsert}
+    for sql, paged in observed_writes:
+        if isinstance(sql, str):
+            assert db.ORACLE.render(sql) == db.SQLITE.render(sql) == sql
+        elif isinstance(sql, db.ForUpdate):
+            assert db.ORACLE.render(sql) == sql.sql + " FOR UPDATE" and db.SQLITE.render(sql) == sql.sql
+        else:
+            assert db.ORACLE.render(sql).startswith("MERGE INTO dga_sample") and "ON CONFLICT" in db.SQLITE.render(sql)
 
 
 def test_dialect_statements_parse_as_oracle():
