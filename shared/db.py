@@ -510,7 +510,7 @@ class OracleSession(_Verbs):
                 cursor.arraysize = page_rows
                 cursor.prefetchrows = page_rows + 1
             cursor.outputtypehandler = _number_as_float
-            cursor.setinputsizes(**_bind_types([values]))
+            cursor.setinputsizes(**oracle_bind_types([values]))
             await cursor.execute(text, values)
             if cursor.description is None:
                 return [], cursor.rowcount
@@ -556,7 +556,7 @@ class OracleTransaction(OracleSession):
         """Run a statement once per row of binds (a non-empty list) in one round trip; a failing row fails the call."""
         _notify(sql, False)
         with self._connection.cursor() as cursor:
-            cursor.setinputsizes(**_bind_types(rows))
+            cursor.setinputsizes(**oracle_bind_types(rows))
             await cursor.executemany(
                 ORACLE.render(sql), [_prepared_binds(ORACLE, row) for row in rows], batcherrors=False
             )
@@ -578,7 +578,7 @@ class OracleTransaction(OracleSession):
                 await self.release()
 
 
-def _bind_types(rows):
+def oracle_bind_types(rows):
     """The Oracle type of every bind holding a number or datetime in any row of binds.
 
     Declared because python-oracledb would guess wrong: it takes a bind's type from the first

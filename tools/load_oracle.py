@@ -14,7 +14,6 @@ import time
 import oracledb
 
 from shared import config, db, demo_data
-from shared.schema import SAMPLE_GASES
 
 # Emptied children first, so foreign keys never block.
 DELETE_STATEMENTS = ("DELETE FROM dga_sample", "DELETE FROM equipment", "DELETE FROM substation")
@@ -26,11 +25,8 @@ IDENTITY_RESET_STATEMENTS = tuple(
 
 
 def _insert_batch(cursor, sql, rows):
-    """executemany one batch; numeric bind types are declared because a batch may start with a
-    missing (None) gas, from which python-oracledb could not infer the column's type."""
-    numeric = {name: oracledb.DB_TYPE_NUMBER for name in SAMPLE_GASES if name in rows[0]}
-    if numeric:
-        cursor.setinputsizes(**numeric)
+    """executemany one batch with declared bind types (see `db.oracle_bind_types`)."""
+    cursor.setinputsizes(**db.oracle_bind_types(rows))
     cursor.executemany(sql, rows)
 
 
