@@ -9,6 +9,12 @@ GET /api/v1/diagnoses/<equipment_id>[?at=&history=true] → the verdict on the u
     complete sample (as of `at`), using its earlier samples for the 2019 deltas and rates
     and its age and oil preservation for the tables; `history=true` adds the verdict of every
     complete sample, for plotting.
+POST /api/v1/diagnoses → diagnoses samples sent in the body, touching no table: one JSON object
+    gives one verdict; a JSON array (or `text/csv` with a header row) gives an array of verdicts
+    in the same order. Fields: the gases in ppm (`h2` … `co2`, optional `o2`, `n2`), optional
+    `sampled_at`, `age_years` and `oil_preservation`. Every invalid field of every sample is
+    reported at once (400, by index); more than `SEDA_MAX_BATCH_ROWS` samples is 413. It changes
+    nothing, so it needs an API key only when reads do.
 Tables: EQUIPMENT, DGA_SAMPLE. The engine is `shared/dga.py`.
 
 A sample is complete when all seven dissolved gases are present (O2/N2 may be missing: the
@@ -22,7 +28,7 @@ import datetime
 import functions_framework.aio
 import numpy as np
 
-from shared import db, dga, http, validation
+from shared import auth, bodies, db, dga, http, validation
 from shared.errors import NotFoundError
 from shared.jsonio import json_response
 
@@ -51,6 +57,12 @@ _FLEET_QUERY = {
     "fault": validation.choice(tuple(t for t in dga.FAULT_TYPES) + ("none",)),
 }
 _UNIT_QUERY = {"at": validation.timestamp, "history": validation.choice(("true", "false"))}
+_SAMPLE_FIELDS = {
+    **{field: bodies.Field("number", maximum=dga.MAX_PPM) for field in dga.SAMPLE_FIELDS},
+    "sampled_at": bodies.Field("timestamp"),
+    "age_years": bodies.Field("number", maximum=200),
+    "oil_preservation": bodies.Field("choice", choices=dga.OIL_PRESERVATIONS[1:]),
+}
 
 
 def _age_years(units, sample_times):
@@ -242,7 +254,39 @@ async def _unit(request, equipment_id):
     return json_response(body)
 
 
-COLLECTION = {"GET": _fleet}
+def _no_cross_field_rules(index, values):
+    """Samples are independent: nothing spans fields or rows."""
+    return []
+
+
+def _diagnose_posted(samples):
+    """Verdicts for posted samples in one vectorized pass; runs in a worker thread."""
+    times = np.array([s["sampled_at"].timestamp() if s["sampled_at"] else np.nan for s in samples], float)
+    columns = dga.diagnose_batch(
+        {f: np.array([np.nan if s[f] is None else s[f] for s in samples], float) for f in dga.SAMPLE_FIELDS},
+        age_years=np.array([np.nan if s["age_years"] is None else s["age_years"] for s in samples], float),
+        oil_preservation=[s["oil_preservation"] for s in samples],
+        sample_times=times,
+        columnar=True,
+    )
+    return dga.verdicts_from_columns(columns)
+
+
+@auth.changes_nothing
+async def _diagnose_body(request):
+    """Diagnose one posted sample object, or an array (or CSV) of samples."""
+    validation.parse_query(request.query_params, {})
+    body = await bodies.read(request, (bodies.JSON, bodies.CSV))
+    if body.media_type == bodies.JSON and body.data.lstrip()[:1] == b"{":
+        sample = bodies.object_values(body, _SAMPLE_FIELDS, "DGA sample")
+        return json_response((await asyncio.to_thread(_diagnose_posted, [sample]))[0])
+    samples = await asyncio.to_thread(
+        bodies.batch_values, body, _SAMPLE_FIELDS, "DGA samples", _no_cross_field_rules, "none was diagnosed"
+    )
+    return json_response(await asyncio.to_thread(_diagnose_posted, samples))
+
+
+COLLECTION = {"GET": _fleet, "POST": _diagnose_body}
 ITEM = {"GET": _unit}
 
 

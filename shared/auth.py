@@ -18,10 +18,17 @@ from shared.errors import UnauthorizedError
 _READ_METHODS = frozenset({"GET", "HEAD"})
 
 
-def require_key(request):
+def changes_nothing(function):
+    """Mark a POST handler that only computes (no data changes): it needs a key only when reads do."""
+    function.changes_nothing = True
+    return function
+
+
+def require_key(request, function):
     """Raise UnauthorizedError unless the request may proceed without a key or carries a configured one."""
     settings = config.settings()
-    if request.method in _READ_METHODS and not settings.require_keys_for_reads:
+    reads = request.method in _READ_METHODS or getattr(function, "changes_nothing", False)
+    if reads and not settings.require_keys_for_reads:
         return
     if not settings.api_key_digests:
         context.logger.warning("request refused: no API keys are configured (set SEDA_API_KEYS)")

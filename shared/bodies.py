@@ -104,11 +104,11 @@ def object_values(body, fields, noun, *, partial=False):
     return values
 
 
-def batch_values(body, fields, noun, rules):
+def batch_values(body, fields, noun, rules, refused="nothing was written"):
     """The values of every row of a JSON array or CSV body; 413 above the row limit; 400 listing every bad row.
 
     `rules(index, values)` returns the problems of a row whose fields are each valid, for rules
-    that span fields or rows.
+    that span fields or rows; `refused` tells the client what a bad row cost the whole batch.
     """
     rows = _csv_rows(body, fields, noun) if body.media_type == CSV else _json_rows(body, noun)
     if not rows:
@@ -123,7 +123,7 @@ def batch_values(body, fields, noun, rules):
     if bad:
         first = bad[0]
         raise SchemaValidationError(
-            f"Invalid {noun}: {len(bad)} of {len(rows)}, so nothing was written; `details` lists every bad "
+            f"Invalid {noun}: {len(bad)} of {len(rows)}, so {refused}; `details` lists every bad "
             f"row by index (from 0{', with its CSV line' if first.get('line') else ''}). First: row {first['index']}: "
             f"{first['errors'][0]['message']}",
             details=bad,

@@ -53,7 +53,7 @@ async def serve(request, resource, collection, item=None):
                 f"Method {request.method} is not allowed here; allowed: {_allow(methods)}.",
                 headers={"Allow": _allow(methods)},
             )
-        auth.require_key(request)
+        auth.require_key(request, function)
         response = await (function(request) if item_id is None else function(request, item_id))
         return _without_body(response) if request.method == "HEAD" else response
 

@@ -39,6 +39,7 @@ CONTRACT = [
     ("GET", "/api/v1/diagnoses/1", 200, dict, {"equipment", "as_of", "sample", "diagnosis"}),
     ("GET", "/api/v1/diagnoses/1?history=true&at=2026-01-01", 200, dict, {"equipment", "as_of", "sample", "diagnosis", "history"}),
     ("GET", "/api/v1/diagnoses/999999", 404, dict, ERROR_KEYS),
+    ("POST", "/api/v1/diagnoses/1", 405, dict, ERROR_KEYS),
     ("GET", "/api/v1/equipment/999999", 404, dict, ERROR_KEYS),
     ("GET", "/api/v1/substations/999999", 404, dict, ERROR_KEYS),
     ("GET", "/api/v1/measurements/999999999", 404, dict, ERROR_KEYS),

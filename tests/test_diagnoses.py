@@ -165,3 +165,74 @@ def test_diagnoses_statements_parse_as_oracle(client):
     assert len(seen) == 4
     for statement in seen:
         parse_oracle(statement)
+
+
+ARCING = {"h2": 500, "ch4": 120, "c2h6": 30, "c2h4": 80, "c2h2": 40, "co": 300, "co2": 2000}
+HEALTHY = {"h2": 10, "ch4": 5, "c2h6": 3, "c2h4": 2, "c2h2": 0, "co": 200, "co2": 1500, "o2": 1500, "n2": 50000}
+
+
+def test_post_one_sample_equals_the_engine(client, demo_db):
+    from conftest import table_snapshot
+
+    before = table_snapshot(demo_db)
+    response = client.post("/api/v1/diagnoses", json={**ARCING, "age_years": 12, "oil_preservation": "sealed"})
+    assert response.status_code == 200
+    assert response.json() == dga.diagnose(ARCING, age_years=12, oil_preservation="sealed")
+    assert response.json()["fault"]["present"] is True
+    assert table_snapshot(demo_db) == before, "diagnosing posted samples writes nothing"
+
+
+def test_post_array_gives_verdicts_in_order(client):
+    samples = [HEALTHY, {**ARCING, "sampled_at": "2024-05-01T09:30:00+09:00"}, {"h2": 10}]
+    verdicts = client.post("/api/v1/diagnoses", json=samples).json()
+    assert [v["fault"]["severity"] for v in verdicts] == [
+        dga.diagnose(s)["fault"]["severity"] for s in (HEALTHY, ARCING, {"h2": 10})
+    ]
+    assert verdicts[2]["methods"]["duval_triangle_1"]["applicable"] is False
+
+
+def test_post_csv(client):
+    csv = "h2,ch4,c2h6,c2h4,c2h2,co,co2\r\n10,5,3,2,0,200,1500\r\n500,120,30,80,40,300,2000\r\n"
+    response = client.post("/api/v1/diagnoses", content=csv.encode(), headers={"Content-Type": "text/csv"})
+    assert [v["fault"]["present"] for v in response.json()] == [False, True]
+
+
+def test_post_reports_every_invalid_field_of_every_sample(client):
+    body = client.post(
+        "/api/v1/diagnoses",
+        json=[HEALTHY, {"h2": -1, "ch4": "x", "colour": 1}, HEALTHY, {"oil_preservation": "open", "sampled_at": "soon"}],
+    ).json()
+    assert body["error"] == "SchemaValidation" and "none was diagnosed" in body["message"]
+    problems = {d["index"]: {e["field"] for e in d["errors"]} for d in body["details"]}
+    assert problems == {1: {"h2", "ch4", "colour"}, 3: {"oil_preservation", "sampled_at"}}
+
+
+@pytest.mark.parametrize(
+    "content,content_type,status,error",
+    [
+        (b"[]", "application/json", 400, "SchemaValidation"),
+        (b'{"h2": ', "application/json", 400, "SchemaValidation"),
+        (b'"h2"', "application/json", 400, "SchemaValidation"),
+        (b"h2=5", "application/x-www-form-urlencoded", 415, "UnsupportedMediaType"),
+    ],
+)
+def test_post_bad_bodies(client, content, content_type, status, error):
+    response = client.post("/api/v1/diagnoses", content=content, headers={"Content-Type": content_type})
+    assert response.status_code == status and response.json()["error"] == error
+
+
+def test_post_above_the_batch_limit_is_413_naming_it(client, settings_env):
+    settings_env(SEDA_MAX_BATCH_ROWS="3")
+    response = client.post("/api/v1/diagnoses", json=[HEALTHY] * 4)
+    assert response.status_code == 413
+    assert "3" in response.json()["message"] and response.json()["error"] == "PayloadTooLarge"
+    assert client.post("/api/v1/diagnoses", json=[HEALTHY] * 3).status_code == 200
+
+
+def test_post_needs_a_key_only_when_reads_do(client, settings_env):
+    settings_env(SEDA_API_KEYS="diagnose-key-0123456789")
+    assert client.post("/api/v1/diagnoses", json=HEALTHY).status_code == 200
+    settings_env(SEDA_API_KEYS="diagnose-key-0123456789", SEDA_REQUIRE_KEYS_FOR_READS="true")
+    assert client.post("/api/v1/diagnoses", json=HEALTHY).status_code == 401
+    keyed = client.post("/api/v1/diagnoses", json=HEALTHY, headers={"X-API-Key": "diagnose-key-0123456789"})
+    assert keyed.status_code == 200
