@@ -21,7 +21,7 @@ Every environment variable the service reads:
 | `SEDA_API_KEYS` | — (none) | comma-separated API keys (each at least 16 characters), or `sha256:<64 hex digits>` entries holding a key's SHA-256 digest instead of the key; writes need one of them |
 | `SEDA_REQUIRE_KEYS_FOR_READS` | `false` | `true` makes reads (GET, HEAD) need a key too; OPTIONS preflights never do |
 | `SEDA_MAX_BODY_BYTES` | `8388608` (8 MiB) | largest request body; a larger one is refused with 413 before it is parsed |
-| `SEDA_MAX_BATCH_ROWS` | `10000` | most samples one measurements POST may carry (JSON array elements or CSV data rows); more is 413 |
+| `SEDA_MAX_BATCH_ROWS` | `10000` | most samples one measurements or diagnoses POST may carry (JSON array elements or CSV data rows); more is 413 |
 
 With no `SEDA_API_KEYS`, every write is refused with the same 401 as a wrong key (and a
 warning in the log): a deployment that forgot its keys stays read-only instead of open, and
