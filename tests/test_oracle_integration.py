@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from conftest import follow_pages, make_client, use_database
+from conftest import API_KEY, follow_pages, make_client, use_database
 from shared import db
 
 ORACLE_TEST_VARIABLES = ("ORACLE_TEST_USER", "ORACLE_TEST_PASSWORD", "ORACLE_TEST_DSN")
@@ -95,3 +95,57 @@ def test_wrong_password_is_503_without_details(oracle_environment, demo_db):
     asyncio.run(db.reset())
     assert response.status_code == 503
     assert "definitely-wrong" not in response.text and "ORA-" not in response.text
+
+
+@pytest.fixture
+def oracle_writer(oracle_environment, demo_db):
+    """The whole API on Oracle with an API key; every request carries it."""
+    use_database(demo_db, SEDA_API_KEYS=API_KEY, **oracle_environment)
+    with make_client("api") as client:
+        client.headers["Authorization"] = f"Bearer {API_KEY}"
+        yield client
+    asyncio.run(db.reset())
+
+
+NEW_UNIT = {
+    "substation_id": 1, "name": "ORACLE-IT-1", "kind": "shunt_reactor", "manufacturer": "LS Electric",
+    "rated_mva": 50.25, "voltage_kv": 154, "year_manufactured": 2021, "oil_preservation": "sealed",
+    "status": "in_service",
+}
+
+
+def test_equipment_crud_with_etags_on_oracle(oracle_writer):
+    created = oracle_writer.post("/api/v1/equipment", json=NEW_UNIT)
+    assert created.status_code == 201, created.text
+    unit = created.json()
+    try:
+        assert oracle_writer.post("/api/v1/equipment", json=NEW_UNIT).status_code == 409
+        stale = oracle_writer.patch(f"/api/v1/equipment/{unit['id']}", json={"status": "standby"}, headers={"If-Match": '"x"'})
+        assert stale.status_code == 412
+        patched = oracle_writer.patch(
+            f"/api/v1/equipment/{unit['id']}", json={"status": "standby"}, headers={"If-Match": created.headers["etag"]}
+        )
+        assert patched.status_code == 200 and patched.json()["status"] == "standby"
+        assert oracle_writer.get(f"/api/v1/equipment/{unit['id']}").headers["etag"] == patched.headers["etag"]
+    finally:
+        oracle_writer.delete(f"/api/v1/equipment/{unit['id']}?cascade=true", headers={"If-Match": "*"})
+    assert oracle_writer.get(f"/api/v1/equipment/{unit['id']}").status_code == 404
+
+
+def test_measurement_upsert_round_trip_and_all_or_nothing_on_oracle(oracle_writer):
+    unit = oracle_writer.post("/api/v1/equipment", json={**NEW_UNIT, "name": "ORACLE-IT-2"}).json()
+    try:
+        samples = [
+            {"equipment_id": unit["id"], "sampled_at": "2026-11-01T10:00:00.250+09:00", "h2": 12.5, "lab": "한전 전력연구원"},
+            {"equipment_id": unit["id"], "sampled_at": "2026-11-15", "h2": 13, "c2h2": 0},
+        ]
+        assert oracle_writer.post("/api/v1/measurements", json=samples).json() == {"received": 2, "inserted": 2, "updated": 0}
+        assert oracle_writer.post("/api/v1/measurements", json=samples).json() == {"received": 2, "inserted": 0, "updated": 2}
+        stored = oracle_writer.get(f"/api/v1/measurements?equipment_id={unit['id']}").json()
+        assert [s["sampled_at"] for s in stored] == ["2026-11-01T01:00:00.250000Z", "2026-11-15T00:00:00Z"]
+        assert stored[0]["lab"] == "한전 전력연구원" and stored[0]["h2"] == 12.5
+        bad = [{**samples[0], "h2": 99.0}, {"equipment_id": 999999999, "sampled_at": "2026-11-20", "h2": 1}]
+        assert oracle_writer.post("/api/v1/measurements", json=bad).status_code == 409
+        assert oracle_writer.get(f"/api/v1/measurements?equipment_id={unit['id']}").json() == stored
+    finally:
+        oracle_writer.delete(f"/api/v1/equipment/{unit['id']}?cascade=true", headers={"If-Match": "*"})
