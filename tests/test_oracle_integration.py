@@ -149,3 +149,20 @@ def test_measurement_upsert_round_trip_and_all_or_nothing_on_oracle(oracle_write
         assert oracle_writer.get(f"/api/v1/measurements?equipment_id={unit['id']}").json() == stored
     finally:
         oracle_writer.delete(f"/api/v1/equipment/{unit['id']}?cascade=true", headers={"If-Match": "*"})
+
+
+def test_session_callback_sets_utc_and_iso_formats(oracle_environment, demo_db):
+    use_database(demo_db, **oracle_environment)
+
+    async def session_settings():
+        async with db.connect() as conn:
+            return await conn.fetch_one(
+                "SELECT SESSIONTIMEZONE AS tz, "
+                "(SELECT value FROM nls_session_parameters WHERE parameter = 'NLS_DATE_FORMAT') AS date_format "
+                "FROM DUAL"
+            )
+
+    settings = asyncio.run(session_settings())
+    asyncio.run(db.reset())
+    assert settings["tz"] in ("UTC", "+00:00")
+    assert settings["date_format"] == 'YYYY-MM-DD"T"HH24:MI:SS'
