@@ -13,7 +13,7 @@ from functions.equipment import equipment
 from functions.health import health
 from functions.measurements import measurements
 from functions.substations import substations
-from shared import http
+from shared import config, http
 
 HANDLERS = {
     "application": application,
@@ -24,6 +24,10 @@ HANDLERS = {
     "health": health,
 }
 _PREFIX_PARTS = len(http.API_PREFIX.strip("/").split("/"))
+
+# Read the settings now, so a bad environment variable stops the deployment at start-up with
+# its message, instead of failing every request later.
+config.settings()
 
 
 @functions_framework.aio.http

@@ -223,7 +223,7 @@ def _history_series(samples, columns):
 
 def _diagnose_unit(unit, samples, with_history):
     """The verdict on the latest sample and, if asked, on every sample; runs in a worker thread."""
-    windows = [samples[: i + 1] for i in range(len(samples))] if with_history else [samples]
+    windows = [samples[max(0, i - HISTORY_DEPTH) : i + 1] for i in range(len(samples))] if with_history else [samples]
     columns = _diagnose_windows([unit] * len(windows), windows)
     body = {"diagnosis": dga.verdicts_from_columns({k: v[-1:] for k, v in columns.items()})[0]}
     if with_history:
@@ -241,7 +241,15 @@ async def _unit(request, equipment_id):
         unit = await conn.fetch_one(_UNIT_SELECT, {"id": equipment_id})
         if unit is None:
             raise NotFoundError(f"No equipment with id {equipment_id}.")
-        samples = await conn.fetch_all(f"{_UNIT_SAMPLES}{at_clause} ORDER BY s.sampled_at", binds)
+        if with_history:
+            samples = await conn.fetch_all(f"{_UNIT_SAMPLES}{at_clause} ORDER BY s.sampled_at", binds, large=True)
+        else:  # the engine needs the latest sample and HISTORY_DEPTH before it, however long the history
+            latest_first = await conn.fetch_all(
+                f"{_UNIT_SAMPLES}{at_clause} ORDER BY s.sampled_at DESC",
+                {**binds, "limit": HISTORY_DEPTH + 1, "offset": 0},
+                paged=True,
+            )
+            samples = latest_first[::-1]
     body = {"equipment": unit, "as_of": values.get("at"), "sample": None, "diagnosis": None}
     if not samples:
         when = f" up to {values['at']:%Y-%m-%dT%H:%M:%SZ}" if "at" in values else ""

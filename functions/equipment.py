@@ -44,8 +44,8 @@ _FIELDS = {
     "name": bodies.Field("text", required=True),
     "kind": bodies.Field("choice", required=True, choices=EQUIPMENT_KINDS),
     "manufacturer": bodies.Field("text"),
-    "rated_mva": bodies.Field("number", maximum=999_999.99),
-    "voltage_kv": bodies.Field("number", maximum=99_999.9),
+    "rated_mva": bodies.Field("number", maximum=999_999.99, decimals=2),  # NUMBER(8,2)
+    "voltage_kv": bodies.Field("number", maximum=99_999.9, decimals=1),  # NUMBER(6,1)
     "year_manufactured": bodies.Field("integer", minimum=1900, maximum=2100),
     "oil_preservation": bodies.Field("choice", required=True, choices=OIL_PRESERVATIONS),
     "status": bodies.Field("choice", required=True, choices=EQUIPMENT_STATUSES),

@@ -47,6 +47,7 @@ class Field:
     maximum: float = validation.MAX_ID
     choices: tuple[str, ...] = ()
     max_bytes: int = 100
+    decimals: int | None = None  # the column's scale: more decimals would be rounded away by Oracle
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,7 +143,7 @@ def json_value(body):
 
 
 def _content_type(header):
-    """The media type and charset of a Content-Type header; 415 for a charset Python does not know."""
+    """The media type and charset of a Content-Type header; 415 for a charset that is not a known text encoding."""
     media_type, *parameters = header.split(";")
     charset = "utf-8"
     for parameter in parameters:
@@ -150,9 +151,12 @@ def _content_type(header):
         if name.strip().lower() == "charset":
             charset = value.strip().strip('"').lower()
     try:
-        codecs.lookup(charset)
+        # Python also registers bytes-to-bytes codecs (hex, rot13, zlib) under codec names.
+        is_text = codecs.lookup(charset)._is_text_encoding
     except LookupError:
-        raise UnsupportedMediaTypeError(f"The charset {validation.shown(charset)} is not known; send UTF-8.") from None
+        is_text = False
+    if not is_text:
+        raise UnsupportedMediaTypeError(f"The charset {validation.shown(charset)} is not a known text encoding; send UTF-8.")
     return media_type.strip().lower(), charset
 
 
@@ -296,8 +300,10 @@ def _integer(field, value):
 
 
 def _number(field, value):
-    """An int or float (not a bool) within range."""
+    """An int or float (not a bool) within range, with no more decimals than the field keeps."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not field.minimum <= value <= field.maximum:
+        raise ValueError(value)
+    if field.decimals is not None and round(value, field.decimals) != value:
         raise ValueError(value)
     return value
 
@@ -330,7 +336,8 @@ def _accepted(field):
     """What a field accepts, for messages."""
     return {
         "integer": f"an integer from {field.minimum:,} to {field.maximum:,}",
-        "number": f"a number from {field.minimum:,} to {field.maximum:,}",
+        "number": f"a number from {field.minimum:,} to {field.maximum:,}"
+        + (f" with at most {field.decimals} decimals" if field.decimals is not None else ""),
         "text": f"text of 1 to {field.max_bytes} bytes in UTF-8",
         "choice": f"one of {', '.join(field.choices)}",
         "timestamp": validation.TIMESTAMP_FORMS,

@@ -18,6 +18,7 @@ Every environment variable the service reads:
 | `SEDA_MAX_PAGE_SIZE` | `1000` | largest `limit` a collection accepts |
 | `SEDA_DEFAULT_PAGE_SIZE` | `100` | `limit` when none is given |
 | `SEDA_CORS_ORIGINS` | `*` | comma-separated allowed origins, or `*` |
+| `SEDA_PUBLIC_URL` | — (the request's Host) | scheme and host (`https://seda.example.com`) for the absolute URLs in `Link` and `Location`; set it behind a proxy or cache so a forged `Host` header cannot redirect clients |
 | `SEDA_API_KEYS` | — (none) | comma-separated API keys (each at least 16 characters), or `sha256:<64 hex digits>` entries holding a key's SHA-256 digest instead of the key; writes need one of them |
 | `SEDA_REQUIRE_KEYS_FOR_READS` | `false` | `true` makes reads (GET, HEAD) need a key too; OPTIONS preflights never do |
 | `SEDA_MAX_BODY_BYTES` | `8388608` (8 MiB) | largest request body; a larger one is refused with 413 before it is parsed |
@@ -71,6 +72,7 @@ class Settings:
     require_keys_for_reads: bool
     max_body_bytes: int
     max_batch_rows: int
+    public_origin: str | None
 
 
 def _int_env(name, default, minimum=1):
@@ -159,4 +161,15 @@ def settings():
         require_keys_for_reads=_bool_env("SEDA_REQUIRE_KEYS_FOR_READS", False),
         max_body_bytes=_int_env("SEDA_MAX_BODY_BYTES", 8 * 1024 * 1024),
         max_batch_rows=_int_env("SEDA_MAX_BATCH_ROWS", 10_000),
+        public_origin=_public_origin(),
     )
+
+
+def _public_origin():
+    """`SEDA_PUBLIC_URL` as scheme://host[:port], or None to take them from each request."""
+    raw = os.environ.get("SEDA_PUBLIC_URL", "").strip().rstrip("/")
+    if not raw:
+        return None
+    if not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?", raw):
+        raise RuntimeError(f"SEDA_PUBLIC_URL must look like https://seda.example.com[:port], got {raw!r}")
+    return raw

@@ -63,7 +63,6 @@ logger = logging.getLogger("seda")
 # test suite uses this to parse each one with an Oracle SQL parser.
 statement_observers = []
 
-_SQLITE_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
 class Dialect:
@@ -106,8 +105,8 @@ class SqliteDialect(Dialect):
         return f"{sql} LIMIT :limit OFFSET :offset"
 
     def bind_timestamp(self, value):
-        """Fixed-width UTC text, so text order is time order."""
-        return _to_naive_utc(value).strftime(_SQLITE_TIMESTAMP_FORMAT)
+        """Fixed-width UTC text (zero-padded year, always microseconds), so text order is time order."""
+        return _to_naive_utc(value).isoformat(sep=" ", timespec="microseconds")
 
     def for_update(self, sql):
         """Unchanged: the transaction's BEGIN IMMEDIATE already holds the database's only write lock."""
@@ -494,7 +493,7 @@ class OracleSession(_Verbs):
         values = _prepared_binds(ORACLE, binds)
         try:
             return await self._execute(text, values)
-        except oracledb.DatabaseError as exc:
+        except oracledb.Error as exc:  # DPY-1001 (not connected) is an InterfaceError
             if not self._may_retry or not _is_dead_connection(exc):
                 raise
             self._may_retry = False

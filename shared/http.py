@@ -112,7 +112,7 @@ def collection_response(request, rows, limit, offset):
     headers = {}
     if len(rows) > limit:
         rows = rows[:limit]
-        next_url = request.url.include_query_params(limit=limit, offset=offset + limit)
+        next_url = _public(request.url).include_query_params(limit=limit, offset=offset + limit)
         headers["Link"] = f'<{next_url}>; rel="next"'
     return json_response(rows, headers=headers)
 
@@ -172,7 +172,7 @@ def item_response(row, status=200, headers=None):
 
 def created(request, row):
     """201 with the new row, its ETag and its URL (below the collection URL the client posted to)."""
-    location = request.url.replace(path=f"{request.url.path.rstrip('/')}/{row['id']}", query="")
+    location = _public(request.url).replace(path=f"{request.url.path.rstrip('/')}/{row['id']}", query="")
     return item_response(row, 201, {"Location": str(location)})
 
 
@@ -186,6 +186,15 @@ def page_values(values):
     limit = values.get("limit", config.settings().default_page_size)
     offset = values.get("offset", 0)
     return limit, offset, {"limit": limit + 1, "offset": offset}
+
+
+def _public(url):
+    """The request URL with the configured public scheme and host, when `SEDA_PUBLIC_URL` is set."""
+    origin = config.settings().public_origin
+    if origin is None:
+        return url
+    scheme, _, netloc = origin.partition("://")
+    return url.replace(scheme=scheme, netloc=netloc)
 
 
 def _found(row, noun, item_id):

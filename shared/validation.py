@@ -21,8 +21,10 @@ _INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
 # A "+hh:mm" offset whose "+" arrived as a space because the client did not URL-encode it.
 _SPACE_FOR_PLUS_OFFSET = re.compile(r"(T[0-9:.]+) ([0-9]{2}(:?[0-9]{2})?)$")
 MAX_ID = 2**53 - 1  # largest id a JavaScript client can hold exactly
+YEARS = range(1900, 2101)
 TIMESTAMP_FORMS = (
-    "an ISO 8601 date or date-time such as 2024-05-01, 2024-05-01T09:30:00 (UTC) or 2024-05-01T09:30:00+09:00"
+    "an ISO 8601 date or date-time between the years 1900 and 2100, such as 2024-05-01, "
+    "2024-05-01T09:30:00 (UTC) or 2024-05-01T09:30:00+09:00"
 )
 
 
@@ -51,11 +53,17 @@ def integer(minimum=0, maximum=MAX_ID):
 
 
 def parse_timestamp(raw):
-    """ISO 8601 text (date-only, or date-time with or without zone; no zone means UTC) as aware UTC; else ValueError."""
+    """ISO 8601 text (date-only, or date-time with or without zone; no zone means UTC) as aware UTC; else ValueError.
+
+    Years outside YEARS are refused: no DGA sample predates oil-filled transformers, and
+    the extremes of `datetime` overflow when an offset moves them across year 1 or 9999.
+    """
     text = _SPACE_FOR_PLUS_OFFSET.sub(r"\1+\2", raw.strip())
     if len(text) < 10:
         raise ValueError(raw)
     value = datetime.datetime.fromisoformat(text)
+    if value.year not in YEARS:
+        raise ValueError(raw)
     if value.tzinfo is None:
         return value.replace(tzinfo=datetime.timezone.utc)
     return value.astimezone(datetime.timezone.utc)

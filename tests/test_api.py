@@ -164,9 +164,23 @@ def test_measurements_time_range_is_inclusive_and_zone_aware(client, sql):
     ]
 
 
-def test_unencoded_plus_in_zone_offset_is_understood(client):
-    response = client.get("/api/v1/measurements?equipment_id=1&to=2020-01-01T09:00:00+09:00")
-    assert response.status_code == 200
+def test_unencoded_plus_in_zone_offset_is_understood(client, sql):
+    first = sql("SELECT sampled_at FROM dga_sample WHERE equipment_id = 1 ORDER BY sampled_at LIMIT 1")[0][0]
+    at = datetime.datetime.fromisoformat(first)
+    in_seoul = (at + datetime.timedelta(hours=9)).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    # A raw "+" in a query string arrives as a space; read as UTC the range would end 9 hours later.
+    exact = client.get(f"/api/v1/measurements?equipment_id=1&to={in_seoul}+09:00").json()
+    assert [r["sampled_at"] for r in exact] == [at.strftime("%Y-%m-%dT%H:%M:%S") + "Z"]
+    earlier = (at + datetime.timedelta(hours=9) - datetime.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    assert client.get(f"/api/v1/measurements?equipment_id=1&to={earlier}+09:00").json() == []
+
+
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00", "0999-01-01", "1899-12-31", "2101-01-01"]
+)
+def test_timestamps_outside_1900_to_2100_are_400(client, value):
+    body = client.get("/api/v1/measurements", params={"from": value}).json()
+    assert body["error"] == "InvalidTimestampFormat" and "between the years 1900 and 2100" in body["message"]
 
 
 def test_measurement_json_types(client):
@@ -316,3 +330,16 @@ def test_sql_injection_in_every_parameter_has_no_effect(client, demo_db, injecti
         item = client.get(f"{path}/{urllib.parse.quote(injection)}")
         assert item.status_code in (400, 404)
     assert table_snapshot(demo_db) == before
+
+
+def test_public_url_setting_fixes_link_hosts(client, settings_env):
+    forged = client.get("/api/v1/equipment?limit=1", headers={"Host": "evil.example"})
+    assert "evil.example" in forged.headers["link"], "without the setting the request's host is used"
+    settings_env(SEDA_PUBLIC_URL="https://seda.kepco.example")
+    response = client.get("/api/v1/equipment?limit=1", headers={"Host": "evil.example"})
+    assert response.headers["link"] == '<https://seda.kepco.example/api/v1/equipment?limit=1&offset=1>; rel="next"'
+    settings_env(SEDA_PUBLIC_URL="seda.kepco.example/path")
+    from shared import config
+
+    with pytest.raises(RuntimeError, match="SEDA_PUBLIC_URL must look like"):
+        config.settings()

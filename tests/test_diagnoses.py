@@ -157,12 +157,18 @@ def test_diagnoses_statements_parse_as_oracle(client):
     seen = []
     db.statement_observers.append(lambda sql, paged: seen.append(db.ORACLE.render(sql, paged)))
     try:
-        for path in ("/api/v1/diagnoses?substation_id=1", "/api/v1/diagnoses/3?at=2025-01-01&history=true"):
+        for path in (
+            "/api/v1/diagnoses",
+            "/api/v1/diagnoses?substation_id=1",
+            "/api/v1/diagnoses/3",
+            "/api/v1/diagnoses/3?at=2025-01-01&history=true",
+        ):
             assert client.get(path).status_code == 200
     finally:
         db.statement_observers.clear()
     assert any("ROW_NUMBER() OVER (PARTITION BY" in s for s in seen)
-    assert len(seen) == 4
+    assert any("ORDER BY s.sampled_at DESC OFFSET :offset ROWS FETCH NEXT :limit ROWS ONLY" in s for s in seen)
+    assert len(seen) == 8
     for statement in seen:
         parse_oracle(statement)
 

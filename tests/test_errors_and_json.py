@@ -92,3 +92,13 @@ def test_bytes_and_numpy():
 def test_unknown_types_are_an_error_not_a_guess():
     with pytest.raises(TypeError):
         jsonio.dumps({"x": object()})
+
+
+def test_sqlite_timestamps_are_fixed_width_text_for_any_year():
+    from shared import db
+
+    early = datetime.datetime(1900, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    late = datetime.datetime(2100, 12, 31, 23, 59, 59, 999999, tzinfo=datetime.timezone(datetime.timedelta(hours=9)))
+    assert db.SQLITE.bind_timestamp(early) == "1900-01-02 03:04:05.000000"
+    assert db.SQLITE.bind_timestamp(late) == "2100-12-31 14:59:59.999999"
+    assert db.SQLITE.bind_timestamp(datetime.datetime(999, 1, 1)) == "0999-01-01 00:00:00.000000"

@@ -85,3 +85,9 @@ def test_real_server_on_loopback(demo_db, free_port, target, path):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_bad_settings_stop_the_app_at_start_up(demo_db, settings_env):
+    settings_env(SEDA_MAX_PAGE_SIZE="lots")
+    with pytest.raises(RuntimeError, match="SEDA_MAX_PAGE_SIZE must be an integer"):
+        make_client("api")

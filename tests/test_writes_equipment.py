@@ -65,7 +65,7 @@ def test_post_lists_every_problem_with_its_field_and_writes_nothing(writer, demo
     problems = {d["field"]: d["message"] for d in error["details"]}
     assert set(problems) == {"kind", "rated_mva", "year_manufactured", "colour", "status", "name"}
     assert "one of power_transformer, auto_transformer" in problems["kind"] and "'teapot'" in problems["kind"]
-    assert "from 0 to 999,999.99; received -5" in problems["rated_mva"]
+    assert "from 0 to 999,999.99 with at most 2 decimals; received -5" in problems["rated_mva"]
     assert "received '2024'" in problems["year_manufactured"]
     assert "accepted fields: substation_id, name, kind" in problems["colour"]
     assert "'status' is required" in problems["status"] and "'name' is required" in problems["name"]
@@ -266,3 +266,11 @@ def test_concurrent_writers_with_the_same_if_match_cannot_lose_an_update(writer,
     assert _read(writer, 10) == (winner.json(), winner.headers["etag"])
     columns = "manufacturer, rated_mva, year_manufactured"
     assert sql(f"SELECT {columns} FROM equipment WHERE id = 10") == [tuple(winner.json()[c] for c in columns.split(", "))]
+
+
+def test_more_decimals_than_the_column_keeps_is_refused(writer):
+    response = writer.post("/api/v1/equipment", json={**UNIT, "name": "T-decimals", "rated_mva": 1.234, "voltage_kv": 154.25})
+    assert response.status_code == 400
+    problems = {d["field"]: d["message"] for d in response.json()["details"]}
+    assert set(problems) == {"rated_mva", "voltage_kv"}
+    assert "at most 1 decimals; received 154.25" in problems["voltage_kv"]

@@ -215,3 +215,20 @@ def test_delete_removes_one_sample_and_honours_if_match(writer, sql):
 def test_unknown_query_parameters_on_writes_are_400(writer):
     assert writer.post("/api/v1/measurements?dry_run=true", json=[_sample()]).status_code == 400
     assert writer.delete("/api/v1/measurements/1?force=1").status_code == 400
+
+
+@pytest.mark.parametrize("charset", ["rot13", "hex", "zlib", "no-such-charset"])
+def test_a_charset_that_is_not_a_text_encoding_is_415(writer, charset):
+    response = writer.post(
+        "/api/v1/measurements", content=b"equipment_id,sampled_at,h2\n1,2030-01-01,1\n",
+        headers={"Content-Type": f"text/csv; charset={charset}"},
+    )
+    assert response.status_code == 415 and response.json()["error"] == "UnsupportedMediaType"
+
+
+@pytest.mark.parametrize("sampled_at", ["0999-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00", "2101-01-01"])
+def test_sample_times_outside_1900_to_2100_are_refused(writer, demo_db, sampled_at):
+    before = table_snapshot(demo_db)
+    response = writer.post("/api/v1/measurements", json=[{"equipment_id": 3, "sampled_at": sampled_at, "h2": 1}])
+    assert response.status_code == 400 and response.json()["details"][0]["errors"][0]["field"] == "sampled_at"
+    assert table_snapshot(demo_db) == before
