@@ -80,10 +80,22 @@ def _age_years(units, sample_times):
 
 
 def _epoch(moment):
-    """Epoch seconds of a naive-UTC or aware datetime."""
+    """Epoch seconds of a naive-UTC or aware datetime; NaN for none."""
+    if moment is None:
+        return np.nan
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.timezone.utc)
     return moment.timestamp()
+
+
+def _column(rows, field):
+    """One field of every row as a float array, NaN where it is missing."""
+    return np.array([np.nan if row[field] is None else row[field] for row in rows], float)
+
+
+def _gases(rows):
+    """The engine's gas arrays for rows of samples."""
+    return {field: _column(rows, field) for field in dga.SAMPLE_FIELDS}
 
 
 def _diagnose_windows(units, windows):
@@ -99,9 +111,8 @@ def _diagnose_windows(units, windows):
             history_times[row, col] = _epoch(sample["sampled_at"])
             for gas in dga.GASES:
                 history_gases[gas][row, col] = sample[gas]
-    gases = {f: np.array([np.nan if s[f] is None else s[f] for s in current], float) for f in dga.SAMPLE_FIELDS}
     return dga.diagnose_batch(
-        gases,
+        _gases(current),
         age_years=_age_years(units, times),
         oil_preservation=[u["oil_preservation"] for u in units],
         sample_times=times,
@@ -269,12 +280,11 @@ def _no_cross_field_rules(index, values):
 
 def _diagnose_posted(samples):
     """Verdicts for posted samples in one vectorized pass; runs in a worker thread."""
-    times = np.array([s["sampled_at"].timestamp() if s["sampled_at"] else np.nan for s in samples], float)
     columns = dga.diagnose_batch(
-        {f: np.array([np.nan if s[f] is None else s[f] for s in samples], float) for f in dga.SAMPLE_FIELDS},
-        age_years=np.array([np.nan if s["age_years"] is None else s["age_years"] for s in samples], float),
+        _gases(samples),
+        age_years=_column(samples, "age_years"),
         oil_preservation=[s["oil_preservation"] for s in samples],
-        sample_times=times,
+        sample_times=np.array([_epoch(s["sampled_at"]) for s in samples], float),
         columnar=True,
     )
     return dga.verdicts_from_columns(columns)
