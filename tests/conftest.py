@@ -5,8 +5,13 @@ import os
 import pathlib
 import re
 import shutil
+import signal
 import sqlite3
+import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 
 import functions_framework
 import pytest
@@ -123,6 +128,44 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_server(target, database, port, **environment):
+    """functions-framework serving `target` on loopback, in a process group of its own (it forks a worker).
+
+    Returns the process once `/api/v1/health` answers; fails early with the server's stderr if it dies.
+    """
+    command = [which_functions_framework(), f"--target={target}", "--host=127.0.0.1", f"--port={port}"]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, "SEDA_SQLITE_PATH": str(database), **environment},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    wait_for(f"http://127.0.0.1:{port}/api/v1/health", process)
+    return process
+
+
+def wait_for(url, process, seconds=60):
+    """GET `url` until the server answers: (status, headers, body)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}: {process.stderr.read().decode()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+        except OSError:
+            time.sleep(0.2)
+    kill_server(process)
+    raise AssertionError(f"server did not answer {url} within {seconds}s")
+
+
+def kill_server(process):
+    """Kill the server's whole process group and reap it."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=20)
 
 
 def which_functions_framework():

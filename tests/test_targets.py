@@ -1,13 +1,8 @@
 """Deployment shapes: each resource alone as its own target, the `api` router, and a real server."""
 
-import os
-import subprocess
-import time
-import urllib.request
-
 import pytest
 
-from conftest import ROOT, make_client, which_functions_framework
+from conftest import kill_server, make_client, start_server, wait_for
 
 RESOURCES = ["application", "substations", "equipment", "measurements", "diagnoses", "health"]
 
@@ -53,38 +48,19 @@ def test_main_reexports_every_handler_under_its_target_name():
         assert main.HANDLERS[resource] is getattr(main, resource)
 
 
-def _wait_for(url, process, seconds=60):
-    """GET `url` until the server answers, failing early if it died."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}: {process.stderr.read().decode()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.status, response.headers, response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.headers, error.read()
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"server did not answer {url} within {seconds}s")
-
-
 @pytest.mark.parametrize("target,path", [("api", "/api/v1/application"), ("application", "/")])
 def test_real_server_on_loopback(demo_db, free_port, target, path):
-    command = [which_functions_framework(), f"--target={target}", "--host=127.0.0.1", f"--port={free_port}"]
-    environment = {**os.environ, "SEDA_SQLITE_PATH": str(demo_db)}
-    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = start_server(target, demo_db, free_port)
     try:
-        status, headers, body = _wait_for(f"http://127.0.0.1:{free_port}{path}", process)
+        status, headers, body = wait_for(f"http://127.0.0.1:{free_port}{path}", process)
         assert status == 200
         assert body == b'[{"hello":"Oracle"}]'
         assert headers["Content-Type"] == "application/json"
         assert headers["X-Request-ID"]
-        status, _, body = _wait_for(f"http://127.0.0.1:{free_port}/api/v1/equipment/zzz", process)
+        status, _, body = wait_for(f"http://127.0.0.1:{free_port}/api/v1/equipment/zzz", process)
         assert status in (400, 404)
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        kill_server(process)
 
 
 def test_bad_settings_stop_the_app_at_start_up(demo_db, settings_env):

@@ -1,10 +1,7 @@
 """No partial writes: failures made to happen for real in SQLite leave every table exactly as before."""
 
 import json
-import os
-import signal
 import sqlite3
-import subprocess
 import threading
 import time
 import urllib.error
@@ -12,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from conftest import API_KEY, ROOT, make_client, table_snapshot, which_functions_framework
+from conftest import API_KEY, kill_server, make_client, start_server, table_snapshot
 from shared.schema import SAMPLE_GASES
 
 BATCH_ROWS = 10_000
@@ -71,7 +68,7 @@ def test_reads_during_a_write_see_the_old_rows_and_a_killed_server_leaves_them(d
     batch = _batch(demo_db)
     _execute(demo_db, SLOW_TRIGGER)
     before = table_snapshot(demo_db)
-    server = _start_server(demo_db, free_port)
+    server = start_server("api", demo_db, free_port, SEDA_API_KEYS=API_KEY)
     base = f"http://127.0.0.1:{free_port}/api/v1"
     try:
         writer = threading.Thread(target=_post_ignoring_errors, args=(f"{base}/measurements", batch), daemon=True)
@@ -82,13 +79,10 @@ def test_reads_during_a_write_see_the_old_rows_and_a_killed_server_leaves_them(d
         during = _get_json(f"{base}/measurements/{first_sample[0]}")
         assert during["lab"] == first_sample[-1] != "row 0", "a read during the transaction must not see its rows"
         assert _holds_write_lock(demo_db), "the batch was still being written when the server died"
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=20)
+        kill_server(server)
         writer.join(timeout=20)
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=20)
+        kill_server(server)
     assert table_snapshot(demo_db) == before
 
 
@@ -109,24 +103,6 @@ def test_a_write_to_an_unreachable_oracle_is_503_without_secrets(settings_env):
     assert response.status_code == 503 and response.json()["error"] == "DatabaseUnavailable"
     for secret in ("s3cret-Pa55", "127.0.0.1", "FREEPDB1", "DPY-", API_KEY):
         assert secret not in response.text
-
-
-def _start_server(path, port):
-    """functions-framework serving the API on `path`, in a process group of its own (it forks a worker)."""
-    command = [which_functions_framework(), "--target=api", "--host=127.0.0.1", f"--port={port}"]
-    environment = {**os.environ, "SEDA_SQLITE_PATH": str(path), "SEDA_API_KEYS": API_KEY}
-    server = subprocess.Popen(
-        command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            _get_json(f"http://127.0.0.1:{port}/api/v1/health")
-            return server
-        except OSError:
-            time.sleep(0.2)
-    os.killpg(server.pid, signal.SIGKILL)
-    raise AssertionError("the server did not start")
 
 
 def _get_json(url):
