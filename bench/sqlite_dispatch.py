@@ -4,7 +4,7 @@
 
 Reads one page of DGA samples through the service's own SQLite session both ways, in the
 same process, and prints requests/s of each and their ratio. The answer decides
-`SqliteSession.fetch_all`'s default (see shared/db.py).
+`SqliteSession.fetch_all`'s default (see shared/db/sqlite.py).
 """
 
 import argparse

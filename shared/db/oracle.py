@@ -1,0 +1,246 @@
+"""Oracle through python-oracledb's thin async pool (no Instant Client).
+
+One pool per process, created lazily on first use and reused by every warm invocation (the
+serverless practice); fixed size by default; a session callback sets UTC and ISO date
+formats; LOBs arrive as str/bytes; arraysize and prefetchrows follow the page size; a
+statement that fails because its pooled connection was dead is retried once on a fresh
+connection, except inside a transaction, where a retry would silently drop the statements
+before it. A transaction holds one pooled connection, runs `executemany` with
+`batcherrors=False` (one bad row fails the whole call), and commits at the end.
+"""
+
+import asyncio
+import contextlib
+import datetime
+import logging
+
+import oracledb
+
+from shared.db.dialects import ORACLE, prepared_binds
+from shared.db.interface import Verbs, committed, dict_rows, notify
+
+logger = logging.getLogger("seda")
+
+oracledb.defaults.fetch_lobs = False
+_ORACLE_BIND_TYPES = (
+    (datetime.datetime, oracledb.DB_TYPE_TIMESTAMP),
+    ((int, float), oracledb.DB_TYPE_NUMBER),
+)
+
+
+def _number_as_float(cursor, metadata):
+    """Fetch non-integer NUMBER columns as float so JSON output matches SQLite's REAL."""
+    if metadata.type_code is oracledb.DB_TYPE_NUMBER and not (metadata.precision and metadata.scale == 0):
+        return cursor.var(oracledb.DB_TYPE_BINARY_DOUBLE, arraysize=cursor.arraysize)
+    return None
+
+
+SESSION_SETUP_SQL = (
+    "ALTER SESSION SET TIME_ZONE = 'UTC' "
+    "NLS_DATE_FORMAT = 'YYYY-MM-DD\"T\"HH24:MI:SS' "
+    "NLS_TIMESTAMP_FORMAT = 'YYYY-MM-DD\"T\"HH24:MI:SS.FF6'"
+)
+
+
+async def _init_session(connection, requested_tag):
+    """Session callback: UTC and ISO formats, so server-side conversions never depend on the host."""
+    with connection.cursor() as cursor:
+        await cursor.execute(SESSION_SETUP_SQL)
+
+
+def _is_dead_connection(exc):
+    """True when a driver error says the connection is gone and a retry on another may work."""
+    error = exc.args[0] if exc.args else None
+    return bool(getattr(error, "isrecoverable", False)) or getattr(error, "full_code", "") in {
+        "DPY-4011",
+        "DPY-1001",
+        "ORA-03113",
+        "ORA-03114",
+        "ORA-03135",
+    }
+
+
+class OracleSession(Verbs):
+    """The verbs handlers use, over one pooled python-oracledb async connection."""
+
+    dialect = ORACLE
+
+    def __init__(self, pool, connection):
+        self._pool = pool
+        self._connection = connection
+        self._may_retry = True
+
+    async def _run(self, sql, binds, paged):
+        """Execute once, retrying on a fresh connection if the pooled one was dead; (rows, rows changed)."""
+        notify(sql, paged)
+        text = ORACLE.render(sql, paged)
+        values = prepared_binds(ORACLE, binds)
+        try:
+            return await self._execute(text, values)
+        except oracledb.Error as exc:  # DPY-1001 (not connected) is an InterfaceError
+            if not self._may_retry or not _is_dead_connection(exc):
+                raise
+            self._may_retry = False
+            logger.warning("pooled Oracle connection was dead; retrying once on a new one")
+            await self._replace_connection()
+            return await self._execute(text, values)
+
+    async def _execute(self, text, values):
+        """Execute one statement; its rows as dicts (none for DML) and the number of rows it changed."""
+        with self._connection.cursor() as cursor:
+            page_rows = values.get("limit")
+            if isinstance(page_rows, int):
+                cursor.arraysize = page_rows
+                cursor.prefetchrows = page_rows + 1
+            cursor.outputtypehandler = _number_as_float
+            cursor.setinputsizes(**oracle_bind_types([values]))
+            await cursor.execute(text, values)
+            if cursor.description is None:
+                return [], cursor.rowcount
+            return dict_rows(cursor.description, await cursor.fetchall()), cursor.rowcount
+
+    async def _replace_connection(self):
+        """Drop the dead connection from the pool and take another."""
+        with contextlib.suppress(oracledb.Error):
+            await self._pool.drop(self._connection)
+        self._connection = await self._pool.acquire()
+
+    async def fetch_all(self, sql, binds=None, *, paged=False, large=False):
+        """All rows of a query; `paged` appends the paging clause (large reads never block the loop here)."""
+        rows, _ = await self._run(sql, binds, paged)
+        return rows
+
+    async def execute(self, sql, binds=None):
+        """Run a statement that returns no rows; the number of rows it changed."""
+        _, changed = await self._run(sql, binds, False)
+        return changed
+
+    async def ping(self):
+        """Run the trivial query that proves the database answers."""
+        await self._run(ORACLE.ping_sql, None, False)
+
+    async def release(self):
+        """Give the connection back to the pool."""
+        await self._pool.release(self._connection)
+
+
+class OracleTransaction(OracleSession):
+    """The verbs inside one transaction on one pooled connection, which is never swapped for another."""
+
+    def __init__(self, pool):
+        super().__init__(pool, None)
+        self._may_retry = False
+
+    async def begin(self):
+        """Take a pooled connection (Oracle starts the transaction at the first change)."""
+        self._connection = await self._pool.acquire()
+
+    async def execute_many(self, sql, rows):
+        """Run a statement once per row of binds (a non-empty list) in one round trip; a failing row fails the call."""
+        notify(sql, False)
+        with self._connection.cursor() as cursor:
+            cursor.setinputsizes(**oracle_bind_types(rows))
+            await cursor.executemany(
+                ORACLE.render(sql), [prepared_binds(ORACLE, row) for row in rows], batcherrors=False
+            )
+
+    async def commit(self):
+        """Make the transaction's changes visible to everyone."""
+        await self._connection.commit()
+
+    async def rollback(self):
+        """Undo the transaction; a dead connection has nothing left to undo."""
+        if self._connection is not None:
+            with contextlib.suppress(oracledb.Error):
+                await self._connection.rollback()
+
+    async def close(self):
+        """Give the connection back to the pool."""
+        if self._connection is not None:
+            with contextlib.suppress(oracledb.Error):
+                await self.release()
+
+
+def oracle_bind_types(rows):
+    """The Oracle type of every bind holding a number or datetime in any row of binds.
+
+    Declared because python-oracledb would guess wrong: it takes a bind's type from the first
+    row (a batch may start with a missing gas), and binds a datetime as DATE, which drops the
+    fractional seconds a TIMESTAMP column keeps.
+    """
+    types = {}
+    for row in rows:
+        for name, value in row.items():
+            for python_types, oracle_type in _ORACLE_BIND_TYPES:
+                if isinstance(value, python_types) and not isinstance(value, bool):
+                    types.setdefault(name, oracle_type)
+    return types
+
+
+def oracle_connect_params(oracle):
+    """Keyword arguments for python-oracledb connect/create_pool from the settings."""
+    params = {"user": oracle.user, "password": oracle.password}
+    if oracle.dsn:
+        params["dsn"] = oracle.dsn
+    else:
+        params.update(host=oracle.host, port=oracle.port)
+        if oracle.service_name:
+            params["service_name"] = oracle.service_name
+        else:
+            params["sid"] = oracle.sid
+    return params
+
+
+class OracleDatabase:
+    """Oracle through one lazily created async pool (thin mode: no Instant Client)."""
+
+    dialect = ORACLE
+
+    def __init__(self, oracle):
+        self._settings = oracle
+        self._pool = None
+        self._pool_loop = None
+
+    def _get_pool(self):
+        """Create the pool on first use; warm invocations on the same event loop reuse it.
+
+        An asyncio pool belongs to the loop that made it. Runtimes that start a new loop per
+        invocation (asyncio.run per event, test clients) get a new pool instead of a hang.
+        """
+        loop = asyncio.get_running_loop()
+        if self._pool is None or self._pool_loop is not loop:
+            settings = self._settings
+            self._pool_loop = loop
+            self._pool = oracledb.create_pool_async(
+                **oracle_connect_params(settings),
+                min=settings.pool_min,
+                max=settings.pool_max,
+                increment=1,
+                getmode=oracledb.POOL_GETMODE_TIMEDWAIT,
+                wait_timeout=settings.pool_timeout_s * 1000,
+                session_callback=_init_session,
+                ping_interval=60,
+            )
+        return self._pool
+
+    @contextlib.asynccontextmanager
+    async def connect(self):
+        """A session on a pooled connection, released when the block ends."""
+        pool = self._get_pool()
+        session = OracleSession(pool, await pool.acquire())
+        try:
+            yield session
+        finally:
+            with contextlib.suppress(oracledb.Error):
+                await session.release()
+
+    def transaction(self):
+        """A transaction on one pooled connection (see `OracleTransaction`), committed when the block ends."""
+        return committed(OracleTransaction(self._get_pool()))
+
+    async def close(self):
+        """Close the pool (tests and orderly shutdown); a pool of another loop is just dropped."""
+        if self._pool is not None and self._pool_loop is asyncio.get_running_loop():
+            with contextlib.suppress(oracledb.Error):
+                await self._pool.close(force=True)
+        self._pool = self._pool_loop = None
