@@ -23,6 +23,9 @@ Every environment variable the service reads:
 | `SEDA_REQUIRE_KEYS_FOR_READS` | `false` | `true` makes reads (GET, HEAD) need a key too; OPTIONS preflights never do |
 | `SEDA_MAX_BODY_BYTES` | `8388608` (8 MiB) | largest request body; a larger one is refused with 413 before it is parsed |
 | `SEDA_MAX_BATCH_ROWS` | `10000` | most samples one measurements or diagnoses POST may carry (JSON array elements or CSV data rows); more is 413 |
+| `SEDA_STATEMENT_TIMEOUT_S` | `30` | longest one SQL statement may run, on either database; a slower one is cancelled and answered 504 DatabaseTimeout |
+| `SEDA_BODY_TIMEOUT_S` | `30` | longest a client may take to send a request body; a slower one is answered 408 RequestTimeout |
+| `SEDA_SQLITE_BUSY_TIMEOUT_MS` | `5000` | how long a SQLite write waits for a lock another process holds before answering 503 DatabaseUnavailable |
 
 With no `SEDA_API_KEYS`, every write is refused with the same 401 as a wrong key (and a
 warning in the log): a deployment that forgot its keys stays read-only instead of open, and
@@ -73,6 +76,9 @@ class Settings:
     max_body_bytes: int
     max_batch_rows: int
     public_origin: str | None
+    statement_timeout_s: int
+    body_timeout_s: int
+    sqlite_busy_timeout_ms: int
 
 
 def _int_env(name, default, minimum=1):
@@ -162,6 +168,9 @@ def settings():
         max_body_bytes=_int_env("SEDA_MAX_BODY_BYTES", 8 * 1024 * 1024),
         max_batch_rows=_int_env("SEDA_MAX_BATCH_ROWS", 10_000),
         public_origin=_public_origin(),
+        statement_timeout_s=_int_env("SEDA_STATEMENT_TIMEOUT_S", 30),
+        body_timeout_s=_int_env("SEDA_BODY_TIMEOUT_S", 30),
+        sqlite_busy_timeout_ms=_int_env("SEDA_SQLITE_BUSY_TIMEOUT_MS", 5000, minimum=0),
     )
 
 

@@ -75,6 +75,13 @@ class ConflictError(ApiError):
     status = 409
 
 
+class RequestTimeoutError(ApiError):
+    """The client did not send the whole request body within the configured time."""
+
+    status = 408
+    headers = {"Connection": "close"}
+
+
 class PreconditionFailedError(ApiError):
     """`If-Match` names a version of the row that is no longer the stored one."""
 
@@ -127,6 +134,12 @@ class DatabaseUnavailableError(ApiError):
 
     status = 503
     headers = {"Retry-After": "5"}
+
+
+class DatabaseTimeoutError(ApiError):
+    """A statement ran longer than the configured limit and was cancelled."""
+
+    status = 504
 
 
 # python-oracledb `full_code`s that mean "the database is not reachable or not usable now".
