@@ -295,7 +295,7 @@ async def _diagnose_body(request):
     """Diagnose one posted sample object, or an array (or CSV) of samples."""
     validation.parse_query(request.query_params, {})
     body = await bodies.read(request, (bodies.JSON, bodies.CSV))
-    if body.media_type == bodies.JSON and body.data.lstrip()[:1] == b"{":
+    if bodies.is_json_object(body):
         sample = bodies.object_values(body, _SAMPLE_FIELDS, "DGA sample")
         return json_response((await asyncio.to_thread(_diagnose_posted, [sample]))[0])
     samples = await asyncio.to_thread(

@@ -7,33 +7,71 @@ never just the first: an object's problems are the 400's `details`, each
 
 - size: more than `SEDA_MAX_BODY_BYTES` (by Content-Length, or counted while reading) is 413
   before anything is parsed; more rows than `SEDA_MAX_BATCH_ROWS` is 413 naming the limit.
+- time: a body that has not arrived in full within `SEDA_BODY_TIMEOUT_S` is 408 (and the
+  connection is closed), so a client that announces a body and stalls cannot hold a
+  connection for ever; other requests are served meanwhile.
 - media type: each resource lists what it accepts; anything else is 415 naming them.
+- charset: JSON and CSV bodies alike are read in the Content-Type's `charset` (UTF-8 when it
+  names none; a UTF-8 byte order mark is dropped). Accepted: CHARSETS, by any name Python
+  knows them by (`utf8`, `latin1`, `ks_c_5601-1987`...); any other is 415 listing them. Bytes
+  that are not valid in the charset are 400 naming it and the byte's position.
 - JSON: malformed JSON is 400 SchemaValidation with the line, column and character where it breaks.
 - CSV (`text/csv`): a header row of field names (any case, surrounding spaces ignored), then
-  one row per record; CRLF or LF; quoted fields may hold commas, quotes and line breaks; UTF-8
-  with or without a BOM, or the encoding named by a `charset` parameter; an empty cell is a
-  missing value; surrounding spaces are trimmed.
-- values: integers and numbers within their range (CSV text is read as a number for numeric
-  fields, JSON strings are not), text of 1 to `max_bytes` bytes in UTF-8 (Oracle's VARCHAR2
-  counts bytes, and a Korean character takes three), one of the listed choices, or an ISO 8601
-  timestamp by the same parser as query parameters (converted to UTC); null or absent means
-  missing, which only optional fields may be.
+  one row per record; CRLF or LF; quoted fields may hold commas and quotes (and line breaks,
+  which no text field accepts); an empty cell is a missing value; surrounding spaces and tabs
+  are trimmed (nothing else is).
+- values: integers (`validation.parse_integer`'s strict form in CSV text) and numbers within
+  their range (CSV text is read as a number for numeric fields, JSON strings are not), text of
+  1 to `max_bytes` bytes in UTF-8 (Oracle's VARCHAR2 counts bytes, and a Korean character
+  takes three) without control characters (`validation.TEXT_FORMS`), one of the listed
+  choices, or an ISO 8601 timestamp by the same parser as query parameters (converted to UTC);
+  null or absent means missing, which only optional fields may be. Text is stored as sent:
+  a cell that looks like a spreadsheet formula is neutralised only when the service writes
+  CSV (`shared/csvout.py`).
 """
 
+import asyncio
 import codecs
 import csv
 import dataclasses
+import encodings
+import encodings.aliases
 import io
 import json
 import re
 
 from shared import config, validation
-from shared.errors import PayloadTooLargeError, SchemaValidationError, UnsupportedMediaTypeError
+from shared.errors import (
+    PayloadTooLargeError,
+    RequestTimeoutError,
+    SchemaValidationError,
+    UnsupportedMediaTypeError,
+)
 from shared.jsonio import dumps, loads
 
 JSON = "application/json"
 CSV = "text/csv"
-_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+UTF_8 = "utf_8"
+# Python's codec for each accepted charset, with the name messages give it. Korean lab systems
+# write EUC-KR and its Windows superset CP949. Client text is only looked up in this table and
+# Python's alias table, never passed to `codecs.lookup`: that imports a module named after it
+# and caches every miss, so a stream of invented names would grow the process without bound.
+_CHARSETS = {
+    UTF_8: "utf-8",
+    "utf_16": "utf-16",
+    "utf_16_le": "utf-16le",
+    "utf_16_be": "utf-16be",
+    "ascii": "us-ascii",
+    "latin_1": "iso-8859-1",
+    "cp1252": "windows-1252",
+    "euc_kr": "euc-kr",
+    "cp949": "cp949",
+}
+CHARSETS = ", ".join(_CHARSETS.values())
+_CONTENT_LENGTH = re.compile(r"[0-9]+")
+# What CSV cells lose at either end. Only spaces and tabs: `str.strip()` would also drop line
+# breaks, NUL and U+001C–U+001F there, silently, which the field rules must see and refuse.
+_CSV_TRIMMED = " \t"
 _NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
@@ -55,7 +93,7 @@ class Body:
     """A request body that passed the media-type and size checks."""
 
     media_type: str
-    charset: str
+    charset: str  # Python's codec name, a key of _CHARSETS
     data: bytes
 
 
@@ -71,22 +109,38 @@ class _Row:
 
 
 async def read(request, accepted):
-    """The body, once its media type is one of `accepted` (else 415) and its size within the limit (else 413)."""
+    """The body, once its media type is one of `accepted` (else 415), its size is within the limit (else 413)
+    and all of it has arrived within the time limit (else 408)."""
     media_type, charset = _content_type(request.headers.get("content-type", ""))
     if media_type not in accepted:
         received = validation.shown(media_type) if media_type else "none"
         raise UnsupportedMediaTypeError(f"Content-Type must be {' or '.join(accepted)}; received {received}.")
-    limit = config.settings().max_body_bytes
+    settings = config.settings()
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
+    if _CONTENT_LENGTH.fullmatch(declared) and int(declared) > settings.max_body_bytes:
+        raise _too_large(settings.max_body_bytes)
+    try:
+        # One deadline for the whole body, however it is cut into chunks: a client that
+        # trickles a byte at a time must not reset it.
+        async with asyncio.timeout(settings.body_timeout_s):
+            data = await _streamed(request, settings.max_body_bytes)
+    except TimeoutError:
+        raise RequestTimeoutError(
+            f"The request body did not arrive in full within {settings.body_timeout_s} s, the most the service "
+            "waits for one; send it again without pausing."
+        ) from None
+    return Body(media_type, charset, data)
+
+
+async def _streamed(request, limit):
+    """The body's bytes as they arrive; 413 as soon as they exceed `limit`."""
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
             raise _too_large(limit)
         chunks.append(chunk)
-    return Body(media_type, charset, b"".join(chunks))
+    return b"".join(chunks)
 
 
 def problem(field, message):
@@ -135,29 +189,47 @@ def batch_values(body, fields, noun, rules, refused="nothing was written"):
 def json_value(body):
     """The parsed JSON body; 400 saying where it stops being JSON."""
     try:
-        return loads(body.data)
+        return loads(_json_source(body))
     except json.JSONDecodeError as exc:
+        _decoded(body)  # a byte that is not UTF-8 deserves that message, not orjson's about surrogates
         raise SchemaValidationError(
             f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} (character {exc.pos})."
         ) from None
 
 
+def is_json_object(body):
+    """True when the body is JSON whose first character (after any space) opens an object."""
+    return body.media_type != CSV and _json_source(body).lstrip()[:1] in (b"{", "{")
+
+
+def _json_source(body):
+    """What the JSON parser reads: UTF-8 bytes as they came (the fast path), else the text decoded from its charset."""
+    if body.charset == UTF_8:
+        return body.data.removeprefix(codecs.BOM_UTF8)
+    return _decoded(body)
+
+
 def _content_type(header):
-    """The media type and charset of a Content-Type header; 415 for a charset that is not a known text encoding."""
+    """The media type and charset (a key of _CHARSETS) of a Content-Type header; 415 for any other charset."""
     media_type, *parameters = header.split(";")
-    charset = "utf-8"
+    charset = UTF_8
     for parameter in parameters:
         name, _, value = parameter.partition("=")
         if name.strip().lower() == "charset":
-            charset = value.strip().strip('"').lower()
-    try:
-        # Python also registers bytes-to-bytes codecs (hex, rot13, zlib) under codec names.
-        is_text = codecs.lookup(charset)._is_text_encoding
-    except LookupError:
-        is_text = False
-    if not is_text:
-        raise UnsupportedMediaTypeError(f"The charset {validation.shown(charset)} is not a known text encoding; send UTF-8.")
+            charset = _codec(value.strip().strip('"'))
     return media_type.strip().lower(), charset
+
+
+def _codec(label):
+    """Python's codec for an accepted charset label, by Python's own aliases; 415 listing CHARSETS otherwise."""
+    key = encodings.normalize_encoding(label.lower())
+    codec = encodings.aliases.aliases.get(key, key)
+    if codec not in _CHARSETS:
+        raise UnsupportedMediaTypeError(
+            f"The charset {validation.shown(label)} is not accepted; send the body in one of {CHARSETS} and name it "
+            "in the Content-Type charset parameter (UTF-8 needs no parameter)."
+        )
+    return codec
 
 
 def _invalid(summary, problems):
@@ -198,7 +270,7 @@ def _csv_rows(body, fields, noun):
         columns = _csv_columns(next(reader, []), fields)
         line = reader.line_num + 1
         for record in reader:
-            if any(cell.strip() for cell in record):
+            if any(cell.strip(_CSV_TRIMMED) for cell in record):
                 if len(rows) == limit:
                     raise _too_many_rows(limit, noun)
                 rows.append(_csv_row(columns, record, len(rows), line))
@@ -210,19 +282,20 @@ def _csv_rows(body, fields, noun):
 
 def _decoded(body):
     """The body as text in its charset (a UTF-8 BOM is dropped); 400 at the first byte that is not."""
-    encoding = "utf-8-sig" if codecs.lookup(body.charset).name == "utf-8" else body.charset
+    encoding = "utf-8-sig" if body.charset == UTF_8 else body.charset
     try:
         return body.data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise SchemaValidationError(
-            f"The body is not valid {body.charset}: the byte at position {exc.start} cannot be decoded. Save it as "
-            "UTF-8, or name its encoding in the Content-Type charset parameter."
+            f"The body is not valid {_CHARSETS[body.charset]}: the byte at position {exc.start} "
+            f"(0x{body.data[exc.start]:02X}) cannot be decoded. Send the body in the charset that the Content-Type "
+            f"names (UTF-8 when it names none); accepted: {CHARSETS}."
         ) from None
 
 
 def _csv_columns(header, fields):
     """The header's column names; 400 when one is unknown or repeated, or a required field has no column."""
-    columns = [name.strip().lower() for name in header]
+    columns = [name.strip(_CSV_TRIMMED).lower() for name in header]
     problems = _unknown(columns, fields)
     problems += [
         problem(name, f"Column '{name}' appears more than once.") for name in fields if columns.count(name) > 1
@@ -242,7 +315,7 @@ def _csv_row(columns, record, index, line):
     if len(record) != len(columns):
         shape = problem(None, f"The row has {len(record)} cells but the header names {len(columns)} columns.")
         return _Row({}, index, line, True, (shape,))
-    return _Row({name: cell.strip() or None for name, cell in zip(columns, record)}, index, line, True)
+    return _Row({name: cell.strip(_CSV_TRIMMED) or None for name, cell in zip(columns, record)}, index, line, True)
 
 
 def _row_values(row, fields, noun):
@@ -263,14 +336,14 @@ def _validated(item, fields, *, partial, from_text):
         if raw is None and partial and name not in item:
             continue
         if raw is None and field.required:
-            problems.append(problem(name, f"'{name}' is required: give {_accepted(field)}."))
+            problems.append(problem(name, f"'{name}' is required: give {_accepted(field, from_text)}."))
         elif raw is None:
             values[name] = None
         else:
             try:
                 values[name] = _CHECKS[field.type](field, _from_text(field, raw) if from_text else raw)
             except (ValueError, TypeError):
-                problems.append(problem(name, f"'{name}' must be {_accepted(field)}; received {_received(raw)}."))
+                problems.append(problem(name, f"'{name}' must be {_accepted(field, from_text)}; received {_received(raw)}."))
     return values, problems
 
 
@@ -285,8 +358,11 @@ def _unknown(names, fields):
 
 def _from_text(field, text):
     """CSV text as a number for numeric fields (left as text when it is not one, to fail the check)."""
-    if field.type == "integer" and _INTEGER_TEXT.fullmatch(text):
-        return int(text)
+    if field.type == "integer":
+        try:
+            return validation.parse_integer(text)
+        except ValueError:
+            return text
     if field.type == "number" and _NUMBER_TEXT.fullmatch(text):
         return float(text)
     return text
@@ -309,8 +385,10 @@ def _number(field, value):
 
 
 def _text(field, value):
-    """A string of 1 to max_bytes bytes in UTF-8."""
-    if not isinstance(value, str) or not 1 <= len(value.encode()) <= field.max_bytes:
+    """A string of 1 to max_bytes bytes in UTF-8, without the characters `validation.TEXT_FORMS` rules out."""
+    if not isinstance(value, str) or validation.forbidden_character(value):
+        raise ValueError(value)
+    if not 1 <= len(value.encode()) <= field.max_bytes:
         raise ValueError(value)
     return value
 
@@ -332,13 +410,14 @@ def _timestamp(field, value):
 _CHECKS = {"integer": _integer, "number": _number, "text": _text, "choice": _choice, "timestamp": _timestamp}
 
 
-def _accepted(field):
-    """What a field accepts, for messages."""
+def _accepted(field, from_text):
+    """What a field accepts, for messages (CSV text also learns how to write an integer)."""
     return {
-        "integer": f"an integer from {field.minimum:,} to {field.maximum:,}",
+        "integer": f"an integer from {field.minimum:,} to {field.maximum:,}"
+        + (f", {validation.INTEGER_FORMS}" if from_text else ""),
         "number": f"a number from {field.minimum:,} to {field.maximum:,}"
         + (f" with at most {field.decimals} decimals" if field.decimals is not None else ""),
-        "text": f"text of 1 to {field.max_bytes} bytes in UTF-8",
+        "text": f"text of 1 to {field.max_bytes} bytes in UTF-8 {validation.TEXT_FORMS}",
         "choice": f"one of {', '.join(field.choices)}",
         "timestamp": validation.TIMESTAMP_FORMS,
     }[field.type]

@@ -43,7 +43,9 @@ async def serve(request, resource, collection, item=None):
     """Answer a request for `resource` using its method tables for the collection and an item."""
 
     async def route():
-        item_id = _item_id(request.url.path, resource, has_items=bool(item))
+        # The path as received: `request.url` passes through urlsplit, which silently drops tabs
+        # and line breaks, so "/equipment/%0A5" would read as id 5.
+        item_id = _item_id(request.scope["path"], resource, has_items=bool(item))
         methods = collection if item_id is None else item
         if request.method == "OPTIONS":
             return _preflight(methods)

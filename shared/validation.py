@@ -2,9 +2,10 @@
 
 A handler declares its parameters as `{name: parser}`; `parse_query` rejects unknown and
 repeated names, and each parser turns the raw text into a value or raises the matching
-error with a message that says what was received and what is accepted. The timestamp
-parser (`parse_timestamp`) and the quoting of received values (`shown`) also serve request
-bodies (`shared/bodies.py`).
+error with a message that says what was received and what is accepted. The integer and
+timestamp readers (`parse_integer`, `parse_timestamp`), the text rule (`forbidden_character`)
+and the quoting of received values (`shown`) also serve request bodies (`shared/bodies.py`)
+and path ids (`shared/http.py`), so each rule is stated once.
 """
 
 import datetime
@@ -17,7 +18,14 @@ from shared.errors import (
     InvalidTimestampFormatError,
 )
 
-_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+# Strict on purpose: `int()` alone also takes surrounding whitespace, "+", "_" separators and
+# every script's digits ("٣", "３"), and `str.strip()` removes characters `int()` refuses
+# (U+001C–U+001F), which is how such input once reached a 500. 18 digits exceed every range.
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+INTEGER_FORMS = "written with at most 18 ASCII digits 0-9 and an optional leading '-', and nothing else"
+# Unicode category Cc (C0 and C1 controls, DEL) and surrogate code points, which no UTF-8 text can hold.
+_FORBIDDEN_IN_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+TEXT_FORMS = "with no control characters (Unicode category Cc, such as NUL, tab or line breaks) or lone surrogates"
 # A "+hh:mm" offset whose "+" arrived as a space because the client did not URL-encode it.
 _SPACE_FOR_PLUS_OFFSET = re.compile(r"(T[0-9:.]+) ([0-9]{2}(:?[0-9]{2})?)$")
 MAX_ID = 2**53 - 1  # largest id a JavaScript client can hold exactly
@@ -33,16 +41,33 @@ def shown(raw, limit=40):
     return repr(raw if len(raw) <= limit else raw[:limit] + "…")
 
 
+def parse_integer(raw):
+    """A base-10 integer in the strict form of INTEGER_FORMS (no spaces, no "+"); else ValueError.
+
+    A leading "-" is part of the form so that a negative number gets the range message.
+    """
+    if not _INTEGER.fullmatch(raw):
+        raise ValueError(raw)
+    return int(raw)
+
+
+def forbidden_character(raw):
+    """The first character that TEXT_FORMS rules out, or None when the text is clean."""
+    found = _FORBIDDEN_IN_TEXT.search(raw)
+    return found and found.group()
+
+
 def integer(minimum=0, maximum=MAX_ID):
-    """A parser for a base-10 integer within [minimum, maximum]."""
+    """A parser for a base-10 integer within [minimum, maximum] (see `parse_integer`)."""
 
     def parse(name, raw):
-        if not _INTEGER.fullmatch(raw.strip()):
+        try:
+            value = parse_integer(raw)
+        except ValueError:
             raise InvalidIntegerFormatError(
-                f"Parameter '{name}' must be a base-10 integer between {minimum} and {maximum}; "
-                f"received {shown(raw)}."
-            )
-        value = int(raw)
+                f"Parameter '{name}' must be a base-10 integer between {minimum} and {maximum}, "
+                f"{INTEGER_FORMS}; received {shown(raw)}."
+            ) from None
         if not minimum <= value <= maximum:
             raise InvalidIntegerFormatError(
                 f"Parameter '{name}' must be between {minimum} and {maximum}; received {value}."
@@ -55,18 +80,22 @@ def integer(minimum=0, maximum=MAX_ID):
 def parse_timestamp(raw):
     """ISO 8601 text (date-only, or date-time with or without zone; no zone means UTC) as aware UTC; else ValueError.
 
-    Years outside YEARS are refused: no DGA sample predates oil-filled transformers, and
-    the extremes of `datetime` overflow when an offset moves them across year 1 or 9999.
+    Instants outside YEARS (in UTC, after the offset is applied, because that is what is
+    stored and what later queries compare) are refused: no DGA sample predates oil-filled
+    transformers. The extremes of `datetime` overflow when an offset moves them across year
+    1 or 9999, which is refused the same way.
     """
     text = _SPACE_FOR_PLUS_OFFSET.sub(r"\1+\2", raw.strip())
     if len(text) < 10:
         raise ValueError(raw)
     value = datetime.datetime.fromisoformat(text)
-    if value.year not in YEARS:
+    try:
+        instant = value.replace(tzinfo=value.tzinfo or datetime.timezone.utc).astimezone(datetime.timezone.utc)
+    except OverflowError:
+        raise ValueError(raw) from None
+    if instant.year not in YEARS:
         raise ValueError(raw)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=datetime.timezone.utc)
-    return value.astimezone(datetime.timezone.utc)
+    return instant
 
 
 def timestamp(name, raw):
@@ -93,12 +122,18 @@ def choice(allowed):
 
 
 def text(max_length=100):
-    """A parser for free text of bounded length (bound as a value, never spliced into SQL)."""
+    """A parser for free text of bounded length, TEXT_FORMS (bound as a value, never spliced into SQL)."""
 
     def parse(name, raw):
         if not 1 <= len(raw) <= max_length:
             raise InvalidParametersError(
                 f"Parameter '{name}' must be 1 to {max_length} characters; received {len(raw)}."
+            )
+        forbidden = forbidden_character(raw)
+        if forbidden:
+            raise InvalidParametersError(
+                f"Parameter '{name}' must be text {TEXT_FORMS}; received {shown(raw)}, which holds "
+                f"U+{ord(forbidden):04X}."
             )
         return raw
 

@@ -118,7 +118,7 @@ def test_csv_edge_cases(writer):
     text = (
         "\ufeff" + CSV_HEADER.upper().replace(",", " , ") + "\r\n"
         f'1,2031-01-01T09:00:00+09:00,1,2,3,4,0,5,6,,,"{KOREAN_LAB}"\r\n'
-        '1,2031-01-02 00:00:00,1.5e1,,,,,,,,,"Lab ""A"", Changwon\r\nsecond line"\r\n'
+        '1,2031-01-02 00:00:00,1.5e1,,,,,,,,,"Lab ""A"", Changwon"\r\n'
         "\r\n"
         "2,2031-01-03, 7 ,,,,,,,,,\r\n"
     )
@@ -129,7 +129,7 @@ def test_csv_edge_cases(writer):
     assert first["sampled_at"] == "2031-01-01T00:00:00Z" and first["lab"] == KOREAN_LAB
     assert (first["h2"], first["co2"], first["o2"], first["n2"]) == (1.0, 6.0, None, None)
     assert second["h2"] == 15.0 and second["ch4"] is None
-    assert second["lab"] == 'Lab "A", Changwon\r\nsecond line'
+    assert second["lab"] == 'Lab "A", Changwon'
     assert _stored(writer, 2, "2031-01-03", "2031-01-03")[0]["h2"] == 7.0
 
 
