@@ -3,6 +3,8 @@
 GET /api/v1/measurements[?equipment_id=&from=&to=&limit=&offset=] → array ordered by
 equipment and sampling time (`from`/`to` inclusive, ISO 8601, UTC when no zone is given);
 GET /api/v1/measurements/<id> → one object with its `ETag` (304 for a matching If-None-Match) or 404;
+    both GETs answer CSV instead (the same columns, a header row, paged alike; no ETag) when
+    `Accept` prefers `text/csv`, and 406 when it allows neither JSON nor CSV (`shared/csvout.py`);
 POST /api/v1/measurements, a JSON array of samples or CSV (`text/csv`) whose header row names
     the same fields → 200 `{"received", "inserted", "updated"}`. Every row is validated first and
     the batch is written whole or not at all, in one transaction; a sample whose
@@ -19,13 +21,14 @@ import asyncio
 
 import functions_framework.aio
 
-from shared import bodies, db, http, validation
+from shared import bodies, csvout, db, http, validation
 from shared.errors import ConflictError
 from shared.jsonio import json_response
 from shared.schema import SAMPLE_GASES
 
 _COLUMNS = ("equipment_id", "sampled_at", *SAMPLE_GASES, "lab")
-_SELECT = f"SELECT id, {', '.join(_COLUMNS)} FROM dga_sample"
+_SHOWN = ("id", *_COLUMNS)
+_SELECT = f"SELECT {', '.join(_SHOWN)} FROM dga_sample"
 _FILTERS = {
     "equipment_id": "equipment_id = :p_equipment_id",
     "from": "sampled_at >= :p_from",
@@ -55,13 +58,16 @@ _DELETE = "DELETE FROM dga_sample WHERE id = :id"
 
 
 async def _list(request):
-    """DGA samples of one unit or the fleet, within an optional time range."""
-    return await http.list_page(request, _SELECT, _FILTERS, _QUERY, order_by="equipment_id, sampled_at")
+    """DGA samples of one unit or the fleet, within an optional time range, as JSON or CSV."""
+    render = csvout.negotiate(request, _SHOWN)
+    response = await http.list_page(request, _SELECT, _FILTERS, _QUERY, "equipment_id, sampled_at", render)
+    return csvout.varied(response)
 
 
 async def _get(request, sample_id):
-    """One DGA sample by id."""
-    return await http.get_one(request, _SELECT, sample_id, "measurement")
+    """One DGA sample by id, as JSON or CSV."""
+    render = csvout.negotiate(request, _SHOWN)
+    return csvout.varied(await http.get_one(request, _SELECT, sample_id, "measurement", render))
 
 
 async def _ingest(request):

@@ -69,6 +69,12 @@ class MethodNotAllowedError(ApiError):
     status = 405
 
 
+class NotAcceptableError(ApiError):
+    """The request's `Accept` allows none of the representations the resource can send."""
+
+    status = 406
+
+
 class ConflictError(ApiError):
     """The request conflicts with the current state of the data."""
 

@@ -109,32 +109,43 @@ async def not_found(request):
     return await respond(request, route)
 
 
-def collection_response(request, rows, limit, offset):
-    """A page of a collection: `rows` holds up to limit+1 rows; an extra row means a next page."""
+def collection_response(request, rows, limit, offset, render=None):
+    """A page of a collection: `rows` holds up to limit+1 rows; an extra row means a next page.
+
+    `render(rows, headers)`, when given, answers another representation than JSON (`shared/csvout.py`).
+    """
     headers = {}
     if len(rows) > limit:
         rows = rows[:limit]
         next_url = _public(request.url).include_query_params(limit=limit, offset=offset + limit)
         headers["Link"] = f'<{next_url}>; rel="next"'
+    if render is not None:
+        return render(rows, headers)
     return json_response(rows, headers=headers)
 
 
-async def list_page(request, select, conditions, query, order_by):
-    """Validate a collection query, run `select` with the chosen filters, answer one page."""
+async def list_page(request, select, conditions, query, order_by, render=None):
+    """Validate a collection query, run `select` with the chosen filters, answer one page (`render` as above)."""
     values = validation.parse_query(request.query_params, query)
     validation.check_range(values)
     limit, offset, page = page_values(values)
     clause, binds = db.where(conditions, values)
     async with db.connect() as conn:
         rows = await conn.fetch_all(f"{select}{clause} ORDER BY {order_by}", {**binds, **page}, paged=True)
-    return collection_response(request, rows, limit, offset)
+    return collection_response(request, rows, limit, offset, render)
 
 
-async def get_one(request, select, item_id, noun):
-    """Answer one row of `select … WHERE id = :id` with its ETag, 304 if `If-None-Match` lists it, or 404."""
+async def get_one(request, select, item_id, noun, render=None):
+    """Answer one row of `select … WHERE id = :id` with its ETag, 304 if `If-None-Match` lists it, or 404.
+
+    `render(rows, headers)`, when given, answers `[row]` in another representation, without an
+    ETag: tags name the JSON row, which is what `If-Match` on a change is compared with.
+    """
     validation.parse_query(request.query_params, {})
     async with db.connect() as conn:
         row = _found(await conn.fetch_one(f"{select} WHERE id = :id", {"id": item_id}), noun, item_id)
+    if render is not None:
+        return render([row], {})
     tag = etag(row)
     if _lists(request.headers.get("if-none-match"), tag, weak=True):
         return Response(status_code=304, headers={"ETag": tag})
