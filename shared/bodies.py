@@ -9,7 +9,8 @@ never just the first: an object's problems are the 400's `details`, each
   before anything is parsed; more rows than `SEDA_MAX_BATCH_ROWS` is 413 naming the limit.
 - time: a body that has not arrived in full within `SEDA_BODY_TIMEOUT_S` is 408 (and the
   connection is closed), so a client that announces a body and stalls cannot hold a
-  connection for ever; other requests are served meanwhile.
+  connection for ever; other requests are served meanwhile. A client that hangs up
+  mid-body is logged as 400 IncompleteBody.
 - media type: each resource lists what it accepts; anything else is 415 naming them.
 - charset: JSON and CSV bodies alike are read in the Content-Type's `charset` (UTF-8 when it
   names none; a UTF-8 byte order mark is dropped). Accepted: CHARSETS, by any name Python
@@ -40,8 +41,11 @@ import io
 import json
 import re
 
+from starlette.requests import ClientDisconnect
+
 from shared import config, validation
 from shared.errors import (
+    IncompleteBodyError,
     PayloadTooLargeError,
     RequestTimeoutError,
     SchemaValidationError,
@@ -129,6 +133,9 @@ async def read(request, accepted):
             f"The request body did not arrive in full within {settings.body_timeout_s} s, the most the service "
             "waits for one; send it again without pausing."
         ) from None
+    except ClientDisconnect:
+        # The client's fault, not the service's: a 4xx in the access log rather than an unhandled 500.
+        raise IncompleteBodyError("The connection closed before the request body arrived in full.") from None
     return Body(media_type, charset, data)
 
 
@@ -343,7 +350,8 @@ def _validated(item, fields, *, partial, from_text):
             try:
                 values[name] = _CHECKS[field.type](field, _from_text(field, raw) if from_text else raw)
             except (ValueError, TypeError):
-                problems.append(problem(name, f"'{name}' must be {_accepted(field, from_text)}; received {_received(raw)}."))
+                accepted = _accepted(field, from_text)
+                problems.append(problem(name, f"'{name}' must be {accepted}; received {_received(raw)}."))
     return values, problems
 
 

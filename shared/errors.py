@@ -50,6 +50,12 @@ class InvalidParametersError(ApiError):
     status = 400
 
 
+class IncompleteBodyError(ApiError):
+    """The client hung up before its request body arrived in full (only the log sees the answer)."""
+
+    status = 400
+
+
 class UnauthorizedError(ApiError):
     """A write (or, when configured, a read) came without a valid API key; never says which part was wrong."""
 

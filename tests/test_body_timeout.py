@@ -1,9 +1,10 @@
 """A client that announces a body and stalls gets 408 and loses its connection; others are served meanwhile.
 
 On a real server (functions-framework on loopback) with raw sockets, since only a real
-connection can stall.
+connection can stall; and a client that hangs up mid-body, at the ASGI interface.
 """
 
+import asyncio
 import json
 import select
 import socket
@@ -11,9 +12,10 @@ import threading
 import time
 import urllib.request
 
+import functions_framework
 import pytest
 
-from conftest import API_KEY, kill_server, start_server
+from conftest import API_KEY, MAIN, kill_server, start_server
 
 BODY_TIMEOUT_S = 2
 GUARD_S = 30  # against a hang only: a 408 is due after BODY_TIMEOUT_S
@@ -106,3 +108,25 @@ def test_a_body_sent_in_time_in_pieces_is_read_whole(server):
     status, _, verdict = _answer(connection)
     assert status == 200 and "fault" in verdict
 
+
+
+def test_a_client_that_hangs_up_mid_body_is_a_client_error_not_a_500(demo_db):
+    app = functions_framework.create_app("api", MAIN)
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/api/v1/diagnoses", "raw_path": b"/api/v1/diagnoses", "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"), (b"content-length", b"100")],
+        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+    }
+    arrivals = iter([{"type": "http.request", "body": b'{"h2": ', "more_body": True}, {"type": "http.disconnect"}])
+    sent = []
+
+    async def receive():
+        return next(arrivals)
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(asyncio.wait_for(app(scope, receive, send), GUARD_S))
+    start, body = sent[0], b"".join(message.get("body", b"") for message in sent[1:])
+    assert start["status"] == 400 and json.loads(body)["error"] == "IncompleteBody"

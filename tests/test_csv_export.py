@@ -48,7 +48,8 @@ def test_accept_that_prefers_csv_gets_csv(client, accept):
 
 
 @pytest.mark.parametrize(
-    "accept", ["", "application/json", "*/*", "application/*", "text/csv;q=0.5, application/json", "text/csv, application/json"]
+    "accept",
+    ["", "application/json", "*/*", "application/*", "text/csv;q=0.5, application/json", "text/csv, application/json"],
 )
 def test_no_accept_json_or_a_tie_keeps_json(client, accept):
     response = client.get("/api/v1/measurements?limit=1", headers={"Accept": accept} if accept else {})
@@ -58,7 +59,8 @@ def test_no_accept_json_or_a_tie_keeps_json(client, accept):
 
 
 @pytest.mark.parametrize(
-    "accept", ["text/html", "application/xml, text/html;q=0.9", "text/csv;q=0", "application/json;q=0, text/*;q=0", "nonsense"]
+    "accept",
+    ["text/html", "application/xml, text/html;q=0.9", "text/csv;q=0", "application/json;q=0, text/*;q=0", "nonsense"],
 )
 def test_accept_that_allows_neither_is_406_naming_both(client, accept):
     for path in ("/api/v1/measurements", "/api/v1/measurements/1"):
@@ -119,11 +121,12 @@ FORMULAS = ["=1+2", "+1", "-1", "@SUM(A1:A2)", "=HYPERLINK(\"http://x\",\"y\")",
 def test_formula_looking_text_is_stored_as_sent_and_exported_with_a_leading_quote(writer, demo_db):
     connection = sqlite3.connect(demo_db)  # tab and CR can no longer arrive through the API, but old rows may hold them
     with connection:
-        connection.executemany("UPDATE dga_sample SET lab = ? WHERE id = ?", [(lab, i) for i, lab in enumerate(FORMULAS, 1)])
+        rows = [(lab, sample_id) for sample_id, lab in enumerate(FORMULAS, 1)]
+        connection.executemany("UPDATE dga_sample SET lab = ? WHERE id = ?", rows)
     connection.close()
-    stored = [writer.get(f"/api/v1/measurements/{i}").json()["lab"] for i in range(1, len(FORMULAS) + 1)]
-    assert stored == FORMULAS
-    exported = [_csv_rows(writer.get(f"/api/v1/measurements/{i}", headers=CSV_ACCEPT))[1] for i in range(1, len(FORMULAS) + 1)]
+    ids = range(1, len(FORMULAS) + 1)
+    assert [writer.get(f"/api/v1/measurements/{sample_id}").json()["lab"] for sample_id in ids] == FORMULAS
+    exported = [_csv_rows(writer.get(f"/api/v1/measurements/{sample_id}", headers=CSV_ACCEPT))[1] for sample_id in ids]
     assert [row[-1] for row in exported] == ["'" + lab for lab in FORMULAS]
     assert all(not cell.startswith("'") for row in exported for cell in row[:-1]), "numbers and times are left alone"
 

@@ -39,14 +39,16 @@ def _sample_json(lab, sampled_at="2030-06-01T00:00:00Z"):
 
 def _stored_lab(writer, sampled_at="2030-06-01"):
     """The lab of equipment 2's sample at `sampled_at`."""
-    (sample,) = writer.get("/api/v1/measurements", params={"equipment_id": 2, "from": sampled_at, "to": sampled_at}).json()
+    query = {"equipment_id": 2, "from": sampled_at, "to": sampled_at}
+    (sample,) = writer.get("/api/v1/measurements", params=query).json()
     return sample["lab"]
 
 
 @pytest.mark.parametrize("label,lab", HONOURED)
 def test_a_json_body_is_read_in_its_declared_charset(writer, label, lab):
     content = _sample_json(lab).encode(codecs.lookup(label).name)
-    response = writer.post("/api/v1/measurements", content=content, headers={"Content-Type": f"application/json; charset={label}"})
+    headers = {"Content-Type": f"application/json; charset={label}"}
+    response = writer.post("/api/v1/measurements", content=content, headers=headers)
     assert response.status_code == 200, response.text
     assert _stored_lab(writer) == lab
 
@@ -54,7 +56,8 @@ def test_a_json_body_is_read_in_its_declared_charset(writer, label, lab):
 @pytest.mark.parametrize("label,lab", HONOURED)
 def test_a_csv_body_is_read_in_its_declared_charset(writer, label, lab):
     content = f'equipment_id,sampled_at,h2,lab\r\n2,2030-06-01,1,"{lab}"\r\n'.encode(codecs.lookup(label).name)
-    response = writer.post("/api/v1/measurements", content=content, headers={"Content-Type": f'text/csv; charset="{label}"'})
+    headers = {"Content-Type": f'text/csv; charset="{label}"'}
+    response = writer.post("/api/v1/measurements", content=content, headers=headers)
     assert response.status_code == 200, response.text
     assert _stored_lab(writer) == lab
 
@@ -75,16 +78,19 @@ def test_a_utf8_json_body_may_start_with_a_byte_order_mark(writer):
 def test_a_charset_outside_the_list_is_415_listing_the_accepted(writer, demo_db, label, path, media_type):
     before = table_snapshot(demo_db)
     method = "PATCH" if path.endswith("/1") else "POST"
-    response = writer.request(method, path, content=b"[]", headers={"Content-Type": f"{media_type}; charset={label}", "If-Match": "*"})
+    headers = {"Content-Type": f"{media_type}; charset={label}", "If-Match": "*"}
+    response = writer.request(method, path, content=b"[]", headers=headers)
     body = error_body(response, 415, "UnsupportedMediaType")
-    assert bodies.CHARSETS in body["message"] and "utf-8, utf-16" in body["message"] and "euc-kr, cp949" in body["message"]
+    assert bodies.CHARSETS in body["message"]
+    assert "utf-8, utf-16" in body["message"] and "euc-kr, cp949" in body["message"]
     assert table_snapshot(demo_db) == before
 
 
 def test_invented_charset_names_leave_no_trace_in_the_codec_cache(writer):
     before = len(encodings._cache)
     for number in range(200):
-        writer.post("/api/v1/diagnoses", content=b"{}", headers={"Content-Type": f"application/json; charset=no-such-{number}"})
+        content_type = f"application/json; charset=no-such-{number}"
+        writer.post("/api/v1/diagnoses", content=b"{}", headers={"Content-Type": content_type})
     assert len(encodings._cache) == before
 
 
@@ -100,7 +106,9 @@ def test_invented_charset_names_leave_no_trace_in_the_codec_cache(writer):
     ],
 )
 @pytest.mark.parametrize("media_type", ["application/json", "text/csv"])
-def test_bytes_the_charset_cannot_decode_are_400_naming_it_and_the_position(writer, demo_db, content, charset, position, media_type):
+def test_bytes_the_charset_cannot_decode_are_400_naming_it_and_the_position(
+    writer, demo_db, content, charset, position, media_type
+):
     before = table_snapshot(demo_db)
     content_type = media_type + (f"; charset={charset}" if charset else "")
     response = writer.post("/api/v1/measurements", content=content, headers={"Content-Type": content_type})

@@ -1,4 +1,4 @@
-"""Text: control characters (Unicode category Cc) and lone surrogates are refused, naming the field; the rest is kept."""
+"""Text: control characters (category Cc) and lone surrogates are refused, naming the field; the rest is kept."""
 
 import json
 import unicodedata
@@ -12,7 +12,10 @@ from shared import validation
 CONTROLS = [chr(code_point) for code_point in range(0x110000) if unicodedata.category(chr(code_point)) == "Cc"]
 # Kept as sent: format characters, private use, non-ASCII spaces, emoji, formula-looking text.
 KEPT = ["T\u200d1", "\ue000 lab", "Lab\u00a0A", "Lab\u3000B", "변압기 🔥", "=1+2", "\u202eRTL", "-5"]
-UNIT = {"substation_id": 1, "name": "T-new", "kind": "power_transformer", "oil_preservation": "sealed", "status": "in_service"}
+UNIT = {
+    "substation_id": 1, "name": "T-new", "kind": "power_transformer", "oil_preservation": "sealed",
+    "status": "in_service",
+}
 
 
 def test_the_refused_characters_are_exactly_category_cc_and_surrogates():
@@ -51,9 +54,13 @@ def test_a_sample_lab_with_a_line_break_or_nul_is_refused_with_its_row_and_line(
     before = table_snapshot(demo_db)
     labs = ["fine", "two\r\nlines", "nul\x00", "C1 \x85 control"]
     if media_type == "text/csv":
-        content = "equipment_id,sampled_at,h2,lab\n" + "".join(f'3,2030-01-0{day},1,"{lab}"\n' for day, lab in enumerate(labs, 1))
+        rows = "".join(f'3,2030-01-0{day},1,"{lab}"\n' for day, lab in enumerate(labs, 1))
+        content = "equipment_id,sampled_at,h2,lab\n" + rows
     else:
-        content = json.dumps([{"equipment_id": 3, "sampled_at": f"2030-01-0{day}", "h2": 1, "lab": lab} for day, lab in enumerate(labs, 1)])
+        samples = [
+            {"equipment_id": 3, "sampled_at": f"2030-01-0{day}", "h2": 1, "lab": lab} for day, lab in enumerate(labs, 1)
+        ]
+        content = json.dumps(samples)
     response = writer.post("/api/v1/measurements", content=content.encode(), headers={"Content-Type": media_type})
     details = error_body(response, 400, "SchemaValidation")["details"]
     assert [(row["index"], row["errors"][0]["field"]) for row in details] == [(1, "lab"), (2, "lab"), (3, "lab")]
