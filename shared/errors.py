@@ -173,7 +173,18 @@ _ORACLE_CONFLICT = {
     "ORA-02291": "a referenced row does not exist",
     "ORA-02292": "other rows still reference this row",
 }
-_SQLITE_UNAVAILABLE_HINTS = ("unable to open", "database is locked", "disk i/o error", "readonly")
+# sqlite3 error names (`sqlite_errorname`, primary part) that mean "the database cannot serve now",
+# with what the client is told; none of them is the client's fault, and each left nothing written.
+_SQLITE_UNAVAILABLE = {
+    "SQLITE_BUSY": "The database is busy with another writer; nothing was written. Retry later.",
+    "SQLITE_LOCKED": "The database is busy with another writer; nothing was written. Retry later.",
+    "SQLITE_CANTOPEN": "The database is unavailable; retry later.",
+    "SQLITE_IOERR": "The database is unavailable; retry later.",
+    "SQLITE_READONLY": "The database is unavailable; retry later.",
+    "SQLITE_CORRUPT": "The database cannot be read now; the operators have been told. Retry later.",
+    "SQLITE_NOTADB": "The database cannot be read now; the operators have been told. Retry later.",
+}
+_SQLITE_FULL_RETRY_AFTER_S = "60"  # freeing disk space takes an operator, not a moment
 
 
 def from_database_error(exc):
@@ -188,10 +199,14 @@ def from_database_error(exc):
         return InternalServerError("Internal server error.")
     if isinstance(exc, sqlite3.IntegrityError):
         return ConflictError(f"The change conflicts with stored data: {_sqlite_conflict_reason(exc)}.")
-    if isinstance(exc, sqlite3.OperationalError) and any(
-        hint in str(exc).lower() for hint in _SQLITE_UNAVAILABLE_HINTS
-    ):
-        return DatabaseUnavailableError("The database is unavailable; retry later.")
+    sqlite_error = _sqlite_primary_error(exc)
+    if sqlite_error == "SQLITE_FULL":
+        return DatabaseUnavailableError(
+            "The database has no room left for the change (its disk is full); nothing was written. Retry later.",
+            headers={"Retry-After": _SQLITE_FULL_RETRY_AFTER_S},
+        )
+    if sqlite_error in _SQLITE_UNAVAILABLE:
+        return DatabaseUnavailableError(_SQLITE_UNAVAILABLE[sqlite_error])
     return InternalServerError("Internal server error.")
 
 
@@ -201,6 +216,11 @@ def _oracle_error_of(exc):
     if args and hasattr(args[0], "full_code"):
         return args[0]
     return None
+
+
+def _sqlite_primary_error(exc):
+    """The primary SQLite result name of a sqlite3 error (SQLITE_IOERR for SQLITE_IOERR_WRITE), or ""."""
+    return "_".join(getattr(exc, "sqlite_errorname", "").split("_")[:2])
 
 
 def _sqlite_conflict_reason(exc):
