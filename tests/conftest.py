@@ -130,17 +130,19 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_server(target, database, port, **environment):
+def start_server(target, database, port, capture_output=False, **environment):
     """functions-framework serving `target` on loopback, in a process group of its own (it forks a worker).
 
-    Returns the process once `/api/v1/health` answers; fails early with the server's stderr if it dies.
+    Returns the process once `/api/v1/health/live` answers; fails early with the server's stderr if it
+    dies. With `capture_output`, the log (stdout) can be read from `process.stdout` after `kill_server`.
     """
     command = [which_functions_framework(), f"--target={target}", "--host=127.0.0.1", f"--port={port}"]
     process = subprocess.Popen(
         command, cwd=ROOT, env={**os.environ, "SEDA_SQLITE_PATH": str(database), **environment},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        stdout=subprocess.PIPE if capture_output else subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True,
     )
-    wait_for(f"http://127.0.0.1:{port}/api/v1/health", process)
+    wait_for(f"http://127.0.0.1:{port}/api/v1/health/live", process)
     return process
 
 
