@@ -25,6 +25,7 @@ import logging
 import oracledb
 
 from shared import config
+from shared.db import migrations
 from shared.db.dialects import ORACLE, prepared_binds
 from shared.db.interface import Verbs, committed, dict_rows, notify
 from shared.errors import DatabaseUnavailableError
@@ -215,6 +216,7 @@ class OracleDatabase:
         self._pool = None
         self._pool_loop = None
         self._closing = set()  # closes of replaced pools, kept referenced until they end
+        self._schema_checked = False
 
     def _get_pool(self):
         """Create the pool on first use; warm invocations on the same event loop reuse it.
@@ -271,7 +273,26 @@ class OracleDatabase:
                 self._discard_if_stuck(pool)
             raise
         self._limit_round_trips(connection)
+        if not self._schema_checked:
+            await self._check_schema(pool, connection)
         return connection
+
+    async def _check_schema(self, pool, connection):
+        """On the process's first session: refuse (503, logged) a schema of another version than this release's.
+
+        Checked here rather than at import: a cold start must not wait on, or die with, a database
+        that is down for a moment; the message names the command that fixes a wrong version.
+        """
+        try:
+            migrations.require_current(await _schema_version(connection), "Oracle")
+        except migrations.SchemaVersionError as exc:
+            await pool.release(connection)
+            logger.error(str(exc))
+            raise DatabaseUnavailableError(str(exc)) from None
+        except BaseException:
+            await pool.release(connection)
+            raise
+        self._schema_checked = True
 
     def _discard_if_stuck(self, pool):
         """Replace `pool` if it handed out no connection in time while none was in use.
@@ -311,6 +332,20 @@ class OracleDatabase:
         if self._pool is not None and self._pool_loop is asyncio.get_running_loop():
             await _close_pool(self._pool)
         self._pool = self._pool_loop = None
+
+
+async def _schema_version(connection):
+    """The schema version recorded in the database; 1 when it has no SCHEMA_VERSION table (made before versions)."""
+    notify(migrations.VERSION_QUERY, False)
+    try:
+        with connection.cursor() as cursor:
+            await cursor.execute(migrations.VERSION_QUERY)
+            (version,) = await cursor.fetchone()
+    except oracledb.DatabaseError as exc:
+        if getattr(_driver_error(exc), "full_code", "") != "ORA-00942":  # table or view does not exist
+            raise
+        return 1
+    return None if version is None else int(version)
 
 
 async def _close_pool(pool):

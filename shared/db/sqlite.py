@@ -45,7 +45,7 @@ from shared import config
 from shared.db import migrations
 from shared.db.dialects import SQLITE, prepared_binds
 from shared.db.interface import Verbs, committed, dict_rows, notify
-from shared.errors import DatabaseTimeoutError, DatabaseUnavailableError
+from shared.errors import DatabaseUnavailableError, statement_timeout_error
 from shared.schema import SQLITE_DDL
 
 logger = logging.getLogger("seda")
@@ -81,17 +81,13 @@ class _Connection(sqlite3.Connection):
 @contextlib.contextmanager
 def _time_limit(connection):
     """Run one statement under SEDA_STATEMENT_TIMEOUT_S; 504 naming the limit when it is cut off."""
-    limit = config.settings().statement_timeout_s
-    connection.deadline = time.monotonic() + limit
+    connection.deadline = time.monotonic() + config.settings().statement_timeout_s
     try:
         yield
     except sqlite3.OperationalError as exc:
         if str(exc) != "interrupted" or time.monotonic() <= connection.deadline:
             raise
-        raise DatabaseTimeoutError(
-            f"The database did not finish within {limit} s, the limit for one statement (SEDA_STATEMENT_TIMEOUT_S); "
-            "retry later or ask for less."
-        ) from None
+        raise statement_timeout_error() from None
     finally:
         connection.deadline = math.inf
 
