@@ -25,6 +25,7 @@ Every environment variable the service reads:
 | `SEDA_REQUIRE_KEYS_FOR_READS` | `false` | `true` makes reads (GET, HEAD) need a key too; OPTIONS preflights never do |
 | `SEDA_MAX_BODY_BYTES` | `8388608` (8 MiB) | largest request body; a larger one is refused with 413 before it is parsed |
 | `SEDA_MAX_BATCH_ROWS` | `10000` | most samples one measurements or diagnoses POST may carry (JSON array elements or CSV data rows); more is 413 |
+| `SEDA_MAX_FULL_VERDICTS` | `1000` (at most `SEDA_MAX_BATCH_ROWS`) | most samples one `POST /diagnoses` may diagnose with the full view (~3 kB of JSON each); more is 413, while `?view=summary` takes up to `SEDA_MAX_BATCH_ROWS` |
 | `SEDA_STATEMENT_TIMEOUT_S` | `30` | longest one SQL statement may run, on either database (on Oracle: each round trip, the `call_timeout`); a slower one is cancelled and answered 504 DatabaseTimeout |
 | `SEDA_BODY_TIMEOUT_S` | `30` | longest a client may take to send a request body; a slower one is answered 408 RequestTimeout |
 | `SEDA_SQLITE_BUSY_TIMEOUT_MS` | `5000` | how long a SQLite write waits for a lock another process holds before answering 503 DatabaseUnavailable |
@@ -83,6 +84,7 @@ class Settings:
     require_keys_for_reads: bool
     max_body_bytes: int
     max_batch_rows: int
+    max_full_verdicts: int
     public_origin: str | None
     statement_timeout_s: int
     body_timeout_s: int
@@ -199,6 +201,7 @@ def settings():
     if database == "oracle" and oracle is None:
         raise RuntimeError("SEDA_DATABASE=oracle needs ORACLE_USER, ORACLE_PASSWORD and a DSN or host")
     max_page_size = _int_env("SEDA_MAX_PAGE_SIZE", 1000)
+    max_batch_rows = _int_env("SEDA_MAX_BATCH_ROWS", 10_000)
     origins = tuple(o.strip() for o in os.environ.get("SEDA_CORS_ORIGINS", "*").split(",") if o.strip())
     return Settings(
         database=database,
@@ -210,7 +213,8 @@ def settings():
         api_key_digests=_api_key_digests(),
         require_keys_for_reads=_bool_env("SEDA_REQUIRE_KEYS_FOR_READS", False),
         max_body_bytes=_int_env("SEDA_MAX_BODY_BYTES", 8 * 1024 * 1024),
-        max_batch_rows=_int_env("SEDA_MAX_BATCH_ROWS", 10_000),
+        max_batch_rows=max_batch_rows,
+        max_full_verdicts=min(_int_env("SEDA_MAX_FULL_VERDICTS", 1000), max_batch_rows),
         public_origin=_public_origin(),
         statement_timeout_s=_int_env("SEDA_STATEMENT_TIMEOUT_S", 30),
         body_timeout_s=_int_env("SEDA_BODY_TIMEOUT_S", 30),

@@ -109,12 +109,16 @@ async def not_found(request):
 
 def collection_response(request, rows, limit, offset):
     """A page of a collection: `rows` holds up to limit+1 rows; an extra row means a next page."""
-    headers = {}
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_url = _public(request.url).include_query_params(limit=limit, offset=offset + limit)
-        headers["Link"] = f'<{next_url}>; rel="next"'
+    rows, headers = next_page(request, rows, limit, offset)
     return json_response(rows, headers=headers)
+
+
+def next_page(request, rows, limit, offset):
+    """One page of `rows` (up to limit+1: an extra row means a next page) and the `Link` header announcing it."""
+    if len(rows) <= limit:
+        return rows, {}
+    next_url = _public(request.url).include_query_params(limit=limit, offset=offset + limit)
+    return rows[:limit], {"Link": f'<{next_url}>; rel="next"'}
 
 
 async def list_page(request, select, conditions, query, order_by):
