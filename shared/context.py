@@ -40,6 +40,26 @@ class _CloudLoggingFormatter(logging.Formatter):
         return orjson.dumps(entry).decode()
 
 
+class _ServiceLogger(logging.Logger):
+    """The "seda" logger, which no logging configuration but this module's can switch off.
+
+    functions-framework calls `logging.config.dictConfig` when `LOG_EXECUTION_ID=true`, after
+    it has imported main.py; dictConfig's default `disable_existing_loggers=True` sets
+    `disabled` on every logger that exists by then, which silenced every access and error
+    line. It names only the root logger, so this logger keeps its handler, level and
+    `propagate = False`; refusing `disabled` is all it takes to keep writing.
+    """
+
+    @property
+    def disabled(self):
+        """Never disabled."""
+        return False
+
+    @disabled.setter
+    def disabled(self, _value):
+        """Ignore the request: only this module decides where the service's lines go."""
+
+
 class _StdoutHandler(logging.StreamHandler):
     """Write to whatever `sys.stdout` is at the time (frameworks and test runners swap it)."""
 
@@ -56,6 +76,9 @@ def _configure_logger():
     """Send the service's logs to stdout as JSON lines, once per process."""
     if logger.handlers:
         return
+    # The logger may exist already (the database modules ask for it by name), so its class is
+    # changed in place rather than chosen with `logging.setLoggerClass` before creation.
+    logger.__class__ = _ServiceLogger
     handler = _StdoutHandler()
     handler.setFormatter(_CloudLoggingFormatter())
     logger.addHandler(handler)
