@@ -1,6 +1,7 @@
 """The service's own log lines survive functions-framework's logging set-up under LOG_EXECUTION_ID=true."""
 
 import pathlib
+import signal
 import urllib.error
 import urllib.request
 
@@ -25,7 +26,7 @@ def _move_away(database):
             path.rename(path.with_name(f"moved-{path.name}"))
 
 
-def test_access_and_error_lines_reach_stdout_with_log_execution_id(demo_db, free_port, tmp_path):
+def test_access_error_and_shutdown_lines_reach_stdout_with_log_execution_id(demo_db, free_port, tmp_path):
     output = tmp_path / "stdout.log"
     with output.open("w") as stdout:
         server = start_server("api", demo_db, free_port, stdout=stdout, LOG_EXECUTION_ID="true", SEDA_API_KEYS=API_KEY)
@@ -38,6 +39,8 @@ def test_access_and_error_lines_reach_stdout_with_log_execution_id(demo_db, free
             f"{base}/measurements", "log-fail", data=sample,
             **{"Content-Type": "application/json", "Authorization": f"Bearer {API_KEY}"},
         )
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
     finally:
         kill_server(server)
     assert ok == 200 and failed >= 500
@@ -52,3 +55,5 @@ def test_access_and_error_lines_reach_stdout_with_log_execution_id(demo_db, free
     assert {"message": f"POST /api/v1/measurements {failed}", "severity": "ERROR"}.items() <= failure[-1].items()
     explanations = [line for line in failure[:-1] if line["severity"] in ("WARNING", "ERROR")]
     assert explanations, f"no line says why the request failed: {failure}"
+    # Lines written outside any request survive too.
+    assert "database closed on shutdown" in [line["message"] for line in lines]
