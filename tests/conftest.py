@@ -1,6 +1,7 @@
 """Shared fixtures: a real SQLite demo database built once per run, and apps made by the framework."""
 
 import asyncio
+import contextlib
 import json
 import os
 import pathlib
@@ -11,6 +12,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -128,6 +130,44 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def loopback_listener(behaviour):
+    """A dead database peer on loopback; yields its port.
+
+    `refuse`: the port is bound but not listening, so every connect is refused; `close`: each
+    connection is accepted and closed at once; `hang`: each is accepted and never answered.
+    """
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    held = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return  # the listener was shut down
+            if behaviour == "hang":
+                held.append(connection)
+            else:
+                connection.close()
+
+    thread = None
+    if behaviour != "refuse":
+        server.listen()
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        if thread is not None:
+            server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+            thread.join(timeout=10)
+        server.close()
+        for connection in held:
+            connection.close()
 
 
 def start_server(target, database, port, *, options=(), stdout=subprocess.DEVNULL, **environment):
