@@ -19,6 +19,7 @@ signals never arrive, so they are left alone.
 """
 
 import asyncio
+import contextvars
 import logging
 import signal
 import threading
@@ -71,9 +72,10 @@ def _chain_to_server_handler():
 def _on_sigterm(signum, frame):
     """Let the server start draining, and have the loop close the database after the last request."""
     _state.server_handler(signum, frame)
-    # A signal handler may interrupt the loop anywhere; the thread-safe call defers the work
-    # (logging included) to the loop's next turn.
-    _state.loop.call_soon_threadsafe(_shutdown_requested)
+    # A signal handler may interrupt the loop anywhere, even inside a request's context: the
+    # thread-safe call defers the work (logging included) to the loop's next turn, in an empty
+    # context so the shutdown lines carry no request's id.
+    _state.loop.call_soon_threadsafe(_shutdown_requested, context=contextvars.Context())
 
 
 def _shutdown_requested():
@@ -86,9 +88,9 @@ def _shutdown_requested():
 
 
 def _close_when_idle():
-    """Start closing the database, once, when no request is in flight."""
+    """Start closing the database, once, when no request is in flight (outside the last one's context)."""
     if _state.in_flight == 0 and _state.closing is None:
-        _state.closing = _state.loop.create_task(_close_database())
+        _state.closing = _state.loop.create_task(_close_database(), context=contextvars.Context())
 
 
 async def _close_database():

@@ -93,7 +93,10 @@ def test_sigterm_lets_the_request_in_flight_finish_then_closes_the_database(
         assert server.wait(timeout=60) == exit_code
     finally:
         kill_server(server)
-    messages = [line.get("message") for line in json_log_lines(output)]
+    lines = json_log_lines(output)
+    messages = [line.get("message") for line in lines]
     assert "POST /api/v1/measurements 200" in messages and "database closed on shutdown" in messages
-    assert messages.index("POST /api/v1/measurements 200") < messages.index("database closed on shutdown")
+    closed = messages.index("database closed on shutdown")
+    assert messages.index("POST /api/v1/measurements 200") < closed
+    assert "request_id" not in shutdown and "request_id" not in lines[closed], "shutdown is no request's doing"
     assert _samples_stored(sql) == BATCH_ROWS
