@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from conftest import API_KEY, kill_server, start_server, table_snapshot
+from conftest import API_KEY, json_log_lines, kill_server, start_server, table_snapshot
 from shared import db, http
 from shared.errors import DatabaseTimeoutError
 
@@ -137,8 +137,10 @@ def test_write_lock_held_by_another_process_is_503_after_the_busy_timeout(server
     assert call(server, "POST", "/api/v1/measurements", samples(2, 2036, count=50))[0] == 200
 
 
-def test_corrupt_file_is_503_with_a_log_line_and_is_never_recreated(demo_db, free_port):
-    process = start_server("api", demo_db, free_port, SEDA_API_KEYS=API_KEY, capture_output=True)
+def test_corrupt_file_is_503_with_a_log_line_and_is_never_recreated(demo_db, free_port, tmp_path):
+    log_path = tmp_path / "server.log"
+    with open(log_path, "w") as log:
+        process = start_server("api", demo_db, free_port, stdout=log, SEDA_API_KEYS=API_KEY)
     try:
         with open(demo_db, "r+b") as database_file:  # the same file, its header and first pages overwritten
             database_file.write(b"this is not a SQLite database any more " * 2000)
@@ -149,8 +151,7 @@ def test_corrupt_file_is_503_with_a_log_line_and_is_never_recreated(demo_db, fre
         assert demo_db.read_bytes() == garbage
     finally:
         kill_server(process)
-    log = process.stdout.read().decode()
-    assert any(json.loads(line).get("severity") == "ERROR" and "DatabaseError" in line for line in log.splitlines())
+    assert any(line["severity"] == "ERROR" and "DatabaseError" in line["message"] for line in json_log_lines(log_path))
 
 
 def test_a_corrupt_file_stops_start_up_and_is_left_alone(tmp_path, free_port):
