@@ -76,16 +76,15 @@ def test_a_missing_database_fails_the_verdict(tmp_path):
     assert verdict.failed and verdict.lost["POST"] == 1 and verdict.integrity.startswith("cannot open")
 
 
-def test_a_five_second_soak_with_a_held_lock_and_a_killed_server_loses_nothing():
-    # The `move` fault loses writes until the SQLite file-moved handling lands (issue 8); add it then.
+def test_a_short_soak_with_a_held_lock_a_moved_file_and_a_killed_server_loses_nothing():
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("SEDA_", "ORACLE_"))}
     finished = subprocess.run(
-        [sys.executable, "-m", "bench.soak", "--seconds", "5", "--clients", "8", "--faults", "lock,kill"],
+        [sys.executable, "-m", "bench.soak", "--seconds", "8", "--clients", "8", "--faults", "lock,move,kill"],
         cwd=ROOT, env=environment, capture_output=True, text=True, timeout=180,
     )
     assert finished.returncode == 0, finished.stdout + finished.stderr
     table = finished.stdout
-    assert "write lock held by another process" in table and "server killed" in table
+    assert "write lock held by another process" in table and "server killed" in table and "moved away" in table
     assert "lost writes:     0" in table and "partial writes:  0" in table and "integrity_check: ok" in table
     posts = next(line for line in table.splitlines() if line.startswith("POST"))
     assert int(posts.split()[2]) > 0, "some batches were acknowledged"
