@@ -13,7 +13,7 @@ from functions.equipment import equipment
 from functions.health import health
 from functions.measurements import measurements
 from functions.substations import substations
-from shared import config, http
+from shared import config, db, http
 
 HANDLERS = {
     "application": application,
@@ -25,9 +25,12 @@ HANDLERS = {
 }
 _PREFIX_PARTS = len(http.API_PREFIX.strip("/").split("/"))
 
-# Read the settings now, so a bad environment variable stops the deployment at start-up with
-# its message, instead of failing every request later.
+# Read the settings and open the database now, so a bad environment variable, a SQLite file
+# that is corrupt or of another schema version stops the deployment at start-up with its
+# message instead of failing every request later; and so the embedded database is created
+# (when there is none) only when a process starts, never under a running one.
 config.settings()
+db.database()
 
 
 @functions_framework.aio.http

@@ -5,16 +5,22 @@ GET /api/v1/diagnoses[?substation_id=&status=&fault=&limit=&offset=] → the fle
     then equipment id); `status` is the IEEE C57.104-2019 DGA status (1, 2, 3), `fault` a
     fault type or `none`. Units without a complete sample come last. One query and one
     vectorized engine pass serve the whole fleet.
-GET /api/v1/diagnoses/<equipment_id>[?at=&history=true] → the verdict on the unit's latest
-    complete sample (as of `at`), using its earlier samples for the 2019 deltas and rates
-    and its age and oil preservation for the tables; `history=true` adds the verdict of every
-    complete sample, for plotting.
-POST /api/v1/diagnoses → diagnoses samples sent in the body, touching no table: one JSON object
-    gives one verdict; a JSON array (or `text/csv` with a header row) gives an array of verdicts
-    in the same order. Fields: the gases in ppm (`h2` … `co2`, optional `o2`, `n2`), optional
-    `sampled_at`, `age_years` and `oil_preservation`. Every invalid field of every sample is
-    reported at once (400, by index); more than `SEDA_MAX_BATCH_ROWS` samples is 413. It changes
-    nothing, so it needs an API key only when reads do.
+GET /api/v1/diagnoses/<equipment_id>[?at=&history=true&limit=&offset=] → the verdict on the
+    unit's latest complete sample (as of `at`), using its earlier samples for the 2019 deltas
+    and rates and its age and oil preservation for the tables; `history=true` adds `history`,
+    one page of the verdict series of every complete sample, oldest first, for plotting:
+    `limit` (default `SEDA_DEFAULT_PAGE_SIZE`) and `offset` page it, and `Link: <…>; rel="next"`
+    names the next page, as on collections. `limit`/`offset` without `history=true` is 400.
+POST /api/v1/diagnoses[?view=full|summary] → diagnoses samples sent in the body, touching no
+    table: one JSON object gives one verdict; a JSON array (or `text/csv` with a header row)
+    gives an array of verdicts in the same order. Fields: the gases in ppm (`h2` … `co2`,
+    optional `o2`, `n2`), optional `sampled_at`, `age_years` and `oil_preservation`. Every
+    invalid field of every sample is reported at once (400, by index). `view=full` (the
+    default) gives the whole verdict, ~3 kB each, for at most `SEDA_MAX_FULL_VERDICTS` samples;
+    `view=summary` gives per sample only `dga_status`, `fault_present`, `fault_type`,
+    `severity`, `health_index` and `rank` (the same values as the full verdict), for up to
+    `SEDA_MAX_BATCH_ROWS` samples. More than the view's limit is 413. It changes nothing, so
+    it needs an API key only when reads do.
 Tables: EQUIPMENT, DGA_SAMPLE. The engine is `shared/dga.py`.
 
 A sample is complete when all seven dissolved gases are present (O2/N2 may be missing: the
@@ -24,12 +30,13 @@ of the year of manufacture.
 
 import asyncio
 import datetime
+import math
 
 import functions_framework.aio
 import numpy as np
 
-from shared import auth, bodies, db, dga, http, validation
-from shared.errors import NotFoundError
+from shared import auth, bodies, config, db, dga, http, validation
+from shared.errors import InvalidParametersError, NotFoundError, PayloadTooLargeError
 from shared.jsonio import json_response
 
 HISTORY_DEPTH = 6  # earlier samples the engine needs at most: 1 for Table 3 deltas, 5 more for Table 4 rates
@@ -56,7 +63,12 @@ _FLEET_QUERY = {
     "status": validation.choice(("1", "2", "3")),
     "fault": validation.choice(tuple(t for t in dga.FAULT_TYPES) + ("none",)),
 }
-_UNIT_QUERY = {"at": validation.timestamp, "history": validation.choice(("true", "false"))}
+_UNIT_QUERY = {
+    **validation.PAGING,  # pages the history series
+    "at": validation.timestamp,
+    "history": validation.choice(("true", "false")),
+}
+_POST_QUERY = {"view": validation.choice(("full", "summary"))}
 _SAMPLE_FIELDS = {
     **{field: bodies.Field("number", maximum=dga.MAX_PPM) for field in dga.SAMPLE_FIELDS},
     "sampled_at": bodies.Field("timestamp"),
@@ -215,9 +227,8 @@ async def _fleet(request):
     return http.collection_response(request, entries, limit, offset)
 
 
-def _history_series(samples, columns):
+def _history_series(samples, verdicts):
     """The per-sample verdict series of one unit, compact enough to plot."""
-    verdicts = dga.verdicts_from_columns(columns)
     return [
         {
             "sample_id": sample["id"],
@@ -232,45 +243,73 @@ def _history_series(samples, columns):
     ]
 
 
-def _diagnose_unit(unit, samples, with_history):
-    """The verdict on the latest sample and, if asked, on every sample; runs in a worker thread."""
-    windows = [samples[max(0, i - HISTORY_DEPTH) : i + 1] for i in range(len(samples))] if with_history else [samples]
-    columns = _diagnose_windows([unit] * len(windows), windows)
-    body = {"diagnosis": dga.verdicts_from_columns({k: v[-1:] for k, v in columns.items()})[0]}
-    if with_history:
-        body["history"] = _history_series(samples, columns)
-    return body
+def _diagnose_unit(unit, latest, earlier, page):
+    """The verdict on the latest sample and the series of a history page; runs in a worker thread.
+
+    `latest` is the latest sample with the HISTORY_DEPTH before it, and `earlier` the (up to)
+    HISTORY_DEPTH samples before the page's first: each page verdict then sees the same history
+    as when the whole series is diagnosed. All samples are oldest first.
+    """
+    samples = earlier + page
+    page_windows = [samples[max(0, index - HISTORY_DEPTH) : index + 1] for index in range(len(earlier), len(samples))]
+    windows = [latest] + page_windows
+    verdicts = dga.verdicts_from_columns(_diagnose_windows([unit] * len(windows), windows))
+    return verdicts[0], _history_series(page, verdicts[1:])
+
+
+def _paging_needs_history(values, with_history):
+    """400 when `limit` or `offset` come without `history=true`: they page the history series only."""
+    given = [name for name in validation.PAGING if name in values]
+    if given and not with_history:
+        raise InvalidParametersError(
+            f"Parameters 'limit' and 'offset' page the history series, so they need history=true; received "
+            f"{' and '.join(repr(name) for name in given)} without it."
+        )
 
 
 async def _unit(request, equipment_id):
-    """One unit's verdict, optionally as of a past date and with its history."""
+    """One unit's verdict, optionally as of a past date and with one page of its history."""
     values = validation.parse_query(request.query_params, _UNIT_QUERY)
     with_history = values.get("history") == "true"
+    _paging_needs_history(values, with_history)
+    limit, offset, _ = http.page_values(values)
+    first = max(0, offset - HISTORY_DEPTH)  # the page's first sample needs the HISTORY_DEPTH before it
     at_clause = " AND s.sampled_at <= :at" if "at" in values else ""
     binds = {"id": equipment_id, **({"at": values["at"]} if "at" in values else {})}
     async with db.connect() as conn:
         unit = await conn.fetch_one(_UNIT_SELECT, {"id": equipment_id})
         if unit is None:
             raise NotFoundError(f"No equipment with id {equipment_id}.")
-        if with_history:
-            samples = await conn.fetch_all(f"{_UNIT_SAMPLES}{at_clause} ORDER BY s.sampled_at", binds, large=True)
-        else:  # the engine needs the latest sample and HISTORY_DEPTH before it, however long the history
-            latest_first = await conn.fetch_all(
-                f"{_UNIT_SAMPLES}{at_clause} ORDER BY s.sampled_at DESC",
-                {**binds, "limit": HISTORY_DEPTH + 1, "offset": 0},
+        # However long the history, only these rows are read: the latest sample with the
+        # HISTORY_DEPTH before it, and the page with the HISTORY_DEPTH before its first sample
+        # (plus one row telling whether another page follows).
+        latest_first = await conn.fetch_all(
+            f"{_UNIT_SAMPLES}{at_clause} ORDER BY s.sampled_at DESC",
+            {**binds, "limit": HISTORY_DEPTH + 1, "offset": 0},
+            paged=True,
+        )
+        window = []
+        if with_history and latest_first:
+            window = await conn.fetch_all(
+                f"{_UNIT_SAMPLES}{at_clause} ORDER BY s.sampled_at",
+                {**binds, "limit": offset - first + limit + 1, "offset": first},
                 paged=True,
             )
-            samples = latest_first[::-1]
     body = {"equipment": unit, "as_of": values.get("at"), "sample": None, "diagnosis": None}
-    if not samples:
+    if not latest_first:
         when = f" up to {values['at']:%Y-%m-%dT%H:%M:%SZ}" if "at" in values else ""
         body["message"] = f"Equipment {equipment_id} has no complete DGA sample{when}; nothing to diagnose."
         if with_history:
             body["history"] = []
         return json_response(body)
-    body["sample"] = _sample_summary(samples[-1])
-    body.update(await asyncio.to_thread(_diagnose_unit, unit, samples, with_history))
-    return json_response(body)
+    page, headers = http.next_page(request, window[offset - first :], limit, offset)
+    body["sample"] = _sample_summary(latest_first[0])
+    body["diagnosis"], series = await asyncio.to_thread(
+        _diagnose_unit, unit, latest_first[::-1], window[: offset - first], page
+    )
+    if with_history:
+        body["history"] = series
+    return json_response(body, headers=headers)
 
 
 def _no_cross_field_rules(index, values):
@@ -278,8 +317,33 @@ def _no_cross_field_rules(index, values):
     return []
 
 
-def _diagnose_posted(samples):
-    """Verdicts for posted samples in one vectorized pass; runs in a worker thread."""
+def _rounded(value):
+    """A number as the verdicts show it: one decimal, None when not finite."""
+    return round(value, 1) if math.isfinite(value) else None
+
+
+def _summaries(columns):
+    """The summary view of columnar verdicts, built without the full verdicts (the point of the view).
+
+    Each value is the full verdict's: `dga_status` is methods.ieee_c57_104_2019.status,
+    `fault_present`, `fault_type` and `severity` are under `fault`, `health_index` is its `value`.
+    """
+    names = ("ieee2019_status", "fault_present", "fault_type", "severity", "health_index", "rank")
+    return [
+        {
+            "dga_status": status or None,
+            "fault_present": None if present < 0 else bool(present),
+            "fault_type": dga.FAULT_TYPES[fault] if fault >= 0 else None,
+            "severity": dga.SEVERITIES[severity],
+            "health_index": _rounded(health),
+            "rank": _rounded(rank),
+        }
+        for status, present, fault, severity, health, rank in zip(*(columns[name].tolist() for name in names))
+    ]
+
+
+def _diagnose_posted(samples, summary):
+    """Verdicts (or their summaries) for posted samples in one vectorized pass; runs in a worker thread."""
     columns = dga.diagnose_batch(
         _gases(samples),
         age_years=_column(samples, "age_years"),
@@ -287,21 +351,34 @@ def _diagnose_posted(samples):
         sample_times=np.array([_epoch(s["sampled_at"]) for s in samples], float),
         columnar=True,
     )
-    return dga.verdicts_from_columns(columns)
+    return _summaries(columns) if summary else dga.verdicts_from_columns(columns)
+
+
+def _check_full_view_size(count):
+    """413 when more samples came than the full view answers (its verdicts are ~3 kB each)."""
+    settings = config.settings()
+    if count > settings.max_full_verdicts:
+        raise PayloadTooLargeError(
+            f"The body holds {count:,} DGA samples; POST /diagnoses answers at most {settings.max_full_verdicts:,} "
+            f"samples with the full view, or up to {settings.max_batch_rows:,} with ?view=summary. Send fewer "
+            "samples per request, or ask for ?view=summary."
+        )
 
 
 @auth.changes_nothing
 async def _diagnose_body(request):
-    """Diagnose one posted sample object, or an array (or CSV) of samples."""
-    validation.parse_query(request.query_params, {})
+    """Diagnose one posted sample object, or an array (or CSV) of samples, in the full or summary view."""
+    summary = validation.parse_query(request.query_params, _POST_QUERY).get("view") == "summary"
     body = await bodies.read(request, (bodies.JSON, bodies.CSV))
     if bodies.is_json_object(body):
         sample = bodies.object_values(body, _SAMPLE_FIELDS, "DGA sample")
-        return json_response((await asyncio.to_thread(_diagnose_posted, [sample]))[0])
+        return json_response((await asyncio.to_thread(_diagnose_posted, [sample], summary))[0])
     samples = await asyncio.to_thread(
         bodies.batch_values, body, _SAMPLE_FIELDS, "DGA samples", _no_cross_field_rules, "none was diagnosed"
     )
-    return json_response(await asyncio.to_thread(_diagnose_posted, samples))
+    if not summary:
+        _check_full_view_size(len(samples))
+    return json_response(await asyncio.to_thread(_diagnose_posted, samples, summary))
 
 
 COLLECTION = {"GET": _fleet, "POST": _diagnose_body}

@@ -24,8 +24,16 @@ def changes_nothing(function):
     return function
 
 
+def public(function):
+    """Mark a handler that never needs a key (health probes: load balancers and orchestrators carry none)."""
+    function.public = True
+    return function
+
+
 def require_key(request, function):
     """Raise UnauthorizedError unless the request may proceed without a key or carries a configured one."""
+    if getattr(function, "public", False):
+        return
     settings = config.settings()
     reads = request.method in _READ_METHODS or getattr(function, "changes_nothing", False)
     if reads and not settings.require_keys_for_reads:

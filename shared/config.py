@@ -8,13 +8,15 @@ Every environment variable the service reads:
 | `SEDA_SQLITE_PATH` | `seda.sqlite3` in the working directory | embedded database file; created and filled with demo data on first start |
 | `ORACLE_USER` | — | Oracle account (the service account, e.g. `SEDA`) |
 | `ORACLE_PASSWORD` | — | its password (never logged) |
-| `ORACLE_DSN` | — | full connect string (`host:port/service`, an Easy Connect string or a TNS descriptor); wins over the next four |
+| `ORACLE_DSN` | — | full connect string (`host:port/service`, an Easy Connect string or a TNS descriptor); set it or the next four, never both |
 | `ORACLE_HOST` | — | database host |
 | `ORACLE_PORT` | `1521` | listener port |
-| `ORACLE_SERVICE_NAME` | — | service name (preferred) |
+| `ORACLE_SERVICE_NAME` | — | service name (preferred); `ORACLE_HOST` needs it or `ORACLE_SID` |
 | `ORACLE_SID` | — | SID, for old databases without a service name |
 | `ORACLE_POOL_MIN` / `ORACLE_POOL_MAX` | `2` / `2` | fixed-size pool: equal values keep the pool from growing and shrinking |
-| `ORACLE_POOL_TIMEOUT_S` | `5` | seconds to wait for a free pooled connection before answering 503 |
+| `ORACLE_POOL_TIMEOUT_S` | `5` | seconds to wait for a free pooled connection before answering 503 DatabaseUnavailable |
+| `ORACLE_CONNECT_TIMEOUT_S` | `10` | longest a request waits to get a pooled connection, opening a new session included (TCP connect — also the driver's own limit —, handshake, login, session setup); beyond it 503 DatabaseUnavailable, and a pool that timed out with no connection in use is replaced |
+| `ORACLE_EXPIRE_TIME_MIN` | `2` | minutes between keepalive probes on idle pooled sessions, so a firewall does not drop them silently; `0` turns the probes off |
 | `SEDA_MAX_PAGE_SIZE` | `1000` | largest `limit` a collection accepts |
 | `SEDA_DEFAULT_PAGE_SIZE` | `100` | `limit` when none is given |
 | `SEDA_CORS_ORIGINS` | `*` | comma-separated allowed origins, or `*` |
@@ -23,7 +25,8 @@ Every environment variable the service reads:
 | `SEDA_REQUIRE_KEYS_FOR_READS` | `false` | `true` makes reads (GET, HEAD) need a key too; OPTIONS preflights never do |
 | `SEDA_MAX_BODY_BYTES` | `8388608` (8 MiB) | largest request body; a larger one is refused with 413 before it is parsed |
 | `SEDA_MAX_BATCH_ROWS` | `10000` | most samples one measurements or diagnoses POST may carry (JSON array elements or CSV data rows); more is 413 |
-| `SEDA_STATEMENT_TIMEOUT_S` | `30` | longest one SQL statement may run, on either database; a slower one is cancelled and answered 504 DatabaseTimeout |
+| `SEDA_MAX_FULL_VERDICTS` | `1000` (at most `SEDA_MAX_BATCH_ROWS`) | most samples one `POST /diagnoses` may diagnose with the full view (~3 kB of JSON each); more is 413, while `?view=summary` takes up to `SEDA_MAX_BATCH_ROWS` |
+| `SEDA_STATEMENT_TIMEOUT_S` | `30` | longest one SQL statement may run, on either database (on Oracle: each round trip, the `call_timeout`); a slower one is cancelled and answered 504 DatabaseTimeout |
 | `SEDA_BODY_TIMEOUT_S` | `30` | longest a client may take to send a request body; a slower one is answered 408 RequestTimeout |
 | `SEDA_SQLITE_BUSY_TIMEOUT_MS` | `5000` | how long a SQLite write waits for a lock another process holds before answering 503 DatabaseUnavailable |
 
@@ -32,6 +35,10 @@ warning in the log): a deployment that forgot its keys stays read-only instead o
 an unauthenticated caller cannot tell a keyless deployment from a wrong key. The same holds
 for reads when `SEDA_REQUIRE_KEYS_FOR_READS=true`. Keys are kept only as SHA-256 digests, and
 neither keys nor digests appear in `repr`, logs or error bodies.
+
+An Oracle configuration that is incomplete or ambiguous (no password, no DSN or host, a host
+without a service name or SID, a DSN together with host parts, Oracle variables without
+`ORACLE_USER`) stops start-up with a message naming the variables, never their values.
 """
 
 import dataclasses
@@ -59,6 +66,8 @@ class OracleSettings:
     pool_min: int
     pool_max: int
     pool_timeout_s: int
+    connect_timeout_s: int
+    expire_time_min: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +84,7 @@ class Settings:
     require_keys_for_reads: bool
     max_body_bytes: int
     max_batch_rows: int
+    max_full_verdicts: int
     public_origin: str | None
     statement_timeout_s: int
     body_timeout_s: int
@@ -129,11 +139,16 @@ def _oracle_settings():
     """Oracle settings from the environment, or None when no Oracle user is configured."""
     user = os.environ.get("ORACLE_USER")
     if not user:
+        _refuse_oracle_settings_without_user()
         return None
+    _check_oracle_location()
+    password = os.environ.get("ORACLE_PASSWORD")
+    if not password:
+        raise RuntimeError("ORACLE_USER is set but ORACLE_PASSWORD is missing or empty; set the account's password")
     pool_min = _int_env("ORACLE_POOL_MIN", 2, minimum=0)
     return OracleSettings(
         user=user,
-        password=os.environ.get("ORACLE_PASSWORD", ""),
+        password=password,
         dsn=os.environ.get("ORACLE_DSN") or None,
         host=os.environ.get("ORACLE_HOST") or None,
         port=_int_env("ORACLE_PORT", 1521),
@@ -142,7 +157,38 @@ def _oracle_settings():
         pool_min=pool_min,
         pool_max=_int_env("ORACLE_POOL_MAX", max(pool_min, 2)),
         pool_timeout_s=_int_env("ORACLE_POOL_TIMEOUT_S", 5),
+        connect_timeout_s=_int_env("ORACLE_CONNECT_TIMEOUT_S", 10),
+        expire_time_min=_int_env("ORACLE_EXPIRE_TIME_MIN", 2, minimum=0),
     )
+
+
+def _oracle_variables_set(*names):
+    """Those of `names` that are set to something non-empty."""
+    return [name for name in names if os.environ.get(name)]
+
+
+def _refuse_oracle_settings_without_user():
+    """Without ORACLE_USER the service would quietly serve SQLite; refuse if Oracle was clearly meant."""
+    orphans = _oracle_variables_set("ORACLE_PASSWORD", "ORACLE_DSN", "ORACLE_HOST", "ORACLE_SERVICE_NAME", "ORACLE_SID")
+    if orphans:
+        raise RuntimeError(f"{', '.join(orphans)} set without ORACLE_USER; set ORACLE_USER to use Oracle or unset them")
+
+
+def _check_oracle_location():
+    """Exactly one way to reach the database: ORACLE_DSN alone, or ORACLE_HOST with a service name or a SID."""
+    parts = _oracle_variables_set("ORACLE_HOST", "ORACLE_PORT", "ORACLE_SERVICE_NAME", "ORACLE_SID")
+    if os.environ.get("ORACLE_DSN"):
+        if parts:
+            raise RuntimeError(
+                f"ORACLE_DSN is set together with {', '.join(parts)}; set ORACLE_DSN alone, or ORACLE_HOST "
+                "with ORACLE_SERVICE_NAME or ORACLE_SID"
+            )
+        return
+    if not os.environ.get("ORACLE_HOST"):
+        raise RuntimeError("ORACLE_USER is set but neither ORACLE_DSN nor ORACLE_HOST says where the database is")
+    names = _oracle_variables_set("ORACLE_SERVICE_NAME", "ORACLE_SID")
+    if len(names) != 1:
+        raise RuntimeError("ORACLE_HOST needs exactly one of ORACLE_SERVICE_NAME or ORACLE_SID to name the database")
 
 
 @functools.cache
@@ -155,6 +201,7 @@ def settings():
     if database == "oracle" and oracle is None:
         raise RuntimeError("SEDA_DATABASE=oracle needs ORACLE_USER, ORACLE_PASSWORD and a DSN or host")
     max_page_size = _int_env("SEDA_MAX_PAGE_SIZE", 1000)
+    max_batch_rows = _int_env("SEDA_MAX_BATCH_ROWS", 10_000)
     origins = tuple(o.strip() for o in os.environ.get("SEDA_CORS_ORIGINS", "*").split(",") if o.strip())
     return Settings(
         database=database,
@@ -166,7 +213,8 @@ def settings():
         api_key_digests=_api_key_digests(),
         require_keys_for_reads=_bool_env("SEDA_REQUIRE_KEYS_FOR_READS", False),
         max_body_bytes=_int_env("SEDA_MAX_BODY_BYTES", 8 * 1024 * 1024),
-        max_batch_rows=_int_env("SEDA_MAX_BATCH_ROWS", 10_000),
+        max_batch_rows=max_batch_rows,
+        max_full_verdicts=min(_int_env("SEDA_MAX_FULL_VERDICTS", 1000), max_batch_rows),
         public_origin=_public_origin(),
         statement_timeout_s=_int_env("SEDA_STATEMENT_TIMEOUT_S", 30),
         body_timeout_s=_int_env("SEDA_BODY_TIMEOUT_S", 30),

@@ -2,7 +2,8 @@
 
 The request id is taken from a sane incoming `X-Request-ID` (1-128 characters of letters,
 digits and `-_.:`), otherwise a new UUID4. It lives in a context variable so every log line
-written while serving the request carries it.
+written while serving the request carries it. A request is in flight from `begin_request`
+until its access-log line (`shared/lifecycle.py` waits for that on SIGTERM).
 """
 
 import contextvars
@@ -13,6 +14,8 @@ import time
 import uuid
 
 import orjson
+
+from shared import lifecycle
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
@@ -40,6 +43,26 @@ class _CloudLoggingFormatter(logging.Formatter):
         return orjson.dumps(entry).decode()
 
 
+class _ServiceLogger(logging.Logger):
+    """The "seda" logger, which no logging configuration but this module's can switch off.
+
+    functions-framework calls `logging.config.dictConfig` when `LOG_EXECUTION_ID=true`, after
+    it has imported main.py; dictConfig's default `disable_existing_loggers=True` sets
+    `disabled` on every logger that exists by then, which silenced every access and error
+    line. It names only the root logger, so this logger keeps its handler, level and
+    `propagate = False`; refusing `disabled` is all it takes to keep writing.
+    """
+
+    @property
+    def disabled(self):
+        """Never disabled."""
+        return False
+
+    @disabled.setter
+    def disabled(self, _value):
+        """Ignore the request: only this module decides where the service's lines go."""
+
+
 class _StdoutHandler(logging.StreamHandler):
     """Write to whatever `sys.stdout` is at the time (frameworks and test runners swap it)."""
 
@@ -56,6 +79,9 @@ def _configure_logger():
     """Send the service's logs to stdout as JSON lines, once per process."""
     if logger.handlers:
         return
+    # The logger may exist already (the database modules ask for it by name), so its class is
+    # changed in place rather than chosen with `logging.setLoggerClass` before creation.
+    logger.__class__ = _ServiceLogger
     handler = _StdoutHandler()
     handler.setFormatter(_CloudLoggingFormatter())
     logger.addHandler(handler)
@@ -68,12 +94,13 @@ _configure_logger()
 
 
 def begin_request(incoming_id):
-    """Start a request: choose its id and store it in the context; returns the id."""
+    """Start a request: choose its id, store it in the context and count it in flight; returns the id."""
     if incoming_id and _SANE_REQUEST_ID.fullmatch(incoming_id):
         request_id = incoming_id
     else:
         request_id = str(uuid.uuid4())
     _request_id.set(request_id)
+    lifecycle.request_started()
     return request_id
 
 
@@ -83,7 +110,7 @@ def current_request_id():
 
 
 def log_request(method, path, status, duration_ms):
-    """Write the one access-log line of a request."""
+    """Write the one access-log line of a request, which ends it (graceful shutdown waits for that)."""
     severity = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
     logger.log(
         severity,
@@ -98,3 +125,4 @@ def log_request(method, path, status, duration_ms):
             }
         },
     )
+    lifecycle.request_finished()

@@ -7,6 +7,8 @@ are mapped to this taxonomy in one function, `from_database_error`.
 
 import sqlite3
 
+from shared import config
+
 
 class ApiError(Exception):
     """Base class: an error the client may see, with its status, name, message and headers."""
@@ -154,27 +156,31 @@ class DatabaseTimeoutError(ApiError):
     status = 504
 
 
-# python-oracledb `full_code`s that mean "the database is not reachable or not usable now".
+def statement_timeout_error():
+    """The 504 for a statement that ran past `SEDA_STATEMENT_TIMEOUT_S`, naming the limit."""
+    seconds = config.settings().statement_timeout_s
+    return DatabaseTimeoutError(
+        f"The database did not answer within {seconds} s (SEDA_STATEMENT_TIMEOUT_S); retry later or narrow the request."
+    )
+
+
+# python-oracledb `full_code`s that mean "the database is not reachable or not usable now",
+# besides any error whose session the driver marks dead (`is_session_dead`: the ORA- codes of
+# a lost connection arrive as DPY-4011).
 _ORACLE_UNAVAILABLE = frozenset(
     {
         "DPY-1001",  # not connected
-        "DPY-4005",  # timed out waiting for the connection pool
+        "DPY-1002",  # the pool was closed: a request still waiting on a pool being replaced
         "DPY-4011",  # the database or network closed the connection
-        "DPY-4024",  # call timeout exceeded
         "DPY-6000",  # cannot connect: listener refused
         "DPY-6005",  # cannot connect to database
         "ORA-01017",  # invalid credentials: a deployment fault, not the client's
         "ORA-01033",  # initialization or shutdown in progress
         "ORA-01034",  # ORACLE not available
-        "ORA-01089",  # immediate shutdown in progress
-        "ORA-03113",  # end-of-file on communication channel
-        "ORA-03114",  # not connected
-        "ORA-03135",  # connection lost contact
         "ORA-12514",  # listener does not know the service
         "ORA-12516",  # listener could not find a handler
         "ORA-12520",
         "ORA-12528",  # listener: all handlers blocked
-        "ORA-12537",  # connection closed
         "ORA-12541",  # no listener
         "ORA-12543",  # destination host unreachable
         "ORA-25408",  # can not safely replay call
@@ -185,25 +191,52 @@ _ORACLE_CONFLICT = {
     "ORA-02291": "a referenced row does not exist",
     "ORA-02292": "other rows still reference this row",
 }
-_SQLITE_UNAVAILABLE_HINTS = ("unable to open", "database is locked", "disk i/o error", "readonly")
+# sqlite3 error names (`sqlite_errorname`, primary part) that mean "the database cannot serve now",
+# with what the client is told; none of them is the client's fault, and each left nothing written.
+_SQLITE_UNAVAILABLE = {
+    "SQLITE_BUSY": "The database is busy with another writer; nothing was written. Retry later.",
+    "SQLITE_LOCKED": "The database is busy with another writer; nothing was written. Retry later.",
+    "SQLITE_CANTOPEN": "The database is unavailable; retry later.",
+    "SQLITE_IOERR": "The database is unavailable; retry later.",
+    "SQLITE_READONLY": "The database is unavailable; retry later.",
+    "SQLITE_CORRUPT": "The database cannot be read now; the operators have been told. Retry later.",
+    "SQLITE_NOTADB": "The database cannot be read now; the operators have been told. Retry later.",
+}
+_SQLITE_FULL_RETRY_AFTER_S = "60"  # freeing disk space takes an operator, not a moment
 
 
 def from_database_error(exc):
     """Map a python-oracledb or sqlite3 exception to an ApiError (never exposing its text)."""
     oracle_error = _oracle_error_of(exc)
     if oracle_error is not None:
-        code = oracle_error.full_code
-        if code in _ORACLE_UNAVAILABLE or getattr(oracle_error, "isrecoverable", False):
-            return DatabaseUnavailableError("The database is unavailable; retry later.")
-        if code in _ORACLE_CONFLICT:
-            return ConflictError(f"The change conflicts with stored data: {_ORACLE_CONFLICT[code]}.")
-        return InternalServerError("Internal server error.")
+        return _from_oracle_error(oracle_error)
     if isinstance(exc, sqlite3.IntegrityError):
         return ConflictError(f"The change conflicts with stored data: {_sqlite_conflict_reason(exc)}.")
-    if isinstance(exc, sqlite3.OperationalError) and any(
-        hint in str(exc).lower() for hint in _SQLITE_UNAVAILABLE_HINTS
-    ):
+    sqlite_error = _sqlite_primary_error(exc)
+    if sqlite_error == "SQLITE_FULL":
+        return DatabaseUnavailableError(
+            "The database has no room left for the change (its disk is full); nothing was written. Retry later.",
+            headers={"Retry-After": _SQLITE_FULL_RETRY_AFTER_S},
+        )
+    if sqlite_error in _SQLITE_UNAVAILABLE:
+        return DatabaseUnavailableError(_SQLITE_UNAVAILABLE[sqlite_error])
+    return InternalServerError("Internal server error.")
+
+
+def _from_oracle_error(error):
+    """The ApiError for one python-oracledb `_Error`: time limits named, outages 503, conflicts 409."""
+    code = error.full_code
+    if code == "DPY-4024":  # call timeout exceeded
+        return statement_timeout_error()
+    if code == "DPY-4005":  # timed out waiting for the connection pool
+        seconds = config.settings().oracle.pool_timeout_s
+        return DatabaseUnavailableError(
+            f"No database session was free within {seconds} s (ORACLE_POOL_TIMEOUT_S); retry later."
+        )
+    if code in _ORACLE_UNAVAILABLE or error.is_session_dead or error.isrecoverable:
         return DatabaseUnavailableError("The database is unavailable; retry later.")
+    if code in _ORACLE_CONFLICT:
+        return ConflictError(f"The change conflicts with stored data: {_ORACLE_CONFLICT[code]}.")
     return InternalServerError("Internal server error.")
 
 
@@ -213,6 +246,11 @@ def _oracle_error_of(exc):
     if args and hasattr(args[0], "full_code"):
         return args[0]
     return None
+
+
+def _sqlite_primary_error(exc):
+    """The primary SQLite result name of a sqlite3 error (SQLITE_IOERR for SQLITE_IOERR_WRITE), or ""."""
+    return "_".join(getattr(exc, "sqlite_errorname", "").split("_")[:2])
 
 
 def _sqlite_conflict_reason(exc):

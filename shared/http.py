@@ -1,7 +1,8 @@
 """Serving one resource: routing within it, authentication, CORS, request ids, errors and access logs.
 
 Every handler ends in `serve(request, resource, COLLECTION, ITEM)`, where the two tables
-map HTTP methods to the module's functions for `/<resource>` and `/<resource>/<id>`. All
+map HTTP methods to the module's functions for `/<resource>` and `/<resource>/<id>`; a
+resource with named sub-paths (`/health/live`) passes them as `parts={"live": {...}}`. All
 exceptions become JSON error bodies here, and only here, so the behaviour is identical
 under the test client, a local server and a FaaS platform. A request is checked in this
 order: path (404, or 400 for a malformed id), OPTIONS preflight (never needs a key), method
@@ -39,14 +40,13 @@ _CORS_MAX_AGE_S = "600"
 _ITEM_ID = validation.integer(1)
 
 
-async def serve(request, resource, collection, item=None):
-    """Answer a request for `resource` using its method tables for the collection and an item."""
+async def serve(request, resource, collection, item=None, parts=None):
+    """Answer a request for `resource` using its method tables for the collection, an item and named sub-paths."""
 
     async def route():
         # The path as received: `request.url` passes through urlsplit, which silently drops tabs
         # and line breaks, so "/equipment/%0A5" would read as id 5.
-        item_id = _item_id(request.scope["path"], resource, has_items=bool(item))
-        methods = collection if item_id is None else item
+        methods, item_id = _methods_for(request.scope["path"], resource, collection, item, parts or {})
         if request.method == "OPTIONS":
             return _preflight(methods)
         function = methods.get("GET" if request.method == "HEAD" else request.method)
@@ -114,14 +114,18 @@ def collection_response(request, rows, limit, offset, render=None):
 
     `render(rows, headers)`, when given, answers another representation than JSON (`shared/csvout.py`).
     """
-    headers = {}
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_url = _public(request.url).include_query_params(limit=limit, offset=offset + limit)
-        headers["Link"] = f'<{next_url}>; rel="next"'
+    rows, headers = next_page(request, rows, limit, offset)
     if render is not None:
         return render(rows, headers)
     return json_response(rows, headers=headers)
+
+
+def next_page(request, rows, limit, offset):
+    """One page of `rows` (up to limit+1: an extra row means a next page) and the `Link` header announcing it."""
+    if len(rows) <= limit:
+        return rows, {}
+    next_url = _public(request.url).include_query_params(limit=limit, offset=offset + limit)
+    return rows[:limit], {"Link": f'<{next_url}>; rel="next"'}
 
 
 async def list_page(request, select, conditions, query, order_by, render=None):
@@ -227,18 +231,22 @@ def _lists(header, tag, weak=False):
     return "*" in listed or tag in listed
 
 
-def _item_id(path, resource, has_items):
-    """The item id in a path under the resource, None for the collection; 404 for anything else."""
-    parts = [p for p in path.split("/") if p]
+def _methods_for(path, resource, collection, item, parts):
+    """The method table for a path under the resource, and the item id (None unless it names an item); else 404."""
+    segments = [p for p in path.split("/") if p]
     prefix = [p for p in API_PREFIX.split("/") if p] + [resource]
-    if parts[: len(prefix)] == prefix:
-        parts = parts[len(prefix) :]
-    if not parts:
-        return None
-    if len(parts) == 1 and has_items:
-        return _ITEM_ID("id", parts[0])
-    served = f"{API_PREFIX}/{resource}" + (f" and {API_PREFIX}/{resource}/<id>" if has_items else "")
-    raise NotFoundError(f"No resource at {path}; {resource} serves {served}.")
+    if segments[: len(prefix)] == prefix:
+        segments = segments[len(prefix) :]
+    if not segments:
+        return collection, None
+    if len(segments) == 1 and segments[0] in parts:
+        return parts[segments[0]], None
+    if len(segments) == 1 and item:
+        return item, _ITEM_ID("id", segments[0])
+    served = [f"{API_PREFIX}/{resource}"] + [f"{API_PREFIX}/{resource}/{name}" for name in parts]
+    if item:
+        served.append(f"{API_PREFIX}/{resource}/<id>")
+    raise NotFoundError(f"No resource at {path}; {resource} serves {', '.join(served)}.")
 
 
 def _allow(methods):

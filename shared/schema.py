@@ -1,7 +1,11 @@
-"""SQLite DDL of the SEDA tables, column for column equal to sql/oracle/02_schema.sql.
+"""SQLite DDL of the SEDA tables at the current schema version, column for column equal to sql/oracle/02_schema.sql.
 
-Tables: TEST_TABLE, SUBSTATION, EQUIPMENT, DGA_SAMPLE. Enumerations are defined once here
-and used by the DDL, the demo-data generator and request validation.
+Tables: TEST_TABLE, SUBSTATION, EQUIPMENT, DGA_SAMPLE, SCHEMA_VERSION. Enumerations are
+defined once here and used by the DDL, the demo-data generator and request validation.
+Ids are AUTOINCREMENT so that SQLite never hands out the id of a deleted row again (Oracle's
+identity columns never do); databases made before that are rebuilt by
+`shared/db/migrations/m0002_ids_never_reused.py`. Every change to this DDL ships as a
+migration in `shared/db/migrations/`.
 """
 
 EQUIPMENT_KINDS = (
@@ -22,12 +26,18 @@ def _sql_list(values):
 
 
 SQLITE_DDL = f"""
+CREATE TABLE IF NOT EXISTS schema_version (
+  version     INTEGER PRIMARY KEY,
+  description TEXT NOT NULL,
+  applied_at  TIMESTAMP NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS test_table (
   hello TEXT
 );
 
 CREATE TABLE IF NOT EXISTS substation (
-  id                INTEGER PRIMARY KEY,
+  id                INTEGER PRIMARY KEY AUTOINCREMENT,
   name              TEXT NOT NULL,
   region            TEXT NOT NULL,
   voltage_kv        REAL NOT NULL,
@@ -38,7 +48,7 @@ CREATE TABLE IF NOT EXISTS substation (
 );
 
 CREATE TABLE IF NOT EXISTS equipment (
-  id                INTEGER PRIMARY KEY,
+  id                INTEGER PRIMARY KEY AUTOINCREMENT,
   substation_id     INTEGER NOT NULL REFERENCES substation (id),
   name              TEXT NOT NULL,
   kind              TEXT NOT NULL,
@@ -57,7 +67,7 @@ CREATE TABLE IF NOT EXISTS equipment (
 CREATE INDEX IF NOT EXISTS equipment_substation_ix ON equipment (substation_id);
 
 CREATE TABLE IF NOT EXISTS dga_sample (
-  id           INTEGER PRIMARY KEY,
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
   equipment_id INTEGER NOT NULL REFERENCES equipment (id),
   sampled_at   TIMESTAMP NOT NULL,
   h2           REAL,

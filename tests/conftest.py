@@ -1,14 +1,18 @@
 """Shared fixtures: a real SQLite demo database built once per run, and apps made by the framework."""
 
 import asyncio
+import contextlib
+import json
 import os
 import pathlib
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -123,25 +127,76 @@ def table_snapshot(path):
 @pytest.fixture
 def free_port():
     """A free TCP port on loopback."""
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_server(target, database, port, **environment):
+@contextlib.contextmanager
+def loopback_listener(behaviour):
+    """A dead database peer on loopback; yields its port.
+
+    `refuse`: the port is bound but not listening, so every connect is refused; `close`: each
+    connection is accepted and closed at once; `hang`: each is accepted and never answered.
+    """
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    held = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return  # the listener was shut down
+            if behaviour == "hang":
+                held.append(connection)
+            else:
+                connection.close()
+
+    thread = None
+    if behaviour != "refuse":
+        server.listen()
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        if thread is not None:
+            server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+            thread.join(timeout=10)
+        server.close()
+        for connection in held:
+            connection.close()
+
+
+def start_server(target, database, port, *, options=(), stdout=subprocess.DEVNULL, **environment):
     """functions-framework serving `target` on loopback, in a process group of its own (it forks a worker).
 
-    Returns the process once `/api/v1/health` answers; fails early with the server's stderr if it dies.
+    `options` are extra CLI options (`--debug` serves with plain uvicorn instead of gunicorn);
+    `stdout` receives the service's log lines (a file opened for writing; discarded by default).
+    Returns the process once `/api/v1/health/live` answers; fails early with the server's stderr if it dies.
     """
-    command = [which_functions_framework(), f"--target={target}", "--host=127.0.0.1", f"--port={port}"]
+    command = [which_functions_framework(), f"--target={target}", "--host=127.0.0.1", f"--port={port}", *options]
     process = subprocess.Popen(
         command, cwd=ROOT, env={**os.environ, "SEDA_SQLITE_PATH": str(database), **environment},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        stdout=stdout, stderr=subprocess.PIPE, start_new_session=True,
     )
-    wait_for(f"http://127.0.0.1:{port}/api/v1/health", process)
+    wait_for(f"http://127.0.0.1:{port}/api/v1/health/live", process)
     return process
+
+
+def json_log_lines(path):
+    """The JSON objects among the lines of a server's captured output (servers also write plain text)."""
+    lines = []
+    for line in pathlib.Path(path).read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            lines.append(entry)
+    return lines
 
 
 def wait_for(url, process, seconds=60):

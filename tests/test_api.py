@@ -16,7 +16,7 @@ EQUIPMENT_KEYS = {
     "year_manufactured", "oil_preservation", "status",
 }
 SAMPLE_KEYS = {"id", "equipment_id", "sampled_at", "h2", "ch4", "c2h6", "c2h4", "c2h2", "co", "co2", "o2", "n2", "lab"}
-HEALTH_KEYS = {"status", "database", "latency_ms"}
+HEALTH_KEYS = {"status", "database", "schema_version", "checks", "latency_ms"}
 RANKING_KEYS = {
     "equipment_id", "equipment_name", "substation_id", "kind", "equipment_status", "sample_id", "sampled_at",
     "dga_status", "fault_present", "fault_type", "agreement", "severity", "health_index", "rank", "action",

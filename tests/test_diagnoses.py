@@ -168,7 +168,8 @@ def test_diagnoses_statements_parse_as_oracle(client):
         db.statement_observers.clear()
     assert any("ROW_NUMBER() OVER (PARTITION BY" in s for s in seen)
     assert any("ORDER BY s.sampled_at DESC OFFSET :offset ROWS FETCH NEXT :limit ROWS ONLY" in s for s in seen)
-    assert len(seen) == 8
+    assert any("ORDER BY s.sampled_at OFFSET :offset ROWS FETCH NEXT :limit ROWS ONLY" in s for s in seen)
+    assert len(seen) == 9  # fleet: 2 each; unit: unit and latest samples, plus the history page
     for statement in seen:
         parse_oracle(statement)
 

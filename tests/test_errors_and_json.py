@@ -54,10 +54,26 @@ def test_unexpected_exception_hides_its_arguments():
     assert b"hunter2" not in response.body and b"db.internal" not in response.body
 
 
-def test_sqlite_errors_are_mapped_without_their_text():
-    assert isinstance(errors.from_database_error(sqlite3.IntegrityError("UNIQUE constraint failed: equipment.name")), errors.ConflictError)
-    assert isinstance(errors.from_database_error(sqlite3.OperationalError("unable to open database file")), errors.DatabaseUnavailableError)
-    other = errors.from_database_error(sqlite3.OperationalError("no such column: secret_col"))
+def _raised_by(action):
+    """The sqlite3 error a real call raises (the driver fills in its SQLite error name)."""
+    with pytest.raises(sqlite3.Error) as raised:
+        action()
+    return raised.value
+
+
+def test_sqlite_errors_are_mapped_without_their_text(tmp_path):
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE TABLE t (name TEXT UNIQUE)")
+    connection.execute("INSERT INTO t VALUES ('a')")
+    duplicate = _raised_by(lambda: connection.execute("INSERT INTO t VALUES ('a')"))
+    assert isinstance(errors.from_database_error(duplicate), errors.ConflictError)
+    missing = _raised_by(lambda: sqlite3.connect(f"file:{tmp_path}/absent.sqlite3?mode=rw", uri=True))
+    assert isinstance(errors.from_database_error(missing), errors.DatabaseUnavailableError)
+    (tmp_path / "garbage.sqlite3").write_bytes(b"not a database, just text " * 200)
+    garbage = sqlite3.connect(tmp_path / "garbage.sqlite3")
+    corrupt = _raised_by(lambda: garbage.execute("SELECT * FROM sqlite_master").fetchall())
+    assert isinstance(errors.from_database_error(corrupt), errors.DatabaseUnavailableError)
+    other = errors.from_database_error(_raised_by(lambda: connection.execute("SELECT secret_col FROM t")))
     assert isinstance(other, errors.InternalServerError) and "secret_col" not in other.message
 
 

@@ -113,6 +113,7 @@ QUERY_VALUES = {
     "fault": st.sampled_from(dga.FAULT_TYPES + ("none",)),
     "history": st.sampled_from(["true", "false"]),
     "cascade": st.sampled_from(["true", "false"]),
+    "view": st.sampled_from(["full", "summary"]),
     "from": VALID_TIMESTAMP_TEXT,
     "to": VALID_TIMESTAMP_TEXT,
     "at": VALID_TIMESTAMP_TEXT,
@@ -129,6 +130,8 @@ READS = {
     "/api/v1/diagnoses": diagnoses._FLEET_QUERY,
     "/api/v1/diagnoses/1": diagnoses._UNIT_QUERY,
     "/api/v1/health": {},
+    "/api/v1/health/live": {},
+    "/api/v1/health/ready": {},
 }
 ITEM_RESOURCES = ("substations", "equipment", "measurements", "diagnoses")
 _MAX_URL_CHARACTERS = 65_536  # the client's limit (httpx); servers allow far less, and must still not fail
@@ -356,7 +359,7 @@ def usually(value, otherwise):
 
 
 def test_every_parameter_is_fuzzed():
-    declared = {name for spec in READS.values() for name in spec} | set(equipment._DELETE_QUERY)
+    declared = {name for spec in (*READS.values(), *WRITE_QUERIES.values()) for name in spec}
     assert declared == set(QUERY_VALUES)
 
 
@@ -410,12 +413,16 @@ WRITES = {
 }
 
 
+# The query parameters of the writes that declare any.
+WRITE_QUERIES = {("DELETE", "equipment/"): equipment._DELETE_QUERY, ("POST", "diagnoses"): diagnoses._POST_QUERY}
+
+
 @pytest.mark.parametrize("method,path", sorted(WRITES), ids=[" ".join(write) for write in sorted(WRITES)])
 @fuzz_settings(40)
 @given(data=st.data())
 def test_writes_refuse_bad_ids_parameters_and_headers_and_change_nothing(writer, store, method, path, data):
-    declared = equipment._DELETE_QUERY if (method, path) == ("DELETE", "equipment/") else {}
-    url = f"/api/v1/{path}{data.draw(_ids()) if path.endswith('/') else ''}?{data.draw(queries(declared))}"
+    query = data.draw(queries(WRITE_QUERIES.get((method, path), {})))
+    url = f"/api/v1/{path}{data.draw(_ids()) if path.endswith('/') else ''}?{query}"
     content_type = data.draw(usually("application/json", st.sampled_from(["text/csv", "application/merge-patch+json"])
                                      | HEADER_TEXT))
     headers = _headers(content_type=content_type, if_match=data.draw(usually("*", st.none() | HEADER_TEXT)),
@@ -439,7 +446,8 @@ def test_posted_diagnoses_answer_verdicts_or_the_error_body_and_change_nothing(w
     fields = diagnoses._SAMPLE_FIELDS
     strategy = csv_bodies(fields) if media_type == "csv" else json_bodies(fields, batch=media_type == "json-array")
     content, content_type = data.draw(strategy)
-    response = writer.post("/api/v1/diagnoses", content=content, headers=_headers(content_type=content_type))
+    view = data.draw(st.sampled_from(["", "?view=summary", "?view=full"]))
+    response = writer.post(f"/api/v1/diagnoses{view}", content=content, headers=_headers(content_type=content_type))
     check_answer(response)
     assert table_snapshot(store.path) == store.rows, "diagnosing posted samples writes nothing"
 

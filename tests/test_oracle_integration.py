@@ -166,3 +166,28 @@ def test_session_callback_sets_utc_and_iso_formats(oracle_environment, demo_db):
     asyncio.run(db.reset())
     assert settings["tz"] in ("UTC", "+00:00")
     assert settings["date_format"] == 'YYYY-MM-DD"T"HH24:MI:SS'
+
+
+def test_statement_past_the_time_limit_is_504_and_changes_nothing_on_oracle(oracle_environment, demo_db):
+    """A PATCH waiting on a row lock another session holds is cut off by the call timeout (SEDA_STATEMENT_TIMEOUT_S=1)."""
+    import oracledb
+
+    use_database(demo_db, SEDA_API_KEYS=API_KEY, SEDA_STATEMENT_TIMEOUT_S="1", **oracle_environment)
+    with oracledb.connect(
+        user=oracle_environment["ORACLE_USER"], password=oracle_environment["ORACLE_PASSWORD"],
+        dsn=oracle_environment["ORACLE_DSN"],
+    ) as locker, make_client("api") as client:
+        before = client.get("/api/v1/equipment/7").json()
+        with locker.cursor() as cursor:
+            cursor.execute("SELECT id FROM equipment WHERE id = 7 FOR UPDATE")
+            response = client.patch(
+                "/api/v1/equipment/7", json={"status": "retired"},
+                headers={"If-Match": "*", "Authorization": f"Bearer {API_KEY}"},
+            )
+        locker.rollback()
+        after = client.get("/api/v1/equipment/7").json()
+    asyncio.run(db.reset())
+    assert response.status_code == 504, response.text
+    body = response.json()
+    assert body["error"] == "DatabaseTimeout" and "1 s (SEDA_STATEMENT_TIMEOUT_S)" in body["message"]
+    assert after == before

@@ -1,11 +1,11 @@
-"""The Oracle path without an Oracle server: configuration, pool creation and outage answers."""
+"""The Oracle path without an Oracle server: configuration, start-up checks, pool creation and outage answers."""
 
-import socket
-import threading
+import os
+import subprocess
 
 import pytest
 
-from conftest import make_client
+from conftest import ROOT, make_client, which_functions_framework
 from shared import config, db
 
 PASSWORD = "s3cret-Pa55"
@@ -16,31 +16,6 @@ def _oracle_env(settings_env, **extra):
     settings_env(ORACLE_USER="seda", ORACLE_PASSWORD=PASSWORD, ORACLE_POOL_TIMEOUT_S="2", **extra)
 
 
-@pytest.fixture
-def closing_listener():
-    """A loopback TCP server that accepts connections and closes them at once (a dying listener)."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    stop = threading.Event()
-
-    def serve():
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                connection, _ = server.accept()
-                connection.close()
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    server.close()
-
-
 def test_oracle_is_chosen_when_a_user_is_configured(settings_env):
     _oracle_env(settings_env, ORACLE_DSN="db.example:1521/FREEPDB1")
     assert config.settings().database == "oracle"
@@ -49,7 +24,7 @@ def test_oracle_is_chosen_when_a_user_is_configured(settings_env):
 
 
 def test_connect_parameters_from_dsn_or_parts(settings_env):
-    _oracle_env(settings_env, ORACLE_DSN="db.example:1521/FREEPDB1", ORACLE_HOST="ignored")
+    _oracle_env(settings_env, ORACLE_DSN="db.example:1521/FREEPDB1")
     assert db.oracle_connect_params(config.settings().oracle) == {
         "user": "seda", "password": PASSWORD, "dsn": "db.example:1521/FREEPDB1",
     }
@@ -87,14 +62,6 @@ def test_refused_connection_is_503_without_details(settings_env, resource):
         assert secret not in response.text
 
 
-def test_listener_that_drops_connections_is_503(settings_env, closing_listener):
-    _oracle_env(settings_env, ORACLE_DSN=f"127.0.0.1:{closing_listener}/FREEPDB1")
-    with make_client("api") as client:
-        responses = [client.get("/api/v1/equipment") for _ in range(2)]
-    assert [r.status_code for r in responses] == [503, 503]
-    assert all(PASSWORD not in r.text for r in responses)
-
-
 def test_password_never_reaches_the_log(settings_env, capsys):
     _oracle_env(settings_env, ORACLE_DSN="127.0.0.1:1/FREEPDB1")
     with make_client("api") as client:
@@ -103,3 +70,53 @@ def test_password_never_reaches_the_log(settings_env, capsys):
     output = capsys.readouterr()
     assert '"status":503' in output.out
     assert PASSWORD not in output.out + output.err
+
+
+# Oracle settings that stop start-up, and the variables the message must name.
+BAD_ORACLE_SETTINGS = [
+    ({"ORACLE_USER": "seda", "ORACLE_DSN": "db:1521/X"}, ["ORACLE_PASSWORD"]),
+    ({"ORACLE_USER": "seda", "ORACLE_PASSWORD": PASSWORD}, ["ORACLE_DSN", "ORACLE_HOST"]),
+    ({"ORACLE_USER": "seda", "ORACLE_PASSWORD": PASSWORD, "ORACLE_HOST": "db"}, ["ORACLE_SERVICE_NAME", "ORACLE_SID"]),
+    (
+        {"ORACLE_USER": "seda", "ORACLE_PASSWORD": PASSWORD, "ORACLE_HOST": "db", "ORACLE_SERVICE_NAME": "S", "ORACLE_SID": "O"},
+        ["ORACLE_SERVICE_NAME", "ORACLE_SID"],
+    ),
+    (
+        {"ORACLE_USER": "seda", "ORACLE_PASSWORD": PASSWORD, "ORACLE_DSN": "db:1521/X", "ORACLE_HOST": "db", "ORACLE_SID": "O"},
+        ["ORACLE_DSN", "ORACLE_HOST", "ORACLE_SID"],
+    ),
+    ({"ORACLE_USER": "seda", "ORACLE_PASSWORD": PASSWORD, "ORACLE_DSN": "db:1521/X", "ORACLE_PORT": "1522"}, ["ORACLE_PORT"]),
+    ({"ORACLE_PASSWORD": PASSWORD, "ORACLE_DSN": "db:1521/X"}, ["ORACLE_USER", "ORACLE_PASSWORD", "ORACLE_DSN"]),
+    ({"ORACLE_USER": "seda", "ORACLE_PASSWORD": PASSWORD, "ORACLE_DSN": "x", "ORACLE_CONNECT_TIMEOUT_S": "0"}, ["ORACLE_CONNECT_TIMEOUT_S"]),
+    ({"ORACLE_USER": "seda", "ORACLE_PASSWORD": PASSWORD, "ORACLE_DSN": "x", "ORACLE_EXPIRE_TIME_MIN": "soon"}, ["ORACLE_EXPIRE_TIME_MIN"]),
+]
+
+
+@pytest.mark.parametrize(("environment", "named"), BAD_ORACLE_SETTINGS)
+def test_incomplete_or_ambiguous_oracle_settings_stop_start_up(settings_env, environment, named):
+    settings_env(**environment)
+    with pytest.raises(RuntimeError) as refused:
+        config.settings()
+    for variable in named:
+        assert variable in str(refused.value)
+    assert PASSWORD not in str(refused.value)
+
+
+def test_new_oracle_settings_have_their_defaults(settings_env):
+    _oracle_env(settings_env, ORACLE_DSN="x")
+    oracle = config.settings().oracle
+    assert (oracle.connect_timeout_s, oracle.expire_time_min) == (10, 2)
+
+
+@pytest.mark.parametrize(("environment", "named"), [BAD_ORACLE_SETTINGS[0], BAD_ORACLE_SETTINGS[4]])
+def test_the_served_api_refuses_to_start_with_bad_oracle_settings(free_port, environment, named):
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("SEDA_", "ORACLE_"))}
+    server = subprocess.run(
+        [which_functions_framework(), "--target=api", "--host=127.0.0.1", f"--port={free_port}"],
+        cwd=ROOT, env={**inherited, **environment}, capture_output=True, text=True, timeout=60,
+    )
+    assert server.returncode != 0
+    assert "RuntimeError" in server.stderr
+    for variable in named:
+        assert variable in server.stderr
+    assert PASSWORD not in server.stderr + server.stdout

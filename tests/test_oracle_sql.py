@@ -145,7 +145,29 @@ def test_loader_statements_parse_as_oracle():
 def test_schema_script_parses_as_oracle():
     statements = script_statements(ROOT / "sql" / "oracle" / "02_schema.sql")
     kinds = [type(parse_oracle(s)).__name__ for s in statements]
-    assert kinds.count("Create") == 5 and "Insert" in kinds
+    assert kinds.count("Create") == 6 and "Insert" in kinds
+
+
+def test_schema_script_records_every_schema_version():
+    from shared.db import migrations
+
+    inserts = [parse_oracle(s) for s in script_statements(ROOT / "sql" / "oracle" / "02_schema.sql")]
+    recorded = [
+        (int(tree.expression.expressions[0].expressions[0].name), tree.expression.expressions[0].expressions[1].name)
+        for tree in inserts
+        if isinstance(tree, exp.Insert) and tree.this.this.name.lower() == "schema_version"
+    ]
+    assert recorded == migrations.history()
+
+
+def test_migration_statements_parse_as_oracle():
+    from shared.db import migrations
+
+    for migration in migrations.MIGRATIONS:
+        for statement in migration.ORACLE_STATEMENTS:
+            assert isinstance(parse_oracle(statement), exp.Create), statement
+    assert isinstance(parse_oracle(migrations.VERSION_QUERY), exp.Select)
+    assert isinstance(parse_oracle(migrations.RECORD_VERSION), exp.Insert)
 
 
 def test_admin_script_contains_only_known_unparsable_commands():
@@ -166,7 +188,7 @@ def test_oracle_schema_matches_sqlite_schema_column_for_column():
     oracle = columns(";".join(script_statements(ROOT / "sql" / "oracle" / "02_schema.sql")), "oracle")
     sqlite = columns(SQLITE_DDL, "sqlite")
     assert oracle == sqlite
-    assert set(oracle) == {"test_table", "substation", "equipment", "dga_sample"}
+    assert set(oracle) == {"schema_version", "test_table", "substation", "equipment", "dga_sample"}
 
 
 def test_session_setup_statement_is_well_formed():

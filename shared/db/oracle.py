@@ -7,6 +7,14 @@ statement that fails because its pooled connection was dead is retried once on a
 connection, except inside a transaction, where a retry would silently drop the statements
 before it. A transaction holds one pooled connection, runs `executemany` with
 `batcherrors=False` (one bad row fails the whole call), and commits at the end.
+
+Slow and dead peers: idle sessions send keepalive probes every `ORACLE_EXPIRE_TIME_MIN`
+(`expire_time`); every round trip is limited to `SEDA_STATEMENT_TIMEOUT_S` (`call_timeout`,
+504 when exceeded); taking a connection from the pool is limited to
+`ORACLE_CONNECT_TIMEOUT_S`, because the driver's own limits stop at TCP connect and round
+trips: a peer that accepts and never finishes the handshake would otherwise hold the request
+until the pool's wait ends, and the pool for good. A pool that could not hand out a connection
+in time while none was in use is replaced (see `OracleDatabase._discard_if_stuck`).
 """
 
 import asyncio
@@ -16,10 +24,17 @@ import logging
 
 import oracledb
 
+from shared import config
+from shared.db import migrations
 from shared.db.dialects import ORACLE, prepared_binds
 from shared.db.interface import Verbs, committed, dict_rows, notify
+from shared.errors import DatabaseUnavailableError
 
 logger = logging.getLogger("seda")
+
+# Closing a pool waits for its background task, which may be stuck in a connect that never
+# ends; long enough for a healthy pool to log its sessions off, then the close is cut short.
+_POOL_CLOSE_LIMIT_S = 5
 
 oracledb.defaults.fetch_lobs = False
 _ORACLE_BIND_TYPES = (
@@ -42,22 +57,20 @@ SESSION_SETUP_SQL = (
 )
 
 
-async def _init_session(connection, requested_tag):
-    """Session callback: UTC and ISO formats, so server-side conversions never depend on the host."""
-    with connection.cursor() as cursor:
-        await cursor.execute(SESSION_SETUP_SQL)
+def _driver_error(exc):
+    """The driver's `_Error` describing a python-oracledb exception (its code and flags), or None."""
+    return exc.args[0] if exc.args else None
 
 
-def _is_dead_connection(exc):
-    """True when a driver error says the connection is gone and a retry on another may work."""
-    error = exc.args[0] if exc.args else None
-    return bool(getattr(error, "isrecoverable", False)) or getattr(error, "full_code", "") in {
-        "DPY-4011",
-        "DPY-1001",
-        "ORA-03113",
-        "ORA-03114",
-        "ORA-03135",
-    }
+def _session_is_dead(exc, connection):
+    """True when the driver says the session is gone, so the statement may work on another one.
+
+    The driver's own signals, not a list of codes: the error's `is_session_dead` (the ORA- codes
+    of a lost connection arrive as DPY-4011 with it set), or the connection's local health check
+    (a connection that was already closed raises DPY-1001 without the flag). A call timeout whose
+    cancellation the database acknowledged leaves a healthy session and is not retried.
+    """
+    return bool(getattr(_driver_error(exc), "is_session_dead", False)) or not connection.is_healthy()
 
 
 class OracleSession(Verbs):
@@ -65,7 +78,8 @@ class OracleSession(Verbs):
 
     dialect = ORACLE
 
-    def __init__(self, pool, connection):
+    def __init__(self, database, pool, connection):
+        self._database = database
         self._pool = pool
         self._connection = connection
         self._may_retry = True
@@ -78,7 +92,7 @@ class OracleSession(Verbs):
         try:
             return await self._execute(text, values)
         except oracledb.Error as exc:  # DPY-1001 (not connected) is an InterfaceError
-            if not self._may_retry or not _is_dead_connection(exc):
+            if not self._may_retry or not _session_is_dead(exc, self._connection):
                 raise
             self._may_retry = False
             logger.warning("pooled Oracle connection was dead; retrying once on a new one")
@@ -103,7 +117,7 @@ class OracleSession(Verbs):
         """Drop the dead connection from the pool and take another."""
         with contextlib.suppress(oracledb.Error):
             await self._pool.drop(self._connection)
-        self._connection = await self._pool.acquire()
+        self._connection = await self._database.acquire(self._pool)
 
     async def fetch_all(self, sql, binds=None, *, paged=False, large=False):
         """All rows of a query; `paged` appends the paging clause (large reads never block the loop here)."""
@@ -127,13 +141,13 @@ class OracleSession(Verbs):
 class OracleTransaction(OracleSession):
     """The verbs inside one transaction on one pooled connection, which is never swapped for another."""
 
-    def __init__(self, pool):
-        super().__init__(pool, None)
+    def __init__(self, database, pool):
+        super().__init__(database, pool, None)
         self._may_retry = False
 
     async def begin(self):
         """Take a pooled connection (Oracle starts the transaction at the first change)."""
-        self._connection = await self._pool.acquire()
+        self._connection = await self._database.acquire(self._pool)
 
     async def execute_many(self, sql, rows):
         """Run a statement once per row of binds (a non-empty list) in one round trip; a failing row fails the call."""
@@ -198,8 +212,11 @@ class OracleDatabase:
 
     def __init__(self, oracle):
         self._settings = oracle
+        self._call_timeout_ms = config.settings().statement_timeout_s * 1000
         self._pool = None
         self._pool_loop = None
+        self._closing = set()  # closes of replaced pools, kept referenced until they end
+        self._schema_checked = False
 
     def _get_pool(self):
         """Create the pool on first use; warm invocations on the same event loop reuse it.
@@ -218,16 +235,88 @@ class OracleDatabase:
                 increment=1,
                 getmode=oracledb.POOL_GETMODE_TIMEDWAIT,
                 wait_timeout=settings.pool_timeout_s * 1000,
-                session_callback=_init_session,
+                session_callback=self._init_session,
                 ping_interval=60,
+                expire_time=settings.expire_time_min,
+                tcp_connect_timeout=settings.connect_timeout_s,
             )
         return self._pool
+
+    async def _init_session(self, connection, requested_tag):
+        """Session callback: round trips limited first, then UTC and ISO formats, whatever the host's."""
+        self._limit_round_trips(connection)
+        with connection.cursor() as cursor:
+            await cursor.execute(SESSION_SETUP_SQL)
+
+    def _limit_round_trips(self, connection):
+        """Let no round trip on `connection` wait longer than `SEDA_STATEMENT_TIMEOUT_S` (DPY-4024 beyond)."""
+        connection.call_timeout = self._call_timeout_ms
+
+    async def acquire(self, pool):
+        """A connection from `pool` within `ORACLE_CONNECT_TIMEOUT_S`, its round trips limited.
+
+        The limit covers what the driver's own timeouts miss: a session whose handshake or login
+        never answers. A timed-out acquire may mean the pool's background connect hangs, so the
+        pool is replaced when it had no connection in use (see `_discard_if_stuck`).
+        """
+        seconds = self._settings.connect_timeout_s
+        try:
+            async with asyncio.timeout(seconds):
+                connection = await pool.acquire()
+        except TimeoutError:
+            self._discard_if_stuck(pool)
+            raise DatabaseUnavailableError(
+                f"No database session could be opened within {seconds} s (ORACLE_CONNECT_TIMEOUT_S); retry later."
+            ) from None
+        except oracledb.Error as exc:
+            if getattr(_driver_error(exc), "full_code", "") == "DPY-4005":  # the pool's own wait timed out
+                self._discard_if_stuck(pool)
+            raise
+        self._limit_round_trips(connection)
+        if not self._schema_checked:
+            await self._check_schema(pool, connection)
+        return connection
+
+    async def _check_schema(self, pool, connection):
+        """On the process's first session: refuse (503, logged) a schema of another version than this release's.
+
+        Checked here rather than at import: a cold start must not wait on, or die with, a database
+        that is down for a moment; the message names the command that fixes a wrong version.
+        """
+        try:
+            migrations.require_current(await _schema_version(connection), "Oracle")
+        except migrations.SchemaVersionError as exc:
+            await pool.release(connection)
+            logger.error(str(exc))
+            raise DatabaseUnavailableError(str(exc)) from None
+        except BaseException:
+            await pool.release(connection)
+            raise
+        self._schema_checked = True
+
+    def _discard_if_stuck(self, pool):
+        """Replace `pool` if it handed out no connection in time while none was in use.
+
+        Then it is stuck opening a session: the driver never gives up on a peer that accepts and
+        never answers, and every later acquire on that pool times out too, even once the
+        database is back. The next request creates a new pool; this one is closed in the
+        background, forcibly and within `_POOL_CLOSE_LIMIT_S` (cutting the close short cancels
+        the stuck connect and closes its socket). A pool with connections in use is merely busy
+        and is kept.
+        """
+        if pool is not self._pool or pool.busy:
+            return
+        logger.warning("Oracle pool opened no session in time and had none in use; replacing it")
+        self._pool = self._pool_loop = None
+        closing = asyncio.create_task(_close_pool(pool))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
 
     @contextlib.asynccontextmanager
     async def connect(self):
         """A session on a pooled connection, released when the block ends."""
         pool = self._get_pool()
-        session = OracleSession(pool, await pool.acquire())
+        session = OracleSession(self, pool, await self.acquire(pool))
         try:
             yield session
         finally:
@@ -236,11 +325,31 @@ class OracleDatabase:
 
     def transaction(self):
         """A transaction on one pooled connection (see `OracleTransaction`), committed when the block ends."""
-        return committed(OracleTransaction(self._get_pool()))
+        return committed(OracleTransaction(self, self._get_pool()))
 
     async def close(self):
-        """Close the pool (tests and orderly shutdown); a pool of another loop is just dropped."""
+        """Close the pool (tests and orderly shutdown) within a bound; a pool of another loop is just dropped."""
         if self._pool is not None and self._pool_loop is asyncio.get_running_loop():
-            with contextlib.suppress(oracledb.Error):
-                await self._pool.close(force=True)
+            await _close_pool(self._pool)
         self._pool = self._pool_loop = None
+
+
+async def _schema_version(connection):
+    """The schema version recorded in the database; 1 when it has no SCHEMA_VERSION table (made before versions)."""
+    notify(migrations.VERSION_QUERY, False)
+    try:
+        with connection.cursor() as cursor:
+            await cursor.execute(migrations.VERSION_QUERY)
+            (version,) = await cursor.fetchone()
+    except oracledb.DatabaseError as exc:
+        if getattr(_driver_error(exc), "full_code", "") != "ORA-00942":  # table or view does not exist
+            raise
+        return 1
+    return None if version is None else int(version)
+
+
+async def _close_pool(pool):
+    """Close `pool` forcibly, giving up after `_POOL_CLOSE_LIMIT_S` (see there)."""
+    with contextlib.suppress(oracledb.Error, TimeoutError):
+        async with asyncio.timeout(_POOL_CLOSE_LIMIT_S):
+            await pool.close(force=True)

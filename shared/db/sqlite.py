@@ -1,13 +1,33 @@
-"""SQLite, the embedded default: WAL, foreign keys, created and filled with demo data on first start.
+"""SQLite, the embedded default: WAL, foreign keys, created with demo data once, never re-created.
 
 Small reads run inline on the event loop: bench/sqlite_dispatch.py measured a 100-row page
 inline at 2.8x the throughput of the same read sent to a worker thread (5,258 vs 1,853
 pages/s; 2.4x for 1,000 rows), and a 100-row page holds the loop for about 0.2 ms.
-`fetch_all(..., large=True)` sends big reads to a thread, with a connection of that thread's
-own. A write transaction gets a new connection and a thread of its own and starts with BEGIN
+`fetch_all(..., large=True)` sends big reads to a thread, on a connection opened for that read.
+A write transaction gets a new connection and a thread of its own and starts with BEGIN
 IMMEDIATE: SQLite's write lock serializes writers (a waiting writer blocks only its own
 thread, never the loop or the shared executor), and the loop's read connection never sees a
 transaction before it commits.
+
+The file is created, with the demo fleet, only when a process starts and finds neither the
+file nor its `-wal`; every later connection opens it with `mode=rw`, which fails instead of
+creating an empty database. Before each use the path is checked against the file this process
+opened (device and inode):
+- missing (moved away or deleted): 503 DatabaseUnavailable, the open connections are kept (a
+  file moved back is the same file, and its committed rows are all there), and the service
+  serves again by itself when the file returns;
+- another file (replaced): the loop's connection to the old file is closed, which lets SQLite
+  checkpoint the old WAL into the old file wherever it now is and remove that WAL from the
+  path; once no `-wal` is left at the path, the new file is served. While one is (another
+  process or a running request still holds the old file), 503: opening the new file beside
+  the old file's WAL would graft the old pages onto it;
+- corrupt or not a database: 503 with a log line; the file is never re-created.
+A write that finds the disk full or the write lock held past `SEDA_SQLITE_BUSY_TIMEOUT_MS`
+rolls back whole and is answered 503 with `Retry-After` (mapped in `shared/errors.py`). Every
+statement runs under `SEDA_STATEMENT_TIMEOUT_S`, enforced by a progress handler.
+
+Backups: with WAL a copy of the main file alone can miss every recent commit; `backup()` uses
+SQLite's online backup API (`python -m tools.backup`), consistent while the service writes.
 """
 
 import asyncio
@@ -15,14 +35,26 @@ import concurrent.futures
 import contextlib
 import datetime
 import logging
+import math
+import os
 import sqlite3
-import threading
+import time
+import urllib.parse
 
+from shared import config
+from shared.db import migrations
 from shared.db.dialects import SQLITE, prepared_binds
 from shared.db.interface import Verbs, committed, dict_rows, notify
+from shared.errors import DatabaseUnavailableError, statement_timeout_error
 from shared.schema import SQLITE_DDL
 
 logger = logging.getLogger("seda")
+
+# The progress handler runs every this many SQLite VM steps (well under a millisecond apart).
+_PROGRESS_STEPS = 1000
+# The loop's own read connection waits at most this long for a lock: it blocks the event loop.
+_INLINE_READ_BUSY_TIMEOUT_S = 0.1
+_UNAVAILABLE = "The database is unavailable; retry later."
 
 
 def _parse_sqlite_timestamp(raw):
@@ -33,15 +65,39 @@ def _parse_sqlite_timestamp(raw):
 sqlite3.register_converter("TIMESTAMP", _parse_sqlite_timestamp)
 
 
-def _sqlite_cursor(connection, sql, binds, paged):
-    """Tell the observers, render for SQLite and execute."""
-    notify(sql, paged)
-    return connection.execute(SQLITE.render(sql, paged), prepared_binds(SQLITE, binds))
+class _Connection(sqlite3.Connection):
+    """A sqlite3 connection whose statements stop at their deadline (`time_limit`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deadline = math.inf
+        self.set_progress_handler(self._past_deadline, _PROGRESS_STEPS)
+
+    def _past_deadline(self):
+        """Non-zero makes SQLite interrupt the running statement."""
+        return time.monotonic() > self.deadline
+
+
+@contextlib.contextmanager
+def _time_limit(connection):
+    """Run one statement under SEDA_STATEMENT_TIMEOUT_S; 504 naming the limit when it is cut off."""
+    connection.deadline = time.monotonic() + config.settings().statement_timeout_s
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if str(exc) != "interrupted" or time.monotonic() <= connection.deadline:
+            raise
+        raise statement_timeout_error() from None
+    finally:
+        connection.deadline = math.inf
 
 
 def _sqlite_rows(connection, sql, binds=None, paged=False):
     """Execute and fetch all rows as dicts, synchronously."""
-    with contextlib.closing(_sqlite_cursor(connection, sql, binds, paged)) as cursor:
+    notify(sql, paged)
+    with _time_limit(connection), contextlib.closing(
+        connection.execute(SQLITE.render(sql, paged), prepared_binds(SQLITE, binds))
+    ) as cursor:
         if cursor.description is None:
             return []
         return dict_rows(cursor.description, cursor.fetchall())
@@ -49,14 +105,24 @@ def _sqlite_rows(connection, sql, binds=None, paged=False):
 
 def _sqlite_changes(connection, sql, binds=None):
     """Execute a statement that returns no rows; the number of rows it changed."""
-    with contextlib.closing(_sqlite_cursor(connection, sql, binds, False)) as cursor:
+    notify(sql, False)
+    with _time_limit(connection), contextlib.closing(
+        connection.execute(SQLITE.render(sql), prepared_binds(SQLITE, binds))
+    ) as cursor:
         return cursor.rowcount
 
 
 def _sqlite_many(connection, sql, rows):
     """Execute a statement once per row of binds, synchronously."""
     notify(sql, False)
-    connection.executemany(SQLITE.render(sql), [prepared_binds(SQLITE, row) for row in rows]).close()
+    with _time_limit(connection):
+        connection.executemany(SQLITE.render(sql), [prepared_binds(SQLITE, row) for row in rows]).close()
+
+
+def _read_in_thread(database, sql, binds, paged):
+    """A large read on a connection of its own, closed when done (runs in a worker thread)."""
+    with contextlib.closing(database.open_connection()) as connection:
+        return _sqlite_rows(connection, sql, binds, paged)
 
 
 class SqliteSession(Verbs):
@@ -71,9 +137,7 @@ class SqliteSession(Verbs):
     async def fetch_all(self, sql, binds=None, *, paged=False, large=False):
         """All rows of a query; `paged` appends the paging clause; `large` reads in a thread."""
         if large:
-            return await asyncio.to_thread(
-                lambda: _sqlite_rows(self._database.thread_connection(), sql, binds, paged)
-            )
+            return await asyncio.to_thread(_read_in_thread, self._database, sql, binds, paged)
         return _sqlite_rows(self._connection, sql, binds, paged)
 
     async def execute(self, sql, binds=None):
@@ -133,67 +197,129 @@ class SqliteTransaction(Verbs):
         self._thread.shutdown(wait=False)
 
 
+def _identity(path):
+    """(device, inode) of the file at `path`; OSError when there is none."""
+    status = os.stat(path)
+    return status.st_dev, status.st_ino
+
+
 class SqliteDatabase:
-    """The embedded database: a file created and filled with demo data on first start."""
+    """The embedded database file, created with the demo fleet when a process starts without one."""
 
     dialect = SQLITE
 
     def __init__(self, path):
         self.path = path
-        self._local = threading.local()
-        self._ensure_created()
+        self._uri = f"file:{urllib.parse.quote(path)}?mode=rw"
+        self._reader = None  # the event-loop thread's connection
+        self._problem = None  # what is wrong with the file now, for logging each change once
+        if not os.path.exists(path):
+            _create(path)
+        self._file = _identity(path)
+        try:
+            with contextlib.closing(sqlite3.connect(self._uri, uri=True)) as connection:
+                version = migrations.sqlite_version(connection)
+        except sqlite3.DatabaseError as exc:
+            raise RuntimeError(
+                f"SEDA_SQLITE_PATH={path} is not a readable SQLite database ({exc}); restore it from a backup "
+                "(python -m tools.backup makes them). The service never re-creates an existing file."
+            ) from None
+        migrations.require_current(version, f"SQLite ({path})")
 
-    def _open(self):
-        """A new connection: autocommit (explicit transactions only), WAL, foreign keys."""
+    def open_connection(self, busy_timeout_s=None):
+        """A new connection to the existing file (never creating one): autocommit, WAL, foreign keys."""
+        if busy_timeout_s is None:
+            busy_timeout_s = config.settings().sqlite_busy_timeout_ms / 1000
         connection = sqlite3.connect(
-            self.path,
+            self._uri,
+            uri=True,
             detect_types=sqlite3.PARSE_DECLTYPES,
             isolation_level=None,
             check_same_thread=False,
-            timeout=10,
+            timeout=busy_timeout_s,
+            factory=_Connection,
         )
         connection.execute("PRAGMA foreign_keys = ON")
-        connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
         return connection
 
-    def thread_connection(self):
-        """The calling thread's own connection (sqlite3 connections are not shared across threads)."""
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = self._local.connection = self._open()
-        return connection
-
-    def _ensure_created(self):
-        """Create the schema and load the demo fleet unless the file already holds them."""
-        connection = self.thread_connection()
-        connection.execute("BEGIN IMMEDIATE")
+    def _check_file(self):
+        """503 unless the path holds the file this process serves; follows a replaced file once its old WAL is gone."""
         try:
-            for statement in SQLITE_DDL.split(";"):
-                if statement.strip():
-                    connection.execute(statement)
-            if connection.execute("SELECT COUNT(*) FROM test_table").fetchone()[0] == 0:
-                _load_demo_data(connection)
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
+            found = _identity(self.path)
+        except OSError:
+            return self._unavailable("missing", "the database file is missing (moved away or deleted)")
+        if found != self._file:
+            self._close_reader()  # checkpoints the old file's WAL into it and removes that WAL, if ours was the last
+            if os.path.exists(self.path + "-wal"):
+                return self._unavailable("replaced", "the database file was replaced while its old WAL is still open")
+            logger.warning("database file was replaced; serving the new file")
+            self._file = found
+        if self._problem is not None:
+            logger.warning(f"database file is back ({self._problem} before); serving again")
+            self._problem = None
+
+    def _unavailable(self, problem, description):
+        """Log the problem when it starts, and answer 503."""
+        if self._problem != problem:
+            logger.error(f"{description}: {self.path}; answering 503 until it is back")
+            self._problem = problem
+        raise DatabaseUnavailableError(_UNAVAILABLE)
+
+    def _reader_connection(self):
+        """The event-loop thread's connection, opened on first use."""
+        if self._reader is None:
+            self._reader = self.open_connection(busy_timeout_s=_INLINE_READ_BUSY_TIMEOUT_S)
+        return self._reader
+
+    def _close_reader(self):
+        """Close the loop's connection (it is reopened on next use)."""
+        if self._reader is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._reader.close()
+            self._reader = None
 
     @contextlib.asynccontextmanager
     async def connect(self):
         """A session on the event-loop thread's connection."""
-        yield SqliteSession(self, self.thread_connection())
+        self._check_file()
+        yield SqliteSession(self, self._reader_connection())
 
     def transaction(self):
         """A write transaction (see `SqliteTransaction`), committed when the block ends."""
-        return committed(SqliteTransaction(self._open))
+        self._check_file()
+        return committed(SqliteTransaction(self.open_connection))
 
     async def close(self):
-        """Close this thread's connection."""
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+        """Close the loop's connection (transactions and large reads close their own)."""
+        self._close_reader()
+
+
+def _create(path):
+    """Create the file with the current schema and the demo fleet, in one transaction (creation races are safe)."""
+    if os.path.exists(path + "-wal"):
+        raise RuntimeError(
+            f"SEDA_SQLITE_PATH={path} does not exist but its -wal file does: the database was moved or deleted "
+            "without its WAL. Put the file back (or remove the stale -wal and -shm files to start afresh)."
+        )
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("BEGIN IMMEDIATE")
+        if migrations.sqlite_version(connection) is None:
+            for statement in SQLITE_DDL.split(";"):
+                if statement.strip():
+                    connection.execute(statement)
+            records = migrations.version_records(migrations.history())
+            connection.executemany(migrations.RECORD_VERSION, [prepared_binds(SQLITE, row) for row in records])
+            _load_demo_data(connection)
+        connection.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
+        raise
+    finally:
+        connection.close()
 
 
 def _load_demo_data(connection):
@@ -208,3 +334,13 @@ def _load_demo_data(connection):
         bind_timestamp=SQLITE.bind_timestamp,
     )
     logger.info(f"created the embedded demo database with {count} DGA samples")
+
+
+def backup(source_path, target_path):
+    """Copy the database at `source_path` to a new file with SQLite's online backup API; the pages copied."""
+    if os.path.exists(target_path):
+        raise FileExistsError(f"{target_path} exists already; choose a new file for the backup")
+    with contextlib.closing(sqlite3.connect(f"file:{urllib.parse.quote(source_path)}?mode=ro", uri=True)) as source:
+        with contextlib.closing(sqlite3.connect(target_path)) as target:
+            source.backup(target)
+            return target.execute("PRAGMA page_count").fetchone()[0]

@@ -1,5 +1,18 @@
 -- Run as SEDA:  sqlplus seda@//dbhost:1521/FREEPDB1 @sql/oracle/02_schema.sql
 -- Kept column-for-column equal to shared/schema.py (SQLite); tests parse this file.
+-- Creates the schema at the current version (see shared/db/migrations); an existing schema
+-- is upgraded with `python -m tools.migrate` instead.
+
+CREATE TABLE schema_version (
+  version     NUMBER(6) PRIMARY KEY,
+  description VARCHAR2(200) NOT NULL,
+  applied_at  TIMESTAMP NOT NULL
+);
+
+INSERT INTO schema_version (version, description, applied_at)
+  VALUES (1, 'initial schema: substations, equipment, DGA samples', SYS_EXTRACT_UTC(SYSTIMESTAMP));
+INSERT INTO schema_version (version, description, applied_at)
+  VALUES (2, 'schema versions are recorded, and ids are never handed out again after a delete', SYS_EXTRACT_UTC(SYSTIMESTAMP));
 
 CREATE TABLE test_table (
   hello VARCHAR2(20)

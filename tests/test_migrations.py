@@ -1,0 +1,189 @@
+"""Schema versions: a database made by the previous release upgrades with every row intact, and the service
+refuses any schema but its own, at start-up, naming the command."""
+
+import os
+import pathlib
+import sqlite3
+import subprocess
+import sys
+
+from conftest import ROOT, make_client, table_snapshot, use_database, which_functions_framework
+from shared import demo_data
+from shared.db import SQLITE, migrations
+
+V1_DDL = (pathlib.Path(__file__).parent / "fixtures" / "sqlite_schema_v1.sql").read_text()
+
+
+def make_v1_database(path):
+    """A database exactly as release 1 made it: its DDL, the demo fleet, and a deleted newest unit and sample."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.executescript(V1_DDL)
+    connection.execute("BEGIN")
+    connection.execute("INSERT INTO test_table (hello) VALUES ('Oracle')")
+    demo_data.load(lambda sql, rows: connection.executemany(sql, rows), demo_data.generate(), bind_timestamp=SQLITE.bind_timestamp)
+    connection.execute("DELETE FROM dga_sample WHERE id = (SELECT MAX(id) FROM dga_sample)")
+    connection.execute("COMMIT")
+    connection.close()
+    return path
+
+
+def run_migrate(path, *arguments):
+    """`python -m tools.migrate` on the SQLite file `path`, as an operator runs it."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SEDA_", "ORACLE_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "tools.migrate", *arguments],
+        cwd=ROOT, env={**environment, "SEDA_SQLITE_PATH": str(path)}, capture_output=True, text=True, timeout=120,
+    )
+
+
+def start_refusal(path):
+    """Start `functions-framework --target=api` on `path`; (exit code, stderr) of a start that must fail."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SEDA_", "ORACLE_"))}
+    process = subprocess.run(
+        [which_functions_framework(), "--target=api", "--host=127.0.0.1", "--port=0"],
+        cwd=ROOT, env={**environment, "SEDA_SQLITE_PATH": str(path)}, capture_output=True, text=True, timeout=60,
+    )
+    return process.returncode, process.stderr
+
+
+def test_upgrade_from_version_1_keeps_every_row_and_backs_up_first(tmp_path):
+    path = make_v1_database(tmp_path / "seda.sqlite3")
+    before = table_snapshot(path)
+
+    result = run_migrate(path)
+
+    assert result.returncode == 0, result.stderr
+    after = table_snapshot(path)
+    assert {t: rows for t, rows in after.items() if t in before} == before
+    versions = [row[:2] for row in after["schema_version"]]
+    assert versions == migrations.history()
+    backups = list(tmp_path.glob("seda.sqlite3.v1.*.bak"))
+    assert len(backups) == 1 and table_snapshot(backups[0]) == before
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        indexes = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "equipment_substation_ix" in indexes
+    assert "nothing to do" in run_migrate(path).stdout
+
+
+def test_upgraded_database_never_gives_a_deleted_id_again(tmp_path):
+    path = make_v1_database(tmp_path / "seda.sqlite3")
+    with sqlite3.connect(path) as connection:
+        deleted_before_upgrade = connection.execute("SELECT MAX(id) FROM dga_sample").fetchone()[0]
+    assert run_migrate(path).returncode == 0
+    with sqlite3.connect(path) as connection:
+        newest = connection.execute("SELECT MAX(id) FROM equipment").fetchone()[0]
+        connection.execute("DELETE FROM dga_sample WHERE equipment_id = ?", (newest,))
+        connection.execute("DELETE FROM equipment WHERE id = ?", (newest,))
+        connection.execute(
+            "INSERT INTO equipment (substation_id, name, kind, oil_preservation, status) "
+            "VALUES (1, 'after upgrade', 'power_transformer', 'sealed', 'in_service')"
+        )
+        assert connection.execute("SELECT MAX(id) FROM equipment").fetchone()[0] == newest + 1
+        sample = connection.execute("INSERT INTO dga_sample (equipment_id, sampled_at, h2) VALUES (1, '2099-01-01 00:00:00.000000', 1)")
+        assert sample.lastrowid > deleted_before_upgrade
+
+
+def test_a_failed_upgrade_leaves_the_file_as_it_was(tmp_path):
+    path = make_v1_database(tmp_path / "seda.sqlite3")
+    with sqlite3.connect(path) as connection:  # a row release 1 could hold with foreign keys off
+        connection.execute("INSERT INTO dga_sample (equipment_id, sampled_at, h2) VALUES (999999, '2020-01-01 00:00:00.000000', 1)")
+    before = table_snapshot(path)
+
+    result = run_migrate(path)
+
+    assert result.returncode != 0 and "broken references" in result.stderr
+    assert table_snapshot(path) == before
+    with sqlite3.connect(path) as connection:
+        assert migrations.sqlite_version(connection) == 1
+
+
+def test_the_service_refuses_an_older_schema_at_start_naming_the_command(tmp_path):
+    path = make_v1_database(tmp_path / "seda.sqlite3")
+    before = table_snapshot(path)
+
+    code, stderr = start_refusal(path)
+
+    assert code != 0
+    assert "schema version 1" in stderr and "python -m tools.migrate" in stderr
+    assert table_snapshot(path) == before
+
+
+def test_the_service_refuses_a_newer_schema_at_start(demo_db):
+    with sqlite3.connect(demo_db) as connection:
+        connection.execute(
+            "INSERT INTO schema_version VALUES (?, 'from the future', '2030-01-01 00:00:00.000000')",
+            (migrations.CURRENT_VERSION + 1,),
+        )
+    code, stderr = start_refusal(demo_db)
+    assert code != 0 and f"newer than version {migrations.CURRENT_VERSION}" in stderr
+
+
+def test_a_new_database_is_created_at_the_current_version(client, demo_db):
+    with sqlite3.connect(demo_db) as connection:
+        assert migrations.sqlite_version(connection) == migrations.CURRENT_VERSION
+        assert [row[:2] for row in connection.execute("SELECT version, description FROM schema_version")] == migrations.history()
+
+
+def test_api_ids_never_come_back_after_a_delete(writer):
+    unit = {"substation_id": 1, "name": "T-reuse", "kind": "power_transformer", "oil_preservation": "sealed", "status": "in_service"}
+    first = writer.post("/api/v1/equipment", json=unit).json()["id"]
+    assert writer.delete(f"/api/v1/equipment/{first}", headers={"If-Match": "*"}).status_code == 204
+    second = writer.post("/api/v1/equipment", json=unit).json()["id"]
+    assert second > first
+
+    sample = {"equipment_id": second, "sampled_at": "2031-01-01T00:00:00Z", "h2": 5}
+    writer.post("/api/v1/measurements", json=[sample])
+    sample_id = writer.get(f"/api/v1/measurements?equipment_id={second}").json()[0]["id"]
+    assert writer.delete(f"/api/v1/measurements/{sample_id}").status_code == 204
+    writer.post("/api/v1/measurements", json=[sample])
+    assert writer.get(f"/api/v1/measurements?equipment_id={second}").json()[0]["id"] > sample_id
+    assert writer.delete(f"/api/v1/measurements/{sample_id}").status_code == 404
+
+
+def test_oracle_upgrade_script_is_printed_without_a_database():
+    result = run_migrate("unused.sqlite3", "--print", "--from-version", "1")
+    assert result.returncode == 0
+    assert "CREATE TABLE schema_version" in result.stdout
+    assert result.stdout.count("INSERT INTO schema_version") == migrations.CURRENT_VERSION
+    assert run_migrate("unused.sqlite3", "--print", "--from-version", str(migrations.CURRENT_VERSION)).stdout.count(
+        "INSERT"
+    ) == 0
+
+
+def test_backup_command_copies_commits_still_in_the_wal(demo_db, tmp_path):
+    writer = sqlite3.connect(demo_db)  # holds the WAL open, so the commit below is not checkpointed
+    writer.execute("INSERT INTO test_table (hello) VALUES ('only in the WAL')")
+    writer.commit()
+    plain_copy = tmp_path / "plain-copy.sqlite3"
+    plain_copy.write_bytes(demo_db.read_bytes())
+    destination = tmp_path / "backup.sqlite3"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SEDA_", "ORACLE_"))}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.backup", str(destination)],
+        cwd=ROOT, env={**environment, "SEDA_SQLITE_PATH": str(demo_db)}, capture_output=True, text=True, timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "quick_check ok" in result.stdout
+    assert ("only in the WAL",) in sqlite3.connect(destination).execute("SELECT hello FROM test_table").fetchall()
+    assert ("only in the WAL",) not in sqlite3.connect(plain_copy).execute("SELECT hello FROM test_table").fetchall()
+    writer.close()
+    use_database(destination)
+    with make_client("api") as restored:
+        assert {"hello": "only in the WAL"} in restored.get("/api/v1/application").json()
+
+
+def test_backup_command_never_overwrites(demo_db, tmp_path):
+    existing = tmp_path / "backup.sqlite3"
+    existing.write_bytes(b"keep me")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SEDA_", "ORACLE_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.backup", str(existing)],
+        cwd=ROOT, env={**environment, "SEDA_SQLITE_PATH": str(demo_db)}, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0 and "exists already" in result.stderr
+    assert existing.read_bytes() == b"keep me"
