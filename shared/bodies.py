@@ -72,6 +72,9 @@ _CHARSETS = {
     "cp949": "cp949",
 }
 CHARSETS = ", ".join(_CHARSETS.values())
+# The label euc-kr is read as CP949, its superset, as the WHATWG Encoding Standard (and so every
+# browser) does: Windows software labels CP949 text "euc-kr", and every EUC-KR text is valid CP949.
+_DECODER = {"euc_kr": "cp949"}
 _CONTENT_LENGTH = re.compile(r"[0-9]+")
 # What CSV cells lose at either end. Only spaces and tabs: `str.strip()` would also drop line
 # breaks, NUL and U+001C–U+001F there, silently, which the field rules must see and refuse.
@@ -289,7 +292,7 @@ def _csv_rows(body, fields, noun):
 
 def _decoded(body):
     """The body as text in its charset (a UTF-8 BOM is dropped); 400 at the first byte that is not."""
-    encoding = "utf-8-sig" if body.charset == UTF_8 else body.charset
+    encoding = "utf-8-sig" if body.charset == UTF_8 else _DECODER.get(body.charset, body.charset)
     try:
         return body.data.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -62,6 +62,14 @@ def test_a_csv_body_is_read_in_its_declared_charset(writer, label, lab):
     assert _stored_lab(writer) == lab
 
 
+def test_cp949_text_labelled_euc_kr_is_read_as_cp949_like_browsers_do(writer):
+    lab = KOREAN + " 똠방각하"  # 똠 is CP949 only: strict EUC-KR cannot decode it
+    headers = {"Content-Type": "application/json; charset=euc-kr"}
+    response = writer.post("/api/v1/measurements", content=_sample_json(lab).encode("cp949"), headers=headers)
+    assert response.status_code == 200, response.text
+    assert _stored_lab(writer) == lab
+
+
 def test_a_utf8_json_body_may_start_with_a_byte_order_mark(writer):
     response = writer.post("/api/v1/measurements", content=codecs.BOM_UTF8 + _sample_json(KOREAN).encode(),
                            headers={"Content-Type": "application/json"})
