@@ -38,6 +38,28 @@ def use_database(path, **environment):
     asyncio.run(db.reset())
 
 
+def service_free_environment(**settings):
+    """This process's environment without any service setting, plus `settings`: for commands the tests start."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("SEDA_", "ORACLE_"))}
+    return {**inherited, **settings}
+
+
+def run_tool(module, *arguments, **settings):
+    """`python -m <module> arguments` from the repository with only `settings` configured, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *arguments],
+        cwd=ROOT, env=service_free_environment(**settings), capture_output=True, text=True, timeout=180,
+    )
+
+
+def run_server_expecting_refusal(**settings):
+    """Start `functions-framework --target=api` with only `settings`; the finished process of a start that fails."""
+    return subprocess.run(
+        [which_functions_framework(), "--target=api", "--host=127.0.0.1", "--port=0"],
+        cwd=ROOT, env=service_free_environment(**settings), capture_output=True, text=True, timeout=60,
+    )
+
+
 @pytest.fixture(scope="session")
 def demo_db_template(tmp_path_factory):
     """A demo database file created by the service's own first-start path, once per run."""

@@ -1,13 +1,10 @@
 """Schema versions: a database made by the previous release upgrades with every row intact, and the service
 refuses any schema but its own, at start-up, naming the command."""
 
-import os
 import pathlib
 import sqlite3
-import subprocess
-import sys
 
-from conftest import ROOT, make_client, table_snapshot, use_database, which_functions_framework
+from conftest import make_client, run_server_expecting_refusal, run_tool, table_snapshot, use_database
 from shared import demo_data
 from shared.db import SQLITE, migrations
 
@@ -30,20 +27,12 @@ def make_v1_database(path):
 
 def run_migrate(path, *arguments):
     """`python -m tools.migrate` on the SQLite file `path`, as an operator runs it."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SEDA_", "ORACLE_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "tools.migrate", *arguments],
-        cwd=ROOT, env={**environment, "SEDA_SQLITE_PATH": str(path)}, capture_output=True, text=True, timeout=120,
-    )
+    return run_tool("tools.migrate", *arguments, SEDA_SQLITE_PATH=str(path))
 
 
 def start_refusal(path):
-    """Start `functions-framework --target=api` on `path`; (exit code, stderr) of a start that must fail."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SEDA_", "ORACLE_"))}
-    process = subprocess.run(
-        [which_functions_framework(), "--target=api", "--host=127.0.0.1", "--port=0"],
-        cwd=ROOT, env={**environment, "SEDA_SQLITE_PATH": str(path)}, capture_output=True, text=True, timeout=60,
-    )
+    """Start the served API on `path`; (exit code, stderr) of a start that must fail."""
+    process = run_server_expecting_refusal(SEDA_SQLITE_PATH=str(path))
     return process.returncode, process.stderr
 
 
@@ -160,12 +149,8 @@ def test_backup_command_copies_commits_still_in_the_wal(demo_db, tmp_path):
     plain_copy = tmp_path / "plain-copy.sqlite3"
     plain_copy.write_bytes(demo_db.read_bytes())
     destination = tmp_path / "backup.sqlite3"
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SEDA_", "ORACLE_"))}
 
-    result = subprocess.run(
-        [sys.executable, "-m", "tools.backup", str(destination)],
-        cwd=ROOT, env={**environment, "SEDA_SQLITE_PATH": str(demo_db)}, capture_output=True, text=True, timeout=60,
-    )
+    result = run_tool("tools.backup", str(destination), SEDA_SQLITE_PATH=str(demo_db))
 
     assert result.returncode == 0, result.stderr
     assert "quick_check ok" in result.stdout
@@ -180,10 +165,6 @@ def test_backup_command_copies_commits_still_in_the_wal(demo_db, tmp_path):
 def test_backup_command_never_overwrites(demo_db, tmp_path):
     existing = tmp_path / "backup.sqlite3"
     existing.write_bytes(b"keep me")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SEDA_", "ORACLE_"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "tools.backup", str(existing)],
-        cwd=ROOT, env={**environment, "SEDA_SQLITE_PATH": str(demo_db)}, capture_output=True, text=True, timeout=60,
-    )
+    result = run_tool("tools.backup", str(existing), SEDA_SQLITE_PATH=str(demo_db))
     assert result.returncode != 0 and "exists already" in result.stderr
     assert existing.read_bytes() == b"keep me"

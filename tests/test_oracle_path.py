@@ -1,11 +1,9 @@
 """The Oracle path without an Oracle server: configuration, start-up checks, pool creation and outage answers."""
 
-import os
-import subprocess
 
 import pytest
 
-from conftest import ROOT, make_client, which_functions_framework
+from conftest import make_client, run_server_expecting_refusal
 from shared import config, db
 
 PASSWORD = "s3cret-Pa55"
@@ -109,12 +107,8 @@ def test_new_oracle_settings_have_their_defaults(settings_env):
 
 
 @pytest.mark.parametrize(("environment", "named"), [BAD_ORACLE_SETTINGS[0], BAD_ORACLE_SETTINGS[4]])
-def test_the_served_api_refuses_to_start_with_bad_oracle_settings(free_port, environment, named):
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("SEDA_", "ORACLE_"))}
-    server = subprocess.run(
-        [which_functions_framework(), "--target=api", "--host=127.0.0.1", f"--port={free_port}"],
-        cwd=ROOT, env={**inherited, **environment}, capture_output=True, text=True, timeout=60,
-    )
+def test_the_served_api_refuses_to_start_with_bad_oracle_settings(environment, named):
+    server = run_server_expecting_refusal(**environment)
     assert server.returncode != 0
     assert "RuntimeError" in server.stderr
     for variable in named:

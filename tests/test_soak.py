@@ -1,13 +1,10 @@
 """bench/soak.py: its verdict counts what was lost for real, and a short soak with faults runs clean."""
 
 import datetime
-import os
 import sqlite3
-import subprocess
-import sys
 
 from bench import soak
-from conftest import ROOT
+from conftest import run_tool
 
 GASES = dict.fromkeys(soak.GASES, 1.5)
 
@@ -77,11 +74,7 @@ def test_a_missing_database_fails_the_verdict(tmp_path):
 
 
 def test_a_short_soak_with_a_held_lock_a_moved_file_and_a_killed_server_loses_nothing():
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SEDA_", "ORACLE_"))}
-    finished = subprocess.run(
-        [sys.executable, "-m", "bench.soak", "--seconds", "8", "--clients", "8", "--faults", "lock,move,kill"],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=180,
-    )
+    finished = run_tool("bench.soak", "--seconds", "8", "--clients", "8", "--faults", "lock,move,kill")
     assert finished.returncode == 0, finished.stdout + finished.stderr
     table = finished.stdout
     assert "write lock held by another process" in table and "server killed" in table and "moved away" in table
