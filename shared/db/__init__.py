@@ -18,12 +18,9 @@ Statements use named binds (`:name`) and are plain SQL both databases understand
 dialect differences (paging clause, ping statement, timestamp binding, upsert, row locks)
 live in `dialects.py`, and `Upsert` and `ForUpdate` are statements each dialect renders its
 own way. The modules: `interface.py` (the verbs and what both drivers share), `dialects.py`,
-`sqlite.py`, `oracle.py`; this one chooses the database and re-exports the names callers use.
-
-Environment variables (all of them, with defaults, are documented in `shared/config.py`):
-`SEDA_DATABASE`, `SEDA_SQLITE_PATH`, `ORACLE_USER`, `ORACLE_PASSWORD`, `ORACLE_DSN`,
-`ORACLE_HOST`, `ORACLE_PORT`, `ORACLE_SERVICE_NAME`, `ORACLE_SID`, `ORACLE_POOL_MIN`,
-`ORACLE_POOL_MAX`, `ORACLE_POOL_TIMEOUT_S`.
+`sqlite.py`, `oracle.py`, `migrations/` (schema versions); this one chooses the database and
+re-exports the names callers use. The settings they read (`SEDA_DATABASE`, `SEDA_SQLITE_PATH`,
+the `ORACLE_*` variables, the time limits) are listed with their defaults in `shared/config.py`.
 """
 
 import os
