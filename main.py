@@ -30,7 +30,7 @@ _PREFIX_PARTS = len(http.API_PREFIX.strip("/").split("/"))
 # message instead of failing every request later; and so the embedded database is created
 # (when there is none) only when a process starts, never under a running one.
 config.settings()
-db.database()
+db.open_at_start()
 
 
 @functions_framework.aio.http

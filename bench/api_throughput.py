@@ -109,7 +109,7 @@ def main():
     from shared import db
 
     os.environ.update(environment)
-    db.database()  # build the demo database once, before either server starts
+    db.open_at_start()  # build the demo database once, before either server starts
     rates = {"service_app": [], "baseline_app": []}
     for _ in range(2):
         for factory in rates:

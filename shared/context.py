@@ -2,8 +2,7 @@
 
 The request id is taken from a sane incoming `X-Request-ID` (1-128 characters of letters,
 digits and `-_.:`), otherwise a new UUID4. It lives in a context variable so every log line
-written while serving the request carries it. A request is in flight from `begin_request`
-until its access-log line (`shared/lifecycle.py` waits for that on SIGTERM).
+written while serving the request carries it.
 """
 
 import contextvars
@@ -14,8 +13,6 @@ import time
 import uuid
 
 import orjson
-
-from shared import lifecycle
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
@@ -94,13 +91,12 @@ _configure_logger()
 
 
 def begin_request(incoming_id):
-    """Start a request: choose its id, store it in the context and count it in flight; returns the id."""
+    """Start a request: choose its id and store it in the context; returns the id."""
     if incoming_id and _SANE_REQUEST_ID.fullmatch(incoming_id):
         request_id = incoming_id
     else:
         request_id = str(uuid.uuid4())
     _request_id.set(request_id)
-    lifecycle.request_started()
     return request_id
 
 
@@ -110,7 +106,7 @@ def current_request_id():
 
 
 def log_request(method, path, status, duration_ms):
-    """Write the one access-log line of a request, which ends it (graceful shutdown waits for that)."""
+    """Write the one access-log line of a request."""
     severity = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
     logger.log(
         severity,
@@ -125,4 +121,3 @@ def log_request(method, path, status, duration_ms):
             }
         },
     )
-    lifecycle.request_finished()

@@ -191,16 +191,19 @@ _ORACLE_CONFLICT = {
     "ORA-02291": "a referenced row does not exist",
     "ORA-02292": "other rows still reference this row",
 }
+DATABASE_UNAVAILABLE = "The database is unavailable; retry later."
+_BUSY = "The database is busy with another writer; nothing was written. Retry later."
+_UNREADABLE = "The database cannot be read now; the operators have been told. Retry later."
 # sqlite3 error names (`sqlite_errorname`, primary part) that mean "the database cannot serve now",
 # with what the client is told; none of them is the client's fault, and each left nothing written.
 _SQLITE_UNAVAILABLE = {
-    "SQLITE_BUSY": "The database is busy with another writer; nothing was written. Retry later.",
-    "SQLITE_LOCKED": "The database is busy with another writer; nothing was written. Retry later.",
-    "SQLITE_CANTOPEN": "The database is unavailable; retry later.",
-    "SQLITE_IOERR": "The database is unavailable; retry later.",
-    "SQLITE_READONLY": "The database is unavailable; retry later.",
-    "SQLITE_CORRUPT": "The database cannot be read now; the operators have been told. Retry later.",
-    "SQLITE_NOTADB": "The database cannot be read now; the operators have been told. Retry later.",
+    "SQLITE_BUSY": _BUSY,
+    "SQLITE_LOCKED": _BUSY,
+    "SQLITE_CANTOPEN": DATABASE_UNAVAILABLE,
+    "SQLITE_IOERR": DATABASE_UNAVAILABLE,
+    "SQLITE_READONLY": DATABASE_UNAVAILABLE,
+    "SQLITE_CORRUPT": _UNREADABLE,
+    "SQLITE_NOTADB": _UNREADABLE,
 }
 _SQLITE_FULL_RETRY_AFTER_S = "60"  # freeing disk space takes an operator, not a moment
 
@@ -234,7 +237,7 @@ def _from_oracle_error(error):
             f"No database session was free within {seconds} s (ORACLE_POOL_TIMEOUT_S); retry later."
         )
     if code in _ORACLE_UNAVAILABLE or error.is_session_dead or error.isrecoverable:
-        return DatabaseUnavailableError("The database is unavailable; retry later.")
+        return DatabaseUnavailableError(DATABASE_UNAVAILABLE)
     if code in _ORACLE_CONFLICT:
         return ConflictError(f"The change conflicts with stored data: {_ORACLE_CONFLICT[code]}.")
     return InternalServerError("Internal server error.")

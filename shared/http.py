@@ -21,7 +21,7 @@ import time
 import oracledb
 from starlette.responses import Response
 
-from shared import auth, config, context, db, validation
+from shared import auth, config, context, db, lifecycle, validation
 from shared.errors import (
     ApiError,
     InternalServerError,
@@ -63,19 +63,27 @@ async def serve(request, resource, collection, item=None, parts=None):
 
 
 async def respond(request, route):
-    """Run `route()` inside the request context and turn whatever happens into a response."""
+    """Run `route()` inside the request context and turn whatever happens into a response.
+
+    The request counts as in flight (for a graceful shutdown, `shared/lifecycle.py`) until its
+    access-log line is written, or until whatever cut it short (a cancellation) has passed.
+    """
     started = time.perf_counter()
-    request_id = context.begin_request(request.headers.get(context.REQUEST_ID_HEADER))
+    lifecycle.request_started()
     try:
-        response = await route()
-    except Exception as exc:  # noqa: BLE001 - the one place where every failure becomes a response
-        response = error_response(exc)
-    response.headers[context.REQUEST_ID_HEADER] = request_id
-    _add_cors_headers(request, response)
-    context.log_request(
-        request.method, request.url.path, response.status_code, (time.perf_counter() - started) * 1000
-    )
-    return response
+        request_id = context.begin_request(request.headers.get(context.REQUEST_ID_HEADER))
+        try:
+            response = await route()
+        except Exception as exc:  # noqa: BLE001 - the one place where every failure becomes a response
+            response = error_response(exc)
+        response.headers[context.REQUEST_ID_HEADER] = request_id
+        _add_cors_headers(request, response)
+        context.log_request(
+            request.method, request.url.path, response.status_code, (time.perf_counter() - started) * 1000
+        )
+        return response
+    finally:
+        lifecycle.request_finished()
 
 
 def error_response(exc):

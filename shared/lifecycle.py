@@ -10,9 +10,9 @@ resets its signals before serving), so the process dies at once: no atexit, and 
 `worker_exit` hook (which functions-framework gives no way to set) never runs. The only code
 of ours that runs between the signal and that end is a handler installed after uvicorn's
 own, so the first request served on the main thread installs one chained to uvicorn's
-(which still does the draining). It counts requests in flight and, once SIGTERM has come
-and the last of them has written its access-log line, closes the database (the Oracle pool,
-the SQLite connection). The close starts while uvicorn still waits for that last connection
+(which still does the draining). It counts requests in flight (`shared/http.respond`
+brackets each one) and, once SIGTERM has come and the last of them has written its
+access-log line, closes the database (the Oracle pool, the SQLite connection). The close starts while uvicorn still waits for that last connection
 to close (it looks every 0.1 s), so it ends before the process does; one that hung would be
 cut short by the exit, which loses nothing. Test clients serve from another thread, where
 signals never arrive, so they are left alone.

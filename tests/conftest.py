@@ -65,7 +65,7 @@ def demo_db_template(tmp_path_factory):
     """A demo database file created by the service's own first-start path, once per run."""
     path = tmp_path_factory.mktemp("template") / "seda.sqlite3"
     use_database(path)
-    db.database()
+    db.open_at_start()
     asyncio.run(db.reset())
     return path
 

@@ -15,9 +15,9 @@ import urllib.request
 
 import pytest
 
-from conftest import API_KEY, json_log_lines, kill_server, start_server, table_snapshot
+from conftest import API_KEY, json_log_lines, kill_server, start_server, table_snapshot, use_database
 from shared import db, http
-from shared.errors import DatabaseTimeoutError
+from shared.errors import DatabaseTimeoutError, DatabaseUnavailableError
 
 ERROR_KEYS = {"status", "error", "message", "request_id"}
 
@@ -71,7 +71,8 @@ def stored_h2(path, unit):
 
 
 def test_file_moved_away_answers_503_loses_nothing_and_serves_again_when_back(server, demo_db, tmp_path):
-    assert call(server, "POST", "/api/v1/measurements", samples(1, 2031))[0] == 200  # committed, still in the WAL
+    assert call(server, "POST", "/api/v1/measurements", samples(1, 2031))[0] == 200
+    assert os.path.getsize(f"{demo_db}-wal") > 0  # the commit is still in the WAL, not in the file being moved
     aside = tmp_path / "aside.sqlite3"
     os.rename(demo_db, aside)
 
@@ -104,6 +105,7 @@ def test_file_replaced_by_a_restored_backup_is_served_and_the_old_file_keeps_eve
     restored = tmp_path / "restored.sqlite3"
     db.sqlite.backup(str(demo_db), str(restored))  # taken before the write below
     assert call(server, "POST", "/api/v1/measurements", samples(1, 2034))[0] == 200
+    assert os.path.getsize(f"{demo_db}-wal") > 0  # the acknowledged row lives only in the WAL so far
     aside = tmp_path / "old.sqlite3"
     os.rename(demo_db, aside)
     os.rename(restored, demo_db)
@@ -111,9 +113,87 @@ def test_file_replaced_by_a_restored_backup_is_served_and_the_old_file_keeps_eve
     status, _, rows = call(server, "GET", "/api/v1/measurements?equipment_id=1&from=2034-01-01")
     assert status == 200 and rows == []  # the restored file, which predates the write
     assert call(server, "POST", "/api/v1/measurements", samples(1, 2035))[0] == 200
-    assert "2034-01-01 00:00:00.000000" in stored_h2(aside, 1)  # the old file got its WAL back
+    assert "2034-01-01 00:00:00.000000" in stored_h2(aside, 1)  # the old file got its WAL's rows
+    assert "2034-01-01 00:00:00.000000" not in stored_h2(demo_db, 1)  # and the new file none of them
     with sqlite3.connect(demo_db) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def hold_read_transaction(path):
+    """Another process with a read transaction open on `path` (it keeps the WAL from being emptied); stop with .stdin.close()."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN');"
+            " c.execute('SELECT COUNT(*) FROM dga_sample').fetchone(); print('reading', flush=True); sys.stdin.read()"
+        ), str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "reading"
+    return holder
+
+
+def test_file_replaced_while_another_process_holds_the_old_one_is_503_until_it_lets_go(server, demo_db, tmp_path):
+    restored = tmp_path / "restored.sqlite3"
+    db.sqlite.backup(str(demo_db), str(restored))
+    holder = hold_read_transaction(demo_db)
+    try:
+        assert call(server, "POST", "/api/v1/measurements", samples(1, 2038))[0] == 200
+        aside = tmp_path / "old.sqlite3"
+        os.rename(demo_db, aside)
+        os.rename(restored, demo_db)
+        assert_unavailable(server, "GET", "/api/v1/equipment/1")
+        assert_unavailable(server, "POST", "/api/v1/measurements", samples(1, 2039))
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    status, _, rows = call(server, "GET", "/api/v1/measurements?equipment_id=1&from=2038-01-01")
+    assert status == 200 and rows == []  # now serving the restored file
+    assert set(stored_h2(aside, 1)) >= {"2038-01-01 00:00:00.000000"}
+    assert "2039-01-01 00:00:00.000000" not in stored_h2(demo_db, 1) | stored_h2(aside, 1)
+
+
+def test_a_wal_left_without_its_file_stops_start_up(demo_db, tmp_path, free_port):
+    writer = subprocess.Popen(  # commits, then dies without the checkpoint a clean close would do
+        [sys.executable, "-c", (
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None);"
+            " c.execute(\"INSERT INTO test_table (hello) VALUES ('in the WAL')\"); print('written', flush=True);"
+            " sys.stdin.read()"
+        ), str(demo_db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert writer.stdout.readline().strip() == "written"
+    writer.kill()
+    writer.wait(timeout=30)
+    os.rename(demo_db, tmp_path / "aside.sqlite3")
+    assert os.path.getsize(f"{demo_db}-wal") > 0
+
+    with pytest.raises(AssertionError, match="does not exist but its -wal file does"):
+        start_server("api", demo_db, free_port)
+    assert not demo_db.exists()
+
+
+def test_an_empty_file_is_filled_at_start_and_a_foreign_database_is_refused(tmp_path, free_port):
+    empty = tmp_path / "empty.sqlite3"
+    empty.touch()
+    process = start_server("api", empty, free_port)
+    try:
+        assert call(free_port, "GET", "/api/v1/health/ready")[0] == 200
+    finally:
+        kill_server(process)
+    foreign = tmp_path / "foreign.sqlite3"
+    with sqlite3.connect(foreign) as connection:
+        connection.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    with pytest.raises(AssertionError, match="none of the SEDA schema"):
+        start_server("api", foreign, free_port)
+    assert table_snapshot(foreign) == {"invoices": []}
+
+
+def test_after_start_a_missing_file_is_never_created(demo_db, tmp_path):
+    missing = tmp_path / "never-created.sqlite3"
+    use_database(missing)  # what a request after a shutdown's reset, or a lazy first use, meets
+    with pytest.raises(DatabaseUnavailableError):
+        db.database()
+    assert not missing.exists()
 
 
 def test_write_lock_held_by_another_process_is_503_after_the_busy_timeout(server, demo_db):

@@ -34,19 +34,19 @@ from shared.db.oracle import (
     oracle_bind_types,
     oracle_connect_params,
 )
-from shared.db.sqlite import SqliteDatabase
+from shared.db.sqlite import SqliteDatabase, create_if_absent
 
 __all__ = [
     "ORACLE", "SQLITE", "SESSION_SETUP_SQL", "Dialect", "ForUpdate", "OracleDatabase", "OracleDialect",
     "SqliteDatabase", "SqliteDialect", "Upsert", "connect", "database", "oracle_bind_types",
-    "oracle_connect_params", "reset", "statement_observers", "transaction", "where",
+    "open_at_start", "oracle_connect_params", "reset", "statement_observers", "transaction", "where",
 ]
 
 _database = None
 
 
 def database():
-    """The process's database, chosen by the settings and created on first use."""
+    """The process's database, chosen by the settings and opened on first use (an embedded file is never created here)."""
     global _database
     if _database is None:
         settings = config.settings()
@@ -55,6 +55,14 @@ def database():
         else:
             _database = SqliteDatabase(os.path.abspath(settings.sqlite_path))
     return _database
+
+
+def open_at_start():
+    """Open the process's database as it starts: the one moment an absent embedded file is created (with demo data)."""
+    settings = config.settings()
+    if settings.database == "sqlite":
+        create_if_absent(os.path.abspath(settings.sqlite_path))
+    return database()
 
 
 def connect():

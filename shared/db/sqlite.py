@@ -9,18 +9,17 @@ IMMEDIATE: SQLite's write lock serializes writers (a waiting writer blocks only 
 thread, never the loop or the shared executor), and the loop's read connection never sees a
 transaction before it commits.
 
-The file is created, with the demo fleet, only when a process starts and finds neither the
-file nor its `-wal`; every later connection opens it with `mode=rw`, which fails instead of
-creating an empty database. Before each use the path is checked against the file this process
+The file is created, with the demo fleet, only when a process starts (`create_if_absent`,
+called by `db.open_at_start`) and finds no database there and no `-wal` without its file;
+every connection opens it with `mode=rw`, which fails instead of creating an empty database. Before each use the path is checked against the file this process
 opened (device and inode):
 - missing (moved away or deleted): 503 DatabaseUnavailable, the open connections are kept (a
   file moved back is the same file, and its committed rows are all there), and the service
   serves again by itself when the file returns;
-- another file (replaced): the loop's connection to the old file is closed, which lets SQLite
-  checkpoint the old WAL into the old file wherever it now is and remove that WAL from the
-  path; once no `-wal` is left at the path, the new file is served. While one is (another
-  process or a running request still holds the old file), 503: opening the new file beside
-  the old file's WAL would graft the old pages onto it;
+- another file (replaced): the old file's WAL is checkpointed into it, wherever it now is,
+  through the loop's connection that still has it open, and truncated; then the new file is
+  served. While that cannot be done (another process holds the old file), 503: opening the
+  new file beside the old file's WAL would graft the old pages onto it;
 - corrupt or not a database: 503 with a log line; the file is never re-created.
 A write that finds the disk full or the write lock held past `SEDA_SQLITE_BUSY_TIMEOUT_MS`
 rolls back whole and is answered 503 with `Retry-After` (mapped in `shared/errors.py`). Every
@@ -45,7 +44,7 @@ from shared import config
 from shared.db import migrations
 from shared.db.dialects import SQLITE, prepared_binds
 from shared.db.interface import Verbs, committed, dict_rows, notify
-from shared.errors import DatabaseUnavailableError, statement_timeout_error
+from shared.errors import DATABASE_UNAVAILABLE, DatabaseUnavailableError, statement_timeout_error
 from shared.schema import SQLITE_DDL
 
 logger = logging.getLogger("seda")
@@ -54,7 +53,6 @@ logger = logging.getLogger("seda")
 _PROGRESS_STEPS = 1000
 # The loop's own read connection waits at most this long for a lock: it blocks the event loop.
 _INLINE_READ_BUSY_TIMEOUT_S = 0.1
-_UNAVAILABLE = "The database is unavailable; retry later."
 
 
 def _parse_sqlite_timestamp(raw):
@@ -211,19 +209,19 @@ class SqliteDatabase:
     def __init__(self, path):
         self.path = path
         self._uri = f"file:{urllib.parse.quote(path)}?mode=rw"
-        self._reader = None  # the event-loop thread's connection
         self._problem = None  # what is wrong with the file now, for logging each change once
-        if not os.path.exists(path):
-            _create(path)
-        self._file = _identity(path)
         try:
-            with contextlib.closing(sqlite3.connect(self._uri, uri=True)) as connection:
-                version = migrations.sqlite_version(connection)
+            self._file = _identity(path)
+            # Opened now and kept: a handle on the file this process serves, through which the
+            # WAL can still be emptied into it if the file is replaced (see `_release_replaced_file`).
+            self._reader = self.open_connection(busy_timeout_s=_INLINE_READ_BUSY_TIMEOUT_S)
+            version = migrations.sqlite_version(self._reader)
+        except OSError:
+            raise DatabaseUnavailableError(DATABASE_UNAVAILABLE) from None
         except sqlite3.DatabaseError as exc:
-            raise RuntimeError(
-                f"SEDA_SQLITE_PATH={path} is not a readable SQLite database ({exc}); restore it from a backup "
-                "(python -m tools.backup makes them). The service never re-creates an existing file."
-            ) from None
+            if getattr(exc, "sqlite_errorname", "") == "SQLITE_CANTOPEN":
+                raise
+            raise _unreadable(path, exc) from None
         migrations.require_current(version, f"SQLite ({path})")
 
     def open_connection(self, busy_timeout_s=None):
@@ -244,30 +242,52 @@ class SqliteDatabase:
         return connection
 
     def _check_file(self):
-        """503 unless the path holds the file this process serves; follows a replaced file once its old WAL is gone."""
+        """503 unless the path holds the file this process serves; follows a replaced file once its old WAL is empty."""
         try:
             found = _identity(self.path)
         except OSError:
             return self._unavailable("missing", "the database file is missing (moved away or deleted)")
         if found != self._file:
-            self._close_reader()  # checkpoints the old file's WAL into it and removes that WAL, if ours was the last
-            if os.path.exists(self.path + "-wal"):
-                return self._unavailable("replaced", "the database file was replaced while its old WAL is still open")
-            logger.warning("database file was replaced; serving the new file")
+            if not self._release_replaced_file():
+                return self._unavailable(
+                    "replaced",
+                    "the database file was replaced while the service ran and the old file's WAL could not be "
+                    "emptied into it (another process holds it); stop every process using it, then start again",
+                )
+            logger.warning("database file was replaced; its WAL went into the old file; serving the new file")
             self._file = found
         if self._problem is not None:
             logger.warning(f"database file is back ({self._problem} before); serving again")
             self._problem = None
+
+    def _release_replaced_file(self):
+        """Empty the old file's WAL into it (wherever it now is) and let go of it; True when no WAL is left at the path.
+
+        SQLite's checkpoint when the last connection closes skips a database file that has moved,
+        which would leave the old file's WAL at the path, for the next connection (or the next
+        process) to apply to the new file. So the WAL is emptied here, through the connection that
+        still has the old file open, and the new file is served only once nothing is left of it.
+        """
+        if self._reader is not None:
+            try:
+                busy, _, _ = self._reader.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            except sqlite3.Error:
+                busy = 1
+            if busy:
+                return False
+            self._close_reader()
+        wal = self.path + "-wal"
+        return not os.path.exists(wal) or os.path.getsize(wal) == 0
 
     def _unavailable(self, problem, description):
         """Log the problem when it starts, and answer 503."""
         if self._problem != problem:
             logger.error(f"{description}: {self.path}; answering 503 until it is back")
             self._problem = problem
-        raise DatabaseUnavailableError(_UNAVAILABLE)
+        raise DatabaseUnavailableError(DATABASE_UNAVAILABLE)
 
     def _reader_connection(self):
-        """The event-loop thread's connection, opened on first use."""
+        """The event-loop thread's connection, opened again after a replaced file let go of it."""
         if self._reader is None:
             self._reader = self.open_connection(busy_timeout_s=_INLINE_READ_BUSY_TIMEOUT_S)
         return self._reader
@@ -295,9 +315,14 @@ class SqliteDatabase:
         self._close_reader()
 
 
-def _create(path):
-    """Create the file with the current schema and the demo fleet, in one transaction (creation races are safe)."""
-    if os.path.exists(path + "-wal"):
+def create_if_absent(path):
+    """At process start: create the file with the current schema and the demo fleet unless it holds a database.
+
+    An absent or empty file is filled in one transaction under the write lock, so processes
+    starting together create it once; a file that holds anything is left as it is (the schema
+    check of `SqliteDatabase` then judges it).
+    """
+    if not os.path.exists(path) and os.path.exists(path + "-wal"):
         raise RuntimeError(
             f"SEDA_SQLITE_PATH={path} does not exist but its -wal file does: the database was moved or deleted "
             "without its WAL. Put the file back (or remove the stale -wal and -shm files to start afresh)."
@@ -314,12 +339,20 @@ def _create(path):
             connection.executemany(migrations.RECORD_VERSION, [prepared_binds(SQLITE, row) for row in records])
             _load_demo_data(connection)
         connection.execute("COMMIT")
-    except BaseException:
+    except sqlite3.DatabaseError as exc:
         with contextlib.suppress(sqlite3.Error):
             connection.execute("ROLLBACK")
-        raise
+        raise _unreadable(path, exc) from None
     finally:
         connection.close()
+
+
+def _unreadable(path, exc):
+    """The start-up refusal for a file that is not a readable SQLite database."""
+    return RuntimeError(
+        f"SEDA_SQLITE_PATH={path} is not a readable SQLite database ({exc}); restore it from a backup "
+        "(python -m tools.backup makes them). The service never re-creates an existing file."
+    )
 
 
 def _load_demo_data(connection):

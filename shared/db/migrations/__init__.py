@@ -44,18 +44,33 @@ def pending(version):
 
 
 def sqlite_version(connection):
-    """The schema version of a SQLite database: None when it holds no tables yet, 1 before versions were kept."""
+    """The schema version of a SQLite database: None when it holds no tables yet, 1 before versions were kept.
+
+    A database holding tables but none of ours is someone else's: SchemaVersionError.
+    """
     tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "schema_version" in tables:
         return connection.execute(VERSION_QUERY).fetchone()[0]
-    return 1 if "dga_sample" in tables else None
+    if "dga_sample" in tables:
+        return 1
+    if tables:
+        raise SchemaVersionError(
+            f"The SQLite database holds tables ({', '.join(sorted(tables)[:5])}) but none of the SEDA schema; "
+            "point SEDA_SQLITE_PATH at the SEDA database."
+        )
+    return None
 
 
 def require_current(version, database):
     """Raise SchemaVersionError unless `version` is the one this release serves; the message says what to do."""
     if version == CURRENT_VERSION:
         return
-    if version is not None and version < CURRENT_VERSION:
+    if version is None:
+        raise SchemaVersionError(
+            f"The {database} database holds no SEDA tables. Start the service on an absent file (it creates one "
+            "with demo data), or point it at the SEDA database."
+        )
+    if version < CURRENT_VERSION:
         raise SchemaVersionError(
             f"The {database} database has schema version {version}; this release needs version {CURRENT_VERSION}. "
             f"Upgrade it with `{MIGRATE_COMMAND}` (SQLite: it backs the file up first), then start the service again."
