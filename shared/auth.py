@@ -16,6 +16,7 @@ from shared import config, context
 from shared.errors import UnauthorizedError
 
 _READ_METHODS = frozenset({"GET", "HEAD"})
+_KEY_ID_DIGITS = 12
 
 
 def changes_nothing(function):
@@ -44,6 +45,18 @@ def require_key(request, function):
         raise UnauthorizedError(
             "This request needs a valid API key, sent as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."
         )
+
+
+def key_id(request):
+    """A non-secret name for the configured key the request carries, or None (no key, or not a configured one).
+
+    The first 12 hex digits of the key's SHA-256 digest: enough to tell keys apart and to match a
+    `sha256:` entry of `SEDA_API_KEYS`, too little to stand for the key or its digest.
+    """
+    key = _presented_key(request.headers)
+    if not _is_configured(key, config.settings().api_key_digests):
+        return None
+    return hashlib.sha256(key.encode("latin-1")).hexdigest()[:_KEY_ID_DIGITS]
 
 
 def _presented_key(headers):

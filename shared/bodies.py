@@ -123,8 +123,8 @@ async def read(request, accepted):
         received = validation.shown(media_type) if media_type else "none"
         raise UnsupportedMediaTypeError(f"Content-Type must be {' or '.join(accepted)}; received {received}.")
     settings = config.settings()
-    declared = request.headers.get("content-length", "")
-    if _CONTENT_LENGTH.fullmatch(declared) and int(declared) > settings.max_body_bytes:
+    declared = declared_length(request)
+    if declared is not None and declared > settings.max_body_bytes:
         raise _too_large(settings.max_body_bytes)
     try:
         # One deadline for the whole body, however it is cut into chunks: a client that
@@ -140,6 +140,12 @@ async def read(request, accepted):
         # The client's fault, not the service's: a 4xx in the access log rather than an unhandled 500.
         raise IncompleteBodyError("The connection closed before the request body arrived in full.") from None
     return Body(media_type, charset, data)
+
+
+def declared_length(request):
+    """The body size its `Content-Length` announces, or None when it announces none (or nonsense)."""
+    declared = request.headers.get("content-length", "")
+    return int(declared) if _CONTENT_LENGTH.fullmatch(declared) else None
 
 
 async def _streamed(request, limit):

@@ -121,13 +121,13 @@ class PreconditionRequiredError(ApiError):
 
 
 class TooManyRequestsTypeAError(ApiError):
-    """Rate limit type A (per client) exceeded."""
+    """One client (API key or address) spent its rate-limit budget; carries `Retry-After` (`shared/ratelimit.py`)."""
 
     status = 429
 
 
 class TooManyRequestsTypeBError(ApiError):
-    """Rate limit type B (global) exceeded."""
+    """This instance is saturated (requests in flight, database sessions); carries `Retry-After` (`shared/ratelimit.py`)."""
 
     status = 429
 

@@ -6,7 +6,8 @@ resource with named sub-paths (`/health/live`) passes them as `parts={"live": {.
 exceptions become JSON error bodies here, and only here, so the behaviour is identical
 under the test client, a local server and a FaaS platform. A request is checked in this
 order: path (404, or 400 for a malformed id), OPTIONS preflight (never needs a key), method
-(405), API key (401, `shared/auth.py`), then the handler.
+(405), rate limits (429, `shared/ratelimit.py`; their headers go on the handler's response),
+API key (401, `shared/auth.py`), then the handler.
 
 Items carry a strong `ETag` (the SHA-256 of the row's JSON with sorted keys, so both
 databases give the same tag); `GET` answers 304 when `If-None-Match` lists it, and changes
@@ -21,7 +22,7 @@ import time
 import oracledb
 from starlette.responses import Response
 
-from shared import auth, config, context, db, lifecycle, validation
+from shared import auth, config, context, db, lifecycle, ratelimit, validation
 from shared.errors import (
     ApiError,
     InternalServerError,
@@ -35,7 +36,7 @@ from shared.jsonio import dumps, json_response
 
 API_PREFIX = "/api/v1"
 _CORS_ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, X-API-Key, X-Request-ID"
-_CORS_EXPOSED_HEADERS = "ETag, Link, Location, Retry-After, WWW-Authenticate, X-Request-ID"
+_CORS_EXPOSED_HEADERS = "ETag, Link, Location, RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate, X-Request-ID"
 _CORS_MAX_AGE_S = "600"
 _ITEM_ID = validation.integer(1)
 
@@ -46,7 +47,7 @@ async def serve(request, resource, collection, item=None, parts=None):
     async def route():
         # The path as received: `request.url` passes through urlsplit, which silently drops tabs
         # and line breaks, so "/equipment/%0A5" would read as id 5.
-        methods, item_id = _methods_for(request.scope["path"], resource, collection, item, parts or {})
+        part, methods, item_id = _methods_for(request.scope["path"], resource, collection, item, parts or {})
         if request.method == "OPTIONS":
             return _preflight(methods)
         function = methods.get("GET" if request.method == "HEAD" else request.method)
@@ -55,8 +56,10 @@ async def serve(request, resource, collection, item=None, parts=None):
                 f"Method {request.method} is not allowed here; allowed: {_allow(methods)}.",
                 headers={"Allow": _allow(methods)},
             )
+        rate_limit_headers = await ratelimit.admit(request, resource, part)
         auth.require_key(request, function)
         response = await (function(request) if item_id is None else function(request, item_id))
+        response.headers.update(rate_limit_headers)
         return _without_body(response) if request.method == "HEAD" else response
 
     return await respond(request, route)
@@ -240,17 +243,18 @@ def _lists(header, tag, weak=False):
 
 
 def _methods_for(path, resource, collection, item, parts):
-    """The method table for a path under the resource, and the item id (None unless it names an item); else 404."""
+    """The part a path names under the resource ("collection", "item" or a sub-path's name), its method
+    table, and the item id (None unless it names an item); else 404."""
     segments = [p for p in path.split("/") if p]
     prefix = [p for p in API_PREFIX.split("/") if p] + [resource]
     if segments[: len(prefix)] == prefix:
         segments = segments[len(prefix) :]
     if not segments:
-        return collection, None
+        return "collection", collection, None
     if len(segments) == 1 and segments[0] in parts:
-        return parts[segments[0]], None
+        return segments[0], parts[segments[0]], None
     if len(segments) == 1 and item:
-        return item, _ITEM_ID("id", segments[0])
+        return "item", item, _ITEM_ID("id", segments[0])
     served = [f"{API_PREFIX}/{resource}"] + [f"{API_PREFIX}/{resource}/{name}" for name in parts]
     if item:
         served.append(f"{API_PREFIX}/{resource}/<id>")

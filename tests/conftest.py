@@ -28,13 +28,18 @@ sys.path.insert(0, str(ROOT))
 from shared import db  # noqa: E402 - needs the repository on sys.path
 
 
+# The suite's clients send thousands of requests from one address: the per-client rate limit is
+# off unless a test turns it on (tests/test_rate_limits.py).
+TEST_DEFAULTS = {"SEDA_RATE_LIMIT_PER_MINUTE": "0"}
+
+
 def use_database(path, **environment):
-    """Point the service at the SQLite file `path` (plus extra settings) for the next request."""
+    """Point the service at the SQLite file `path` (plus `TEST_DEFAULTS` and extra settings) for the next request."""
     for name in list(os.environ):
         if name.startswith(("SEDA_", "ORACLE_")) and not name.startswith("ORACLE_TEST_"):
             del os.environ[name]
     os.environ["SEDA_SQLITE_PATH"] = str(path)
-    os.environ.update(environment)
+    os.environ.update({**TEST_DEFAULTS, **environment})
     asyncio.run(db.reset())
 
 
