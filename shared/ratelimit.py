@@ -206,10 +206,11 @@ def _service_limit(policy, remaining, reset_s):
 
 
 class _Budgets:
-    """The per-client budgets under one set of settings, on the event loop that serves requests.
+    """The per-client budgets under one set of settings.
 
-    Storages hold loop-bound locks and connections, so a new loop (a test client's) gets new ones;
-    `limits` is imported here, on the first limited request, not when the service starts.
+    `limits` is imported here, on the first limited request, not when the service starts. Memory
+    budgets serve every event loop (limits' memory storage never waits across an await); a Redis
+    client's connections belong to the loop that opened them, so each loop (a test client's) gets one.
     """
 
     def __init__(self, limits):
@@ -218,10 +219,9 @@ class _Budgets:
         from limits.aio.strategies import FixedWindowRateLimiter
 
         self.settings = limits
-        self.loop = asyncio.get_running_loop()
         self._item = RateLimitItemPerSecond(limits.burst, limits.window_s)
         self._local = FixedWindowRateLimiter(MemoryStorage())
-        self._shared = None if limits.storage == "memory" else FixedWindowRateLimiter(_redis_storage(limits.storage))
+        self._shared = self._shared_loop = None
         self._shared_retry_at = 0.0  # while Redis is out: when to try it again
         self._outage = False
 
@@ -229,10 +229,10 @@ class _Budgets:
         """Spend `units` of the client's budget: (allowed, units left, seconds until the window ends)."""
         from limits.errors import StorageError
 
-        if self._shared is None or time.monotonic() < self._shared_retry_at:
+        if self.settings.storage == "memory" or time.monotonic() < self._shared_retry_at:
             return await self._spend(self._local, client, units)
         try:
-            spent = await self._spend(self._shared, client, units)
+            spent = await self._spend(self._shared_limiter(), client, units)
         except StorageError as exc:
             self._storage_failed(exc)
             return await self._spend(self._local, client, units)
@@ -240,6 +240,15 @@ class _Budgets:
             self._outage = False
             context.logger.info("rate-limit storage answers again; client budgets are shared again")
         return spent
+
+    def _shared_limiter(self):
+        """The Redis-backed limiter of the running loop, made on its first use there."""
+        from limits.aio.strategies import FixedWindowRateLimiter
+
+        loop = asyncio.get_running_loop()
+        if self._shared_loop is not loop:
+            self._shared, self._shared_loop = FixedWindowRateLimiter(_redis_storage(self.settings.storage)), loop
+        return self._shared
 
     async def _spend(self, limiter, client, units):
         """One hit on `limiter`, then the window's state."""
@@ -279,8 +288,8 @@ _current = None
 
 
 def _budgets(limits):
-    """The budgets for these settings on the running loop, made on first use."""
+    """The budgets under these settings, made on first use (new settings start afresh)."""
     global _current
-    if _current is None or _current.settings is not limits or _current.loop is not asyncio.get_running_loop():
+    if _current is None or _current.settings is not limits:
         _current = _Budgets(limits)
     return _current
