@@ -8,9 +8,11 @@ with the default demo fleet (tools/load_oracle.py --replace), so point it at a t
 import asyncio
 import os
 
+import functions_framework
+import httpx
 import pytest
 
-from conftest import API_KEY, follow_pages, make_client, use_database
+from conftest import API_KEY, MAIN, follow_pages, make_client, use_database
 from shared import db
 
 ORACLE_TEST_VARIABLES = ("ORACLE_TEST_USER", "ORACLE_TEST_PASSWORD", "ORACLE_TEST_DSN")
@@ -194,11 +196,6 @@ def test_statement_past_the_time_limit_is_504_and_changes_nothing_on_oracle(orac
 
 
 def test_a_pool_whose_sessions_are_all_in_use_is_429_b_not_503(oracle_environment, demo_db):
-    import functions_framework
-    import httpx
-
-    from conftest import MAIN
-
     use_database(demo_db, **oracle_environment, ORACLE_POOL_MIN="1", ORACLE_POOL_MAX="1", ORACLE_POOL_TIMEOUT_S="1")
 
     async def while_the_only_session_is_held():
