@@ -54,7 +54,7 @@ def key_id(request):
     `sha256:` entry of `SEDA_API_KEYS`, too little to stand for the key or its digest.
     """
     key = _presented_key(request.headers)
-    if not _is_configured(key, config.settings().api_key_digests):
+    if not key or not _is_configured(key, config.settings().api_key_digests):
         return None
     return hashlib.sha256(key.encode("latin-1")).hexdigest()[:_KEY_ID_DIGITS]
 

@@ -39,6 +39,7 @@ section 8.2: it would tell an attacker how much saturates it).
 
 import asyncio
 import dataclasses
+import functools
 import ipaddress
 import math
 import time
@@ -168,26 +169,24 @@ def client_address(request):
     if limits.trusted_proxy_header:
         forwarded = _forwarded(request.headers.getlist(limits.trusted_proxy_header), limits.trusted_proxy_hops)
         if forwarded is not None:
-            return _client_block(forwarded)
-    try:
-        return _client_block(ipaddress.ip_address(peer))
-    except ValueError:
-        return peer  # not an IP address (a Unix socket, a test client): the peer's name is all there is
+            return forwarded
+    return _client_block(peer) or peer  # not an IP address (a Unix socket, a test client): the peer's name it is
 
 
 def _forwarded(values, hops):
-    """The address `hops` entries from the right of a comma-separated header list, or None (too few, or not an address)."""
+    """The client of the address `hops` entries from the right of a comma-separated header list, or None
+    (too few entries: the request did not pass every trusted proxy; or not an address)."""
     entries = [entry.strip() for value in values for entry in value.split(",")]
-    if len(entries) < hops:
-        return None  # the request did not pass every trusted proxy: its peer is the client
+    return _client_block(entries[-hops]) if len(entries) >= hops else None
+
+
+@functools.lru_cache(maxsize=4096)  # parsing an address costs more than the rest of the limit in memory
+def _client_block(text):
+    """An IPv4 address as it is, an IPv6 one as its /64 (IPv4-mapped ones as IPv4); None when `text` is no address."""
     try:
-        return ipaddress.ip_address(entries[-hops])
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
-
-
-def _client_block(address):
-    """An IPv4 address as it is; an IPv6 one as its /64 (IPv4-mapped ones as IPv4)."""
     if address.version == 6 and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     if address.version == 4:

@@ -213,6 +213,36 @@ def start_server(target, database, port, *, options=(), stdout=subprocess.DEVNUL
     return process
 
 
+class RedisUnavailable(Exception):
+    """redis-server is not installed here or did not start; the message says which."""
+
+
+def start_redis(directory, seconds=30):
+    """A real redis-server on a free loopback port, persisting nothing (files, if any, in `directory`).
+
+    Returns (process, URL) once it answers PING; RedisUnavailable when it is not installed or does not start.
+    """
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RedisUnavailable("redis-server is not installed (Debian: apt-get install redis-server)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(directory)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=seconds) as connection:
+            connection.sendall(b"PING\r\n")
+            if connection.recv(64).startswith(b"+PONG"):
+                return process, f"redis://127.0.0.1:{port}/0"
+        time.sleep(0.05)
+    process.kill()
+    raise RedisUnavailable(f"redis-server did not start: {process.communicate()[1].decode()[-500:]}")
+
+
 def json_log_lines(path):
     """The JSON objects among the lines of a server's captured output (servers also write plain text)."""
     lines = []

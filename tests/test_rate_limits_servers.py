@@ -8,7 +8,6 @@ started and stopped here; those tests skip, saying why, only where it cannot be 
 
 import contextlib
 import json
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -21,7 +20,7 @@ import urllib.request
 import pytest
 import redis
 
-from conftest import API_KEY, kill_server, make_client, start_server
+from conftest import API_KEY, RedisUnavailable, kill_server, make_client, start_redis, start_server
 from contract import error_body
 
 GUARD_S = 30  # against hangs only
@@ -186,28 +185,14 @@ def test_a_write_lock_held_past_the_busy_timeout_is_still_503_not_429(settings_e
 
 @pytest.fixture
 def redis_server(tmp_path):
-    """A real redis-server on a free loopback port, without persistence; yields its URL and a client."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
-    port = _free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    client = redis.Redis(port=port, socket_timeout=GUARD_S)
-    deadline = time.monotonic() + GUARD_S
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.skip(f"redis-server could not be started: {process.stderr.read().decode()[-500:]}")
-            time.sleep(0.05)
+    """A real redis-server on a free loopback port; yields its URL, a client and the process."""
     try:
-        yield f"redis://127.0.0.1:{port}/0", client, process
+        process, url = start_redis(tmp_path)
+    except RedisUnavailable as unavailable:
+        pytest.skip(str(unavailable))
+    client = redis.Redis.from_url(url, socket_timeout=GUARD_S)
+    try:
+        yield url, client, process
     finally:
         client.close()
         process.kill()
