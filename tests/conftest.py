@@ -213,6 +213,33 @@ def start_server(target, database, port, *, options=(), stdout=subprocess.DEVNUL
     return process
 
 
+@contextlib.contextmanager
+def transaction_held(database, *statements, seconds=30):
+    """Another process that ran `statements` on `database` (a transaction it keeps open) until the block ends.
+
+    `BEGIN IMMEDIATE` holds SQLite's write lock; `BEGIN` and a SELECT, a read that keeps the WAL from being emptied.
+    """
+    holder = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "for statement in sys.argv[2:]: c.execute(statement).fetchall()\n"
+            "print('holding', flush=True); sys.stdin.read()"
+        ), str(database), *statements],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=seconds)
+
+
+def write_lock_held(database):
+    """Another process holding SQLite's write lock on `database` until the block ends."""
+    return transaction_held(database, "BEGIN IMMEDIATE")
+
+
 class RedisUnavailable(Exception):
     """redis-server is not installed here or did not start; the message says which."""
 

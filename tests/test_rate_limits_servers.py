@@ -10,8 +10,6 @@ import contextlib
 import json
 import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -20,7 +18,7 @@ import urllib.request
 import pytest
 import redis
 
-from conftest import API_KEY, RedisUnavailable, kill_server, make_client, start_redis, start_server
+from conftest import API_KEY, RedisUnavailable, kill_server, make_client, start_redis, start_server, write_lock_held
 from contract import error_body
 
 GUARD_S = 30  # against hangs only
@@ -125,24 +123,6 @@ def test_more_requests_in_flight_than_allowed_are_429_b_at_once_but_probes_are_s
     assert after.status_code == 200
 
 
-@contextlib.contextmanager
-def _write_lock(database):
-    """Another process holding SQLite's write lock on `database` until the block ends."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", (
-            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN IMMEDIATE');"
-            " print('locked', flush=True); sys.stdin.read()"
-        ), str(database)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
-        yield
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=GUARD_S)
-
-
 def _sample_count(database):
     """Rows in DGA_SAMPLE."""
     with contextlib.closing(sqlite3.connect(database)) as connection:
@@ -154,7 +134,7 @@ def test_no_free_database_session_within_the_wait_is_429_b_and_the_waiting_write
     before = _sample_count(demo_db)
     with _server(demo_db, SEDA_SQLITE_MAX_SESSIONS="1", SEDA_SQLITE_SESSION_WAIT_MS="100",
                  SEDA_SQLITE_BUSY_TIMEOUT_MS="60000", SEDA_API_KEYS=API_KEY) as port:
-        with _write_lock(demo_db):
+        with write_lock_held(demo_db):
             written = []
             writer = threading.Thread(target=lambda: written.append(_call(
                 port, "/api/v1/measurements", "POST", sample,
@@ -176,7 +156,7 @@ def test_no_free_database_session_within_the_wait_is_429_b_and_the_waiting_write
 def test_a_write_lock_held_past_the_busy_timeout_is_still_503_not_429(settings_env, demo_db):
     settings_env(SEDA_API_KEYS=API_KEY, SEDA_SQLITE_BUSY_TIMEOUT_MS="100", SEDA_SQLITE_MAX_SESSIONS="1")
     sample = [{"equipment_id": 1, "sampled_at": "2041-01-01T00:00:00Z", "h2": 1.0}]
-    with make_client("api") as client, _write_lock(demo_db):
+    with make_client("api") as client, write_lock_held(demo_db):
         answer = client.post("/api/v1/measurements", json=sample, headers={"Authorization": f"Bearer {API_KEY}"})
         read = client.get("/api/v1/substations")  # the session was given back
     error_body(answer, 503, "DatabaseUnavailable")
