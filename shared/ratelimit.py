@@ -12,8 +12,8 @@ entry `SEDA_TRUSTED_PROXY_HOPS` from the right of that header's comma-separated 
 the outermost trusted proxy wrote; what a client wrote itself stands further left and is never
 read). An IPv6 client is its /64, which one host can fill with addresses. Each request spends
 its operation's cost (`COSTS`) from a budget of `SEDA_RATE_LIMIT_BURST` units per window of
-burst ÷ `SEDA_RATE_LIMIT_PER_MINUTE` (100 units per 10 s by default: 10 units/s, in bursts of
-up to 100). The algorithm and storage are the `limits` library's: a fixed window, which starts
+burst ÷ rate seconds, rounded up (the rate is `SEDA_RATE_LIMIT_PER_MINUTE` / 60 units a second:
+by default 100 units per 10 s, i.e. 10 units/s in bursts of up to 100). The algorithm and storage are the `limits` library's: a fixed window, which starts
 with the client's first request and gives its whole budget back when it ends, so `Retry-After`
 is exact (the price: across a window's end a client may spend up to two budgets in a moment).
 A refused request still counts, so hammering does not shorten the wait. Budgets live in each
@@ -29,10 +29,10 @@ included, though they are never refused), or no database session free within a s
 database that is down, or locked by another process past `SEDA_SQLITE_BUSY_TIMEOUT_MS`, stays
 503 DatabaseUnavailable: that is not this instance being busy.
 
-Headers follow draft-ietf-httpapi-ratelimit-headers-11 (May 2026; structured fields): every
-response admitted under the per-client limit carries `RateLimit-Policy: "client";q=<burst>;w=<window
-s>` and `RateLimit: "client";r=<units left>;t=<s until the window ends>`; a 429 A adds
-`Retry-After` (= t). A 429 B carries `Retry-After: 1` and `RateLimit: "instance";r=0;t=1`, plus
+Headers follow draft-ietf-httpapi-ratelimit-headers-11 (May 2026; structured fields): under
+the per-client limit, every response a handler returns (its error answers do without) carries
+`RateLimit-Policy: "client";q=<burst>;w=<window s>` and `RateLimit: "client";r=<units
+left>;t=<s until the window ends>`; a 429 A carries both and `Retry-After` (= t). A 429 B carries `Retry-After: 1` and `RateLimit: "instance";r=0;t=1`, plus
 the client policy when there is one; the instance's capacity is never advertised (the draft's
 section 8.2: it would tell an attacker how much saturates it).
 """
@@ -47,7 +47,6 @@ import time
 from shared import auth, bodies, config, context, csvout, lifecycle
 from shared.errors import TooManyRequestsTypeAError, TooManyRequestsTypeBError
 
-DRAFT = "draft-ietf-httpapi-ratelimit-headers-11"
 CLIENT_POLICY = "client"
 INSTANCE_POLICY = "instance"
 INSTANCE_RETRY_AFTER_S = 1  # saturation passes in moments, not windows
