@@ -14,6 +14,7 @@ from functions.health import health
 from functions.measurements import measurements
 from functions.substations import substations
 from shared import config, db, http
+from shared.headers import hide_server_software
 
 HANDLERS = {
     "application": application,
@@ -31,6 +32,7 @@ _PREFIX_PARTS = len(http.API_PREFIX.strip("/").split("/"))
 # (when there is none) only when a process starts, never under a running one.
 config.settings()
 db.open_at_start()
+hide_server_software()
 
 
 @functions_framework.aio.http

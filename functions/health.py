@@ -19,18 +19,20 @@ import functions_framework.aio
 from shared import auth, context, db, http, validation
 from shared.db import migrations
 from shared.errors import ApiError, DatabaseUnavailableError, from_database_error
+from shared.headers import NO_STORE
 from shared.jsonio import json_response
 
 SERVED_TABLES = ("test_table", "substation", "equipment", "dga_sample")
 _TABLE_PROBES = {table: f"SELECT 1 AS found FROM {table}" for table in SERVED_TABLES}
 _ONE_ROW = {"limit": 1, "offset": 0}
+_NOT_CACHED = {"Cache-Control": NO_STORE}  # a probe must reach the process, never a cache
 
 
 @auth.public
 async def _live(request):
     """The process answers: nothing else is checked."""
     validation.parse_query(request.query_params, {})
-    return json_response({"status": "ok"})
+    return json_response({"status": "ok"}, headers=_NOT_CACHED)
 
 
 @auth.public
@@ -57,7 +59,7 @@ async def _ready(request):
         "schema_version": version,
         "checks": checks,
         "latency_ms": latency_ms,
-    })
+    }, headers=_NOT_CACHED)
 
 
 async def _schema_version(conn):

@@ -31,6 +31,7 @@ from shared.errors import (
     PreconditionRequiredError,
     from_database_error,
 )
+from shared.headers import add_response_headers
 from shared.jsonio import dumps, json_response
 
 API_PREFIX = "/api/v1"
@@ -78,6 +79,7 @@ async def respond(request, route):
             response = error_response(exc)
         response.headers[context.REQUEST_ID_HEADER] = request_id
         _add_cors_headers(request, response)
+        add_response_headers(request, response)
         context.log_request(
             request.method, request.url.path, response.status_code, (time.perf_counter() - started) * 1000
         )
