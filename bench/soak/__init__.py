@@ -45,7 +45,7 @@ import time
 import urllib.parse
 import warnings
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 with warnings.catch_warnings():  # conftest's test-client import warns; the soak does not use it
@@ -472,7 +472,7 @@ def _fault_names(raw):
 
 def main(argv=None):
     """Run the soak and print its table; exit 1 when a write was lost or split or the file is damaged."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=60, help="how long the clients run (default 60)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
     parser.add_argument("--faults", type=_fault_names, default=FAULTS, help="comma-separated: lock,move,kill or none")
@@ -495,6 +495,3 @@ def main(argv=None):
     print(report(arguments.seconds, arguments.clients, ledgers, events, verdict))
     return 1 if verdict.failed else 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
