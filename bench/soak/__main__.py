@@ -2,6 +2,6 @@
 
 import sys
 
-from bench.soak import main
+from bench.soak.cli import main
 
 sys.exit(main())
