@@ -3,7 +3,9 @@
 import collections
 import dataclasses
 
-GASES = ("h2", "ch4", "c2h6", "c2h4", "c2h2", "co", "co2", "o2", "n2")
+from shared import dga
+
+GASES = dga.SAMPLE_FIELDS  # every gas a sample carries, as the engine names them
 NO_ANSWER = "no answer"
 
 
