@@ -12,7 +12,7 @@ V1_DDL = (pathlib.Path(__file__).parent / "fixtures" / "sqlite_schema_v1.sql").r
 
 
 def make_v1_database(path):
-    """A database exactly as release 1 made it: its DDL, the demo fleet, and a deleted newest unit and sample."""
+    """A database exactly as release 1 made it: its DDL and the demo fleet, with the newest sample deleted."""
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode = WAL")
     connection.executescript(V1_DDL)
