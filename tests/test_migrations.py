@@ -12,7 +12,7 @@ V1_DDL = (pathlib.Path(__file__).parent / "fixtures" / "sqlite_schema_v1.sql").r
 
 
 def make_v1_database(path):
-    """A database exactly as release 1 made it: its DDL, the demo fleet, and a deleted newest unit and sample."""
+    """A database exactly as release 1 made it: its DDL and the demo fleet, with the newest sample deleted."""
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode = WAL")
     connection.executescript(V1_DDL)
@@ -59,20 +59,20 @@ def test_upgrade_from_version_1_keeps_every_row_and_backs_up_first(tmp_path):
 
 def test_upgraded_database_never_gives_a_deleted_id_again(tmp_path):
     path = make_v1_database(tmp_path / "seda.sqlite3")
-    with sqlite3.connect(path) as connection:
-        deleted_before_upgrade = connection.execute("SELECT MAX(id) FROM dga_sample").fetchone()[0]
     assert run_migrate(path).returncode == 0
     with sqlite3.connect(path) as connection:
-        newest = connection.execute("SELECT MAX(id) FROM equipment").fetchone()[0]
-        connection.execute("DELETE FROM dga_sample WHERE equipment_id = ?", (newest,))
-        connection.execute("DELETE FROM equipment WHERE id = ?", (newest,))
+        newest_unit = connection.execute("SELECT MAX(id) FROM equipment").fetchone()[0]
+        connection.execute("DELETE FROM dga_sample WHERE equipment_id = ?", (newest_unit,))
+        connection.execute("DELETE FROM equipment WHERE id = ?", (newest_unit,))
         connection.execute(
             "INSERT INTO equipment (substation_id, name, kind, oil_preservation, status) "
             "VALUES (1, 'after upgrade', 'power_transformer', 'sealed', 'in_service')"
         )
-        assert connection.execute("SELECT MAX(id) FROM equipment").fetchone()[0] == newest + 1
+        assert connection.execute("SELECT MAX(id) FROM equipment").fetchone()[0] == newest_unit + 1
+        newest_sample = connection.execute("SELECT MAX(id) FROM dga_sample").fetchone()[0]
+        connection.execute("DELETE FROM dga_sample WHERE id = ?", (newest_sample,))
         sample = connection.execute("INSERT INTO dga_sample (equipment_id, sampled_at, h2) VALUES (1, '2099-01-01 00:00:00.000000', 1)")
-        assert sample.lastrowid > deleted_before_upgrade
+        assert sample.lastrowid > newest_sample
 
 
 def test_a_failed_upgrade_leaves_the_file_as_it_was(tmp_path):

@@ -16,7 +16,7 @@ import json
 
 import pytest
 
-from conftest import kill_server, loopback_listener, start_server
+from conftest import kill_server, start_server
 
 PASSWORD = "Oracle-pw-7f3a9c1e-only-in-the-environment"
 KEY = "writer-key-4b1d8e2f0a9c7b6d5e"
@@ -169,12 +169,12 @@ def _successes_and_client_errors(client):
     client.expect(405, "DELETE", "application")
 
 
-def test_successes_and_client_errors_reveal_no_secret(demo_db, free_port, tmp_path):
-    with loopback_listener("refuse") as oracle_port:
-        responses, written = _serve(
-            demo_db, free_port, tmp_path, _successes_and_client_errors,
-            SEDA_DATABASE="sqlite", ORACLE_DSN=f"127.0.0.1:{oracle_port}/FREEPDB1",
-        )
+def test_successes_and_client_errors_reveal_no_secret(demo_db, free_port, tmp_path, misbehaving_listener):
+    oracle = misbehaving_listener("refuse")
+    responses, written = _serve(
+        demo_db, free_port, tmp_path, _successes_and_client_errors,
+        SEDA_DATABASE="sqlite", ORACLE_DSN=f"127.0.0.1:{oracle.port}/FREEPDB1",
+    )
     _assert_nothing_leaked(responses, written)
 
 
@@ -197,7 +197,9 @@ EVERY_ENDPOINT = [
         pytest.param("hang", {503, 504}, id="listener-never-answering"),
     ],
 )
-def test_oracle_outages_and_timeouts_reveal_no_secret(demo_db, free_port, tmp_path, peer, statuses):
+def test_oracle_outages_and_timeouts_reveal_no_secret(
+    demo_db, free_port, tmp_path, misbehaving_listener, peer, statuses
+):
     def every_endpoint_at_once(client):
         """Every endpoint concurrently (each waits out the short timeouts), plus a wrong key and a stateless POST."""
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(EVERY_ENDPOINT)) as pool:
@@ -212,9 +214,9 @@ def test_oracle_outages_and_timeouts_reveal_no_secret(demo_db, free_port, tmp_pa
         client.expect(401, "POST", "measurements", [SAMPLE], key=WRONG_KEY)
         client.expect(200, "POST", "diagnoses", GASES)
 
-    with loopback_listener(peer) as oracle_port:
-        responses, written = _serve(
-            demo_db, free_port, tmp_path, every_endpoint_at_once,
-            SEDA_DATABASE="oracle", ORACLE_DSN=f"127.0.0.1:{oracle_port}/FREEPDB1",
-        )
+    oracle = misbehaving_listener(peer)
+    responses, written = _serve(
+        demo_db, free_port, tmp_path, every_endpoint_at_once,
+        SEDA_DATABASE="oracle", ORACLE_DSN=f"127.0.0.1:{oracle.port}/FREEPDB1",
+    )
     _assert_nothing_leaked(responses, written)
