@@ -8,6 +8,7 @@ routing `/api/v1/<resource>[/<id>]` to the same handlers.
 import functions_framework.aio
 
 from functions.application import application
+from functions.audit import audit
 from functions.diagnoses import diagnoses
 from functions.equipment import equipment
 from functions.health import health
@@ -23,6 +24,7 @@ HANDLERS = {
     "measurements": measurements,
     "diagnoses": diagnoses,
     "health": health,
+    "audit": audit,
 }
 _PREFIX_PARTS = len(http.API_PREFIX.strip("/").split("/"))
 

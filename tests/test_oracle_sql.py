@@ -145,7 +145,7 @@ def test_loader_statements_parse_as_oracle():
 def test_schema_script_parses_as_oracle():
     statements = script_statements(ROOT / "sql" / "oracle" / "02_schema.sql")
     kinds = [type(parse_oracle(s)).__name__ for s in statements]
-    assert kinds.count("Create") == 6 and "Insert" in kinds
+    assert kinds.count("Create") == 8 and "Insert" in kinds
 
 
 def test_schema_script_records_every_schema_version():
@@ -188,7 +188,7 @@ def test_oracle_schema_matches_sqlite_schema_column_for_column():
     oracle = columns(";".join(script_statements(ROOT / "sql" / "oracle" / "02_schema.sql")), "oracle")
     sqlite = columns(SQLITE_DDL, "sqlite")
     assert oracle == sqlite
-    assert set(oracle) == {"schema_version", "test_table", "substation", "equipment", "dga_sample"}
+    assert set(oracle) == {"schema_version", "test_table", "substation", "equipment", "dga_sample", "audit_log"}
 
 
 def test_session_setup_statement_is_well_formed():
