@@ -72,7 +72,8 @@ def observed(client):
 
 
 def _exercise_writes(writer):
-    """Every write path: equipment POST, PATCH, PUT and DELETE (cascade); measurements JSON, CSV and DELETE."""
+    """Every write path (equipment POST, PATCH, PUT and DELETE (cascade); measurements JSON, CSV and DELETE),
+    then the audit trail they left, through every filter, a page and an item."""
     created = writer.post("/api/v1/equipment", json=UNIT)
     unit = created.json()["id"]
     patched = writer.patch(f"/api/v1/equipment/{unit}", json={"status": "retired"}, headers={"If-Match": created.headers["etag"]})
@@ -85,6 +86,10 @@ def _exercise_writes(writer):
     sample_id = writer.get(f"/api/v1/measurements?equipment_id={unit}").json()[0]["id"]
     assert writer.delete(f"/api/v1/measurements/{sample_id}").status_code == 204
     assert writer.delete(f"/api/v1/equipment/{unit}?cascade=true", headers={"If-Match": "*"}).status_code == 204
+    trail = writer.get("/api/v1/audit?from=2020-01-01&to=2100-01-01&key_id=key-1&resource_name=equipment"
+                       "&request_id=r&limit=5&offset=1")
+    assert trail.status_code == 200
+    assert writer.get("/api/v1/audit/1").status_code == 200
 
 
 @pytest.fixture
@@ -115,6 +120,9 @@ def test_every_write_statement_parses_as_oracle(observed_writes):
     assert kinds >= {"Merge", "Insert", "Update", "Delete", "Select"}
     locking = [tree for tree in trees if isinstance(tree, exp.Select) and tree.args.get("locks")]
     assert locking and all(tree.find(exp.Where) for tree in locking)
+    audit_inserts = [tree for tree in trees if isinstance(tree, exp.Insert) and tree.this.this.name == "audit_log"]
+    assert len(audit_inserts) == 7, "one audit entry per write"
+    assert any(paged and "audit_log" in sql and ":p_request_id" in sql for sql, paged in observed_writes)
 
 
 def test_write_statements_differ_between_dialects_only_where_a_dialect_renders_them(observed_writes):
