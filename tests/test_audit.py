@@ -276,6 +276,9 @@ def test_only_admin_keys_read_the_trail_even_when_reads_need_no_key(admin, lab, 
 
 
 def test_the_audit_target_serves_alone_at_its_root(admin, lab):
+    import main
+
+    assert main.HANDLERS["audit"] is main.audit
     _three_writes(admin, lab)
     with make_client("audit") as client:
         at_root = client.get("/", headers={"X-API-Key": ADMIN_KEY})

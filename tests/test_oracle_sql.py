@@ -178,6 +178,21 @@ def test_migration_statements_parse_as_oracle():
     assert isinstance(parse_oracle(migrations.RECORD_VERSION), exp.Insert)
 
 
+def test_migrations_create_on_oracle_what_the_schema_script_creates():
+    # Holds while no later version changes what an earlier one created; such a version compares with its own DDL.
+    from shared.db import migrations
+
+    def created(statements):
+        trees = [parse_oracle(statement) for statement in statements]
+        return {tree.this.find(exp.Table).name.lower() if tree.kind == "TABLE" else tree.this.name.lower(): tree
+                for tree in trees if isinstance(tree, exp.Create)}
+
+    script = created(script_statements(ROOT / "sql" / "oracle" / "02_schema.sql"))
+    for migration in migrations.MIGRATIONS:
+        for name, tree in created(migration.ORACLE_STATEMENTS).items():
+            assert tree == script[name], f"version {migration.VERSION} creates {name} unlike 02_schema.sql"
+
+
 def test_admin_script_contains_only_known_unparsable_commands():
     for statement in script_statements(ROOT / "sql" / "oracle" / "01_tablespace_user.sql"):
         assert any(statement.upper().startswith(c) for c in ORACLE_COMMANDS_SQLGLOT_CANNOT_PARSE), statement
