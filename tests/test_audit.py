@@ -264,7 +264,8 @@ def test_only_admin_keys_read_the_trail_even_when_reads_need_no_key(admin, lab, 
     _three_writes(admin, lab)
     with _client(settings_env, None) as anonymous:
         for path, operation in (("/api/v1/audit", "GET /api/v1/audit"), ("/api/v1/audit/1", "GET /api/v1/audit/<id>")):
-            assert admin.get(path).status_code == 200
+            allowed = admin.get(path)
+            assert allowed.status_code == 200 and allowed.headers["cache-control"] == "no-store"
             forbidden = lab.get(path)
             assert forbidden.status_code == 403 and forbidden.json()["error"] == "Forbidden"
             assert "'admin'" in forbidden.json()["message"] and operation in forbidden.json()["message"]
