@@ -8,12 +8,14 @@ routing `/api/v1/<resource>[/<id>]` to the same handlers.
 import functions_framework.aio
 
 from functions.application import application
+from functions.audit import audit
 from functions.diagnoses import diagnoses
 from functions.equipment import equipment
 from functions.health import health
 from functions.measurements import measurements
 from functions.substations import substations
 from shared import config, db, http
+from shared.headers import hide_server_software
 
 HANDLERS = {
     "application": application,
@@ -22,6 +24,7 @@ HANDLERS = {
     "measurements": measurements,
     "diagnoses": diagnoses,
     "health": health,
+    "audit": audit,
 }
 _PREFIX_PARTS = len(http.API_PREFIX.strip("/").split("/"))
 
@@ -31,6 +34,7 @@ _PREFIX_PARTS = len(http.API_PREFIX.strip("/").split("/"))
 # (when there is none) only when a process starts, never under a running one.
 config.settings()
 db.open_at_start()
+hide_server_software()
 
 
 @functions_framework.aio.http

@@ -21,7 +21,7 @@ Every environment variable the service reads:
 | `SEDA_DEFAULT_PAGE_SIZE` | `100` | `limit` when none is given |
 | `SEDA_CORS_ORIGINS` | `*` | comma-separated allowed origins, or `*` |
 | `SEDA_PUBLIC_URL` | — (the request's Host) | scheme and host (`https://seda.example.com`) for the absolute URLs in `Link` and `Location`; set it behind a proxy or cache so a forged `Host` header cannot redirect clients |
-| `SEDA_API_KEYS` | — (none) | comma-separated API keys (each at least 16 characters), or `sha256:<64 hex digits>` entries holding a key's SHA-256 digest instead of the key; writes need one of them |
+| `SEDA_API_KEYS` | — (none) | comma-separated entries `<key id>@<scopes>=<key>` (scopes from `read`, `ingest`, `admin` joined by `+`; the key at least 16 characters, or `sha256:<64 hex digits>`, its SHA-256 digest); an entry without `<key id>@<scopes>=` (the format before scopes) holds every scope and has key id `key-<position>`. Syntax in `shared/keys.py`, which operation needs which scope in `shared/auth.py` |
 | `SEDA_REQUIRE_KEYS_FOR_READS` | `false` | `true` makes reads (GET, HEAD) need a key too; OPTIONS preflights never do |
 | `SEDA_MAX_BODY_BYTES` | `8388608` (8 MiB) | largest request body; a larger one is refused with 413 before it is parsed |
 | `SEDA_MAX_BATCH_ROWS` | `10000` | most samples one measurements or diagnoses POST may carry (JSON array elements or CSV data rows); more is 413 |
@@ -56,15 +56,14 @@ without a service name or SID, a DSN together with host parts, Oracle variables 
 
 import dataclasses
 import functools
-import hashlib
 import math
 import os
 import re
 import urllib.parse
 
+from shared import keys
+
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-_DIGEST_PREFIX = "sha256:"
-_MIN_KEY_LENGTH = 16  # a short key is guessable however it is compared
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,7 +112,7 @@ class Settings:
     max_page_size: int
     default_page_size: int
     cors_origins: tuple[str, ...]
-    api_key_digests: tuple[bytes, ...] = dataclasses.field(repr=False)
+    api_keys: tuple[keys.ApiKey, ...] = dataclasses.field(repr=False)
     require_keys_for_reads: bool
     max_body_bytes: int
     max_batch_rows: int
@@ -147,26 +146,6 @@ def _bool_env(name, default):
     if raw not in _BOOLEANS:
         raise RuntimeError(f"{name} must be true or false, got {raw!r}")
     return _BOOLEANS[raw]
-
-
-def _api_key_digests():
-    """SHA-256 digests of the configured API keys; an error names the entry's position, never its text."""
-    entries = [e.strip() for e in os.environ.get("SEDA_API_KEYS", "").split(",") if e.strip()]
-    return tuple(_key_digest(position, entry) for position, entry in enumerate(entries, start=1))
-
-
-def _key_digest(position, entry):
-    """The digest one `SEDA_API_KEYS` entry stands for: given as `sha256:<hex>`, or of the key itself."""
-    if entry.lower().startswith(_DIGEST_PREFIX):
-        digest = entry[len(_DIGEST_PREFIX) :]
-        if not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
-            raise RuntimeError(f"SEDA_API_KEYS entry {position} must be sha256: followed by 64 hex digits")
-        return bytes.fromhex(digest)
-    if len(entry) < _MIN_KEY_LENGTH:
-        raise RuntimeError(
-            f"SEDA_API_KEYS entry {position} is shorter than {_MIN_KEY_LENGTH} characters; use a long random key"
-        )
-    return hashlib.sha256(entry.encode()).digest()
 
 
 def _oracle_settings():
@@ -244,7 +223,7 @@ def settings():
         max_page_size=max_page_size,
         default_page_size=min(_int_env("SEDA_DEFAULT_PAGE_SIZE", 100), max_page_size),
         cors_origins=origins or ("*",),
-        api_key_digests=_api_key_digests(),
+        api_keys=keys.parse(os.environ.get("SEDA_API_KEYS", "")),
         require_keys_for_reads=_bool_env("SEDA_REQUIRE_KEYS_FOR_READS", False),
         max_body_bytes=_int_env("SEDA_MAX_BODY_BYTES", 8 * 1024 * 1024),
         max_batch_rows=max_batch_rows,

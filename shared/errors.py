@@ -65,6 +65,12 @@ class UnauthorizedError(ApiError):
     headers = {"WWW-Authenticate": 'Bearer realm="seda"'}
 
 
+class ForbiddenError(ApiError):
+    """A valid API key lacks the scope the operation needs; names the scope, never another key."""
+
+    status = 403
+
+
 class NotFoundError(ApiError):
     """No such resource or row."""
 

@@ -1,8 +1,7 @@
 """Rate limits: a budget per client (429 TooManyRequestsTypeA) and a load limit per instance (429 TooManyRequestsTypeB).
 
-`shared.http.serve` calls `admit(request, resource, part)` once the method is known to be
-served (after 404 and 405, before the API key's 401), so refused requests cost the database
-nothing. OPTIONS preflights are answered before that, and the health probes cost nothing (`COSTS`):
+`shared.http.serve` calls `admit(request, route)` once the method is known to be served (after
+404 and 405, before the API key's 401 and 403), so refused requests cost the database nothing. OPTIONS preflights are answered before that, and the health probes cost nothing (`COSTS`):
 neither is ever limited.
 
 Per client (A). A client is its API key when it sends a configured one (named by `auth.key_id`,
@@ -97,27 +96,27 @@ class Cost:
 
 PAGE = Cost(1)  # what every operation not listed in COSTS costs
 EXEMPT = Cost(0)  # never limited, never counted
-# Operations that cost other than a page, by (resource, method, part): part is "collection",
-# "item" or a named sub-path; HEAD costs what GET does.
+# Operations that cost other than a page, by (method, route) as `shared.http` names them
+# (the route of an item ends in `/<id>`); HEAD costs what GET does.
 COSTS = {
-    ("diagnoses", "GET", "collection"): Cost(10),  # the fleet ranking diagnoses every unit
-    ("diagnoses", "POST", "collection"): Cost(5, per_block=1),  # batches of up to SEDA_MAX_BATCH_ROWS samples
-    ("measurements", "GET", "collection"): Cost(1, csv=5),
-    ("measurements", "POST", "collection"): Cost(5, per_block=1),
-    ("health", "GET", "collection"): EXEMPT,  # probes: load balancers must see the instance as it is
-    ("health", "GET", "ready"): EXEMPT,
-    ("health", "GET", "live"): EXEMPT,
+    ("GET", "/api/v1/diagnoses"): Cost(10),  # the fleet ranking diagnoses every unit
+    ("POST", "/api/v1/diagnoses"): Cost(5, per_block=1),  # batches of up to SEDA_MAX_BATCH_ROWS samples
+    ("GET", "/api/v1/measurements"): Cost(1, csv=5),
+    ("POST", "/api/v1/measurements"): Cost(5, per_block=1),
+    ("GET", "/api/v1/health"): EXEMPT,  # probes: load balancers must see the instance as it is
+    ("GET", "/api/v1/health/ready"): EXEMPT,
+    ("GET", "/api/v1/health/live"): EXEMPT,
 }
 
 
-def cost_of(resource, method, part):
+def cost_of(method, route):
     """The cost of an operation (`COSTS`, else a page's)."""
-    return COSTS.get((resource, "GET" if method == "HEAD" else method, part), PAGE)
+    return COSTS.get(("GET" if method == "HEAD" else method, route), PAGE)
 
 
-async def admit(request, resource, part):
+async def admit(request, route):
     """The rate-limit headers for the response once the request may be served; else 429 A or B (raised)."""
-    cost = cost_of(resource, request.method, part)
+    cost = cost_of(request.method, route)
     if not cost.units:
         return {}
     limits = config.settings().limits

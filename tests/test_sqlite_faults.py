@@ -15,11 +15,10 @@ import urllib.request
 
 import pytest
 
+from contract import ERROR_KEYS
 from conftest import API_KEY, json_log_lines, kill_server, start_server, table_snapshot, transaction_held, use_database, write_lock_held
 from shared import db, http
 from shared.errors import DatabaseTimeoutError, DatabaseUnavailableError
-
-ERROR_KEYS = {"status", "error", "message", "request_id"}
 
 
 def call(port, method, path, body=None, headers=None):
