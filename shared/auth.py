@@ -30,14 +30,19 @@ def public(function):
     return function
 
 
+def needs_key(method, function):
+    """True when a `method` request that `function` answers must carry a configured key."""
+    if getattr(function, "public", False):
+        return False
+    reads = method in _READ_METHODS or getattr(function, "changes_nothing", False)
+    return not reads or config.settings().require_keys_for_reads
+
+
 def require_key(request, function):
     """Raise UnauthorizedError unless the request may proceed without a key or carries a configured one."""
-    if getattr(function, "public", False):
+    if not needs_key(request.method, function):
         return
     settings = config.settings()
-    reads = request.method in _READ_METHODS or getattr(function, "changes_nothing", False)
-    if reads and not settings.require_keys_for_reads:
-        return
     if not settings.api_key_digests:
         context.logger.warning("request refused: no API keys are configured (set SEDA_API_KEYS)")
     if not _is_configured(_presented_key(request.headers), settings.api_key_digests):

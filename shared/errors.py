@@ -15,6 +15,9 @@ class ApiError(Exception):
 
     status = 500
     headers: dict[str, str] = {}
+    # Headers every instance carries whose values are chosen when it is raised (the class's own
+    # `headers` are documented too): the OpenAPI document lists both on the error's status.
+    response_headers: tuple[str, ...] = ()
 
     def __init__(self, message, *, headers=None, details=None):
         super().__init__(message)
@@ -75,6 +78,7 @@ class MethodNotAllowedError(ApiError):
     """The resource exists but does not support the method; carries `Allow`."""
 
     status = 405
+    response_headers = ("Allow",)
 
 
 class NotAcceptableError(ApiError):
