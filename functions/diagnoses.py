@@ -448,7 +448,10 @@ _VERDICTS = {
 
 @auth.changes_nothing
 @openapi.operation(openapi.answer(_VERDICTS, "The verdicts, in the order of the samples."), query=_POST_QUERY,
-                   body=openapi.Body(_SAMPLE_FIELDS, "DgaSample", _BODY_TYPES, json="either"), database=False)
+                   body=openapi.Body(_SAMPLE_FIELDS, "DgaSample", _BODY_TYPES, json="either", example={
+                       "h2": 120.0, "ch4": 60.0, "c2h6": 30.0, "c2h4": 45.0, "c2h2": 2.0, "co": 400.0, "co2": 3000.0,
+                       "sampled_at": "2024-05-01", "age_years": 18, "oil_preservation": "sealed"}),
+                   database=False)
 async def _diagnose_body(request):
     """Diagnose one posted sample object, or an array (or CSV) of samples, in the full or summary view."""
     summary = validation.parse_query(request.query_params, _POST_QUERY).get("view") == "summary"

@@ -55,6 +55,9 @@ _ITEM_FIELDS = {"id": bodies.Field("integer", minimum=1), **FIELDS}
 _BODY_TYPES = (bodies.JSON,)
 _PATCH_TYPES = (bodies.JSON, "application/merge-patch+json")
 _ROW = openapi.row_schema("Equipment", FIELDS)
+_EXAMPLE = {"substation_id": 1, "name": "T-901", "kind": "power_transformer", "manufacturer": "Hyosung",
+            "rated_mva": 100.0, "voltage_kv": 154.0, "year_manufactured": 2005, "oil_preservation": "sealed",
+            "status": "in_service"}
 
 _BY_ID = f"{_SELECT} WHERE id = :id"
 _BY_NAME = f"{_SELECT} WHERE substation_id = :substation_id AND name = :name"
@@ -78,7 +81,7 @@ async def _get(request, equipment_id):
     return await http.get_one(request, _SELECT, equipment_id, "equipment")
 
 
-@openapi.operation(openapi.created(_ROW), body=openapi.Body(FIELDS, "NewEquipment", _BODY_TYPES),
+@openapi.operation(openapi.created(_ROW), body=openapi.Body(FIELDS, "NewEquipment", _BODY_TYPES, example=_EXAMPLE),
                    errors=(ConflictError,))
 async def _create(request):
     """Add a unit: 201 with the new row and its URL."""
@@ -92,7 +95,7 @@ async def _create(request):
     return http.created(request, row)
 
 
-@openapi.operation(openapi.changed(_ROW), body=openapi.Body(_ITEM_FIELDS, "EquipmentReplacement", _BODY_TYPES),
+@openapi.operation(openapi.changed(_ROW), body=openapi.Body(_ITEM_FIELDS, "EquipmentReplacement", _BODY_TYPES, example=_EXAMPLE),
                    errors=(ConflictError,), if_match="required")
 async def _replace(request, equipment_id):
     """Replace every field of a unit."""
@@ -101,7 +104,8 @@ async def _replace(request, equipment_id):
 
 
 @openapi.operation(openapi.changed(_ROW), errors=(ConflictError,), if_match="required",
-                   body=openapi.Body(_ITEM_FIELDS, "EquipmentChanges", _PATCH_TYPES, partial=True))
+                   body=openapi.Body(_ITEM_FIELDS, "EquipmentChanges", _PATCH_TYPES, partial=True,
+                                     example={"status": "standby"}))
 async def _patch(request, equipment_id):
     """Change the given fields of a unit."""
     changes = await _item_body(request, equipment_id, _PATCH_TYPES, partial=True)

@@ -87,7 +87,10 @@ async def _get(request, sample_id):
 
 @openapi.operation(
     openapi.answer(_INGESTED, "The batch was written whole: how many samples were new and how many replaced."),
-    body=openapi.Body(_FIELDS, "NewMeasurement", _BODY_TYPES, json="batch"),
+    body=openapi.Body(_FIELDS, "NewMeasurement", _BODY_TYPES, json="batch", example=[
+        {"equipment_id": 1, "sampled_at": "2024-05-01T09:30:00+09:00", "h2": 12.0, "ch4": 3.5, "c2h6": 1.2,
+         "c2h4": 0.8, "c2h2": 0.0, "co": 250.0, "co2": 2100.0, "o2": 15000.0, "n2": 50000.0, "lab": "Daejeon"},
+    ]),
     errors=(ConflictError,),
     # The samples just written, read back by the first one's unit and time.
     links={"written": (_list, {"query.equipment_id": "$request.body#/0/equipment_id",

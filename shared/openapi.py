@@ -27,7 +27,7 @@ import dataclasses
 import inspect
 import sys
 
-from shared import auth, bodies, config, http, validation
+from shared import auth, bodies, config, csvout, http, validation
 from shared.errors import (
     ApiError,
     DatabaseTimeoutError,
@@ -88,7 +88,7 @@ HEADERS = {
 EVERY_RESPONSE = {"X-Request-ID": True, "Access-Control-Allow-Origin": False, "Access-Control-Expose-Headers": False,
                   "Vary": False}
 _REQUEST_HEADERS = {
-    "If-Match": "The ETag from GET (or `*`): the change is made only if the row is still that version.",
+    "If-Match": "The ETag from GET, or `*`: the change is made only if the row is still that version (`*`: any).",
     "If-None-Match": "ETags the client holds: 304 Not Modified, without a body, when one is the row's.",
 }
 _SECURITY_SCHEMES = {
@@ -138,17 +138,35 @@ class Body:
     media_types: tuple = (bodies.JSON,)
     json: str = "object"
     partial: bool = False  # PATCH: any subset of the fields
+    example: object = None  # a valid body (for JSON; CSV shows the same rows as CSV)
 
     def request_body(self):
         """The OpenAPI requestBody object (its bounds read from the settings in force)."""
         row = object_schema(self.title, self.fields, partial=self.partial)
         batch = {"type": "array", "items": row, "minItems": 1, "maxItems": config.settings().max_batch_rows}
         shapes = {"object": row, "batch": batch, "either": {"oneOf": [row, batch]}}
-        csv_batch = {**batch, "description": f"CSV: a header row naming fields of {self.title} (any case, in any "
-                     "order), then one row per element; an empty cell is a missing value."}
-        content = {media: {"schema": csv_batch if media == bodies.CSV else shapes[self.json]}
+        content = {media: {"schema": self._csv() if media == bodies.CSV else shapes[self.json]}
                    for media in self.media_types}
+        if self.example is not None:
+            for media, described in content.items():
+                described["example"] = self._csv_example() if media == bodies.CSV else self.example
         return {"required": True, "content": content}
+
+    def _csv_example(self):
+        """The example's rows as CSV, as the service itself writes CSV."""
+        rows = self.example if isinstance(self.example, list) else [self.example]
+        return csvout.dumps_csv(rows, list(rows[0])).decode()
+
+    def _csv(self):
+        """CSV as what it is on the wire, text: JSON Schema cannot say how a cell's text becomes a field's value."""
+        names = ", ".join(self.fields)
+        required = ", ".join(name for name, field in self.fields.items() if field.required) or "none"
+        return {"type": "string", "description": (
+            f"CSV (RFC 4180; UTF-8 unless the Content-Type names another charset): a header row naming fields of "
+            f"{self.title} ({names}; any case and order; required: {required}), then one row per element, at most "
+            f"{config.settings().max_batch_rows:,}. Cells are trimmed of spaces and tabs; an empty cell is a missing "
+            "value; numbers are written as text (12.5, 1e3); each field accepts what it accepts in JSON."
+        )}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -376,8 +394,9 @@ def _query_parameter(name, parser):
 
 def _header_parameter(name, required):
     """A request header parameter (If-Match, If-None-Match)."""
+    schema = {"type": "string", **({"examples": ["*"]} if name == "If-Match" else {})}
     return {"name": name, "in": "header", "required": required, "description": _REQUEST_HEADERS[name],
-            "schema": {"type": "string"}}
+            "schema": schema}
 
 
 def _errors(declared, keyed, is_item):
@@ -452,23 +471,27 @@ def _links(route, declared, routes):
     if declared.answer.gives_item:
         for other in routes:
             if other.resource == route.resource and other.is_item and other != route:
-                links[other.operation_id] = {"operationId": other.operation_id, "parameters": _item_parameters(other)}
+                links[other.operation_id] = _item_link(other)
     return links
 
 
-def _item_parameters(route):
-    """What a link to an item operation takes from an answered row: its id, and its ETag when changes check it."""
-    parameters = {"path.id": "$response.body#/id"}
-    if _declared(route.function).if_match:
-        parameters["header.If-Match"] = "$response.header.ETag"
-    return parameters
+def _item_link(route):
+    """A link from an answered row to an item operation: the row's id, its ETag when changes check it, and the
+    row itself as the body of a change (a row read can be sent back as it is)."""
+    declared = _declared(route.function)
+    link = {"operationId": route.operation_id, "parameters": {"path.id": "$response.body#/id"}}
+    if declared.if_match:
+        link["parameters"]["header.If-Match"] = "$response.header.ETag"
+    if declared.body is not None:
+        link["requestBody"] = "$response.body"
+    return link
 
 
 def _head(get):
     """HEAD: GET's parameters, statuses and headers, without a body."""
     responses = {status: {key: value for key, value in response.items() if key not in ("content", "links")}
                  for status, response in get["responses"].items()}
-    head = {**get, "operationId": f"{get['operationId']}_head", "summary": f"{get['summary']} (headers only)",
+    head = {**get, "operationId": f"{get['operationId']}_head", "summary": f"{get['summary'].rstrip('.')}: headers only",
             "responses": responses}
     head.pop("description", None)
     return head

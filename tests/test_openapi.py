@@ -185,3 +185,20 @@ def test_the_contract_needs_no_key_even_when_reads_do(settings_env, path):
     settings_env(SEDA_REQUIRE_KEYS_FOR_READS="true", SEDA_API_KEYS=API_KEY)
     with make_client("api") as client:
         assert client.get(path).status_code == 200
+
+
+def test_every_body_example_is_a_request_the_service_accepts(writer):
+    document = _document(writer)
+    created = {}  # collection path -> the id its example created, for the item operations' examples
+    for path, method, operation in _operations(document):
+        for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+            if "example" not in content:
+                continue
+            example = content["example"]
+            body = example.encode() if isinstance(example, str) else json.dumps(example).encode()
+            url = path.replace("{id}", str(created.get(path.removesuffix("/{id}"), 1)))
+            response = writer.request(method, url, content=body, headers={"Content-Type": media_type, "If-Match": "*"})
+            assert response.status_code < 300, f"{method} {path} {media_type}: {response.text}"
+            if response.status_code == 201:
+                created[path] = response.json()["id"]
+    assert created, "the POST /equipment example created a unit"
