@@ -10,6 +10,7 @@ exactly what it routes.
 import functions_framework.aio
 
 from functions.application import application
+from functions.audit import audit
 from functions.diagnoses import diagnoses
 from functions.docs import docs
 from functions.equipment import equipment
@@ -18,6 +19,7 @@ from functions.measurements import measurements
 from functions.openapi import openapi
 from functions.substations import substations
 from shared import config, db, http
+from shared.headers import hide_server_software
 
 HANDLERS = {
     "application": application,
@@ -28,6 +30,7 @@ HANDLERS = {
     "health": health,
     "openapi.json": openapi,
     "docs": docs,
+    "audit": audit,
 }
 _PREFIX_PARTS = len(http.API_PREFIX.strip("/").split("/"))
 
@@ -37,6 +40,7 @@ _PREFIX_PARTS = len(http.API_PREFIX.strip("/").split("/"))
 # (when there is none) only when a process starts, never under a running one.
 config.settings()
 db.open_at_start()
+hide_server_software()
 
 
 @functions_framework.aio.http

@@ -67,7 +67,7 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _serve(factory, environment):
+def serve(factory, environment):
     """Start uvicorn on a free loopback port with the factory; returns (process, base URL)."""
     port = _free_port()
     process = subprocess.Popen(
@@ -87,7 +87,7 @@ def _serve(factory, environment):
     raise SystemExit(f"{factory} did not start")
 
 
-def _wrk(url, seconds, connections):
+def wrk(url, seconds, connections):
     """Requests/s that wrk measured."""
     output = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", url], capture_output=True, text=True, check=True
@@ -106,6 +106,8 @@ def main():
         raise SystemExit("needs wrk: apt-get install wrk")
     environment = dict(os.environ)
     environment.setdefault("SEDA_SQLITE_PATH", os.path.join(tempfile.mkdtemp(), "seda.sqlite3"))
+    # wrk is one client: its budget would run out in a moment. bench/rate_limit.py measures what limiting costs.
+    environment.setdefault("SEDA_RATE_LIMIT_PER_MINUTE", "0")
     from shared import db
 
     os.environ.update(environment)
@@ -113,9 +115,9 @@ def main():
     rates = {"service_app": [], "baseline_app": []}
     for _ in range(2):
         for factory in rates:
-            process, url = _serve(factory, environment)
+            process, url = serve(factory, environment)
             try:
-                rates[factory].append(_wrk(url + args.path, args.seconds, args.connections))
+                rates[factory].append(wrk(url + args.path, args.seconds, args.connections))
             finally:
                 process.terminate()
                 process.wait()

@@ -8,16 +8,17 @@ PATCH /api/v1/equipment/<id> (some fields; `application/json` or `application/me
     null clears an optional field) → 200 with the row;
 DELETE /api/v1/equipment/<id>[?cascade=true] → 204; 409 while DGA samples reference the unit,
     unless `cascade=true` deletes them with it (status `retired` keeps a unit and its history).
-Writes need an API key (401). PUT, PATCH and DELETE need `If-Match` with the ETag from GET
+Writes need an API key with the `admin` scope (401 without a valid key, 403 without the scope)
+and are recorded in the audit trail (`shared/audit.py`). PUT, PATCH and DELETE need `If-Match` with the ETag from GET
 (428 without it, 412 when the unit changed since; `If-Match: *` skips the comparison), checked
 against the row locked for the change. A body's `id`, if given, must be the path's. 400 lists
 every invalid field; 409 when the substation does not exist or another unit in it has the name.
-Tables: EQUIPMENT; SUBSTATION (must exist); DGA_SAMPLE (references, cascade).
+Tables: EQUIPMENT; SUBSTATION (must exist); DGA_SAMPLE (references, cascade); AUDIT_LOG.
 """
 
 import functions_framework.aio
 
-from shared import bodies, db, http, openapi, validation
+from shared import audit, auth, bodies, db, http, openapi, validation
 from shared.errors import ConflictError, SchemaValidationError
 from shared.schema import EQUIPMENT_KINDS, EQUIPMENT_STATUSES, OIL_PRESERVATIONS
 
@@ -81,8 +82,9 @@ async def _get(request, equipment_id):
     return await http.get_one(request, _SELECT, equipment_id, "equipment")
 
 
-@openapi.operation(openapi.created(_ROW), body=openapi.Body(FIELDS, "NewEquipment", _BODY_TYPES, example=_EXAMPLE),
-                   errors=(ConflictError,))
+@auth.requires("admin")
+@openapi.operation(openapi.created(_ROW), errors=(ConflictError,),
+                   body=openapi.Body(FIELDS, "NewEquipment", _BODY_TYPES, example=_EXAMPLE))
 async def _create(request):
     """Add a unit: 201 with the new row and its URL."""
     validation.parse_query(request.query_params, {})
@@ -92,17 +94,20 @@ async def _create(request):
         await tx.execute(_INSERT, values)
         # The unique key finds the new row's generated id on both databases, without RETURNING.
         row = await tx.fetch_one(_BY_NAME, _name_key(values))
+        await audit.record(tx, request, "equipment", {"id": [row["id"]]}, inserted=1)
     return http.created(request, row)
 
 
-@openapi.operation(openapi.changed(_ROW), body=openapi.Body(_ITEM_FIELDS, "EquipmentReplacement", _BODY_TYPES, example=_EXAMPLE),
-                   errors=(ConflictError,), if_match="required")
+@auth.requires("admin")
+@openapi.operation(openapi.changed(_ROW), errors=(ConflictError,), if_match="required",
+                   body=openapi.Body(_ITEM_FIELDS, "EquipmentReplacement", _BODY_TYPES, example=_EXAMPLE))
 async def _replace(request, equipment_id):
     """Replace every field of a unit."""
     changes = await _item_body(request, equipment_id, _BODY_TYPES, partial=False)
     return await _update(request, equipment_id, changes)
 
 
+@auth.requires("admin")
 @openapi.operation(openapi.changed(_ROW), errors=(ConflictError,), if_match="required",
                    body=openapi.Body(_ITEM_FIELDS, "EquipmentChanges", _PATCH_TYPES, partial=True,
                                      example={"status": "standby"}))
@@ -112,7 +117,9 @@ async def _patch(request, equipment_id):
     return await _update(request, equipment_id, changes)
 
 
-@openapi.operation(openapi.no_content("Deleted."), query=_DELETE_QUERY, errors=(ConflictError,), if_match="required")
+@auth.requires("admin")
+@openapi.operation(openapi.no_content("Deleted."), query=_DELETE_QUERY, errors=(ConflictError,),
+                   if_match="required")
 async def _delete(request, equipment_id):
     """Delete a unit, and with `cascade=true` its samples; 409 while samples reference it otherwise."""
     cascade = validation.parse_query(request.query_params, _DELETE_QUERY).get("cascade") == "true"
@@ -127,6 +134,7 @@ async def _delete(request, equipment_id):
             )
         await tx.execute(_DELETE_SAMPLES, {"id": equipment_id})
         await tx.execute(_DELETE, {"id": equipment_id})
+        await audit.record(tx, request, "equipment", {"id": [equipment_id]}, deleted=1 + samples)
     return http.no_content()
 
 
@@ -152,6 +160,7 @@ async def _update(request, equipment_id, changes):
         await _check_references(tx, values, equipment_id)
         await tx.execute(_UPDATE, {**values, "id": equipment_id})
         row = await tx.fetch_one(_BY_ID, {"id": equipment_id})
+        await audit.record(tx, request, "equipment", {"id": [equipment_id]}, updated=1)
     return http.item_response(row)
 
 

@@ -9,7 +9,7 @@ GET /api/v1/health/ready, and GET /api/v1/health → 200 `{"status": "ok", "data
     empty table passes: it was read); else 503 DatabaseUnavailable whose message names the
     first failing check and whose `details` list every one (`{"check", "message"}`).
 None of them needs an API key, even with SEDA_REQUIRE_KEYS_FOR_READS on: probes carry none.
-Tables: SCHEMA_VERSION, TEST_TABLE, SUBSTATION, EQUIPMENT, DGA_SAMPLE (at most one row each).
+Tables: SCHEMA_VERSION, TEST_TABLE, SUBSTATION, EQUIPMENT, DGA_SAMPLE, AUDIT_LOG (at most one row each).
 """
 
 import time
@@ -19,9 +19,10 @@ import functions_framework.aio
 from shared import auth, context, db, http, openapi, validation
 from shared.db import migrations
 from shared.errors import ApiError, DatabaseUnavailableError, from_database_error
+from shared.headers import NO_STORE
 from shared.jsonio import json_response
 
-SERVED_TABLES = ("test_table", "substation", "equipment", "dga_sample")
+SERVED_TABLES = ("test_table", "substation", "equipment", "dga_sample", "audit_log")
 _TABLE_PROBES = {table: f"SELECT 1 AS found FROM {table}" for table in SERVED_TABLES}
 _ONE_ROW = {"limit": 1, "offset": 0}
 _OK = {"const": "ok"}
@@ -32,6 +33,7 @@ _READY = openapi.output("Ready", {
     "checks": openapi.output("ReadyChecks", {check: _OK for check in ("schema_version", *SERVED_TABLES)}),
     "latency_ms": {"type": "number", "minimum": 0},
 })
+_NOT_CACHED = {"Cache-Control": NO_STORE}  # a probe must reach the process, never a cache
 
 
 @auth.public
@@ -39,7 +41,7 @@ _READY = openapi.output("Ready", {
 async def _live(request):
     """The process answers: nothing else is checked."""
     validation.parse_query(request.query_params, {})
-    return json_response({"status": "ok"})
+    return json_response({"status": "ok"}, headers=_NOT_CACHED)
 
 
 @auth.public
@@ -67,7 +69,7 @@ async def _ready(request):
         "schema_version": version,
         "checks": checks,
         "latency_ms": latency_ms,
-    })
+    }, headers=_NOT_CACHED)
 
 
 async def _schema_version(conn):

@@ -13,15 +13,16 @@ POST /api/v1/measurements, a JSON array of samples or CSV (`text/csv`) whose hea
     (index, CSV line, reasons); 409 lists the rows whose unit does not exist; 413 above
     `SEDA_MAX_BATCH_ROWS` rows or `SEDA_MAX_BODY_BYTES`; 415 for another Content-Type;
 DELETE /api/v1/measurements/<id> → 204 (a wrong lab row); `If-Match`, when sent, must match (412).
-Writes need an API key (401).
-Tables: DGA_SAMPLE; EQUIPMENT (must exist).
+POST needs an API key with the `ingest` scope, DELETE one with `admin` (401 without a valid key, 403
+without the scope); both are recorded in the audit trail (`shared/audit.py`).
+Tables: DGA_SAMPLE; EQUIPMENT (must exist); AUDIT_LOG.
 """
 
 import asyncio
 
 import functions_framework.aio
 
-from shared import bodies, csvout, db, http, openapi, validation
+from shared import audit, auth, bodies, csvout, db, http, openapi, validation
 from shared.errors import ConflictError
 from shared.jsonio import json_response
 from shared.schema import SAMPLE_GASES
@@ -85,6 +86,7 @@ async def _get(request, sample_id):
     return csvout.varied(await http.get_one(request, _SELECT, sample_id, "measurement", render))
 
 
+@auth.requires("ingest")
 @openapi.operation(
     openapi.answer(_INGESTED, "The batch was written whole: how many samples were new and how many replaced."),
     body=openapi.Body(_FIELDS, "NewMeasurement", _BODY_TYPES, json="batch", example=[
@@ -105,16 +107,22 @@ async def _ingest(request):
     async with db.transaction() as tx:
         stored = await _stored_count(tx, samples)
         await tx.execute_many(_UPSERT, samples)
-    return json_response({"received": len(samples), "inserted": len(samples) - stored, "updated": stored})
+        counts = {"inserted": len(samples) - stored, "updated": stored}
+        units = list({sample["equipment_id"] for sample in samples})
+        await audit.record(tx, request, "measurements", {"equipment_id": units}, **counts)
+    return json_response({"received": len(samples), **counts})
 
 
+@auth.requires("admin")
 @openapi.operation(openapi.no_content("Deleted."), if_match="optional")
 async def _delete(request, sample_id):
     """Remove one sample."""
     validation.parse_query(request.query_params, {})
     async with db.transaction() as tx:
-        await http.locked_row(tx, request, _SELECT, sample_id, "measurement", if_match_required=False)
+        row = await http.locked_row(tx, request, _SELECT, sample_id, "measurement", if_match_required=False)
         await tx.execute(_DELETE, {"id": sample_id})
+        ids = {"id": [sample_id], "equipment_id": [row["equipment_id"]]}
+        await audit.record(tx, request, "measurements", ids, deleted=1)
     return http.no_content()
 
 

@@ -12,10 +12,8 @@ never just the first: an object's problems are the 400's `details`, each
   connection for ever; other requests are served meanwhile. A client that hangs up
   mid-body is logged as 400 IncompleteBody.
 - media type: each resource lists what it accepts; anything else is 415 naming them.
-- charset: JSON and CSV bodies alike are read in the Content-Type's `charset` (UTF-8 when it
-  names none; a UTF-8 byte order mark is dropped). Accepted: CHARSETS, by any name Python
-  knows them by (`utf8`, `latin1`, `ks_c_5601-1987`...); any other is 415 listing them. Bytes
-  that are not valid in the charset are 400 naming it and the byte's position.
+- charset: JSON and CSV bodies alike are read in the Content-Type's `charset`, one of
+  CHARSETS (`shared/charsets.py` says how labels are read and what is refused).
 - JSON: malformed JSON is 400 SchemaValidation with the line, column and character where it breaks.
 - CSV (`text/csv`): a header row of field names (any case, surrounding spaces ignored), then
   one row per record; CRLF or LF; quoted fields may hold commas and quotes (and line breaks,
@@ -35,15 +33,14 @@ import asyncio
 import codecs
 import csv
 import dataclasses
-import encodings
-import encodings.aliases
 import io
 import json
 import re
 
 from starlette.requests import ClientDisconnect
 
-from shared import config, validation
+from shared import charsets, config, validation
+from shared.charsets import CHARSETS, UTF_8  # noqa: F401 - CHARSETS re-exported: the charsets bodies accept
 from shared.errors import (
     IncompleteBodyError,
     PayloadTooLargeError,
@@ -55,26 +52,6 @@ from shared.jsonio import dumps, loads
 
 JSON = "application/json"
 CSV = "text/csv"
-UTF_8 = "utf_8"
-# Python's codec for each accepted charset, with the name messages give it. Korean lab systems
-# write EUC-KR and its Windows superset CP949. Client text is only looked up in this table and
-# Python's alias table, never passed to `codecs.lookup`: that imports a module named after it
-# and caches every miss, so a stream of invented names would grow the process without bound.
-_CHARSETS = {
-    UTF_8: "utf-8",
-    "utf_16": "utf-16",
-    "utf_16_le": "utf-16le",
-    "utf_16_be": "utf-16be",
-    "ascii": "us-ascii",
-    "latin_1": "iso-8859-1",
-    "cp1252": "windows-1252",
-    "euc_kr": "euc-kr",
-    "cp949": "cp949",
-}
-CHARSETS = ", ".join(_CHARSETS.values())
-# The label euc-kr is read as CP949, its superset, as the WHATWG Encoding Standard (and so every
-# browser) does: Windows software labels CP949 text "euc-kr", and every EUC-KR text is valid CP949.
-_DECODER = {"euc_kr": "cp949"}
 _CONTENT_LENGTH = re.compile(r"[0-9]+")
 # What CSV cells lose at either end. Only spaces and tabs: `str.strip()` would also drop line
 # breaks, NUL and U+001C–U+001F there, silently, which the field rules must see and refuse.
@@ -120,8 +97,12 @@ class Body:
     """A request body that passed the media-type and size checks."""
 
     media_type: str
-    charset: str  # Python's codec name, a key of _CHARSETS
+    charset: str  # Python's codec name, from charsets.codec
     data: bytes
+
+    def text(self):
+        """The body as text in its charset (a UTF-8 BOM is dropped); 400 at the first byte that is not."""
+        return charsets.decoded(self.data, self.charset)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,8 +124,8 @@ async def read(request, accepted):
         received = validation.shown(media_type) if media_type else "none"
         raise UnsupportedMediaTypeError(f"Content-Type must be {' or '.join(accepted)}; received {received}.")
     settings = config.settings()
-    declared = request.headers.get("content-length", "")
-    if _CONTENT_LENGTH.fullmatch(declared) and int(declared) > settings.max_body_bytes:
+    declared = declared_length(request)
+    if declared is not None and declared > settings.max_body_bytes:
         raise _too_large(settings.max_body_bytes)
     try:
         # One deadline for the whole body, however it is cut into chunks: a client that
@@ -160,6 +141,12 @@ async def read(request, accepted):
         # The client's fault, not the service's: a 4xx in the access log rather than an unhandled 500.
         raise IncompleteBodyError("The connection closed before the request body arrived in full.") from None
     return Body(media_type, charset, data)
+
+
+def declared_length(request):
+    """The body size its `Content-Length` announces, or None when it announces none (or nonsense)."""
+    declared = request.headers.get("content-length", "")
+    return int(declared) if _CONTENT_LENGTH.fullmatch(declared) else None
 
 
 async def _streamed(request, limit):
@@ -221,7 +208,7 @@ def json_value(body):
     try:
         return loads(_json_source(body))
     except json.JSONDecodeError as exc:
-        _decoded(body)  # a byte that is not UTF-8 deserves that message, not orjson's about surrogates
+        body.text()  # a byte that is not UTF-8 deserves that message, not orjson's about surrogates
         raise SchemaValidationError(
             f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} (character {exc.pos})."
         ) from None
@@ -236,30 +223,18 @@ def _json_source(body):
     """What the JSON parser reads: UTF-8 bytes as they came (the fast path), else the text decoded from its charset."""
     if body.charset == UTF_8:
         return body.data.removeprefix(codecs.BOM_UTF8)
-    return _decoded(body)
+    return body.text()
 
 
 def _content_type(header):
-    """The media type and charset (a key of _CHARSETS) of a Content-Type header; 415 for any other charset."""
+    """The media type and charset (Python's codec) of a Content-Type header; 415 for a charset not accepted."""
     media_type, *parameters = header.split(";")
     charset = UTF_8
     for parameter in parameters:
         name, _, value = parameter.partition("=")
         if name.strip().lower() == "charset":
-            charset = _codec(value.strip().strip('"'))
+            charset = charsets.codec(value.strip().strip('"'))
     return media_type.strip().lower(), charset
-
-
-def _codec(label):
-    """Python's codec for an accepted charset label, by Python's own aliases; 415 listing CHARSETS otherwise."""
-    key = encodings.normalize_encoding(label.lower())
-    codec = encodings.aliases.aliases.get(key, key)
-    if codec not in _CHARSETS:
-        raise UnsupportedMediaTypeError(
-            f"The charset {validation.shown(label)} is not accepted; send the body in one of {CHARSETS} and name it "
-            "in the Content-Type charset parameter (UTF-8 needs no parameter)."
-        )
-    return codec
 
 
 def _invalid(summary, problems):
@@ -293,7 +268,7 @@ def _json_rows(body, noun):
 
 def _csv_rows(body, fields, noun):
     """The data rows of a CSV body as `{column: text or None}`, after a header that names known fields."""
-    reader = csv.reader(io.StringIO(_decoded(body), newline=""), strict=True)
+    reader = csv.reader(io.StringIO(body.text(), newline=""), strict=True)
     limit = config.settings().max_batch_rows
     rows = []
     try:
@@ -308,19 +283,6 @@ def _csv_rows(body, fields, noun):
     except csv.Error as exc:
         raise SchemaValidationError(f"The CSV body cannot be read at line {reader.line_num}: {exc}.") from None
     return rows
-
-
-def _decoded(body):
-    """The body as text in its charset (a UTF-8 BOM is dropped); 400 at the first byte that is not."""
-    encoding = "utf-8-sig" if body.charset == UTF_8 else _DECODER.get(body.charset, body.charset)
-    try:
-        return body.data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise SchemaValidationError(
-            f"The body is not valid {_CHARSETS[body.charset]}: the byte at position {exc.start} "
-            f"(0x{body.data[exc.start]:02X}) cannot be decoded. Send the body in the charset that the Content-Type "
-            f"names (UTF-8 when it names none); accepted: {CHARSETS}."
-        ) from None
 
 
 def _csv_columns(header, fields):

@@ -14,14 +14,14 @@ Every environment variable the service reads:
 | `ORACLE_SERVICE_NAME` | — | service name (preferred); `ORACLE_HOST` needs it or `ORACLE_SID` |
 | `ORACLE_SID` | — | SID, for old databases without a service name |
 | `ORACLE_POOL_MIN` / `ORACLE_POOL_MAX` | `2` / `2` | fixed-size pool: equal values keep the pool from growing and shrinking |
-| `ORACLE_POOL_TIMEOUT_S` | `5` | seconds to wait for a free pooled connection before answering 503 DatabaseUnavailable |
+| `ORACLE_POOL_TIMEOUT_S` | `5` | seconds to wait for a free pooled connection: then 429 TooManyRequestsTypeB when all of them are in use, 503 DatabaseUnavailable when none is (the pool cannot open one) |
 | `ORACLE_CONNECT_TIMEOUT_S` | `10` | longest a request waits to get a pooled connection, opening a new session included (TCP connect — also the driver's own limit —, handshake, login, session setup); beyond it 503 DatabaseUnavailable, and a pool that timed out with no connection in use is replaced |
 | `ORACLE_EXPIRE_TIME_MIN` | `2` | minutes between keepalive probes on idle pooled sessions, so a firewall does not drop them silently; `0` turns the probes off |
 | `SEDA_MAX_PAGE_SIZE` | `1000` | largest `limit` a collection accepts |
 | `SEDA_DEFAULT_PAGE_SIZE` | `100` | `limit` when none is given |
 | `SEDA_CORS_ORIGINS` | `*` | comma-separated allowed origins, or `*` |
 | `SEDA_PUBLIC_URL` | — (the request's Host) | scheme and host (`https://seda.example.com`) for the absolute URLs in `Link` and `Location`; set it behind a proxy or cache so a forged `Host` header cannot redirect clients |
-| `SEDA_API_KEYS` | — (none) | comma-separated API keys (each at least 16 characters), or `sha256:<64 hex digits>` entries holding a key's SHA-256 digest instead of the key; writes need one of them |
+| `SEDA_API_KEYS` | — (none) | comma-separated entries `<key id>@<scopes>=<key>` (scopes from `read`, `ingest`, `admin` joined by `+`; the key at least 16 characters, or `sha256:<64 hex digits>`, its SHA-256 digest); an entry without `<key id>@<scopes>=` (the format before scopes) holds every scope and has key id `key-<position>`. Syntax in `shared/keys.py`, which operation needs which scope in `shared/auth.py` |
 | `SEDA_REQUIRE_KEYS_FOR_READS` | `false` | `true` makes reads (GET, HEAD) need a key too; OPTIONS preflights never do |
 | `SEDA_MAX_BODY_BYTES` | `8388608` (8 MiB) | largest request body; a larger one is refused with 413 before it is parsed |
 | `SEDA_MAX_BATCH_ROWS` | `10000` | most samples one measurements or diagnoses POST may carry (JSON array elements or CSV data rows); more is 413 |
@@ -29,12 +29,25 @@ Every environment variable the service reads:
 | `SEDA_STATEMENT_TIMEOUT_S` | `30` | longest one SQL statement may run, on either database (on Oracle: each round trip, the `call_timeout`); a slower one is cancelled and answered 504 DatabaseTimeout |
 | `SEDA_BODY_TIMEOUT_S` | `30` | longest a client may take to send a request body; a slower one is answered 408 RequestTimeout |
 | `SEDA_SQLITE_BUSY_TIMEOUT_MS` | `5000` | how long a SQLite write waits for a lock another process holds before answering 503 DatabaseUnavailable |
+| `SEDA_RATE_LIMIT_PER_MINUTE` | `600` | each client's sustained rate, in cost units (a page costs 1; `shared/ratelimit.py` lists the costs); `0` turns the per-client limit off |
+| `SEDA_RATE_LIMIT_BURST` | `100` | units a client may spend at once: its budget is this many units per window of burst ÷ rate (10 s by default, rounded up to whole seconds); beyond it 429 TooManyRequestsTypeA |
+| `SEDA_RATE_LIMIT_STORAGE` | `memory` | where budgets are counted: `memory` (each instance its own), or `redis://[:password@]host:port[/db]` (`rediss://` for TLS) so one client's budget holds across every instance |
+| `SEDA_TRUSTED_PROXY_HEADER` | — (the connection's peer address) | header a trusted proxy sets to the client's address, e.g. `X-Forwarded-For`; set it only when every request passes that proxy, which must overwrite or append to a client's own |
+| `SEDA_TRUSTED_PROXY_HOPS` | `1` | trusted proxies in front of the service: the client's address is this many entries from the right of that header's comma-separated list |
+| `SEDA_MAX_IN_FLIGHT` | `64` | requests this instance serves at once; one more is answered 429 TooManyRequestsTypeB at once (health probes and OPTIONS never are) |
+| `SEDA_SQLITE_MAX_SESSIONS` | `16` | SQLite sessions and write transactions open at once in this instance |
+| `SEDA_SQLITE_SESSION_WAIT_MS` | `500` | how long a request waits for one of them before answering 429 TooManyRequestsTypeB |
 
 With no `SEDA_API_KEYS`, every write is refused with the same 401 as a wrong key (and a
 warning in the log): a deployment that forgot its keys stays read-only instead of open, and
 an unauthenticated caller cannot tell a keyless deployment from a wrong key. The same holds
 for reads when `SEDA_REQUIRE_KEYS_FOR_READS=true`. Keys are kept only as SHA-256 digests, and
 neither keys nor digests appear in `repr`, logs or error bodies.
+
+A database that is down or locked by another process is 503 DatabaseUnavailable; an instance
+that has no free session for a request (every SQLite session taken for `SEDA_SQLITE_SESSION_WAIT_MS`,
+or the Oracle pool's connections all in use for `ORACLE_POOL_TIMEOUT_S`) is busy, not down: 429
+TooManyRequestsTypeB.
 
 An Oracle configuration that is incomplete or ambiguous (no password, no DSN or host, a host
 without a service name or SID, a DSN together with host parts, Oracle variables without
@@ -43,13 +56,14 @@ without a service name or SID, a DSN together with host parts, Oracle variables 
 
 import dataclasses
 import functools
-import hashlib
+import math
 import os
 import re
+import urllib.parse
+
+from shared import keys
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-_DIGEST_PREFIX = "sha256:"
-_MIN_KEY_LENGTH = 16  # a short key is guessable however it is compared
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +85,24 @@ class OracleSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class LimitSettings:
+    """Per-client rate limits and this instance's load limits (`shared/ratelimit.py`).
+
+    `storage` may carry a Redis password, so it is excluded from repr.
+    """
+
+    per_minute: int
+    burst: int
+    window_s: int  # burst ÷ rate, rounded up; 0 when the per-client limit is off
+    storage: str = dataclasses.field(repr=False)
+    trusted_proxy_header: str | None
+    trusted_proxy_hops: int
+    max_in_flight: int
+    sqlite_max_sessions: int
+    sqlite_session_wait_ms: int
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     """Everything configurable about the service."""
 
@@ -80,7 +112,7 @@ class Settings:
     max_page_size: int
     default_page_size: int
     cors_origins: tuple[str, ...]
-    api_key_digests: tuple[bytes, ...] = dataclasses.field(repr=False)
+    api_keys: tuple[keys.ApiKey, ...] = dataclasses.field(repr=False)
     require_keys_for_reads: bool
     max_body_bytes: int
     max_batch_rows: int
@@ -89,6 +121,7 @@ class Settings:
     statement_timeout_s: int
     body_timeout_s: int
     sqlite_busy_timeout_ms: int
+    limits: LimitSettings
 
 
 def _int_env(name, default, minimum=1):
@@ -113,26 +146,6 @@ def _bool_env(name, default):
     if raw not in _BOOLEANS:
         raise RuntimeError(f"{name} must be true or false, got {raw!r}")
     return _BOOLEANS[raw]
-
-
-def _api_key_digests():
-    """SHA-256 digests of the configured API keys; an error names the entry's position, never its text."""
-    entries = [e.strip() for e in os.environ.get("SEDA_API_KEYS", "").split(",") if e.strip()]
-    return tuple(_key_digest(position, entry) for position, entry in enumerate(entries, start=1))
-
-
-def _key_digest(position, entry):
-    """The digest one `SEDA_API_KEYS` entry stands for: given as `sha256:<hex>`, or of the key itself."""
-    if entry.lower().startswith(_DIGEST_PREFIX):
-        digest = entry[len(_DIGEST_PREFIX) :]
-        if not re.fullmatch(r"[0-9a-fA-F]{64}", digest):
-            raise RuntimeError(f"SEDA_API_KEYS entry {position} must be sha256: followed by 64 hex digits")
-        return bytes.fromhex(digest)
-    if len(entry) < _MIN_KEY_LENGTH:
-        raise RuntimeError(
-            f"SEDA_API_KEYS entry {position} is shorter than {_MIN_KEY_LENGTH} characters; use a long random key"
-        )
-    return hashlib.sha256(entry.encode()).digest()
 
 
 def _oracle_settings():
@@ -210,7 +223,7 @@ def settings():
         max_page_size=max_page_size,
         default_page_size=min(_int_env("SEDA_DEFAULT_PAGE_SIZE", 100), max_page_size),
         cors_origins=origins or ("*",),
-        api_key_digests=_api_key_digests(),
+        api_keys=keys.parse(os.environ.get("SEDA_API_KEYS", "")),
         require_keys_for_reads=_bool_env("SEDA_REQUIRE_KEYS_FOR_READS", False),
         max_body_bytes=_int_env("SEDA_MAX_BODY_BYTES", 8 * 1024 * 1024),
         max_batch_rows=max_batch_rows,
@@ -219,7 +232,54 @@ def settings():
         statement_timeout_s=_int_env("SEDA_STATEMENT_TIMEOUT_S", 30),
         body_timeout_s=_int_env("SEDA_BODY_TIMEOUT_S", 30),
         sqlite_busy_timeout_ms=_int_env("SEDA_SQLITE_BUSY_TIMEOUT_MS", 5000, minimum=0),
+        limits=_limit_settings(),
     )
+
+
+def _limit_settings():
+    """The rate and load limits; a burst below one second's worth of the rate is refused (no window is that short)."""
+    per_minute = _int_env("SEDA_RATE_LIMIT_PER_MINUTE", 600, minimum=0)
+    burst = _int_env("SEDA_RATE_LIMIT_BURST", 100)
+    if per_minute and burst * 60 < per_minute:
+        raise RuntimeError(
+            "SEDA_RATE_LIMIT_BURST must be at least SEDA_RATE_LIMIT_PER_MINUTE / 60, one second's worth of the rate"
+        )
+    return LimitSettings(
+        per_minute=per_minute,
+        burst=burst,
+        window_s=math.ceil(burst * 60 / per_minute) if per_minute else 0,
+        storage=_rate_limit_storage(),
+        trusted_proxy_header=_trusted_proxy_header(),
+        trusted_proxy_hops=_int_env("SEDA_TRUSTED_PROXY_HOPS", 1),
+        max_in_flight=_int_env("SEDA_MAX_IN_FLIGHT", 64),
+        sqlite_max_sessions=_int_env("SEDA_SQLITE_MAX_SESSIONS", 16),
+        sqlite_session_wait_ms=_int_env("SEDA_SQLITE_SESSION_WAIT_MS", 500, minimum=0),
+    )
+
+
+def _rate_limit_storage():
+    """`memory`, or a redis:// or rediss:// URL with a host; the error never repeats the value (it may hold a password)."""
+    raw = os.environ.get("SEDA_RATE_LIMIT_STORAGE", "").strip() or "memory"
+    if raw == "memory":
+        return raw
+    try:
+        url = urllib.parse.urlsplit(raw)
+        valid = url.scheme in ("redis", "rediss") and bool(url.hostname) and url.port != 0
+    except ValueError:  # a port that is not a number
+        valid = False
+    if not valid:
+        raise RuntimeError("SEDA_RATE_LIMIT_STORAGE must be memory, or a redis:// or rediss:// URL naming a host")
+    return raw
+
+
+def _trusted_proxy_header():
+    """The header name in `SEDA_TRUSTED_PROXY_HEADER`, lowercased, or None."""
+    raw = os.environ.get("SEDA_TRUSTED_PROXY_HEADER", "").strip()
+    if not raw:
+        return None
+    if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", raw):
+        raise RuntimeError(f"SEDA_TRUSTED_PROXY_HEADER must be a header name such as X-Forwarded-For, got {raw!r}")
+    return raw.lower()
 
 
 def _public_origin():

@@ -46,9 +46,14 @@ def negotiate(request, columns):
             f"This resource answers {JSON_MEDIA_TYPE} or {MEDIA_TYPE}, and Accept {validation.shown(accept)} allows "
             f"neither; send Accept: {JSON_MEDIA_TYPE}, Accept: {MEDIA_TYPE}, or no Accept header."
         )
-    if csv_quality <= json_quality:
+    if not prefers_csv(accept):
         return None
     return lambda rows, headers: csv_response(rows, columns, headers)
+
+
+def prefers_csv(accept):
+    """True when an `Accept` value prefers CSV to JSON (a tie is JSON's)."""
+    return _quality(accept, MEDIA_TYPE) > _quality(accept, JSON_MEDIA_TYPE)
 
 
 def varied(response):

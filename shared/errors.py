@@ -15,9 +15,9 @@ class ApiError(Exception):
 
     status = 500
     headers: dict[str, str] = {}
-    # Headers every instance carries whose values are chosen when it is raised (the class's own
-    # `headers` are documented too): the OpenAPI document lists both on the error's status.
-    response_headers: tuple[str, ...] = ()
+    # Headers whose values are chosen where it is raised, by name: True when every instance
+    # carries it. The OpenAPI document lists them, and the class's own `headers`, on its status.
+    response_headers: dict[str, bool] = {}
 
     def __init__(self, message, *, headers=None, details=None):
         super().__init__(message)
@@ -68,6 +68,12 @@ class UnauthorizedError(ApiError):
     headers = {"WWW-Authenticate": 'Bearer realm="seda"'}
 
 
+class ForbiddenError(ApiError):
+    """A valid API key lacks the scope the operation needs; names the scope, never another key."""
+
+    status = 403
+
+
 class NotFoundError(ApiError):
     """No such resource or row."""
 
@@ -78,7 +84,7 @@ class MethodNotAllowedError(ApiError):
     """The resource exists but does not support the method; carries `Allow`."""
 
     status = 405
-    response_headers = ("Allow",)
+    response_headers = {"Allow": True}
 
 
 class NotAcceptableError(ApiError):
@@ -125,15 +131,17 @@ class PreconditionRequiredError(ApiError):
 
 
 class TooManyRequestsTypeAError(ApiError):
-    """Rate limit type A (per client) exceeded."""
+    """One client (API key or address) spent its rate-limit budget; carries `Retry-After` (`shared/ratelimit.py`)."""
 
     status = 429
+    response_headers = {"Retry-After": True, "RateLimit": True, "RateLimit-Policy": True}
 
 
 class TooManyRequestsTypeBError(ApiError):
-    """Rate limit type B (global) exceeded."""
+    """This instance is saturated (requests in flight, database sessions); carries `Retry-After` (`shared/ratelimit.py`)."""
 
     status = 429
+    response_headers = {"Retry-After": True, "RateLimit": True, "RateLimit-Policy": False}  # the policy: when limited
 
 
 class InternalServerError(ApiError):

@@ -6,7 +6,8 @@ resource with named sub-paths (`/health/live`) passes them as `parts={"live": {.
 exceptions become JSON error bodies here, and only here, so the behaviour is identical
 under the test client, a local server and a FaaS platform. A request is checked in this
 order: path (404, or 400 for a malformed id), OPTIONS preflight (never needs a key), method
-(405), API key (401, `shared/auth.py`), then the handler.
+(405), rate limits (429, `shared/ratelimit.py`; their headers go on the handler's response), API
+key and scope (401, 403, `shared/auth.py`), then the handler.
 
 Items carry a strong `ETag` (the SHA-256 of the row's JSON with sorted keys, so both
 databases give the same tag); `GET` answers 304 when `If-None-Match` lists it, and changes
@@ -21,7 +22,7 @@ import time
 import oracledb
 from starlette.responses import Response
 
-from shared import auth, config, context, db, lifecycle, validation
+from shared import auth, config, context, db, lifecycle, ratelimit, validation
 from shared.errors import (
     ApiError,
     InternalServerError,
@@ -31,11 +32,12 @@ from shared.errors import (
     PreconditionRequiredError,
     from_database_error,
 )
+from shared.headers import add_response_headers
 from shared.jsonio import dumps, json_response
 
 API_PREFIX = "/api/v1"
 _CORS_ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, X-API-Key, X-Request-ID"
-_CORS_EXPOSED_HEADERS = "ETag, Link, Location, Retry-After, WWW-Authenticate, X-Request-ID"
+_CORS_EXPOSED_HEADERS = "ETag, Link, Location, RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate, X-Request-ID"
 _CORS_MAX_AGE_S = "600"
 ITEM_ID = validation.integer(1)  # the `<id>` of an item path
 
@@ -46,7 +48,7 @@ async def serve(request, resource, collection, item=None, parts=None):
     async def route():
         # The path as received: `request.url` passes through urlsplit, which silently drops tabs
         # and line breaks, so "/equipment/%0A5" would read as id 5.
-        methods, item_id = _methods_for(request.scope["path"], resource, collection, item, parts or {})
+        methods, item_id, template = _methods_for(request.scope["path"], resource, collection, item, parts or {})
         if request.method == "OPTIONS":
             return _preflight(methods)
         function = methods.get("GET" if request.method == "HEAD" else request.method)
@@ -55,8 +57,12 @@ async def serve(request, resource, collection, item=None, parts=None):
                 f"Method {request.method} is not allowed here; allowed: {_allow(methods)}.",
                 headers={"Allow": _allow(methods)},
             )
-        auth.require_key(request, function)
+        # What the audit trail records of a write (`shared/audit.py`): the operation and whose key allowed it.
+        request.state.operation = f"{request.method} {template}"
+        rate_limit_headers = await ratelimit.admit(request, template)
+        request.state.key_id = auth.require_key(request, function, request.state.operation)
         response = await (function(request) if item_id is None else function(request, item_id))
+        response.headers.update(rate_limit_headers)
         return _without_body(response) if request.method == "HEAD" else response
 
     return await respond(request, route)
@@ -78,6 +84,7 @@ async def respond(request, route):
             response = error_response(exc)
         response.headers[context.REQUEST_ID_HEADER] = request_id
         _add_cors_headers(request, response)
+        add_response_headers(request, response)
         context.log_request(
             request.method, request.url.path, response.status_code, (time.perf_counter() - started) * 1000
         )
@@ -287,20 +294,22 @@ def _lists(header, tag, weak=False):
 
 
 def _methods_for(path, resource, collection, item, parts):
-    """The method table for a path under the resource, and the item id (None unless it names an item); else 404."""
+    """The method table for a path under the resource, the item id (None unless it names an item) and the
+    route it matched (`/api/v1/equipment/<id>`); else 404."""
     segments = [p for p in path.split("/") if p]
     prefix = [p for p in API_PREFIX.split("/") if p] + [resource]
     if segments[: len(prefix)] == prefix:
         segments = segments[len(prefix) :]
+    route = f"{API_PREFIX}/{resource}"
     if not segments:
-        return collection, None
+        return collection, None, route
     if len(segments) == 1 and segments[0] in parts:
-        return parts[segments[0]], None
+        return parts[segments[0]], None, f"{route}/{segments[0]}"
     if len(segments) == 1 and item:
-        return item, ITEM_ID("id", segments[0])
-    served = [f"{API_PREFIX}/{resource}"] + [f"{API_PREFIX}/{resource}/{name}" for name in parts]
+        return item, ITEM_ID("id", segments[0]), f"{route}/<id>"
+    served = [route] + [f"{route}/{name}" for name in parts]
     if item:
-        served.append(f"{API_PREFIX}/{resource}/<id>")
+        served.append(f"{route}/<id>")
     raise NotFoundError(f"No resource at {path}; {resource} serves {', '.join(served)}.")
 
 

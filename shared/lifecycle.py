@@ -57,6 +57,11 @@ def request_finished():
         _close_when_idle()
 
 
+def requests_in_flight():
+    """Requests this process is serving now, the caller's own included (the load limit reads it, `shared/ratelimit.py`)."""
+    return _state.in_flight
+
+
 def _chain_to_server_handler():
     """Put our handler in front of the server's, when a server that drains on SIGTERM is running us."""
     if threading.current_thread() is not threading.main_thread():

@@ -10,7 +10,8 @@ Nothing here restates a rule the code enforces:
   and the media types the handler reads;
 - error responses: the `shared/errors.py` classes an operation can raise, by their `status`,
   `name()` and headers (`headers`, `response_headers`), in the one body `http.ERROR_BODY`;
-- which operations need a key: `auth.needs_key`, under the settings in force.
+- which operations need a key, and with which scope: `auth.required_scope`, under the settings
+  in force; what each costs of a client's rate-limit budget: `ratelimit.cost_of`.
 
 What no table says, a handler declares beside itself with `@operation(...)`: what it answers
 on success (`page`, `item`, `created`, `changed`, `no_content`, `answer`), its `body`, its
@@ -27,11 +28,11 @@ import dataclasses
 import inspect
 import sys
 
-from shared import auth, bodies, config, csvout, http, validation
+from shared import auth, bodies, config, csvout, http, keys, ratelimit, validation
 from shared.errors import (
-    ApiError,
     DatabaseTimeoutError,
     DatabaseUnavailableError,
+    ForbiddenError,
     IncompleteBodyError,
     InternalServerError,
     InvalidIntegerFormatError,
@@ -43,6 +44,8 @@ from shared.errors import (
     PreconditionRequiredError,
     RequestTimeoutError,
     SchemaValidationError,
+    TooManyRequestsTypeAError,
+    TooManyRequestsTypeBError,
     UnauthorizedError,
     UnsupportedMediaTypeError,
 )
@@ -83,21 +86,33 @@ HEADERS = {
                                {"type": "integer", "minimum": 0}),
     "Connection": ("`close`: the service closes the connection after this answer.", {"type": "string"}),
     "Content-Security-Policy": ("What the page may load and run: only the service's own files.", {"type": "string"}),
+    "RateLimit": ('What is left of the budget (draft-ietf-httpapi-ratelimit-headers-11): `"client";r=<units left>;'
+                  't=<seconds until the window ends>`, or `"instance";r=0;t=1` when the instance is saturated.',
+                  {"type": "string", "pattern": '^"(client|instance)";r=[0-9]+;t=[0-9]+$'}),
+    "RateLimit-Policy": ('The per-client budget: `"client";q=<units>;w=<window seconds>` (SEDA_RATE_LIMIT_BURST, '
+                         "SEDA_RATE_LIMIT_PER_MINUTE).", {"type": "string", "pattern": '^"client";q=[0-9]+;w=[0-9]+$'}),
+    "X-Content-Type-Options": ("`nosniff`: the declared media type is the one to use.", {"const": "nosniff"}),
+    "Referrer-Policy": ("`no-referrer`.", {"const": "no-referrer"}),
+    "Cache-Control": ("`no-store` for anything keyed, every change and every error; `no-cache` (revalidate, items "
+                      "with their ETag) for public reads.", {"type": "string"}),
 }
 # Headers on every response, by name: whether each is always there.
 EVERY_RESPONSE = {"X-Request-ID": True, "Access-Control-Allow-Origin": False, "Access-Control-Expose-Headers": False,
-                  "Vary": False}
+                  "Vary": False, "X-Content-Type-Options": True, "Referrer-Policy": True, "Cache-Control": True}
+# What a limited operation's own answers carry while the per-client limit is on (`shared/ratelimit.py`).
+_RATE_LIMIT_HEADERS = {"RateLimit": True, "RateLimit-Policy": True}
 _REQUEST_HEADERS = {
     "If-Match": "The ETag from GET, or `*`: the change is made only if the row is still that version (`*`: any).",
     "If-None-Match": "ETags the client holds: 304 Not Modified, without a body, when one is the row's.",
 }
+_SCOPES = (f"Each operation names the scope its key must hold ({', '.join(keys.SCOPES)}): 401 without a valid key, "
+           "403 with one that lacks the scope.")
 _SECURITY_SCHEMES = {
-    "bearer": {"type": "http", "scheme": "bearer", "description": "`Authorization: Bearer <key>`, a key of "
-               "SEDA_API_KEYS."},
-    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "`X-API-Key: <key>`, the same "
-               "keys."},
+    "bearer": {"type": "http", "scheme": "bearer", "description": f"`Authorization: Bearer <key>`, a key of "
+               f"SEDA_API_KEYS. {_SCOPES}"},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": f"`X-API-Key: <key>`, the same "
+               f"keys. {_SCOPES}"},
 }
-_KEYED = [{"bearer": []}, {"apiKey": []}]
 
 
 # ---- what a handler declares -------------------------------------------------------------------
@@ -117,12 +132,12 @@ class Answer:
     not_modified: bool = False  # 304 for a matching If-None-Match
     gives_item: bool = False  # its body is a row whose ETag changes may send (links to the item operations)
 
-    def responses(self):
-        """The response objects of this answer, by status."""
-        responses = {str(self.status): _response(self.description, self.content, self.headers)}
+    def responses(self, headers):
+        """The response objects of this answer, by status, each also carrying `headers` (name -> always sent)."""
+        responses = {str(self.status): _response(self.description, self.content, {**self.headers, **headers})}
         if self.not_modified:
             responses["304"] = _response("Not modified: the row is still the version If-None-Match named.", {},
-                                         {"ETag": True})
+                                         {"ETag": True, **headers})
         return responses
 
 
@@ -359,7 +374,10 @@ def _id_parameter():
 def _operation(route, routes):
     """One operation object from the handler's declaration and the tables."""
     declared = _declared(route.function)
-    keyed = auth.needs_key(route.method, route.function)
+    scope, always = auth.required_scope(route.method, route.function)
+    keyed = scope is not None and (always or config.settings().require_keys_for_reads)
+    cost = ratelimit.cost_of(route.method, route.path.replace("{id}", "<id>"))
+    limited = bool(cost.units) and bool(config.settings().limits.per_minute)
     summary, _, description = inspect.getdoc(route.function).partition("\n")
     parameters = [_query_parameter(name, parser) for name, parser in declared.query.items()]
     parameters += [_header_parameter(name, required) for name, required in declared.answer.request_headers.items()]
@@ -369,11 +387,14 @@ def _operation(route, routes):
         "operationId": route.operation_id,
         "tags": [route.resource],
         "summary": declared.summary or summary,
-        "security": _KEYED if keyed else [],
-        "responses": {**declared.answer.responses(), **_error_responses(_errors(declared, keyed, route.is_item))},
+        "security": [{"bearer": [scope]}, {"apiKey": [scope]}] if keyed else [],
+        "responses": {
+            **declared.answer.responses(_RATE_LIMIT_HEADERS if limited else {}),
+            **_error_responses(_errors(declared, keyed, bool(cost.units), limited, route.is_item)),
+        },
     }
-    if description.strip():
-        result["description"] = description.strip()
+    description = "\n\n".join(part for part in (description.strip(), f"Rate-limit cost: {cost.describe()}.") if part)
+    result["description"] = description
     if parameters:
         result["parameters"] = parameters
     if declared.body is not None:
@@ -399,14 +420,19 @@ def _header_parameter(name, required):
             "schema": schema}
 
 
-def _errors(declared, keyed, is_item):
-    """Every error class the operation can answer with."""
+def _errors(declared, keyed, counted, limited, is_item):
+    """Every error class the operation can answer with (`counted`: it costs rate-limit units; `limited`: and the
+    per-client limit is on)."""
     classes = [*COMMON_ERRORS, *declared.errors, *declared.answer.errors]
     classes += [parser.error for parser in declared.query.values()]
     if is_item:
         classes += [InvalidIntegerFormatError, NotFoundError]
+    if limited:
+        classes.append(TooManyRequestsTypeAError)
+    if counted or declared.database:  # requests in flight, or a database session not free in time
+        classes.append(TooManyRequestsTypeBError)
     if keyed:
-        classes.append(UnauthorizedError)
+        classes += [UnauthorizedError, ForbiddenError]
     if declared.body is not None:
         classes += BODY_ERRORS
     if declared.database:
@@ -429,8 +455,10 @@ def _error_responses(classes):
 def _error_response(status, classes):
     """The response of `status`, whose body names one of `classes`."""
     names = sorted(cls.name() for cls in classes)
-    described = "; ".join(f"{cls.name()}: {inspect.getdoc(cls).splitlines()[0]}" for cls in classes)
-    headers = {name: True for cls in classes for name in (*cls.headers, *cls.response_headers)}
+    described = " ".join(f"{cls.name()}: {inspect.getdoc(cls).splitlines()[0]}" for cls in classes)
+    carried = [{**dict.fromkeys(cls.headers, True), **cls.response_headers} for cls in classes]
+    # A header is always sent on this status only when every error that can answer it sends it.
+    headers = {name: all(each.get(name, False) for each in carried) for each in carried for name in each}
     schema = {"allOf": [{"$ref": "#/components/schemas/Error"}],
               "properties": {"status": {"const": status}, "error": {"enum": names}}}
     return _response(described, {JSON_MEDIA_TYPE: schema}, headers)
@@ -491,8 +519,8 @@ def _head(get):
     """HEAD: GET's parameters, statuses and headers, without a body."""
     responses = {status: {key: value for key, value in response.items() if key not in ("content", "links")}
                  for status, response in get["responses"].items()}
-    head = {**get, "operationId": f"{get['operationId']}_head", "summary": f"{get['summary'].rstrip('.')}: headers only",
-            "responses": responses}
+    head = {**get, "operationId": f"{get['operationId']}_head", "responses": responses,
+            "summary": f"{get['summary'].rstrip('.')}: headers only"}
     head.pop("description", None)
     return head
 

@@ -1,6 +1,6 @@
 """SQLite DDL of the SEDA tables at the current schema version, column for column equal to sql/oracle/02_schema.sql.
 
-Tables: TEST_TABLE, SUBSTATION, EQUIPMENT, DGA_SAMPLE, SCHEMA_VERSION. Enumerations are
+Tables: TEST_TABLE, SUBSTATION, EQUIPMENT, DGA_SAMPLE, SCHEMA_VERSION, AUDIT_LOG (`shared/audit.py`). Enumerations are
 defined once here and used by the DDL, the demo-data generator and request validation.
 Ids are AUTOINCREMENT so that SQLite never hands out the id of a deleted row again (Oracle's
 identity columns never do); databases made before that are rebuilt by
@@ -85,4 +85,19 @@ CREATE TABLE IF NOT EXISTS dga_sample (
     MIN(IFNULL(h2, 0), IFNULL(ch4, 0), IFNULL(c2h6, 0), IFNULL(c2h4, 0), IFNULL(c2h2, 0),
         IFNULL(co, 0), IFNULL(co2, 0), IFNULL(o2, 0), IFNULL(n2, 0)) >= 0)
 );
+
+CREATE TABLE IF NOT EXISTS audit_log (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  recorded_at   TIMESTAMP NOT NULL,
+  request_id    TEXT NOT NULL,
+  key_id        TEXT NOT NULL,
+  operation     TEXT NOT NULL,
+  resource_name TEXT NOT NULL,
+  ids           TEXT NOT NULL,
+  inserted      INTEGER NOT NULL,
+  updated       INTEGER NOT NULL,
+  deleted       INTEGER NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS audit_log_recorded_ix ON audit_log (recorded_at);
 """

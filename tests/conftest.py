@@ -28,13 +28,18 @@ sys.path.insert(0, str(ROOT))
 from shared import db  # noqa: E402 - needs the repository on sys.path
 
 
+# The suite's clients send thousands of requests from one address: the per-client rate limit is
+# off unless a test turns it on (tests/test_rate_limits.py).
+TEST_DEFAULTS = {"SEDA_RATE_LIMIT_PER_MINUTE": "0"}
+
+
 def use_database(path, **environment):
-    """Point the service at the SQLite file `path` (plus extra settings) for the next request."""
+    """Point the service at the SQLite file `path` (plus `TEST_DEFAULTS` and extra settings) for the next request."""
     for name in list(os.environ):
         if name.startswith(("SEDA_", "ORACLE_")) and not name.startswith("ORACLE_TEST_"):
             del os.environ[name]
     os.environ["SEDA_SQLITE_PATH"] = str(path)
-    os.environ.update(environment)
+    os.environ.update({**TEST_DEFAULTS, **environment})
     asyncio.run(db.reset())
 
 
@@ -154,42 +159,96 @@ def free_port():
         return s.getsockname()[1]
 
 
-@contextlib.contextmanager
-def loopback_listener(behaviour):
-    """A dead database peer on loopback; yields its port.
+# What a web server on the wrong port says to an Oracle connect packet: bytes that are not TNS.
+NOT_TNS = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+PEER_GUARD_S = 60  # how long a peer waits for a connect packet: against a hang only
 
-    `refuse`: the port is bound but not listening, so every connect is refused; `close`: each
-    connection is accepted and closed at once; `hang`: each is accepted and never answered.
+
+class MisbehavingListener:
+    """A dead or broken database peer on loopback, listening at `port`; tests get them from `misbehaving_listener`.
+
+    Behaviours: `refuse` binds the port but never listens, so every connect is refused;
+    `close` accepts each connection and closes it at once; `hangup` reads the connect packet,
+    then closes; `not_tns` answers the connect packet with NOT_TNS, then closes; `hang` accepts
+    and never answers. `refuse()` stops listening at run time: later connects are refused while
+    the hung ones stay open and unanswered until the listener is closed. `accepted` counts the
+    connections accepted and `connect_packets` keeps the packets read.
     """
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    held = []
 
-    def serve():
+    def __init__(self, behaviour):
+        self.behaviour = behaviour
+        self.accepted = 0
+        self.connect_packets = []
+        self._unanswered = []
+        self._server = socket.socket()
+        self._server.bind(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._thread = None
+        if behaviour != "refuse":
+            self._server.listen()
+            self._thread = threading.Thread(target=self._serve, daemon=True)
+            self._thread.start()
+
+    def _serve(self):
+        """Accept until the listening socket is shut down."""
         while True:
             try:
-                connection, _ = server.accept()
+                connection, _ = self._server.accept()
             except OSError:
-                return  # the listener was shut down
-            if behaviour == "hang":
-                held.append(connection)
-            else:
-                connection.close()
+                return  # refuse() or close() shut the listener down
+            self.accepted += 1
+            self._misbehave(connection)
 
-    thread = None
-    if behaviour != "refuse":
-        server.listen()
-        thread = threading.Thread(target=serve, daemon=True)
-        thread.start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        if thread is not None:
-            server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
-            thread.join(timeout=10)
-        server.close()
-        for connection in held:
+    def _misbehave(self, connection):
+        """Keep the connection unanswered, close it, or read the connect packet and close (after NOT_TNS)."""
+        if self.behaviour == "hang":
+            self._unanswered.append(connection)
+            return
+        if self.behaviour in ("hangup", "not_tns"):
+            connection.settimeout(PEER_GUARD_S)
+            with contextlib.suppress(OSError):
+                self.connect_packets.append(_read_connect_packet(connection))
+                if self.behaviour == "not_tns":
+                    connection.sendall(NOT_TNS)
+        connection.close()
+
+    def refuse(self):
+        """Stop listening: connects are refused from now on."""
+        if self._thread is not None:
+            self._server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+            self._thread.join(timeout=PEER_GUARD_S)
+            self._thread = None
+        self._server.close()
+
+    def close(self):
+        """Stop listening and close the hung connections."""
+        self.refuse()
+        for connection in self._unanswered:
             connection.close()
+
+
+@pytest.fixture
+def misbehaving_listener():
+    """Make `MisbehavingListener(behaviour)`s, each closed when the test ends."""
+    with contextlib.ExitStack() as listeners:
+
+        def make(behaviour):
+            listener = MisbehavingListener(behaviour)
+            listeners.callback(listener.close)
+            return listener
+
+        yield make
+
+
+def _read_connect_packet(connection):
+    """The bytes of a TNS connect packet, up to the end of its connect descriptor (sent as a second segment)."""
+    received = b""
+    while b"(DESCRIPTION=" not in received or received.count(b"(") != received.count(b")"):
+        chunk = connection.recv(4096)
+        if not chunk:
+            break
+        received += chunk
+    return received
 
 
 def start_server(target, database, port, *, options=(), stdout=subprocess.DEVNULL, **environment):
@@ -206,6 +265,63 @@ def start_server(target, database, port, *, options=(), stdout=subprocess.DEVNUL
     )
     wait_for(f"http://127.0.0.1:{port}/api/v1/health/live", process)
     return process
+
+
+@contextlib.contextmanager
+def transaction_held(database, *statements, seconds=30):
+    """Another process that ran `statements` on `database` (a transaction it keeps open) until the block ends.
+
+    `BEGIN IMMEDIATE` holds SQLite's write lock; `BEGIN` and a SELECT, a read that keeps the WAL from being emptied.
+    """
+    holder = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "for statement in sys.argv[2:]: c.execute(statement).fetchall()\n"
+            "print('holding', flush=True); sys.stdin.read()"
+        ), str(database), *statements],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=seconds)
+
+
+def write_lock_held(database):
+    """Another process holding SQLite's write lock on `database` until the block ends."""
+    return transaction_held(database, "BEGIN IMMEDIATE")
+
+
+class RedisUnavailable(Exception):
+    """redis-server is not installed here or did not start; the message says which."""
+
+
+def start_redis(directory, seconds=30):
+    """A real redis-server on a free loopback port, persisting nothing (files, if any, in `directory`).
+
+    Returns (process, URL) once it answers PING; RedisUnavailable when it is not installed or does not start.
+    """
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RedisUnavailable("redis-server is not installed (Debian: apt-get install redis-server)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(directory)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=seconds) as connection:
+            connection.sendall(b"PING\r\n")
+            if connection.recv(64).startswith(b"+PONG"):
+                return process, f"redis://127.0.0.1:{port}/0"
+        time.sleep(0.05)
+    process.kill()
+    raise RedisUnavailable(f"redis-server did not start: {process.communicate()[1].decode()[-500:]}")
 
 
 def json_log_lines(path):

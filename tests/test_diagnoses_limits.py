@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from conftest import table_snapshot
+from contract import error_body
 from shared import db, demo_data, dga
 
 FLEET = demo_data.generate()
@@ -151,11 +152,8 @@ def test_the_history_page_reads_only_paged_sample_queries(client, long_history):
 
 @pytest.mark.parametrize("query", ["limit=5", "offset=10", "limit=5&offset=10", "history=false&limit=5"])
 def test_paging_without_history_is_400_saying_it_needs_history(client, query):
-    response = client.get(f"/api/v1/diagnoses/{T3_UNIT}?{query}")
-    assert response.status_code == 400
-    body = response.json()
-    assert body["error"] == "InvalidParameters" and "need history=true" in body["message"]
-    assert body["request_id"] == response.headers["x-request-id"]
+    body = error_body(client.get(f"/api/v1/diagnoses/{T3_UNIT}?{query}"), 400, "InvalidParameters")
+    assert "need history=true" in body["message"]
     for name in ("limit", "offset"):
         assert (f"'{name}'" in body["message"].split("received")[1]) == (name in query)
 
@@ -228,10 +226,7 @@ def test_the_summary_view_takes_csv(client):
 
 def test_the_full_view_above_its_cap_is_413_naming_both_limits(client, demo_db):
     before = table_snapshot(demo_db)
-    response = client.post("/api/v1/diagnoses", json=[HEALTHY] * 1001)
-    assert response.status_code == 413
-    body = response.json()
-    assert body["error"] == "PayloadTooLarge" and body["request_id"] == response.headers["x-request-id"]
+    body = error_body(client.post("/api/v1/diagnoses", json=[HEALTHY] * 1001), 413, "PayloadTooLarge")
     assert "at most 1,000 samples with the full view, or up to 10,000 with ?view=summary" in body["message"]
     assert "1,001" in body["message"]
     assert len(client.post("/api/v1/diagnoses", json=[HEALTHY] * 1000).json()) == 1000

@@ -7,6 +7,7 @@ import sqlite3
 import numpy as np
 import pytest
 
+from contract import ERROR_KEYS
 from shared import context, errors, http, jsonio
 
 ALL_ERRORS = sorted(
@@ -38,7 +39,7 @@ def test_every_error_becomes_the_canonical_body(cls):
     context.begin_request("req-1")
     response = http.error_response(cls("Something specific went wrong."))
     body = jsonio.loads(response.body)
-    assert set(body) == {"status", "error", "message", "request_id"}
+    assert set(body) == ERROR_KEYS
     assert body["status"] == response.status_code == cls.status
     assert body["error"] == cls.name() and body["request_id"] == "req-1"
     if cls.status == 500:

@@ -1,22 +1,39 @@
 """Schema versions: a database made by the previous release upgrades with every row intact, and the service
 refuses any schema but its own, at start-up, naming the command."""
 
+import contextlib
 import pathlib
 import sqlite3
 
-from conftest import make_client, run_server_expecting_refusal, run_tool, table_snapshot, use_database
+from conftest import API_KEY, make_client, run_server_expecting_refusal, run_tool, table_snapshot, use_database
 from shared import demo_data
 from shared.db import SQLITE, migrations
+from shared.db.dialects import prepared_binds
 
-V1_DDL = (pathlib.Path(__file__).parent / "fixtures" / "sqlite_schema_v1.sql").read_text()
+FIXTURES = pathlib.Path(__file__).parent / "fixtures"
+V1_DDL = (FIXTURES / "sqlite_schema_v1.sql").read_text()
+V2_DDL = (FIXTURES / "sqlite_schema_v2.sql").read_text()
 
 
 def make_v1_database(path):
-    """A database exactly as release 1 made it: its DDL, the demo fleet, and a deleted newest unit and sample."""
+    """A database exactly as release 1 made it: its DDL, the demo fleet, and a deleted newest sample."""
+    return _make_database(path, V1_DDL, versions=())
+
+
+def make_v2_database(path):
+    """A database exactly as release 2 made it: versions 1 and 2 recorded, the demo fleet, a deleted newest sample."""
+    return _make_database(path, V2_DDL, versions=migrations.history()[:2])
+
+
+def _make_database(path, ddl, versions):
+    """A database made by an earlier release's `ddl`, with its SCHEMA_VERSION rows, if it had any, and the demo fleet."""
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode = WAL")
-    connection.executescript(V1_DDL)
+    connection.executescript(ddl)
     connection.execute("BEGIN")
+    if versions:  # release 1 kept none
+        records = migrations.version_records(versions)
+        connection.executemany(migrations.RECORD_VERSION, [prepared_binds(SQLITE, record) for record in records])
     connection.execute("INSERT INTO test_table (hello) VALUES ('Oracle')")
     demo_data.load(lambda sql, rows: connection.executemany(sql, rows), demo_data.generate(), bind_timestamp=SQLITE.bind_timestamp)
     connection.execute("DELETE FROM dga_sample WHERE id = (SELECT MAX(id) FROM dga_sample)")
@@ -57,22 +74,67 @@ def test_upgrade_from_version_1_keeps_every_row_and_backs_up_first(tmp_path):
     assert "nothing to do" in run_migrate(path).stdout
 
 
+def _shape(path):
+    """Every table's columns (name, type, not null, default, primary key) and every index's table and columns."""
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        names = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        tables = {name: connection.execute(f"PRAGMA table_info({name})").fetchall() for name in names}
+        indexes = {
+            index: (table, connection.execute(f"PRAGMA index_info({index})").fetchall())
+            for index, table in connection.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'")
+        }
+    return tables, indexes
+
+
+def test_upgrade_from_version_2_keeps_every_row_and_gives_the_schema_of_a_new_database(tmp_path, demo_db):
+    path = make_v2_database(tmp_path / "release-2.sqlite3")  # demo_db is tmp_path / "seda.sqlite3"
+    before = table_snapshot(path)
+
+    result = run_migrate(path)
+
+    assert result.returncode == 0, result.stderr
+    assert "from schema version 2 to 3" in result.stdout
+    after = table_snapshot(path)
+    assert {table: after[table] for table in before if table != "schema_version"} == {
+        table: rows for table, rows in before.items() if table != "schema_version"
+    }
+    assert after["schema_version"][:2] == before["schema_version"]
+    assert [row[:2] for row in after["schema_version"]] == migrations.history()
+    assert after["audit_log"] == []
+    assert _shape(path) == _shape(demo_db)
+    assert len(list(tmp_path.glob("release-2.sqlite3.v2.*.bak"))) == 1
+
+
+def test_a_database_upgraded_from_either_release_serves_and_audits_writes(tmp_path):
+    for version, make in ((1, make_v1_database), (2, make_v2_database)):
+        path = make(tmp_path / f"v{version}.sqlite3")
+        assert run_migrate(path).returncode == 0
+        use_database(path, SEDA_API_KEYS=API_KEY)
+        with make_client("api") as client:
+            assert client.get("/api/v1/health/ready").json()["schema_version"] == migrations.CURRENT_VERSION
+            response = client.patch("/api/v1/equipment/1", json={"status": "standby"},
+                                    headers={"If-Match": "*", "X-API-Key": API_KEY})
+            assert response.status_code == 200
+            trail = client.get("/api/v1/audit", headers={"X-API-Key": API_KEY}).json()
+        assert [(entry["key_id"], entry["ids"]) for entry in trail] == [("key-1", {"id": [1]})]
+
+
 def test_upgraded_database_never_gives_a_deleted_id_again(tmp_path):
     path = make_v1_database(tmp_path / "seda.sqlite3")
-    with sqlite3.connect(path) as connection:
-        deleted_before_upgrade = connection.execute("SELECT MAX(id) FROM dga_sample").fetchone()[0]
     assert run_migrate(path).returncode == 0
     with sqlite3.connect(path) as connection:
-        newest = connection.execute("SELECT MAX(id) FROM equipment").fetchone()[0]
-        connection.execute("DELETE FROM dga_sample WHERE equipment_id = ?", (newest,))
-        connection.execute("DELETE FROM equipment WHERE id = ?", (newest,))
+        newest_unit = connection.execute("SELECT MAX(id) FROM equipment").fetchone()[0]
+        connection.execute("DELETE FROM dga_sample WHERE equipment_id = ?", (newest_unit,))
+        connection.execute("DELETE FROM equipment WHERE id = ?", (newest_unit,))
         connection.execute(
             "INSERT INTO equipment (substation_id, name, kind, oil_preservation, status) "
             "VALUES (1, 'after upgrade', 'power_transformer', 'sealed', 'in_service')"
         )
-        assert connection.execute("SELECT MAX(id) FROM equipment").fetchone()[0] == newest + 1
+        assert connection.execute("SELECT MAX(id) FROM equipment").fetchone()[0] == newest_unit + 1
+        newest_sample = connection.execute("SELECT MAX(id) FROM dga_sample").fetchone()[0]
+        connection.execute("DELETE FROM dga_sample WHERE id = ?", (newest_sample,))
         sample = connection.execute("INSERT INTO dga_sample (equipment_id, sampled_at, h2) VALUES (1, '2099-01-01 00:00:00.000000', 1)")
-        assert sample.lastrowid > deleted_before_upgrade
+        assert sample.lastrowid > newest_sample
 
 
 def test_a_failed_upgrade_leaves_the_file_as_it_was(tmp_path):

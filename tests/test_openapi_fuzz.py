@@ -30,6 +30,8 @@ RUNS = {  # name: (phases, examples per operation, or scenarios for the stateful
     "stateful": ("stateful", 100),
 }
 SEED = "20260901"
+# A per-client budget no run spends (so answers are not 429s), still on so the RateLimit headers are checked.
+_UNLIMITED = {"SEDA_RATE_LIMIT_PER_MINUTE": "60000000", "SEDA_RATE_LIMIT_BURST": "1000000"}
 CHECKS = ("--checks", "all", "--exclude-checks", "positive_data_acceptance")
 
 
@@ -42,9 +44,11 @@ def _schemathesis():
 def _run(name, phases, examples, url, workdir):
     """One `schemathesis run`: (exit status, its output, its JSON report, what the hooks saw)."""
     report, outcomes = workdir / f"{name}-report.json", workdir / f"{name}-outcomes.json"
+    # One worker: with two, hypothesis's lambda descriptions (ast.parse in threads) hit CPython 3.11's
+    # "AST constructor recursion depth mismatch" SystemError now and then, a failure of the tool, not the service.
     command = [
         _schemathesis(), "--config-file", str(HERE / "schemathesis.toml"), "run", url, *CHECKS,
-        "--phases", phases, "--max-examples", str(examples), "--seed", SEED, "--workers", "2", "--no-color",
+        "--phases", phases, "--max-examples", str(examples), "--seed", SEED, "--workers", "1", "--no-color",
         "--header", f"Authorization: Bearer {API_KEY}", "--request-timeout", "30",
         "--report", "json", "--report-json-path", str(report),
     ]
@@ -63,7 +67,7 @@ def _labels(url):
 
 
 def test_every_operation_conforms_to_the_document_under_schemathesis(demo_db, free_port, tmp_path):
-    process = start_server("api", demo_db, free_port, SEDA_API_KEYS=API_KEY)
+    process = start_server("api", demo_db, free_port, SEDA_API_KEYS=API_KEY, **_UNLIMITED)
     try:
         url = f"http://127.0.0.1:{free_port}/api/v1/openapi.json"
         documented = _labels(url)

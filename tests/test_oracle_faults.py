@@ -8,104 +8,20 @@ tests/test_oracle_integration.py when ORACLE_TEST_* are set.
 
 import contextlib
 import signal
-import socket
-import threading
 
 import oracledb
 import pytest
 from oracledb import errors as driver_errors
 
 from conftest import API_KEY, make_client
+from contract import error_body
 from shared import errors
 
 PASSWORD = "s3cret-Pa55"
 HANG_GUARD_S = 60
-# What a web server on the wrong port says to an Oracle connect packet: bytes that are not TNS.
-NOT_TNS = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
 POOL_WAIT_TIMED_OUT = "(ORACLE_POOL_TIMEOUT_S)"
 CONNECT_TIMED_OUT = "(ORACLE_CONNECT_TIMEOUT_S)"
 UNAVAILABLE = "The database is unavailable; retry later."
-
-
-class BrokenListener:
-    """A loopback TCP listener that misbehaves as an Oracle listener.
-
-    `hang` accepts and never answers; `hangup` reads the connect packet and closes; `not_tns`
-    answers it with `NOT_TNS` and closes. The connect packets read are kept in
-    `connect_packets`. `refuse()` stops listening, so later connects are refused while the
-    hung ones stay open and unanswered.
-    """
-
-    def __init__(self, behaviour):
-        self.behaviour = behaviour
-        self.accepted = 0
-        self.connect_packets = []
-        self._unanswered = []
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self._server.settimeout(0.1)  # lets the loop notice `refuse()`; accept() ignores close()
-        self.port = self._server.getsockname()[1]
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self):
-        """Accept until told to stop, then close the listening socket."""
-        while not self._stop.is_set():
-            try:
-                connection, _ = self._server.accept()
-            except TimeoutError:
-                continue
-            self.accepted += 1
-            self._misbehave(connection)
-        self._server.close()
-
-    def _misbehave(self, connection):
-        """Keep the connection unanswered, or read the connect packet and close (after NOT_TNS)."""
-        if self.behaviour == "hang":
-            self._unanswered.append(connection)
-            return
-        connection.settimeout(HANG_GUARD_S)
-        with contextlib.suppress(OSError):
-            self.connect_packets.append(_read_connect_packet(connection))
-            if self.behaviour == "not_tns":
-                connection.sendall(NOT_TNS)
-        connection.close()
-
-    def refuse(self):
-        """Stop listening: connects are refused from now on."""
-        self._stop.set()
-        self._thread.join()
-
-    def close(self):
-        """Stop listening and close the hung connections."""
-        self.refuse()
-        for connection in self._unanswered:
-            connection.close()
-
-
-def _read_connect_packet(connection):
-    """The bytes of a TNS connect packet, up to the end of its connect descriptor (sent as a second segment)."""
-    received = b""
-    while b"(DESCRIPTION=" not in received or received.count(b"(") != received.count(b")"):
-        chunk = connection.recv(4096)
-        if not chunk:
-            break
-        received += chunk
-    return received
-
-
-@pytest.fixture
-def listener_factory():
-    """Make `BrokenListener`s that are closed when the test ends."""
-    listeners = []
-
-    def make(behaviour):
-        listeners.append(BrokenListener(behaviour))
-        return listeners[-1]
-
-    yield make
-    for listener in listeners:
-        listener.close()
 
 
 @contextlib.contextmanager
@@ -134,10 +50,7 @@ def _oracle_at(settings_env, port, **extra):
 
 def assert_unavailable(response, message_part):
     """A 503 DatabaseUnavailable error body whose message contains `message_part` and nothing secret."""
-    assert response.status_code == 503, response.text
-    body = response.json()
-    assert body["error"] == "DatabaseUnavailable" and message_part in body["message"]
-    assert body["request_id"] == response.headers["x-request-id"]
+    assert message_part in error_body(response, 503, "DatabaseUnavailable")["message"]
     assert response.headers["retry-after"]
     for secret in (PASSWORD, API_KEY, "127.0.0.1", "FREEPDB1", "DPY-", "ORA-", "Traceback"):
         assert secret not in response.text
@@ -156,10 +69,10 @@ def _get_and_post(client):
     ("behaviour", "message_part"),
     [("refuse", UNAVAILABLE), ("hangup", UNAVAILABLE), ("not_tns", UNAVAILABLE), ("hang", POOL_WAIT_TIMED_OUT)],
 )
-def test_every_broken_peer_is_503_and_the_next_request_too(settings_env, listener_factory, behaviour, message_part):
-    listener = listener_factory(behaviour)
-    if behaviour == "refuse":
-        listener.refuse()
+def test_every_broken_peer_is_503_and_the_next_request_too(
+    settings_env, misbehaving_listener, behaviour, message_part
+):
+    listener = misbehaving_listener(behaviour)
     _oracle_at(settings_env, listener.port)
     with hang_guard(), make_client("api") as client:
         responses = _get_and_post(client) + _get_and_post(client)
@@ -167,8 +80,8 @@ def test_every_broken_peer_is_503_and_the_next_request_too(settings_env, listene
         assert_unavailable(response, message_part)
 
 
-def test_a_pool_wedged_by_a_hung_connect_is_replaced(settings_env, listener_factory):
-    listener = listener_factory("hang")
+def test_a_pool_wedged_by_a_hung_connect_is_replaced(settings_env, misbehaving_listener):
+    listener = misbehaving_listener("hang")
     _oracle_at(settings_env, listener.port)
     with hang_guard(), make_client("api") as client:
         assert_unavailable(client.get("/api/v1/equipment"), POOL_WAIT_TIMED_OUT)
@@ -180,8 +93,8 @@ def test_a_pool_wedged_by_a_hung_connect_is_replaced(settings_env, listener_fact
         assert_unavailable(client.get("/api/v1/equipment"), UNAVAILABLE)
 
 
-def test_an_acquire_longer_than_the_connect_timeout_is_503_naming_it(settings_env, listener_factory):
-    listener = listener_factory("hang")
+def test_an_acquire_longer_than_the_connect_timeout_is_503_naming_it(settings_env, misbehaving_listener):
+    listener = misbehaving_listener("hang")
     _oracle_at(settings_env, listener.port, ORACLE_POOL_TIMEOUT_S="300", ORACLE_CONNECT_TIMEOUT_S="1")
     with hang_guard(), make_client("api") as client:
         response = client.get("/api/v1/equipment")
@@ -224,8 +137,8 @@ def test_a_session_the_driver_marks_dead_is_503(settings_env):
         ),
     ],
 )
-def test_keepalive_and_connect_limits_reach_the_listener(settings_env, listener_factory, environment, expected):
-    listener = listener_factory("hangup")
+def test_keepalive_and_connect_limits_reach_the_listener(settings_env, misbehaving_listener, environment, expected):
+    listener = misbehaving_listener("hangup")
     _oracle_at(settings_env, listener.port, **environment)
     with hang_guard(), make_client("api") as client:
         assert_unavailable(client.get("/api/v1/equipment"), UNAVAILABLE)
@@ -233,8 +146,8 @@ def test_keepalive_and_connect_limits_reach_the_listener(settings_env, listener_
         assert setting in listener.connect_packets[0]
 
 
-def test_expire_time_zero_sends_no_keepalive_setting(settings_env, listener_factory):
-    listener = listener_factory("hangup")
+def test_expire_time_zero_sends_no_keepalive_setting(settings_env, misbehaving_listener):
+    listener = misbehaving_listener("hangup")
     _oracle_at(settings_env, listener.port, ORACLE_EXPIRE_TIME_MIN="0")
     with hang_guard(), make_client("api") as client:
         assert_unavailable(client.get("/api/v1/equipment"), UNAVAILABLE)

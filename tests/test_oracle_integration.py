@@ -8,9 +8,11 @@ with the default demo fleet (tools/load_oracle.py --replace), so point it at a t
 import asyncio
 import os
 
+import functions_framework
+import httpx
 import pytest
 
-from conftest import API_KEY, follow_pages, make_client, use_database
+from conftest import API_KEY, MAIN, follow_pages, make_client, use_database
 from shared import db
 
 ORACLE_TEST_VARIABLES = ("ORACLE_TEST_USER", "ORACLE_TEST_PASSWORD", "ORACLE_TEST_DSN")
@@ -191,3 +193,21 @@ def test_statement_past_the_time_limit_is_504_and_changes_nothing_on_oracle(orac
     body = response.json()
     assert body["error"] == "DatabaseTimeout" and "1 s (SEDA_STATEMENT_TIMEOUT_S)" in body["message"]
     assert after == before
+
+
+def test_a_pool_whose_sessions_are_all_in_use_is_429_b_not_503(oracle_environment, demo_db):
+    use_database(demo_db, **oracle_environment, ORACLE_POOL_MIN="1", ORACLE_POOL_MAX="1", ORACLE_POOL_TIMEOUT_S="1")
+
+    async def while_the_only_session_is_held():
+        app = functions_framework.create_app("api", MAIN)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://oracle.test") as client:
+            async with db.connect():  # the pool's only session, on the loop the app serves from
+                busy = await client.get("/api/v1/equipment")
+            served = await client.get("/api/v1/equipment")
+        await db.reset()
+        return busy, served
+
+    busy, served = asyncio.run(while_the_only_session_is_held())
+    assert busy.status_code == 429 and busy.json()["error"] == "TooManyRequestsTypeB", busy.text
+    assert "ORACLE_POOL_TIMEOUT_S" in busy.json()["message"] and busy.headers["retry-after"] == "1"
+    assert served.status_code == 200

@@ -1,10 +1,12 @@
 """Secrets never leave the process: not in any response (body or header) nor in any line a server writes.
 
 A real server is configured with an Oracle password and API keys (plain and as a `sha256:`
-digest) and driven through every endpoint: successes on SQLite (the Oracle settings present
-all the same), client errors, and Oracle outages and timeouts against dead loopback peers.
-Then its whole stdout and stderr and every response are searched for the password, every
-key (and a wrong key a client presented), and each one's SHA-256 digest in hex and base64.
+digest, unnamed and named with scopes) and driven through every endpoint: successes on SQLite
+(the Oracle settings present all the same), client errors, 403s for missing scopes, and Oracle
+outages and timeouts against dead loopback peers. Then its whole stdout and stderr, every
+response and every stored row (the audit trail's included) are searched for the password,
+every key (and a wrong key a client presented), and each one's SHA-256 digest in hex and
+base64; the key ids, which are meant to be seen, are found where they belong.
 """
 
 import base64
@@ -16,14 +18,18 @@ import json
 
 import pytest
 
-from conftest import kill_server, loopback_listener, start_server
+from conftest import kill_server, start_server, table_snapshot
 
 PASSWORD = "Oracle-pw-7f3a9c1e-only-in-the-environment"
 KEY = "writer-key-4b1d8e2f0a9c7b6d5e"
 SPARE_KEY = "spare-key-9e8d7c6b5a49382716"
 DIGEST_KEY = "digest-key-1a2b3c4d5e6f7a8b9c"  # configured only as its digest
 WRONG_KEY = "wrong-key-0000111122223333444"
-SECRETS = (PASSWORD, KEY, SPARE_KEY, DIGEST_KEY, WRONG_KEY)
+LAB_KEY = "lab-key-5c6d7e8f9a0b1c2d3e4f"  # named, ingest only, configured as its digest
+ADMIN_KEY = "admin-key-6d7e8f9a0b1c2d3e4f5a"  # named, admin and read
+SECRETS = (PASSWORD, KEY, SPARE_KEY, DIGEST_KEY, WRONG_KEY, LAB_KEY, ADMIN_KEY)
+# The ids of the keys the successes use: key-<position> for unnamed entries, the given name otherwise.
+KEY_IDS = ("key-1", "key-3", "lab-kepco")
 
 UNIT = {
     "substation_id": 2, "name": "T-secret-test", "kind": "power_transformer", "manufacturer": "Hyosung",
@@ -44,7 +50,8 @@ def _environment(**overrides):
     return {
         "ORACLE_USER": "seda",
         "ORACLE_PASSWORD": PASSWORD,
-        "SEDA_API_KEYS": f"{KEY},{SPARE_KEY},sha256:{_digest(DIGEST_KEY).hex()}",
+        "SEDA_API_KEYS": f"{KEY},{SPARE_KEY},sha256:{_digest(DIGEST_KEY).hex()},"
+                         f"lab-kepco@ingest=sha256:{_digest(LAB_KEY).hex()},ops@admin+read={ADMIN_KEY}",
         "ORACLE_POOL_TIMEOUT_S": "1",
         "SEDA_STATEMENT_TIMEOUT_S": "1",
         "SEDA_BODY_TIMEOUT_S": "1",
@@ -156,6 +163,14 @@ def _successes_and_client_errors(client):
     client.expect(200, "GET", f"measurements/{stored[0]['id']}")
     client.expect(204, "DELETE", f"measurements/{stored[0]['id']}")
     client.expect(200, "POST", "diagnoses", GASES)
+    client.expect(200, "POST", "measurements", [{**SAMPLE, "sampled_at": "2031-07-01"}], key=LAB_KEY)
+    client.expect(403, "DELETE", "measurements/1", key=LAB_KEY)
+    client.expect(403, "GET", "audit", key=LAB_KEY)
+    client.expect(401, "GET", "audit", key=None)
+    trail = client.expect(200, "GET", "audit", key=ADMIN_KEY).body.decode()
+    assert all(f'"key_id":"{key_id}"' in trail for key_id in KEY_IDS), trail
+    client.expect(200, "GET", "audit/1", key=ADMIN_KEY)
+    client.expect(200, "GET", "audit?key_id=lab-kepco", key=ADMIN_KEY)
     client.expect(401, "POST", "equipment", UNIT, key=WRONG_KEY)
     client.expect(401, "DELETE", "measurements/1", key=None, **{"X-API-Key": WRONG_KEY})
     client.expect(401, "PATCH", "equipment/1", {"status": "standby"}, key=None)
@@ -169,13 +184,16 @@ def _successes_and_client_errors(client):
     client.expect(405, "DELETE", "application")
 
 
-def test_successes_and_client_errors_reveal_no_secret(demo_db, free_port, tmp_path):
-    with loopback_listener("refuse") as oracle_port:
-        responses, written = _serve(
-            demo_db, free_port, tmp_path, _successes_and_client_errors,
-            SEDA_DATABASE="sqlite", ORACLE_DSN=f"127.0.0.1:{oracle_port}/FREEPDB1",
-        )
+def test_successes_and_client_errors_reveal_no_secret(demo_db, free_port, tmp_path, misbehaving_listener):
+    oracle = misbehaving_listener("refuse")
+    responses, written = _serve(
+        demo_db, free_port, tmp_path, _successes_and_client_errors,
+        SEDA_DATABASE="sqlite", ORACLE_DSN=f"127.0.0.1:{oracle.port}/FREEPDB1",
+    )
     _assert_nothing_leaked(responses, written)
+    stored = table_snapshot(demo_db)
+    assert not _leaks(repr(stored)), _leaks(repr(stored))
+    assert all(f"'{key_id}'" in repr(stored["audit_log"]) for key_id in KEY_IDS)
 
 
 # Every endpoint and method, as a client with a valid key would send it; all but POST /diagnoses need the database.
@@ -185,7 +203,7 @@ EVERY_ENDPOINT = [
     ("PUT", "equipment/1", UNIT), ("PATCH", "equipment/1", {"status": "standby"}), ("DELETE", "equipment/1", None),
     ("GET", "measurements", None), ("GET", "measurements/1", None), ("POST", "measurements", [SAMPLE]),
     ("DELETE", "measurements/1", None), ("GET", "diagnoses", None), ("GET", "diagnoses/1", None),
-    ("GET", "health", None),
+    ("GET", "health", None), ("GET", "audit", None), ("GET", "audit/1", None),
 ]
 
 
@@ -197,7 +215,9 @@ EVERY_ENDPOINT = [
         pytest.param("hang", {503, 504}, id="listener-never-answering"),
     ],
 )
-def test_oracle_outages_and_timeouts_reveal_no_secret(demo_db, free_port, tmp_path, peer, statuses):
+def test_oracle_outages_and_timeouts_reveal_no_secret(
+    demo_db, free_port, tmp_path, misbehaving_listener, peer, statuses
+):
     def every_endpoint_at_once(client):
         """Every endpoint concurrently (each waits out the short timeouts), plus a wrong key and a stateless POST."""
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(EVERY_ENDPOINT)) as pool:
@@ -212,9 +232,9 @@ def test_oracle_outages_and_timeouts_reveal_no_secret(demo_db, free_port, tmp_pa
         client.expect(401, "POST", "measurements", [SAMPLE], key=WRONG_KEY)
         client.expect(200, "POST", "diagnoses", GASES)
 
-    with loopback_listener(peer) as oracle_port:
-        responses, written = _serve(
-            demo_db, free_port, tmp_path, every_endpoint_at_once,
-            SEDA_DATABASE="oracle", ORACLE_DSN=f"127.0.0.1:{oracle_port}/FREEPDB1",
-        )
+    oracle = misbehaving_listener(peer)
+    responses, written = _serve(
+        demo_db, free_port, tmp_path, every_endpoint_at_once,
+        SEDA_DATABASE="oracle", ORACLE_DSN=f"127.0.0.1:{oracle.port}/FREEPDB1",
+    )
     _assert_nothing_leaked(responses, written)

@@ -1,4 +1,4 @@
-"""bench/soak.py: its verdict counts what was lost for real, and a short soak with faults runs clean."""
+"""bench/soak: its verdict counts what was lost for real, and a short soak with faults runs clean."""
 
 import datetime
 import sqlite3

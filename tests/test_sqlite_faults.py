@@ -15,11 +15,10 @@ import urllib.request
 
 import pytest
 
-from conftest import API_KEY, json_log_lines, kill_server, start_server, table_snapshot, use_database
+from contract import ERROR_KEYS
+from conftest import API_KEY, json_log_lines, kill_server, start_server, table_snapshot, transaction_held, use_database, write_lock_held
 from shared import db, http
 from shared.errors import DatabaseTimeoutError, DatabaseUnavailableError
-
-ERROR_KEYS = {"status", "error", "message", "request_id"}
 
 
 def call(port, method, path, body=None, headers=None):
@@ -119,33 +118,17 @@ def test_file_replaced_by_a_restored_backup_is_served_and_the_old_file_keeps_eve
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
-def hold_read_transaction(path):
-    """Another process with a read transaction open on `path` (it keeps the WAL from being emptied); stop with .stdin.close()."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", (
-            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN');"
-            " c.execute('SELECT COUNT(*) FROM dga_sample').fetchone(); print('reading', flush=True); sys.stdin.read()"
-        ), str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    assert holder.stdout.readline().strip() == "reading"
-    return holder
-
-
 def test_file_replaced_while_another_process_holds_the_old_one_is_503_until_it_lets_go(server, demo_db, tmp_path):
     restored = tmp_path / "restored.sqlite3"
     db.sqlite.backup(str(demo_db), str(restored))
-    holder = hold_read_transaction(demo_db)
-    try:
+    # A read transaction in another process keeps the old file's WAL from being emptied.
+    with transaction_held(demo_db, "BEGIN", "SELECT COUNT(*) FROM dga_sample"):
         assert call(server, "POST", "/api/v1/measurements", samples(1, 2038))[0] == 200
         aside = tmp_path / "old.sqlite3"
         os.rename(demo_db, aside)
         os.rename(restored, demo_db)
         assert_unavailable(server, "GET", "/api/v1/equipment/1")
         assert_unavailable(server, "POST", "/api/v1/measurements", samples(1, 2039))
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
     status, _, rows = call(server, "GET", "/api/v1/measurements?equipment_id=1&from=2038-01-01")
     assert status == 200 and rows == []  # now serving the restored file
     assert set(stored_h2(aside, 1)) >= {"2038-01-01 00:00:00.000000"}
@@ -197,23 +180,12 @@ def test_after_start_a_missing_file_is_never_created(demo_db, tmp_path):
 
 
 def test_write_lock_held_by_another_process_is_503_after_the_busy_timeout(server, demo_db):
-    holder = subprocess.Popen(
-        [sys.executable, "-c", (
-            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN IMMEDIATE');"
-            " print('locked', flush=True); sys.stdin.read()"
-        ), str(demo_db)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
+    with write_lock_held(demo_db):
         before = table_snapshot(demo_db)
         answer = assert_unavailable(server, "POST", "/api/v1/measurements", samples(2, 2036, count=50))
         assert "another writer" in answer["message"]
         assert call(server, "GET", "/api/v1/equipment/2")[0] == 200  # readers are not blocked (WAL)
         assert table_snapshot(demo_db) == before
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
     assert call(server, "POST", "/api/v1/measurements", samples(2, 2036, count=50))[0] == 200
 
 

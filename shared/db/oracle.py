@@ -24,7 +24,7 @@ import logging
 
 import oracledb
 
-from shared import config
+from shared import config, ratelimit
 from shared.db import migrations
 from shared.db.dialects import ORACLE, prepared_binds
 from shared.db.interface import Verbs, committed, dict_rows, notify
@@ -257,7 +257,8 @@ class OracleDatabase:
 
         The limit covers what the driver's own timeouts miss: a session whose handshake or login
         never answers. A timed-out acquire may mean the pool's background connect hangs, so the
-        pool is replaced when it had no connection in use (see `_discard_if_stuck`).
+        pool is replaced when it had no connection in use (see `_discard_if_stuck`); with every
+        connection in use, the pool's wait (`ORACLE_POOL_TIMEOUT_S`) is 429 TooManyRequestsTypeB.
         """
         seconds = self._settings.connect_timeout_s
         try:
@@ -270,6 +271,12 @@ class OracleDatabase:
             ) from None
         except oracledb.Error as exc:
             if getattr(_driver_error(exc), "full_code", "") == "DPY-4005":  # the pool's own wait timed out
+                if pool.busy:  # every session in use: this instance is saturated, the database is not down
+                    raise ratelimit.instance_busy(
+                        f"Every database session stayed in use for {self._settings.pool_timeout_s} s "
+                        "(ORACLE_POOL_TIMEOUT_S): this instance is saturated, and nothing was done. Retry in "
+                        f"{ratelimit.INSTANCE_RETRY_AFTER_S} s (Retry-After)."
+                    ) from None
                 self._discard_if_stuck(pool)
             raise
         self._limit_round_trips(connection)

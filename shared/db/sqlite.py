@@ -22,7 +22,9 @@ opened (device and inode):
   new file beside the old file's WAL would graft the old pages onto it;
 - corrupt or not a database: 503 with a log line; the file is never re-created.
 A write that finds the disk full or the write lock held past `SEDA_SQLITE_BUSY_TIMEOUT_MS`
-rolls back whole and is answered 503 with `Retry-After` (mapped in `shared/errors.py`). Every
+rolls back whole and is answered 503 with `Retry-After` (mapped in `shared/errors.py`). Sessions
+and write transactions hold one of `SEDA_SQLITE_MAX_SESSIONS` slots; a request that finds none
+free within `SEDA_SQLITE_SESSION_WAIT_MS` is answered 429 TooManyRequestsTypeB (`slots.py`). Every
 statement runs under `SEDA_STATEMENT_TIMEOUT_S`, enforced by a progress handler.
 
 Backups: with WAL a copy of the main file alone can miss every recent commit; `backup()` uses
@@ -44,6 +46,7 @@ from shared import config
 from shared.db import migrations
 from shared.db.dialects import SQLITE, prepared_binds
 from shared.db.interface import Verbs, committed, dict_rows, notify
+from shared.db.slots import SessionSlots
 from shared.errors import DATABASE_UNAVAILABLE, DatabaseUnavailableError, statement_timeout_error
 from shared.schema import SQLITE_DDL
 
@@ -210,6 +213,8 @@ class SqliteDatabase:
         self.path = path
         self._uri = f"file:{urllib.parse.quote(path)}?mode=rw"
         self._problem = None  # what is wrong with the file now, for logging each change once
+        limits = config.settings().limits
+        self._slots = SessionSlots(limits.sqlite_max_sessions, limits.sqlite_session_wait_ms)
         try:
             self._file = _identity(path)
             # Opened now and kept: a handle on the file this process serves, through which the
@@ -301,14 +306,17 @@ class SqliteDatabase:
 
     @contextlib.asynccontextmanager
     async def connect(self):
-        """A session on the event-loop thread's connection."""
+        """A session on the event-loop thread's connection, holding one of the process's session slots."""
         self._check_file()
-        yield SqliteSession(self, self._reader_connection())
+        async with self._slots.held():
+            yield SqliteSession(self, self._reader_connection())
 
-    def transaction(self):
-        """A write transaction (see `SqliteTransaction`), committed when the block ends."""
+    @contextlib.asynccontextmanager
+    async def transaction(self):
+        """A write transaction (see `SqliteTransaction`) holding a session slot, committed when the block ends."""
         self._check_file()
-        return committed(SqliteTransaction(self.open_connection))
+        async with self._slots.held(), committed(SqliteTransaction(self.open_connection)) as transaction:
+            yield transaction
 
     async def close(self):
         """Close the loop's connection (transactions and large reads close their own)."""

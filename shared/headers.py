@@ -1,0 +1,50 @@
+"""Headers every response carries for safety and caching, and the server software never named.
+
+- `X-Content-Type-Options: nosniff`: a browser never second-guesses the declared media type
+  (a JSON error body is never run as a script or rendered as HTML).
+- `Referrer-Policy: no-referrer`: no page of the service leaks its URL (with its query) onwards.
+- `Cache-Control`, unless the handler chose one: `no-store` for anything keyed (the request
+  carried a key, or every read needs one), for every change and for every error; `no-cache`
+  for public reads, so a cache may keep them but must revalidate each time (items with their
+  `ETag`, answered 304 when unchanged).
+- No `Server` header: uvicorn adds `server: uvicorn` from its own configuration, not the
+  app's. functions-framework serves with gunicorn's `uvicorn_worker.UvicornWorker`, which
+  builds that configuration in each worker from the class's `CONFIG_KWARGS`; `hide_server_software`
+  sets `server_header=False` there when main.py is imported, in the master, before it forks.
+  The development server (`functions-framework --debug`, plain `uvicorn.run`) takes no such
+  option from us and still names itself.
+"""
+
+from shared import config
+
+_KEY_HEADERS = ("authorization", "x-api-key")
+_READ_METHODS = frozenset({"GET", "HEAD"})
+NO_STORE = "no-store"
+REVALIDATE = "no-cache"
+
+
+def add_response_headers(request, response):
+    """The safety headers, and the caching rule unless the handler set its own."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    if "cache-control" not in response.headers:
+        response.headers["Cache-Control"] = NO_STORE if _keyed_or_changing(request, response) else REVALIDATE
+
+
+def _keyed_or_changing(request, response):
+    """True when a cache must not keep the response at all."""
+    return (
+        response.status_code >= 400
+        or request.method not in _READ_METHODS
+        or config.settings().require_keys_for_reads
+        or any(name in request.headers for name in _KEY_HEADERS)
+    )
+
+
+def hide_server_software():
+    """Have gunicorn's uvicorn workers (forked after this runs) send no `Server` header."""
+    try:
+        from uvicorn_worker import UvicornWorker
+    except ImportError:  # no gunicorn worker here: nothing to configure
+        return
+    UvicornWorker.CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "server_header": False}
