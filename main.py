@@ -2,7 +2,9 @@
 
 `functions-framework --target=equipment` serves one resource alone, as a FaaS platform
 deploys it; `functions-framework --target=api` serves the whole API from one process by
-routing `/api/v1/<resource>[/<id>]` to the same handlers.
+routing `/api/v1/<resource>[/<id>]` to the same handlers. HANDLERS maps each first path
+segment to its handler; the OpenAPI document (`openapi`, at `/api/v1/openapi.json`) describes
+exactly what it routes.
 """
 
 import functions_framework.aio
@@ -10,9 +12,11 @@ import functions_framework.aio
 from functions.application import application
 from functions.audit import audit
 from functions.diagnoses import diagnoses
+from functions.docs import docs
 from functions.equipment import equipment
 from functions.health import health
 from functions.measurements import measurements
+from functions.openapi import openapi
 from functions.substations import substations
 from shared import config, db, http
 from shared.headers import hide_server_software
@@ -24,6 +28,8 @@ HANDLERS = {
     "measurements": measurements,
     "diagnoses": diagnoses,
     "health": health,
+    "openapi.json": openapi,
+    "docs": docs,
     "audit": audit,
 }
 _PREFIX_PARTS = len(http.API_PREFIX.strip("/").split("/"))

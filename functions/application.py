@@ -6,12 +6,14 @@ Tables: TEST_TABLE.
 
 import functions_framework.aio
 
-from shared import db, http, validation
+from shared import bodies, db, http, openapi, validation
 
 _QUERY = validation.PAGING
-_SELECT = "SELECT hello FROM test_table ORDER BY hello"
+_ROW = {"hello": bodies.Field("text")}
+_SELECT = f"SELECT {', '.join(_ROW)} FROM test_table ORDER BY hello"
 
 
+@openapi.operation(openapi.page(openapi.row_schema("Greeting", _ROW, with_id=False)), query=_QUERY)
 async def _list(request):
     """All rows of TEST_TABLE."""
     limit, offset, page = http.page_values(validation.parse_query(request.query_params, _QUERY))

@@ -15,7 +15,7 @@ Tables: AUDIT_LOG.
 
 import functions_framework.aio
 
-from shared import auth, http, validation
+from shared import auth, http, openapi, validation
 from shared.audit import COLUMNS, RESOURCES
 from shared.jsonio import json_response, loads
 
@@ -35,15 +35,30 @@ _QUERY = {
     "resource_name": validation.choice(RESOURCES),
     "request_id": validation.text(128),
 }
+_COUNT = {"type": "integer", "minimum": 0}
+_ENTRY = openapi.output("AuditEntry", {
+    "id": http.ITEM_ID.schema(),
+    "recorded_at": {"type": "string"},
+    "request_id": {"type": "string"},
+    "key_id": {"type": "string"},
+    "operation": {"type": "string", "examples": ["DELETE /api/v1/equipment/<id>"]},
+    "resource_name": {"enum": list(RESOURCES)},
+    "ids": {"type": "object", "additionalProperties": {"type": "array", "items": http.ITEM_ID.schema()}},
+    "inserted": _COUNT,
+    "updated": _COUNT,
+    "deleted": _COUNT,
+})
 
 
 @auth.requires("admin")
+@openapi.operation(openapi.page(_ENTRY), query=_QUERY)
 async def _list(request):
     """Audit entries, filtered by time, key, resource and request."""
     return await http.list_page(request, _SELECT, _FILTERS, _QUERY, order_by="id", render=_page)
 
 
 @auth.requires("admin")
+@openapi.operation(openapi.answer(_ENTRY, "The entry (no ETag: an entry never changes)."))
 async def _get(request, entry_id):
     """One audit entry by id."""
     return await http.get_one(request, _SELECT, entry_id, "audit entry", render=_entry)

@@ -35,12 +35,14 @@ import math
 import functions_framework.aio
 import numpy as np
 
-from shared import auth, bodies, config, db, dga, http, validation
+from functions import equipment
+from shared import auth, bodies, config, db, dga, http, openapi, validation
 from shared.errors import InvalidParametersError, NotFoundError, PayloadTooLargeError
 from shared.jsonio import json_response
 
 HISTORY_DEPTH = 6  # earlier samples the engine needs at most: 1 for Table 3 deltas, 5 more for Table 4 rates
-_UNIT_COLUMNS = "e.id, e.substation_id, e.name, e.kind, e.year_manufactured, e.oil_preservation, e.status"
+_UNIT_FIELDS = ("substation_id", "name", "kind", "year_manufactured", "oil_preservation", "status")
+_UNIT_COLUMNS = ", ".join(f"e.{column}" for column in ("id", *_UNIT_FIELDS))
 _SAMPLE_COLUMNS = "s.id, s.equipment_id, s.sampled_at, " + ", ".join(f"s.{f}" for f in dga.SAMPLE_FIELDS)
 _COMPLETE = " AND ".join(f"s.{gas} IS NOT NULL" for gas in dga.GASES)
 
@@ -75,6 +77,7 @@ _SAMPLE_FIELDS = {
     "age_years": bodies.Field("number", maximum=200),
     "oil_preservation": bodies.Field("choice", choices=dga.OIL_PRESERVATIONS[1:]),
 }
+_BODY_TYPES = (bodies.JSON, bodies.CSV)
 
 
 def _age_years(units, sample_times):
@@ -137,6 +140,28 @@ def _diagnose_windows(units, windows):
 def _sample_summary(sample):
     """A sample as the API shows it (no engine internals)."""
     return {key: sample[key] for key in ("id", "sampled_at", *dga.SAMPLE_FIELDS)}
+
+
+_STATUS = {"enum": [1, 2, 3, None], "description": "The IEEE C57.104-2019 DGA status; null when unknown."}
+_FAULT_TYPE = {"enum": [*dga.FAULT_TYPES, None]}
+_HEALTH_INDEX = {"type": ["number", "null"], "minimum": 0, "maximum": 100}
+_RANKING_ENTRY = openapi.output("RankingEntry", {
+    "equipment_id": http.ITEM_ID.schema(),
+    "equipment_name": equipment.FIELDS["name"].schema(),
+    "substation_id": equipment.FIELDS["substation_id"].schema(),
+    "kind": equipment.FIELDS["kind"].schema(),
+    "equipment_status": equipment.FIELDS["status"].schema(),
+    "sample_id": {"type": ["integer", "null"]},
+    "sampled_at": {"type": ["string", "null"]},
+    "dga_status": _STATUS,
+    "fault_present": {"type": ["boolean", "null"]},
+    "fault_type": _FAULT_TYPE,
+    "agreement": {"anyOf": [dga.AGREEMENT_SCHEMA, {"type": "null"}]},
+    "severity": {"enum": list(dga.SEVERITIES)},
+    "health_index": _HEALTH_INDEX,
+    "rank": {"type": "number", "description": "Worst first; -1 for a unit without a complete sample."},
+    "action": {"type": "string"},
+})
 
 
 def _ranking_entry(unit, sample, verdict):
@@ -214,6 +239,7 @@ def _fleet_page(units, samples, values, limit, offset):
     ]
 
 
+@openapi.operation(openapi.page(_RANKING_ENTRY), query=_FLEET_QUERY)
 async def _fleet(request):
     """The fleet ranking, worst first."""
     values = validation.parse_query(request.query_params, _FLEET_QUERY)
@@ -225,6 +251,17 @@ async def _fleet(request):
         samples = await conn.fetch_all(_FLEET_SAMPLES.format(unit_filter=unit_filter), binds, large=True)
     entries = await asyncio.to_thread(_fleet_page, units, samples, values, limit, offset)
     return http.collection_response(request, entries, limit, offset)
+
+
+_HISTORY_POINT = openapi.output("HistoryPoint", {
+    "sample_id": {"type": "integer"},
+    "sampled_at": {"type": "string"},
+    "dga_status": _STATUS,
+    "fault_type": _FAULT_TYPE,
+    "severity": {"enum": list(dga.SEVERITIES)},
+    "health_index": _HEALTH_INDEX,
+    "duval_point": {"anyOf": [dga.DUVAL_POINT_SCHEMA, {"type": "null"}]},
+})
 
 
 def _history_series(samples, verdicts):
@@ -267,6 +304,28 @@ def _paging_needs_history(values, with_history):
         )
 
 
+_DIAGNOSED_SAMPLE = openapi.row_schema("DiagnosedSample", {
+    field: _SAMPLE_FIELDS[field] for field in ("sampled_at", *dga.SAMPLE_FIELDS)
+})
+_UNIT_ANSWER = {
+    "title": "UnitDiagnosis",
+    "type": "object",
+    "properties": {
+        "equipment": openapi.row_schema("DiagnosedUnit", {field: equipment.FIELDS[field] for field in _UNIT_FIELDS}),
+        "as_of": {"type": ["string", "null"], "description": "`at`, when given."},
+        "sample": {"anyOf": [_DIAGNOSED_SAMPLE, {"type": "null"}], "description": "The latest complete sample."},
+        "diagnosis": {"anyOf": [dga.VERDICT_SCHEMA, {"type": "null"}]},
+        "message": {"type": "string", "description": "Why there is no diagnosis, when there is none."},
+        "history": {"type": "array", "items": _HISTORY_POINT, "description": "With history=true: one page of the "
+                    "series, oldest first."},
+    },
+    "required": ["equipment", "as_of", "sample", "diagnosis"],
+    "additionalProperties": False,
+}
+
+
+@openapi.operation(openapi.answer(_UNIT_ANSWER, "The unit's verdict; with history=true, a page of its series.",
+                                  headers={"Link": False}), query=_UNIT_QUERY)
 async def _unit(request, equipment_id):
     """One unit's verdict, optionally as of a past date and with one page of its history."""
     values = validation.parse_query(request.query_params, _UNIT_QUERY)
@@ -322,6 +381,16 @@ def _rounded(value):
     return round(value, 1) if math.isfinite(value) else None
 
 
+_SUMMARY = openapi.output("VerdictSummary", {
+    "dga_status": _STATUS,
+    "fault_present": {"type": ["boolean", "null"]},
+    "fault_type": _FAULT_TYPE,
+    "severity": {"enum": list(dga.SEVERITIES)},
+    "health_index": _HEALTH_INDEX,
+    "rank": {"type": ["number", "null"]},
+})
+
+
 def _summaries(columns):
     """The summary view of columnar verdicts, built without the full verdicts (the point of the view).
 
@@ -365,11 +434,28 @@ def _check_full_view_size(count):
         )
 
 
+_VERDICTS = {
+    "oneOf": [
+        dga.VERDICT_SCHEMA,
+        {"type": "array", "items": dga.VERDICT_SCHEMA},
+        _SUMMARY,
+        {"type": "array", "items": _SUMMARY},
+    ],
+    "description": "A verdict for an object, an array of them in the same order for an array or CSV; "
+                   "the summaries instead with view=summary.",
+}
+
+
 @auth.changes_nothing
+@openapi.operation(openapi.answer(_VERDICTS, "The verdicts, in the order of the samples."), query=_POST_QUERY,
+                   body=openapi.Body(_SAMPLE_FIELDS, "DgaSample", _BODY_TYPES, json="either", example={
+                       "h2": 120.0, "ch4": 60.0, "c2h6": 30.0, "c2h4": 45.0, "c2h2": 2.0, "co": 400.0, "co2": 3000.0,
+                       "sampled_at": "2024-05-01", "age_years": 18, "oil_preservation": "sealed"}),
+                   database=False)
 async def _diagnose_body(request):
     """Diagnose one posted sample object, or an array (or CSV) of samples, in the full or summary view."""
     summary = validation.parse_query(request.query_params, _POST_QUERY).get("view") == "summary"
-    body = await bodies.read(request, (bodies.JSON, bodies.CSV))
+    body = await bodies.read(request, _BODY_TYPES)
     if bodies.is_json_object(body):
         sample = bodies.object_values(body, _SAMPLE_FIELDS, "DGA sample")
         return json_response((await asyncio.to_thread(_diagnose_posted, [sample], summary))[0])

@@ -18,7 +18,7 @@ Tables: EQUIPMENT; SUBSTATION (must exist); DGA_SAMPLE (references, cascade); AU
 
 import functions_framework.aio
 
-from shared import audit, auth, bodies, db, http, validation
+from shared import audit, auth, bodies, db, http, openapi, validation
 from shared.errors import ConflictError, SchemaValidationError
 from shared.schema import EQUIPMENT_KINDS, EQUIPMENT_STATUSES, OIL_PRESERVATIONS
 
@@ -40,7 +40,7 @@ _QUERY = {
 }
 _DELETE_QUERY = {"cascade": validation.choice(("true", "false"))}
 # Upper bounds are those of the Oracle columns: NUMBER(8,2), NUMBER(6,1), NUMBER(4).
-_FIELDS = {
+FIELDS = {
     "substation_id": bodies.Field("integer", required=True, minimum=1),
     "name": bodies.Field("text", required=True),
     "kind": bodies.Field("choice", required=True, choices=EQUIPMENT_KINDS),
@@ -52,8 +52,13 @@ _FIELDS = {
     "status": bodies.Field("choice", required=True, choices=EQUIPMENT_STATUSES),
 }
 # PUT and PATCH accept the `id` a GET returned, so a read row can be sent back as it is.
-_ITEM_FIELDS = {"id": bodies.Field("integer", minimum=1), **_FIELDS}
+_ITEM_FIELDS = {"id": bodies.Field("integer", minimum=1), **FIELDS}
+_BODY_TYPES = (bodies.JSON,)
 _PATCH_TYPES = (bodies.JSON, "application/merge-patch+json")
+_ROW = openapi.row_schema("Equipment", FIELDS)
+_EXAMPLE = {"substation_id": 1, "name": "T-901", "kind": "power_transformer", "manufacturer": "Hyosung",
+            "rated_mva": 100.0, "voltage_kv": 154.0, "year_manufactured": 2005, "oil_preservation": "sealed",
+            "status": "in_service"}
 
 _BY_ID = f"{_SELECT} WHERE id = :id"
 _BY_NAME = f"{_SELECT} WHERE substation_id = :substation_id AND name = :name"
@@ -65,21 +70,25 @@ _DELETE_SAMPLES = "DELETE FROM dga_sample WHERE equipment_id = :id"
 _DELETE = "DELETE FROM equipment WHERE id = :id"
 
 
+@openapi.operation(openapi.page(_ROW), query=_QUERY)
 async def _list(request):
     """Equipment, filtered by substation, kind and status."""
     return await http.list_page(request, _SELECT, _FILTERS, _QUERY, order_by="id")
 
 
+@openapi.operation(openapi.item(_ROW))
 async def _get(request, equipment_id):
     """One piece of equipment by id."""
     return await http.get_one(request, _SELECT, equipment_id, "equipment")
 
 
 @auth.requires("admin")
+@openapi.operation(openapi.created(_ROW), errors=(ConflictError,),
+                   body=openapi.Body(FIELDS, "NewEquipment", _BODY_TYPES, example=_EXAMPLE))
 async def _create(request):
     """Add a unit: 201 with the new row and its URL."""
     validation.parse_query(request.query_params, {})
-    values = bodies.object_values(await bodies.read(request, (bodies.JSON,)), _FIELDS, "equipment")
+    values = bodies.object_values(await bodies.read(request, _BODY_TYPES), FIELDS, "equipment")
     async with db.transaction() as tx:
         await _check_references(tx, values, equipment_id=None)
         await tx.execute(_INSERT, values)
@@ -90,13 +99,18 @@ async def _create(request):
 
 
 @auth.requires("admin")
+@openapi.operation(openapi.changed(_ROW), errors=(ConflictError,), if_match="required",
+                   body=openapi.Body(_ITEM_FIELDS, "EquipmentReplacement", _BODY_TYPES, example=_EXAMPLE))
 async def _replace(request, equipment_id):
     """Replace every field of a unit."""
-    changes = await _item_body(request, equipment_id, (bodies.JSON,), partial=False)
+    changes = await _item_body(request, equipment_id, _BODY_TYPES, partial=False)
     return await _update(request, equipment_id, changes)
 
 
 @auth.requires("admin")
+@openapi.operation(openapi.changed(_ROW), errors=(ConflictError,), if_match="required",
+                   body=openapi.Body(_ITEM_FIELDS, "EquipmentChanges", _PATCH_TYPES, partial=True,
+                                     example={"status": "standby"}))
 async def _patch(request, equipment_id):
     """Change the given fields of a unit."""
     changes = await _item_body(request, equipment_id, _PATCH_TYPES, partial=True)
@@ -104,6 +118,8 @@ async def _patch(request, equipment_id):
 
 
 @auth.requires("admin")
+@openapi.operation(openapi.no_content("Deleted."), query=_DELETE_QUERY, errors=(ConflictError,),
+                   if_match="required")
 async def _delete(request, equipment_id):
     """Delete a unit, and with `cascade=true` its samples; 409 while samples reference it otherwise."""
     cascade = validation.parse_query(request.query_params, _DELETE_QUERY).get("cascade") == "true"

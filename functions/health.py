@@ -16,7 +16,7 @@ import time
 
 import functions_framework.aio
 
-from shared import auth, context, db, http, validation
+from shared import auth, context, db, http, openapi, validation
 from shared.db import migrations
 from shared.errors import ApiError, DatabaseUnavailableError, from_database_error
 from shared.headers import NO_STORE
@@ -25,10 +25,19 @@ from shared.jsonio import json_response
 SERVED_TABLES = ("test_table", "substation", "equipment", "dga_sample", "audit_log")
 _TABLE_PROBES = {table: f"SELECT 1 AS found FROM {table}" for table in SERVED_TABLES}
 _ONE_ROW = {"limit": 1, "offset": 0}
+_OK = {"const": "ok"}
+_READY = openapi.output("Ready", {
+    "status": _OK,
+    "database": {"enum": ["sqlite", "oracle"]},
+    "schema_version": {"type": "integer", "minimum": 1},
+    "checks": openapi.output("ReadyChecks", {check: _OK for check in ("schema_version", *SERVED_TABLES)}),
+    "latency_ms": {"type": "number", "minimum": 0},
+})
 _NOT_CACHED = {"Cache-Control": NO_STORE}  # a probe must reach the process, never a cache
 
 
 @auth.public
+@openapi.operation(openapi.answer(openapi.output("Live", {"status": _OK}), "The process answers."), database=False)
 async def _live(request):
     """The process answers: nothing else is checked."""
     validation.parse_query(request.query_params, {})
@@ -36,6 +45,7 @@ async def _live(request):
 
 
 @auth.public
+@openapi.operation(openapi.answer(_READY, "Ready: the schema version is current and every served table was read."))
 async def _ready(request):
     """Read the schema version and a row of every served table; 503 naming each check that failed."""
     validation.parse_query(request.query_params, {})

@@ -22,7 +22,7 @@ import asyncio
 
 import functions_framework.aio
 
-from shared import audit, auth, bodies, csvout, db, http, validation
+from shared import audit, auth, bodies, csvout, db, http, openapi, validation
 from shared.errors import ConflictError
 from shared.jsonio import json_response
 from shared.schema import SAMPLE_GASES
@@ -47,6 +47,19 @@ _FIELDS = {
     **{gas: bodies.Field("number", maximum=1_000_000) for gas in SAMPLE_GASES},  # ppm: a million is all of it
     "lab": bodies.Field("text"),
 }
+_ROW = openapi.row_schema("Measurement", _FIELDS)
+_BODY_TYPES = (bodies.JSON, bodies.CSV)
+_INGESTED = {
+    "title": "IngestResult",
+    "type": "object",
+    "properties": {name: {"type": "integer", "minimum": 0, "description": description} for name, description in (
+        ("received", "Samples in the body."),
+        ("inserted", "Samples that were new."),
+        ("updated", "Samples whose unit and time were stored already, now replaced."),
+    )},
+    "required": ["received", "inserted", "updated"],
+    "additionalProperties": False,
+}
 _GAS_LIST = ", ".join(SAMPLE_GASES)
 _UPSERT = db.Upsert("dga_sample", ("equipment_id", "sampled_at"), _COLUMNS)
 # One row per stored sample of the unit within the time window, or one row with a null time
@@ -58,6 +71,7 @@ _UNIT_SAMPLES = (
 _DELETE = "DELETE FROM dga_sample WHERE id = :id"
 
 
+@openapi.operation(openapi.page(_ROW, csv=True), query=_QUERY)
 async def _list(request):
     """DGA samples of one unit or the fleet, within an optional time range, as JSON or CSV."""
     render = csvout.negotiate(request, _SHOWN)
@@ -65,6 +79,7 @@ async def _list(request):
     return csvout.varied(response)
 
 
+@openapi.operation(openapi.item(_ROW, csv=True))
 async def _get(request, sample_id):
     """One DGA sample by id, as JSON or CSV."""
     render = csvout.negotiate(request, _SHOWN)
@@ -72,10 +87,21 @@ async def _get(request, sample_id):
 
 
 @auth.requires("ingest")
+@openapi.operation(
+    openapi.answer(_INGESTED, "The batch was written whole: how many samples were new and how many replaced."),
+    body=openapi.Body(_FIELDS, "NewMeasurement", _BODY_TYPES, json="batch", example=[
+        {"equipment_id": 1, "sampled_at": "2024-05-01T09:30:00+09:00", "h2": 12.0, "ch4": 3.5, "c2h6": 1.2,
+         "c2h4": 0.8, "c2h2": 0.0, "co": 250.0, "co2": 2100.0, "o2": 15000.0, "n2": 50000.0, "lab": "Daejeon"},
+    ]),
+    errors=(ConflictError,),
+    # The samples just written, read back by the first one's unit and time.
+    links={"written": (_list, {"query.equipment_id": "$request.body#/0/equipment_id",
+                               "query.from": "$request.body#/0/sampled_at"})},
+)
 async def _ingest(request):
     """Insert or update a batch of samples, all or nothing, and say how many of each."""
     validation.parse_query(request.query_params, {})
-    body = await bodies.read(request, (bodies.JSON, bodies.CSV))
+    body = await bodies.read(request, _BODY_TYPES)
     # 10,000 rows take ~0.1 s of CPU to check: a thread lets the loop go on serving reads meanwhile.
     samples = await asyncio.to_thread(bodies.batch_values, body, _FIELDS, "samples", _batch_rules())
     async with db.transaction() as tx:
@@ -88,6 +114,7 @@ async def _ingest(request):
 
 
 @auth.requires("admin")
+@openapi.operation(openapi.no_content("Deleted."), if_match="optional")
 async def _delete(request, sample_id):
     """Remove one sample."""
     validation.parse_query(request.query_params, {})

@@ -7,18 +7,30 @@ Tables: SUBSTATION.
 
 import functions_framework.aio
 
-from shared import http, validation
+from shared import bodies, http, openapi, validation
 
-_SELECT = "SELECT id, name, region, voltage_kv, latitude, longitude, commissioned_year FROM substation"
+# The columns as read (substations are loaded with the demo data or by tools/load_oracle.py, not written here).
+_ROW = {
+    "name": bodies.Field("text", required=True),
+    "region": bodies.Field("text", required=True, max_bytes=50),
+    "voltage_kv": bodies.Field("number", required=True),
+    "latitude": bodies.Field("number", minimum=-90, maximum=90),
+    "longitude": bodies.Field("number", minimum=-180, maximum=180),
+    "commissioned_year": bodies.Field("integer"),
+}
+_SCHEMA = openapi.row_schema("Substation", _ROW)
+_SELECT = f"SELECT id, {', '.join(_ROW)} FROM substation"
 _FILTERS = {"region": "region = :p_region"}
 _QUERY = {**validation.PAGING, "region": validation.text(50)}
 
 
+@openapi.operation(openapi.page(_SCHEMA), query=_QUERY)
 async def _list(request):
     """Substations, optionally of one region."""
     return await http.list_page(request, _SELECT, _FILTERS, _QUERY, order_by="id")
 
 
+@openapi.operation(openapi.item(_SCHEMA))
 async def _get(request, substation_id):
     """One substation by id."""
     return await http.get_one(request, _SELECT, substation_id, "substation")

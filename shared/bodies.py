@@ -71,6 +71,26 @@ class Field:
     max_bytes: int = 100
     decimals: int | None = None  # the column's scale: more decimals would be rounded away by Oracle
 
+    def schema(self):
+        """The JSON values this field accepts as JSON Schema (null too unless required), for the OpenAPI document.
+
+        Rows read back hold the same values, so responses are described by it as well. The
+        UTF-8 byte count of text and the decimals of numbers are beyond JSON Schema: the
+        description carries them (the character count bounds the byte count from above).
+        """
+        json_type = "string" if self.type in ("text", "choice", "timestamp") else self.type
+        value = {"type": json_type if self.required else [json_type, "null"]}
+        if self.type in ("integer", "number"):
+            value.update(minimum=self.minimum, maximum=self.maximum)
+        elif self.type == "text":
+            value.update(minLength=1, maxLength=self.max_bytes, pattern=validation.TEXT_PATTERN)
+        elif self.type == "choice":
+            value["enum"] = [*self.choices] if self.required else [*self.choices, None]
+        else:
+            value["examples"] = validation.TIMESTAMP_SCHEMA["examples"]
+        accepted = _accepted(self, from_text=False)
+        return {**value, "description": f"{accepted[0].upper()}{accepted[1:]}."}
+
 
 @dataclasses.dataclass(frozen=True)
 class Body:

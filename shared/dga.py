@@ -1128,6 +1128,112 @@ def _verdict_dict(c: Mapping[str, list], i: int) -> dict:
     }
 
 
+# The verdict `_verdict_dict` writes, as JSON Schema (the OpenAPI document's `Verdict`): every
+# key is always present; a value the engine could not work out is null.
+
+
+def _object(properties: Mapping[str, Any]) -> dict:
+    """An object of exactly these properties, all present."""
+    return {"type": "object", "properties": dict(properties), "required": list(properties),
+            "additionalProperties": False}
+
+
+def _nullable(schema: Mapping[str, Any]) -> dict:
+    """`schema` or null."""
+    return {"anyOf": [dict(schema), {"type": "null"}]}
+
+
+def _numbers_of(names: Sequence[str], nullable: bool = True) -> dict:
+    """An object of one number (null when unknown, if `nullable`) per name."""
+    return _object({name: {"type": ["number", "null"] if nullable else "number"} for name in names})
+
+
+def _one_of(values: Sequence[Any]) -> dict:
+    """Exactly one of `values`."""
+    return {"enum": list(values)}
+
+
+_TEXT_OR_NULL = {"type": ["string", "null"]}
+DUVAL_POINT_SCHEMA = _numbers_of(("x", "y"))
+_RULE_METHOD = {
+    "applicable": {"type": "boolean"},
+    "reason": _TEXT_OR_NULL,
+    "result": _TEXT_OR_NULL,
+    "fault_type": _one_of((*FAULT_TYPES, None)),
+    "description": _TEXT_OR_NULL,
+}
+AGREEMENT_SCHEMA = _object({
+    "methods": {"type": "integer", "minimum": 0, "description": "How many methods name the fault type."},
+    "of": {"type": "integer", "minimum": 0, "description": "How many methods were applicable."},
+    "supporting": {"type": "array", "items": _one_of([name for name, *_ in VOTING_METHODS])},
+})
+_IEEE_2019 = _object({
+    "applicable": {"type": "boolean"},
+    "reason": _TEXT_OR_NULL,
+    "status": _one_of((1, 2, 3, None)),
+    "o2_n2": _object({"value": {"type": ["number", "null"]}, "basis": _one_of(O2_N2_BASES),
+                      "column": _one_of(O2_N2_COLUMNS)}),
+    "age_years": {"type": ["number", "null"]},
+    "age_band": _one_of(AGE_BANDS),
+    "reasons": {"type": "array", "items": _object({
+        "gas": _one_of(GASES), "table": _one_of((1, 2, 3, 4)), "kind": _one_of(("concentration", "delta", "rate")),
+        "value": {"type": ["number", "null"]}, "limit": {"type": "number"}, "status": _one_of((2, 3)),
+        "text": {"type": "string"},
+    })},
+    "limitations": {"type": "array", "items": {"type": "string"}},
+    "limits": _object({**{table: _numbers_of(GASES, nullable=False) for table in ("table_1", "table_2", "table_3")},
+                       "table_4": _nullable(_numbers_of(GASES, nullable=False))}),
+    "deltas": _nullable(_numbers_of(GASES)),
+    "previous_sample_days": {"type": ["number", "null"]},
+    "rates": _nullable(_numbers_of(GASES)),
+    "rate_window": _nullable(_object({"samples": {"type": "integer"}, "months": {"type": ["number", "null"]},
+                                      "row": _one_of(RATE_ROWS)})),
+})
+VERDICT_SCHEMA = {
+    "title": "Verdict",
+    **_object({
+        "fault": _object({
+            "present": {"type": ["boolean", "null"]},
+            "type": _one_of((*FAULT_TYPES, None)),
+            "description": _TEXT_OR_NULL,
+            "agreement": AGREEMENT_SCHEMA,
+            "severity": _one_of(SEVERITIES),
+        }),
+        "health_index": _object({
+            "value": {"type": ["number", "null"], "minimum": 0, "maximum": 100},
+            "factors": {"type": "array", "items": _object({"factor": {"type": "string"}, "detail": {"type": "string"},
+                                                           "penalty": {"type": "number"}})},
+        }),
+        "rank": {"type": ["number", "null"]},
+        "action": _one_of(ACTIONS),
+        "methods": _object({
+            "duval_triangle_1": _object({**_RULE_METHOD, "percent": _nullable(_numbers_of(DUVAL_GASES)),
+                                         "point": _nullable(DUVAL_POINT_SCHEMA)}),
+            "iec_60599_ratios": _object({**_RULE_METHOD, "ratios": _nullable(_numbers_of(THREE_RATIOS))}),
+            "rogers": _object({**_RULE_METHOD, "ratios": _nullable(_numbers_of(THREE_RATIOS)),
+                               "case": {"type": ["integer", "null"]}}),
+            "doernenburg": _object({
+                **_RULE_METHOD, "ratios": _nullable(_numbers_of(DOERNENBURG_RATIOS)),
+                "validity": _object({"fault_levels": {"type": ["boolean", "null"]},
+                                     "ratios_significant": {"type": ["boolean", "null"]}}),
+            }),
+            "ieee_c57_104_2008": _object({
+                "applicable": {"type": "boolean"},
+                "reason": _TEXT_OR_NULL,
+                "condition": _one_of((1, 2, 3, 4, None)),
+                "complete": {"type": "boolean"},
+                "gases": _object({gas: _one_of((1, 2, 3, 4, None)) for gas in GASES}),
+                "tdcg": _nullable(_object({"ppm": {"type": ["number", "null"]}, "condition": _one_of((1, 2, 3, 4))})),
+            }),
+            "ieee_c57_104_2019": _IEEE_2019,
+        }),
+        "input": _object({"issues": {"type": "array", "items": _object({
+            "field": _one_of(SAMPLE_FIELDS), "problem": _one_of(INPUT_PROBLEMS[1:]),
+        })}}),
+    }),
+}
+
+
 def verdicts_from_columns(columns: Mapping[str, np.ndarray]) -> list[dict]:
     """The JSON-ready verdict dict of every sample in a columnar result."""
     lists = {key: values.tolist() for key, values in columns.items()}

@@ -15,6 +15,9 @@ class ApiError(Exception):
 
     status = 500
     headers: dict[str, str] = {}
+    # Headers whose values are chosen where it is raised, by name: True when every instance
+    # carries it. The OpenAPI document lists them, and the class's own `headers`, on its status.
+    response_headers: dict[str, bool] = {}
 
     def __init__(self, message, *, headers=None, details=None):
         super().__init__(message)
@@ -81,6 +84,7 @@ class MethodNotAllowedError(ApiError):
     """The resource exists but does not support the method; carries `Allow`."""
 
     status = 405
+    response_headers = {"Allow": True}
 
 
 class NotAcceptableError(ApiError):
@@ -130,12 +134,14 @@ class TooManyRequestsTypeAError(ApiError):
     """One client (API key or address) spent its rate-limit budget; carries `Retry-After` (`shared/ratelimit.py`)."""
 
     status = 429
+    response_headers = {"Retry-After": True, "RateLimit": True, "RateLimit-Policy": True}
 
 
 class TooManyRequestsTypeBError(ApiError):
     """This instance is saturated (requests in flight, database sessions); carries `Retry-After` (`shared/ratelimit.py`)."""
 
     status = 429
+    response_headers = {"Retry-After": True, "RateLimit": True, "RateLimit-Policy": False}  # the policy: when limited
 
 
 class InternalServerError(ApiError):

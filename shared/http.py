@@ -39,7 +39,7 @@ API_PREFIX = "/api/v1"
 _CORS_ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, X-API-Key, X-Request-ID"
 _CORS_EXPOSED_HEADERS = "ETag, Link, Location, RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate, X-Request-ID"
 _CORS_MAX_AGE_S = "600"
-_ITEM_ID = validation.integer(1)
+ITEM_ID = validation.integer(1)  # the `<id>` of an item path
 
 
 async def serve(request, resource, collection, item=None, parts=None):
@@ -113,6 +113,53 @@ def error_response(exc):
     if exc.details is not None:
         body["details"] = exc.details
     return json_response(body, exc.status, exc.headers)
+
+
+_PROBLEM = {
+    "type": "object",
+    "properties": {"field": {"type": ["string", "null"]}, "message": {"type": "string"}},
+    "required": ["field", "message"],
+    "additionalProperties": False,
+}
+# The body `error_response` writes, as JSON Schema (for the OpenAPI document). `details`, when
+# present, lists the problems of an object body (`shared/bodies.py`), the bad rows of a batch
+# (with the CSV line) or the failed readiness checks (`functions/health.py`).
+ERROR_BODY = {
+    "title": "Error",
+    "type": "object",
+    "properties": {
+        "status": {"type": "integer", "minimum": 400, "maximum": 599, "description": "The HTTP status."},
+        "error": {"type": "string", "description": "The error's name, for programs."},
+        "message": {"type": "string", "minLength": 1, "description": "What was wrong and what is accepted."},
+        "request_id": {"type": "string", "description": "The response's X-Request-ID, to quote when reporting."},
+        "details": {
+            "type": "array",
+            "items": {
+                "anyOf": [
+                    _PROBLEM,
+                    {
+                        "type": "object",
+                        "properties": {
+                            "index": {"type": "integer", "minimum": 0},
+                            "line": {"type": "integer", "minimum": 1},
+                            "errors": {"type": "array", "items": _PROBLEM, "minItems": 1},
+                        },
+                        "required": ["index", "errors"],
+                        "additionalProperties": False,
+                    },
+                    {
+                        "type": "object",
+                        "properties": {"check": {"type": "string"}, "message": {"type": "string"}},
+                        "required": ["check", "message"],
+                        "additionalProperties": False,
+                    },
+                ]
+            },
+        },
+    },
+    "required": ["status", "error", "message", "request_id"],
+    "additionalProperties": False,
+}
 
 
 async def not_found(request):
@@ -259,19 +306,24 @@ def _methods_for(path, resource, collection, item, parts):
     if len(segments) == 1 and segments[0] in parts:
         return parts[segments[0]], None, f"{route}/{segments[0]}"
     if len(segments) == 1 and item:
-        return item, _ITEM_ID("id", segments[0]), f"{route}/<id>"
+        return item, ITEM_ID("id", segments[0]), f"{route}/<id>"
     served = [route] + [f"{route}/{name}" for name in parts]
     if item:
         served.append(f"{route}/<id>")
     raise NotFoundError(f"No resource at {path}; {resource} serves {', '.join(served)}.")
 
 
-def _allow(methods):
-    """The `Allow` header value for a method table."""
+def allowed_methods(methods):
+    """Every method `serve` answers for a method table: its own, HEAD wherever GET is, and OPTIONS."""
     allowed = list(methods)
     if "GET" in allowed:
         allowed.append("HEAD")
-    return ", ".join(allowed + ["OPTIONS"])
+    return allowed + ["OPTIONS"]
+
+
+def _allow(methods):
+    """The `Allow` header value for a method table."""
+    return ", ".join(allowed_methods(methods))
 
 
 def _preflight(methods):

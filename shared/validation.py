@@ -2,7 +2,9 @@
 
 A handler declares its parameters as `{name: parser}`; `parse_query` rejects unknown and
 repeated names, and each parser turns the raw text into a value or raises the matching
-error with a message that says what was received and what is accepted. The integer and
+error with a message that says what was received and what is accepted. Each parser is a
+`Parser`, which also states what it accepts as JSON Schema (`.schema()`) and which error it
+raises (`.error`): the OpenAPI document (`shared/openapi.py`) is built from them. The integer and
 timestamp readers (`parse_integer`, `parse_timestamp`), the text rule (`forbidden_character`)
 and the quoting of received values (`shown`) also serve request bodies (`shared/bodies.py`)
 and path ids (`shared/http.py`), so each rule is stated once.
@@ -23,8 +25,11 @@ from shared.errors import (
 # (U+001C–U+001F), which is how such input once reached a 500. 18 digits exceed every range.
 _INTEGER = re.compile(r"-?[0-9]{1,18}")
 INTEGER_FORMS = "written with at most 18 ASCII digits 0-9 and an optional leading '-', and nothing else"
-# Unicode category Cc (C0 and C1 controls, DEL) and surrogate code points, which no UTF-8 text can hold.
-_FORBIDDEN_IN_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_CHARACTERS = r"\x00-\x1f\x7f-\x9f"  # Unicode category Cc: C0 and C1 controls, DEL
+# Those and the surrogate code points, which no UTF-8 text can hold.
+_FORBIDDEN_IN_TEXT = re.compile("[" + _CONTROL_CHARACTERS + r"\ud800-\udfff]")
+# The same rule as a JSON Schema (ECMA-262) pattern; JSON text cannot carry a lone surrogate anyway.
+TEXT_PATTERN = f"^[^{_CONTROL_CHARACTERS}]*$"
 TEXT_FORMS = "with no control characters (Unicode category Cc, such as NUL, tab or line breaks) or lone surrogates"
 # A "+hh:mm" offset whose "+" arrived as a space because the client did not URL-encode it.
 _SPACE_FOR_PLUS_OFFSET = re.compile(r"(T[0-9:.]+) ([0-9]{2}(:?[0-9]{2})?)$")
@@ -34,6 +39,26 @@ TIMESTAMP_FORMS = (
     "an ISO 8601 date or date-time between the years 1900 and 2100, such as 2024-05-01, "
     "2024-05-01T09:30:00 (UTC) or 2024-05-01T09:30:00+09:00"
 )
+
+
+class Parser:
+    """A query-parameter parser: `parser(name, raw)` gives the value or raises `error`; `schema()` says what it accepts.
+
+    `schema` is JSON Schema for the parameter's value, or a function returning it when it
+    depends on settings read at request time.
+    """
+
+    def __init__(self, parse, schema, error):
+        self._parse = parse
+        self._schema = schema
+        self.error = error
+
+    def __call__(self, name, raw):
+        return self._parse(name, raw)
+
+    def schema(self):
+        """What the parser accepts, as JSON Schema."""
+        return self._schema() if callable(self._schema) else dict(self._schema)
 
 
 def shown(raw, limit=40):
@@ -74,7 +99,10 @@ def integer(minimum=0, maximum=MAX_ID):
             )
         return value
 
-    return parse
+    schema = {
+        "type": "integer", "minimum": minimum, "maximum": maximum, "description": f"A base-10 integer {INTEGER_FORMS}.",
+    }
+    return Parser(parse, schema, InvalidIntegerFormatError)
 
 
 def parse_timestamp(raw):
@@ -98,14 +126,23 @@ def parse_timestamp(raw):
     return instant
 
 
-def timestamp(name, raw):
-    """A parser for an ISO 8601 timestamp parameter (see `parse_timestamp`)."""
+def _timestamp(name, raw):
+    """An ISO 8601 timestamp parameter (see `parse_timestamp`)."""
     try:
         return parse_timestamp(raw)
     except ValueError:
         raise InvalidTimestampFormatError(
             f"Parameter '{name}' must be {TIMESTAMP_FORMS}; received {shown(raw)}."
         ) from None
+
+
+# ISO 8601 says more than JSON Schema's formats: the description and examples carry the rest.
+TIMESTAMP_SCHEMA = {
+    "type": "string",
+    "description": f"Written as {TIMESTAMP_FORMS}; no zone means UTC.",
+    "examples": ["2024-05-01", "2024-05-01T09:30:00Z", "2024-05-01T09:30:00+09:00"],
+}
+timestamp = Parser(_timestamp, TIMESTAMP_SCHEMA, InvalidTimestampFormatError)
 
 
 def choice(allowed):
@@ -118,7 +155,7 @@ def choice(allowed):
             )
         return raw
 
-    return parse
+    return Parser(parse, {"type": "string", "enum": list(allowed)}, InvalidParametersError)
 
 
 def text(max_length=100):
@@ -137,15 +174,32 @@ def text(max_length=100):
             )
         return raw
 
-    return parse
+    schema = {
+        "type": "string", "minLength": 1, "maxLength": max_length, "pattern": TEXT_PATTERN,
+        "description": f"1 to {max_length} characters {TEXT_FORMS}.",
+    }
+    return Parser(parse, schema, InvalidParametersError)
+
+
+def _page_sizes():
+    """The parser of page sizes from 1 to the configured maximum (read at request time)."""
+    return integer(1, config.settings().max_page_size)
 
 
 def _limit(name, raw):
-    """A page size between 1 and the configured maximum (read at request time)."""
-    return integer(1, config.settings().max_page_size)(name, raw)
+    """A page size between 1 and the configured maximum."""
+    return _page_sizes()(name, raw)
 
 
-PAGING = {"limit": _limit, "offset": integer(0, 10**12)}
+def _limit_schema():
+    """`limit` as JSON Schema: the configured maximum, and the default when none is given."""
+    return {**_page_sizes().schema(), "default": config.settings().default_page_size}
+
+
+PAGING = {
+    "limit": Parser(_limit, _limit_schema, InvalidIntegerFormatError),
+    "offset": integer(0, 10**12),
+}
 
 
 def parse_query(query_params, spec):

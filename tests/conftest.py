@@ -377,3 +377,17 @@ def writer(settings_env):
     with make_client("api") as test_client:
         test_client.headers["Authorization"] = f"Bearer {API_KEY}"
         yield test_client
+
+
+_END_OF_RUN_LINES = []  # what tests report for the terminal summary (`report_at_end`)
+
+
+def report_at_end(line):
+    """Show `line` in the terminal summary at the end of the run (measured figures, such as fuzzing counts)."""
+    _END_OF_RUN_LINES.append(line)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the lines tests reported with `report_at_end`."""
+    for line in _END_OF_RUN_LINES:
+        terminalreporter.write_line(line)

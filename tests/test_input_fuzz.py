@@ -390,7 +390,7 @@ def test_item_paths_answer_any_id_with_the_item_or_the_error_body(writer, resour
 @given(data=st.data())
 def test_equipment_bodies_are_written_or_refused_changing_nothing(writer, store, data):
     method = data.draw(st.sampled_from(["POST", "PUT", "PATCH"]))
-    fields = equipment._FIELDS if method == "POST" else equipment._ITEM_FIELDS
+    fields = equipment.FIELDS if method == "POST" else equipment._ITEM_FIELDS
     content, content_type = data.draw(json_bodies(fields, batch=False, partial=method == "PATCH"))
     if method == "PATCH" and data.draw(st.booleans()):
         content_type = content_type.replace(bodies.JSON, "application/merge-patch+json")

@@ -1,0 +1,40 @@
+"""`openapi` — the API's contract for programs: GET /api/v1/openapi.json.
+
+The OpenAPI 3.1 document of every resource `main.HANDLERS` routes (this one and the reference
+page `functions/docs.py` included), built by `shared/openapi.py` from the handlers' own method,
+parameter and field tables and error classes, under the settings in force: page and batch
+limits, which reads need a key, and SEDA_PUBLIC_URL as the server. Needs no API key and no
+database.
+"""
+
+import functions_framework.aio
+
+from shared import auth, config, http, openapi as contract, validation
+from shared.jsonio import json_response
+
+
+def _routed_resources():
+    """`main.HANDLERS`, read when asked: main.py imports this module, and functions-framework loaded it as `main`."""
+    import main  # noqa: PLC0415 - a top-level import would be circular
+
+    return main.HANDLERS
+
+
+@auth.public
+@contract.operation(
+    contract.answer({"type": "object", "required": ["openapi", "info", "paths"]}, "The OpenAPI 3.1 document."),
+    database=False,
+)
+async def _document(request):
+    """The OpenAPI 3.1 document of the whole API."""
+    validation.parse_query(request.query_params, {})
+    return json_response(contract.document(_routed_resources(), config.settings().public_origin))
+
+
+COLLECTION = {"GET": _document}
+
+
+@functions_framework.aio.http
+async def openapi(request):
+    """HTTP entry point of the OpenAPI document."""
+    return await http.serve(request, "openapi.json", COLLECTION)
