@@ -4,7 +4,7 @@ A handler declares its parameters as `{name: parser}`; `parse_query` rejects unk
 repeated names, and each parser turns the raw text into a value or raises the matching
 error with a message that says what was received and what is accepted. Each parser is a
 `Parser`, which also states what it accepts as JSON Schema (`.schema()`) and which error it
-raises (`.error`): the OpenAPI document (`shared/openapi.py`) is built from them. The integer and
+raises (`.error`): the OpenAPI document (`shared/openapi/`) is built from them. The integer and
 timestamp readers (`parse_integer`, `parse_timestamp`), the text rule (`forbidden_character`)
 and the quoting of received values (`shown`) also serve request bodies (`shared/bodies.py`)
 and path ids (`shared/http.py`), so each rule is stated once.
