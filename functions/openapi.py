@@ -1,7 +1,7 @@
 """`openapi` — the API's contract for programs: GET /api/v1/openapi.json.
 
 The OpenAPI 3.1 document of every resource `main.HANDLERS` routes (this one and the reference
-page `functions/docs.py` included), built by `shared/openapi.py` from the handlers' own method,
+page `functions/docs.py` included), built by `shared/openapi/` from the handlers' own method,
 parameter and field tables and error classes, under the settings in force: page and batch
 limits, which reads need a key, and SEDA_PUBLIC_URL as the server. Needs no API key and no
 database.
