@@ -19,7 +19,7 @@ from functions.measurements import measurements
 from functions.openapi import openapi
 from functions.substations import substations
 from shared import config, db, http
-from shared.headers import hide_server_software
+from shared.headers import configure_worker
 
 HANDLERS = {
     "application": application,
@@ -40,7 +40,7 @@ _PREFIX_PARTS = len(http.API_PREFIX.strip("/").split("/"))
 # (when there is none) only when a process starts, never under a running one.
 config.settings()
 db.open_at_start()
-hide_server_software()
+configure_worker()
 
 
 @functions_framework.aio.http

@@ -9,10 +9,16 @@
   `ETag`, answered 304 when unchanged).
 - No `Server` header: uvicorn adds `server: uvicorn` from its own configuration, not the
   app's. functions-framework serves with gunicorn's `uvicorn_worker.UvicornWorker`, which
-  builds that configuration in each worker from the class's `CONFIG_KWARGS`; `hide_server_software`
+  builds that configuration in each worker from the class's `CONFIG_KWARGS`; `configure_worker`
   sets `server_header=False` there when main.py is imported, in the master, before it forks.
   The development server (`functions-framework --debug`, plain `uvicorn.run`) takes no such
   option from us and still names itself.
+- No proxy headers believed by the server: uvicorn's default `proxy_headers=True` rewrites the
+  client address (and scheme) from `X-Forwarded-For`/`-Proto` for connections from 127.0.0.1,
+  so any local client (or a same-host proxy that passes the header on) could pick its own
+  address and a fresh rate-limit budget per request. `configure_worker` turns that off too:
+  the client address is the peer's unless `SEDA_TRUSTED_PROXY_HEADER` names a header
+  (`shared/ratelimit.py`), and `SEDA_PUBLIC_URL` gives the public scheme and host.
 """
 
 from shared import config
@@ -41,10 +47,10 @@ def _keyed_or_changing(request, response):
     )
 
 
-def hide_server_software():
-    """Have gunicorn's uvicorn workers (forked after this runs) send no `Server` header."""
+def configure_worker():
+    """Have gunicorn's uvicorn workers (forked after this runs) send no `Server` header and believe no proxy header."""
     try:
         from uvicorn_worker import UvicornWorker
     except ImportError:  # no gunicorn worker here: nothing to configure
         return
-    UvicornWorker.CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "server_header": False}
+    UvicornWorker.CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "server_header": False, "proxy_headers": False}

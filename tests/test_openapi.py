@@ -202,3 +202,10 @@ def test_every_body_example_is_a_request_the_service_accepts(writer):
             if response.status_code == 201:
                 created[path] = response.json()["id"]
     assert created, "the POST /equipment example created a unit"
+
+
+def test_operations_exempt_from_limits_document_no_429(client):
+    document = client.get("/api/v1/openapi.json").json()
+    for path in ("/api/v1/health", "/api/v1/health/live", "/api/v1/health/ready"):
+        assert "429" not in document["paths"][path]["get"]["responses"], path
+    assert "429" in document["paths"]["/api/v1/equipment"]["get"]["responses"]

@@ -205,6 +205,17 @@ def test_with_redis_two_instances_share_one_budget_per_client(demo_db, redis_ser
     assert keys and all(key.startswith("seda:") for key in keys), keys  # kept in Redis, under the service's prefix
 
 
+def test_a_forged_forwarded_for_buys_no_fresh_budget_on_the_real_server(demo_db):
+    limits = {"SEDA_RATE_LIMIT_PER_MINUTE": "1", "SEDA_RATE_LIMIT_BURST": "3"}
+    with _server(demo_db, **limits) as port:
+        answers = [
+            _call(port, "/api/v1/substations?limit=1", **{"X-Forwarded-For": f"203.0.113.{n}", "X-Forwarded-Proto": "https"})
+            for n in range(5)
+        ]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
+    assert answers[0].headers["link"].startswith("<http://127.0.0.1:")  # the forged scheme was not believed either
+
+
 def test_in_memory_each_instance_counts_alone(demo_db):
     stack, (first, second) = _two_servers(demo_db, "memory")
     with stack:

@@ -44,7 +44,9 @@ def errors_of(declared, keyed, counted, limited, is_item):
         classes += [InvalidIntegerFormatError, NotFoundError]
     if limited:
         classes.append(TooManyRequestsTypeAError)
-    if counted or declared.database:  # requests in flight, or a database session not free in time
+    # Requests in flight, or a database session not free in time; operations exempt from limits
+    # (the health probes) are never refused for load: /health/ready answers 503 instead.
+    if counted:
         classes.append(TooManyRequestsTypeBError)
     if keyed:
         classes += [UnauthorizedError, ForbiddenError]
