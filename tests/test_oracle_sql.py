@@ -35,11 +35,58 @@ IDENTITY_RESET = re.compile(
 )
 
 
+# Oracle Database 19c is the oldest release the service supports (README, "Pointing at Oracle").
+# sqlglot's Oracle grammar accepts constructs that 19c rejects, so each parsed statement is also
+# searched for them.
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+
+
+def oracle_19c_problems(tree):
+    """What in a parsed statement Oracle 19c would reject although sqlglot parses it."""
+    problems = []
+    if tree.find(exp.Limit):
+        problems.append("LIMIT (Oracle pages with OFFSET … ROWS FETCH NEXT … ROWS ONLY)")
+    if any(isinstance(side, exp.Tuple) for node in tree.find_all(*_COMPARISONS) for side in (node.left, node.right)):
+        problems.append("a row-value comparison such as (a, b) > (:a, :b)")
+    if any(select.args.get("from_") is None for select in tree.find_all(exp.Select)):
+        problems.append("a SELECT without FROM (19c needs FROM DUAL)")
+    if isinstance(tree, exp.Create) and tree.args.get("exists"):
+        problems.append("IF NOT EXISTS (Oracle 23ai and newer only)")
+    if any(data_type.this == exp.DataType.Type.BOOLEAN for data_type in tree.find_all(exp.DataType)):
+        problems.append("a BOOLEAN column (Oracle 23ai and newer only)")
+    return problems
+
+
 def parse_oracle(statement):
-    """Parse one statement as Oracle SQL; fails on syntax errors and on unparsed fallbacks."""
+    """Parse one statement as Oracle SQL; fails on syntax errors, unparsed fallbacks and what 19c rejects."""
     tree = sqlglot.parse_one(statement, read="oracle", error_level=sqlglot.ErrorLevel.RAISE)
     assert not isinstance(tree, exp.Command), f"sqlglot could not parse, only passed through: {statement}"
+    problems = oracle_19c_problems(tree)
+    assert not problems, f"Oracle 19c rejects {'; '.join(problems)}: {statement}"
     return tree
+
+
+@pytest.mark.parametrize(("statement", "problem"), [
+    ("SELECT id FROM dga_sample WHERE (equipment_id, sampled_at) > (:unit, :at)", "row-value comparison"),
+    ("SELECT id FROM dga_sample WHERE (:unit, :at) <= (equipment_id, sampled_at)", "row-value comparison"),
+    ("SELECT id FROM equipment ORDER BY id LIMIT 10", "LIMIT"),
+    ("SELECT 1", "without FROM"),
+    ("SELECT * FROM (SELECT 1 AS one) t", "without FROM"),
+    ("CREATE TABLE IF NOT EXISTS t (a NUMBER)", "IF NOT EXISTS"),
+    ("CREATE TABLE t (a BOOLEAN)", "BOOLEAN"),
+])
+def test_the_guard_rejects_what_oracle_19c_rejects(statement, problem):
+    with pytest.raises(AssertionError, match=problem):
+        parse_oracle(statement)
+
+
+@pytest.mark.parametrize("statement", [
+    "SELECT id FROM dga_sample WHERE (equipment_id, sampled_at) IN ((1, :at))",
+    "SELECT 1 FROM DUAL",
+    "SELECT id FROM equipment ORDER BY id OFFSET :offset ROWS FETCH NEXT :limit ROWS ONLY",
+])
+def test_the_guard_lets_19c_constructs_through(statement):
+    parse_oracle(statement)
 
 
 def script_statements(path):
