@@ -80,7 +80,7 @@ def require_key(request, function, operation):
         return None
     if not settings.api_keys:
         context.logger.warning("request refused: no API keys are configured (set SEDA_API_KEYS)")
-    api_key = _configured_key(_presented_key(request.headers), settings.api_keys)
+    api_key = _carried_key(request)
     if api_key is None:
         raise UnauthorizedError(
             "This request needs a valid API key, sent as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."
@@ -99,11 +99,15 @@ def key_id(request):
 
     It names the client whose rate-limit budget the request spends (`shared/ratelimit.py`).
     """
-    key = _presented_key(request.headers)
-    if not key:
-        return None
-    api_key = _configured_key(key, config.settings().api_keys)
+    api_key = _carried_key(request)
     return None if api_key is None else api_key.key_id
+
+
+def _carried_key(request):
+    """The configured key the request carries, or None; looked up once per request (rate limit and key check share it)."""
+    if not hasattr(request.state, "api_key"):
+        request.state.api_key = _configured_key(_presented_key(request.headers), config.settings().api_keys)
+    return request.state.api_key
 
 
 def _presented_key(headers):
