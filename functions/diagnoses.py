@@ -145,6 +145,14 @@ def _sample_summary(sample):
 _STATUS = {"enum": [1, 2, 3, None], "description": "The IEEE C57.104-2019 DGA status; null when unknown."}
 _FAULT_TYPE = {"enum": [*dga.FAULT_TYPES, None]}
 _HEALTH_INDEX = {"type": ["number", "null"], "minimum": 0, "maximum": 100}
+# What the fleet ranking and the summary view both say of a verdict, under the same names.
+_VERDICT_SUMMARY = {
+    "dga_status": _STATUS,
+    "fault_present": {"type": ["boolean", "null"]},
+    "fault_type": _FAULT_TYPE,
+    "severity": {"enum": list(dga.SEVERITIES)},
+    "health_index": _HEALTH_INDEX,
+}
 _RANKING_ENTRY = openapi.output("RankingEntry", {
     "equipment_id": http.ITEM_ID.schema(),
     "equipment_name": equipment.FIELDS["name"].schema(),
@@ -153,12 +161,8 @@ _RANKING_ENTRY = openapi.output("RankingEntry", {
     "equipment_status": equipment.FIELDS["status"].schema(),
     "sample_id": {"type": ["integer", "null"]},
     "sampled_at": {"type": ["string", "null"]},
-    "dga_status": _STATUS,
-    "fault_present": {"type": ["boolean", "null"]},
-    "fault_type": _FAULT_TYPE,
+    **_VERDICT_SUMMARY,
     "agreement": {"anyOf": [dga.AGREEMENT_SCHEMA, {"type": "null"}]},
-    "severity": {"enum": list(dga.SEVERITIES)},
-    "health_index": _HEALTH_INDEX,
     "rank": {"type": "number", "description": "Worst first; -1 for a unit without a complete sample."},
     "action": {"type": "string"},
 })
@@ -381,14 +385,7 @@ def _rounded(value):
     return round(value, 1) if math.isfinite(value) else None
 
 
-_SUMMARY = openapi.output("VerdictSummary", {
-    "dga_status": _STATUS,
-    "fault_present": {"type": ["boolean", "null"]},
-    "fault_type": _FAULT_TYPE,
-    "severity": {"enum": list(dga.SEVERITIES)},
-    "health_index": _HEALTH_INDEX,
-    "rank": {"type": ["number", "null"]},
-})
+_SUMMARY = openapi.output("VerdictSummary", {**_VERDICT_SUMMARY, "rank": {"type": ["number", "null"]}})
 
 
 def _summaries(columns):

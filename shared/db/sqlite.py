@@ -219,8 +219,8 @@ class SqliteDatabase:
             self._file = _identity(path)
             # Opened now and kept: a handle on the file this process serves, through which the
             # WAL can still be emptied into it if the file is replaced (see `_release_replaced_file`).
-            self._reader = self.open_connection(busy_timeout_s=_INLINE_READ_BUSY_TIMEOUT_S)
-            version = migrations.sqlite_version(self._reader)
+            self._reader = None
+            version = migrations.sqlite_version(self._reader_connection())
         except OSError:
             raise DatabaseUnavailableError(DATABASE_UNAVAILABLE) from None
         except sqlite3.DatabaseError as exc:
