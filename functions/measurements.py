@@ -13,9 +13,11 @@ POST /api/v1/measurements, a JSON array of samples or CSV (`text/csv`) whose hea
     (index, CSV line, reasons); 409 lists the rows whose unit does not exist; 413 above
     `SEDA_MAX_BATCH_ROWS` rows or `SEDA_MAX_BODY_BYTES`; 415 for another Content-Type;
 DELETE /api/v1/measurements/<id> → 204 (a wrong lab row); `If-Match`, when sent, must match (412).
+Each write also rewrites, in its transaction, the stored verdicts it changes (`shared/verdict_store.py`):
+those of the samples written or deleted and of the later samples whose history window they are in.
 POST needs an API key with the `ingest` scope, DELETE one with `admin` (401 without a valid key, 403
 without the scope); both are recorded in the audit trail (`shared/audit.py`).
-Tables: DGA_SAMPLE; EQUIPMENT (must exist); AUDIT_LOG.
+Tables: DGA_SAMPLE; EQUIPMENT (must exist); DGA_DIAGNOSIS, DGA_CHANGE; AUDIT_LOG.
 """
 
 import asyncio
@@ -107,6 +109,7 @@ async def _ingest(request):
     async with db.transaction() as tx:
         stored = await _stored_count(tx, samples)
         await tx.execute_many(_UPSERT, samples)
+        await _stored_verdicts().refresh(tx, _times_by_unit(samples))
         counts = {"inserted": len(samples) - stored, "updated": stored}
         units = list({sample["equipment_id"] for sample in samples})
         await audit.record(tx, request, "measurements", {"equipment_id": units}, **counts)
@@ -121,6 +124,7 @@ async def _delete(request, sample_id):
     async with db.transaction() as tx:
         row = await http.locked_row(tx, request, _SELECT, sample_id, "measurement", if_match_required=False)
         await tx.execute(_DELETE, {"id": sample_id})
+        await _stored_verdicts().refresh(tx, {row["equipment_id"]: {row["sampled_at"]}})
         ids = {"id": [sample_id], "equipment_id": [row["equipment_id"]]}
         await audit.record(tx, request, "measurements", ids, deleted=1)
     return http.no_content()
@@ -147,14 +151,25 @@ def _batch_rules():
     return problems
 
 
-async def _stored_count(tx, samples):
-    """How many of the samples are stored already (inside the writing transaction); 409 for units that do not exist."""
+def _times_by_unit(samples):
+    """The sampling times of each unit among `samples`, as naive UTC (stored times read back that way)."""
     times_by_unit = {}
     for sample in samples:
-        # Stored times read back as naive UTC; the parsed ones are aware UTC.
         times_by_unit.setdefault(sample["equipment_id"], set()).add(sample["sampled_at"].replace(tzinfo=None))
+    return times_by_unit
+
+
+def _stored_verdicts():
+    """`shared/verdict_store.py`, imported on the first write that needs it: it brings NumPy, which reads never do."""
+    from shared import verdict_store
+
+    return verdict_store
+
+
+async def _stored_count(tx, samples):
+    """How many of the samples are stored already (inside the writing transaction); 409 for units that do not exist."""
     stored, unknown = 0, set()
-    for unit, times in times_by_unit.items():
+    for unit, times in _times_by_unit(samples).items():
         rows = await tx.fetch_all(_UNIT_SAMPLES, {"equipment_id": unit, "earliest": min(times), "latest": max(times)})
         if not rows:
             unknown.add(unit)

@@ -181,7 +181,7 @@ def test_write_statements_differ_between_dialects_only_where_a_dialect_renders_t
         elif isinstance(sql, db.ForUpdate):
             assert db.ORACLE.render(sql) == sql.sql + " FOR UPDATE" and db.SQLITE.render(sql) == sql.sql
         else:
-            assert db.ORACLE.render(sql).startswith("MERGE INTO dga_sample") and "ON CONFLICT" in db.SQLITE.render(sql)
+            assert db.ORACLE.render(sql).startswith(f"MERGE INTO {sql.table} ") and "ON CONFLICT" in db.SQLITE.render(sql)
 
 
 def test_dialect_statements_parse_as_oracle():
@@ -200,7 +200,7 @@ def test_loader_statements_parse_as_oracle():
 def test_schema_script_parses_as_oracle():
     statements = script_statements(ROOT / "sql" / "oracle" / "02_schema.sql")
     kinds = [type(parse_oracle(s)).__name__ for s in statements]
-    assert kinds.count("Create") == 8 and "Insert" in kinds
+    assert kinds.count("Create") == 13 and "Insert" in kinds
 
 
 def test_schema_script_records_every_schema_version():
@@ -258,7 +258,8 @@ def test_oracle_schema_matches_sqlite_schema_column_for_column():
     oracle = columns(";".join(script_statements(ROOT / "sql" / "oracle" / "02_schema.sql")), "oracle")
     sqlite = columns(SQLITE_DDL, "sqlite")
     assert oracle == sqlite
-    assert set(oracle) == {"schema_version", "test_table", "substation", "equipment", "dga_sample", "audit_log"}
+    assert set(oracle) == {"schema_version", "test_table", "substation", "equipment", "dga_sample", "audit_log",
+                           "dga_diagnosis", "dga_change"}
 
 
 def test_session_setup_statement_is_well_formed():

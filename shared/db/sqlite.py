@@ -335,9 +335,10 @@ def create_if_absent(path):
             f"SEDA_SQLITE_PATH={path} does not exist but its -wal file does: the database was moved or deleted "
             "without its WAL. Put the file back (or remove the stale -wal and -shm files to start afresh)."
         )
-    connection = sqlite3.connect(path, isolation_level=None)
+    connection = sqlite3.connect(path, isolation_level=None, detect_types=sqlite3.PARSE_DECLTYPES, factory=_Connection)
     try:
         connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("BEGIN IMMEDIATE")
         if migrations.sqlite_version(connection) is None:
             for statement in SQLITE_DDL.split(";"):
@@ -364,8 +365,8 @@ def _unreadable(path, exc):
 
 
 def _load_demo_data(connection):
-    """Fill an empty SQLite database with the demo fleet, inside the caller's transaction."""
-    from shared import demo_data  # imported here: only the first start of a database needs it
+    """Fill an empty SQLite database with the demo fleet and its stored verdicts, inside the caller's transaction."""
+    from shared import demo_data, verdict_store  # imported here: only the first start of a database needs them
 
     connection.execute("INSERT INTO test_table (hello) VALUES ('Oracle')")
     fleet = demo_data.generate()
@@ -374,7 +375,13 @@ def _load_demo_data(connection):
         fleet,
         bind_timestamp=SQLITE.bind_timestamp,
     )
-    logger.info(f"created the embedded demo database with {count} DGA samples")
+    verdicts = verdict_store.rediagnose_sync(
+        lambda sql, binds: _sqlite_rows(connection, sql, binds),
+        lambda sql, rows: _sqlite_many(connection, sql, rows),
+        [unit["id"] for unit in fleet.equipment],
+        datetime.datetime.now(datetime.timezone.utc),
+    )
+    logger.info(f"created the embedded demo database with {count} DGA samples and {verdicts} stored verdicts")
 
 
 def backup(source_path, target_path):
