@@ -222,13 +222,20 @@ def _unit_chunks(unit_ids):
 
 
 _STATE_QUERIES = (_READ_UNITS, _READ_SAMPLES, _READ_STORED, _READ_REPORTED)  # the arguments of `states_of`, in order
+# In a transaction the units are read FOR UPDATE: two writers refreshing one unit at once (an API
+# write and tools.rediagnose on Oracle) take turns, so the feed records each change once.
+_LOCKED_STATE_QUERIES = (db.ForUpdate(_READ_UNITS), *_STATE_QUERIES[1:])
 
 
-async def read_states(session, unit_ids):
-    """UnitState of each existing unit among `unit_ids` (a unit that does not exist is left out)."""
+async def read_states(session, unit_ids, *, lock=True):
+    """UnitState of each existing unit among `unit_ids` (a unit that does not exist is left out).
+
+    `lock` (inside a transaction) locks the units' rows until it ends; pass False on a read-only session.
+    """
     states = []
     for binds in _unit_chunks(unit_ids):
-        states.extend(states_of(*[await session.fetch_all(query, binds) for query in _STATE_QUERIES]))
+        queries = _LOCKED_STATE_QUERIES if lock else _STATE_QUERIES
+        states.extend(states_of(*[await session.fetch_all(query, binds) for query in queries]))
     return states
 
 
