@@ -54,6 +54,7 @@ logger = logging.getLogger("seda")
 
 # The progress handler runs every this many SQLite VM steps (well under a millisecond apart).
 _PROGRESS_STEPS = 1000
+_NEW_FILE_PAGE_BYTES = 16384
 # The loop's own read connection waits at most this long for a lock: it blocks the event loop.
 _INLINE_READ_BUSY_TIMEOUT_S = 0.1
 
@@ -337,6 +338,9 @@ def create_if_absent(path):
         )
     connection = sqlite3.connect(path, isolation_level=None, detect_types=sqlite3.PARSE_DECLTYPES, factory=_Connection)
     try:
+        # 16 KiB pages hold six stored verdicts (~2.4 kB of JSON each) where 4 KiB pages held one:
+        # a third less file. It only takes effect on a file that is still empty.
+        connection.execute(f"PRAGMA page_size = {_NEW_FILE_PAGE_BYTES}")
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("BEGIN IMMEDIATE")
