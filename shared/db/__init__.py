@@ -28,12 +28,6 @@ import os
 from shared import config
 from shared.db.dialects import ORACLE, SQLITE, Dialect, ForUpdate, OracleDialect, SqliteDialect, Upsert
 from shared.db.interface import statement_observers, where
-from shared.db.oracle import (
-    SESSION_SETUP_SQL,
-    OracleDatabase,
-    oracle_bind_types,
-    oracle_connect_params,
-)
 from shared.db.sqlite import SqliteDatabase, create_if_absent
 
 __all__ = [
@@ -42,7 +36,20 @@ __all__ = [
     "open_at_start", "oracle_connect_params", "reset", "statement_observers", "transaction", "where",
 ]
 
+# Re-exported from `oracle.py` on first use, so python-oracledb (~35 ms to import, with the
+# cryptography it loads) is imported only by a process that uses Oracle.
+_ORACLE_NAMES = frozenset({"SESSION_SETUP_SQL", "OracleDatabase", "oracle_bind_types", "oracle_connect_params"})
+
 _database = None
+
+
+def __getattr__(name):
+    """One of the Oracle names, imported with python-oracledb when first asked for."""
+    if name not in _ORACLE_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from shared.db import oracle  # noqa: PLC0415 - see _ORACLE_NAMES
+
+    return getattr(oracle, name)
 
 
 def database():
@@ -51,6 +58,8 @@ def database():
     if _database is None:
         settings = config.settings()
         if settings.database == "oracle":
+            from shared.db.oracle import OracleDatabase  # noqa: PLC0415 - see _ORACLE_NAMES
+
             _database = OracleDatabase(settings.oracle)
         else:
             _database = SqliteDatabase(os.path.abspath(settings.sqlite_path))
