@@ -1,0 +1,187 @@
+"""Cold start: exec → first 200, per target, against the seed app and the framework's own floor.
+
+    python bench/cold_start.py [--rounds 9] [--source main.py] [--seed-venv DIR]
+
+Every subject is a fresh process on a free loopback port, timed from just before its exec to
+the first 200 answer (the port is polled with back-to-back connects; a connection the kernel
+accepts before the worker is up simply waits in the backlog):
+- each target of ours, `functions-framework --source <main.py> --target <target>` (the CLI
+  beside this Python, so no shim is timed) on the demo SQLite database, answering GET `/`;
+  `api` twice: its first request `/api/v1/equipment`, and `/api/v1/diagnoses` (the one that
+  loads NumPy);
+- the framework's floor: `functions-framework --target=hello` in `../shared/peers/ff_aio_hello`;
+- the seed app: gunicorn from its own venv in `../shared/peers/seed_flask_restful`, as its
+  README says, serving `/api/v1/application` from the same SQLite file.
+Rounds are interleaved (every subject once per round, the order rotated each round) and the
+table shows medians. `--source /other/checkout/main.py` times another checkout (its own code
+builds its database). The seed's venv is created on first use (`pip install flask
+flask-restful flask-cors gunicorn`, needs PyPI) and reused after.
+"""
+
+import argparse
+import os
+import pathlib
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PEERS = ROOT.parent.parent / "shared" / "peers"  # /work/shared/peers beside /work/wt/<name> and /work/main
+if not PEERS.is_dir():
+    PEERS = ROOT.parent / "shared" / "peers"
+SEED_PACKAGES = ("flask", "flask-restful", "flask-cors", "gunicorn")
+SEED_QUERY = "SELECT * FROM equipment ORDER BY id LIMIT 100"
+API_KEY = "cold-start-bench-key-0123456789"
+START_LIMIT_S = 60
+# Each resource target and the path of its first request.
+OUR_TARGETS = {
+    "application": "/",
+    "substations": "/",
+    "equipment": "/",
+    "measurements": "/",
+    "diagnoses": "/",
+    "health": "/",
+    "openapi": "/",
+    "docs": "/",
+    "audit": "/",
+    "api": "/api/v1/equipment",
+}
+_API_DIAGNOSES = "api → /diagnoses"
+_FLOOR = "ff aio hello (floor)"
+_SEED = "seed Flask-RESTful"
+_BASELINES = (_FLOOR, _SEED)
+
+
+def _free_port():
+    """A free loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _status_of_get(port, path):
+    """The status of one GET, or None while nothing listens on the port yet."""
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {API_KEY}\r\nConnection: close\r\n\r\n"
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=START_LIMIT_S) as sock:
+            sock.sendall(request.encode())
+            head = sock.recv(64)
+    except (ConnectionRefusedError, ConnectionResetError):
+        return None
+    return int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else None
+
+
+def time_to_first_200(command, cwd, environment, port, path):
+    """Seconds from exec of `command` to the first 200 for GET `path`; the process is stopped after."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        while time.perf_counter() - started < START_LIMIT_S:
+            status = _status_of_get(port, path)
+            if status == 200:
+                return time.perf_counter() - started
+            if status is not None:
+                raise SystemExit(f"{' '.join(command)}: GET {path} answered {status}")
+            if process.poll() is not None:
+                raise SystemExit(f"{' '.join(command)} exited: {process.stderr.read().decode()[-2000:]}")
+        raise SystemExit(f"{' '.join(command)}: no 200 within {START_LIMIT_S} s")
+    finally:
+        os.killpg(process.pid, 9)  # the arbiter and its worker; nothing to drain in a benchmark
+        process.wait()
+        process.stderr.close()
+
+
+def seed_gunicorn(venv):
+    """The seed's gunicorn, its venv created on first use as the peer's README says."""
+    gunicorn = venv / "bin" / "gunicorn"
+    if not gunicorn.exists():
+        print(f"creating the seed's venv in {venv} …", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *SEED_PACKAGES], check=True)
+    return gunicorn
+
+
+def build_database(source, directory):
+    """The demo SQLite database, built by the checkout being timed (its schema version)."""
+    path = directory / "seda.sqlite3"
+    subprocess.run([sys.executable, "-c", "from shared import db; db.open_at_start()"], check=True,
+                   cwd=source.parent, env={**os.environ, "SEDA_DATABASE": "sqlite", "SEDA_SQLITE_PATH": str(path)},
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return path
+
+
+def subjects(source, database, gunicorn):
+    """{name: (command builder(port), cwd, environment, path)} of everything timed."""
+    framework = str(pathlib.Path(sys.executable).parent / "functions-framework")
+    ours = {**os.environ, "SEDA_DATABASE": "sqlite", "SEDA_SQLITE_PATH": str(database),
+            "SEDA_API_KEYS": f"bench@read+ingest+admin={API_KEY}"}
+
+    def functions_framework(target, *extra):
+        return lambda port: [framework, *extra, f"--target={target}", "--host=127.0.0.1", f"--port={port}"]
+
+    table = {
+        _FLOOR: (functions_framework("hello"), PEERS / "ff_aio_hello", dict(os.environ), "/"),
+        _SEED: (
+            lambda port: [str(gunicorn), "-b", f"127.0.0.1:{port}", "--threads", "8", "-w", "1", "app:app"],
+            PEERS / "seed_flask_restful", {**os.environ, "PEER_DB": str(database), "PEER_QUERY": SEED_QUERY},
+            "/api/v1/application",
+        ),
+    }
+    for target, path in OUR_TARGETS.items():
+        table[target] = (functions_framework(target, f"--source={source}"), source.parent, ours, path)
+    table[_API_DIAGNOSES] = (functions_framework("api", f"--source={source}"), source.parent, ours, "/api/v1/diagnoses")
+    return table
+
+
+def measure(table, rounds):
+    """{name: [seconds per round]}, every subject once per round, the order rotated each round.
+
+    A first round is not counted: it writes the bytecode caches and warms the page cache.
+    """
+    names = list(table)
+    timings = {name: [] for name in names}
+    for round_number in range(-1, rounds):
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
+            command, cwd, environment, path = table[name]
+            port = _free_port()
+            seconds = time_to_first_200(command(port), cwd, environment, port, path)
+            if round_number >= 0:
+                timings[name].append(seconds)
+        print(f"round {round_number + 1}/{rounds} done" if round_number >= 0 else "warm-up round done", file=sys.stderr)
+    return timings
+
+
+def print_table(timings, goal):
+    """Medians in ms, and each one's ratio to the floor and to the seed."""
+    floor = statistics.median(timings[_FLOOR])
+    seed = statistics.median(timings[_SEED])
+    print(f"{'subject':<22} {'median ms':>9} {'min ms':>7} {'× floor':>8} {'× seed':>7}  within {goal}× floor")
+    for name, seconds in timings.items():
+        median = statistics.median(seconds)
+        verdict = "—" if name in _BASELINES else "yes" if median <= goal * floor else "NO"
+        print(f"{name:<22} {median * 1000:>9.0f} {min(seconds) * 1000:>7.0f} {median / floor:>8.2f} "
+              f"{median / seed:>7.2f}  {verdict}")
+
+
+def main():
+    """Build the database, time every subject in interleaved rounds, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--source", type=pathlib.Path, default=ROOT / "main.py", help="the main.py to time")
+    parser.add_argument("--seed-venv", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "seda-seed-venv")
+    parser.add_argument("--goal", type=float, default=1.1, help="each target's goal, as a multiple of the floor")
+    args = parser.parse_args()
+    source = args.source.resolve()
+    with tempfile.TemporaryDirectory() as directory:
+        database = build_database(source, pathlib.Path(directory))
+        table = subjects(source, database, seed_gunicorn(args.seed_venv))
+        print_table(measure(table, args.rounds), args.goal)
+
+
+if __name__ == "__main__":
+    main()
