@@ -1,6 +1,6 @@
 """Cold start: exec → first 200, per target, against the seed app and the framework's own floor.
 
-    python bench/cold_start.py [--rounds 9] [--source main.py] [--seed-venv DIR]
+    python bench/cold_start.py [--rounds 9] [--source main.py] [--seed-venv DIR] [--no-bytecode-cache]
 
 Every subject is a fresh process on a free loopback port, timed from just before its exec to
 the first 200 answer (the port is polled with back-to-back connects; a connection the kernel
@@ -13,9 +13,11 @@ accepts before the worker is up simply waits in the backlog):
 - the seed app: gunicorn from its own venv in `../shared/peers/seed_flask_restful`, as its
   README says, serving `/api/v1/application` from the same SQLite file.
 Rounds are interleaved (every subject once per round, the order rotated each round) and the
-table shows medians. `--source /other/checkout/main.py` times another checkout (its own code
-builds its database). The seed's venv is created on first use (`pip install flask
-flask-restful flask-cors gunicorn`, needs PyPI) and reused after.
+table shows medians. Every subject compiles its modules once, in an uncounted warm-up round,
+into a private bytecode cache, unless `--no-bytecode-cache`. `--source
+/other/checkout/main.py` times another checkout (its own code builds its database). The
+seed's venv is created on first use (`pip install flask flask-restful flask-cors gunicorn`,
+needs PyPI) and reused after.
 """
 
 import argparse
@@ -114,20 +116,34 @@ def build_database(source, directory):
     return path
 
 
-def subjects(source, database, gunicorn):
+def python_environment(directory, bytecode_cache):
+    """The environment every subject starts in: the same bytecode-cache rule for all of them.
+
+    With the cache, compiled modules are kept in a private folder (PYTHONPYCACHEPREFIX: the
+    peers' folders are read-only), as in an image built with `python -m compileall`; without
+    it, every start compiles the sources that ship no bytecode (ours and the peers' own files).
+    """
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    if bytecode_cache:
+        return {**environment, "PYTHONPYCACHEPREFIX": str(directory / "pycache")}
+    return {**environment, "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def subjects(source, database, gunicorn, environment):
     """{name: (command builder(port), cwd, environment, path)} of everything timed."""
     framework = str(pathlib.Path(sys.executable).parent / "functions-framework")
-    ours = {**os.environ, "SEDA_DATABASE": "sqlite", "SEDA_SQLITE_PATH": str(database),
+    ours = {**environment, "SEDA_DATABASE": "sqlite", "SEDA_SQLITE_PATH": str(database),
             "SEDA_API_KEYS": f"bench@read+ingest+admin={API_KEY}"}
 
     def functions_framework(target, *extra):
         return lambda port: [framework, *extra, f"--target={target}", "--host=127.0.0.1", f"--port={port}"]
 
     table = {
-        _FLOOR: (functions_framework("hello"), PEERS / "ff_aio_hello", dict(os.environ), "/"),
+        _FLOOR: (functions_framework("hello"), PEERS / "ff_aio_hello", environment, "/"),
         _SEED: (
             lambda port: [str(gunicorn), "-b", f"127.0.0.1:{port}", "--threads", "8", "-w", "1", "app:app"],
-            PEERS / "seed_flask_restful", {**os.environ, "PEER_DB": str(database), "PEER_QUERY": SEED_QUERY},
+            PEERS / "seed_flask_restful", {**environment, "PEER_DB": str(database), "PEER_QUERY": SEED_QUERY},
             "/api/v1/application",
         ),
     }
@@ -175,11 +191,14 @@ def main():
     parser.add_argument("--source", type=pathlib.Path, default=ROOT / "main.py", help="the main.py to time")
     parser.add_argument("--seed-venv", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "seda-seed-venv")
     parser.add_argument("--goal", type=float, default=1.1, help="each target's goal, as a multiple of the floor")
+    parser.add_argument("--no-bytecode-cache", action="store_true",
+                        help="compile sources at every start (PYTHONDONTWRITEBYTECODE=1), for every subject")
     args = parser.parse_args()
     source = args.source.resolve()
     with tempfile.TemporaryDirectory() as directory:
         database = build_database(source, pathlib.Path(directory))
-        table = subjects(source, database, seed_gunicorn(args.seed_venv))
+        environment = python_environment(pathlib.Path(directory), bytecode_cache=not args.no_bytecode_cache)
+        table = subjects(source, database, seed_gunicorn(args.seed_venv), environment)
         print_table(measure(table, args.rounds), args.goal)
 
 
