@@ -10,8 +10,9 @@ Handlers are imported when first asked for, not here, so a process imports only 
 target needs (cold start: the equipment target never loads NumPy, which only the diagnoses
 need): the framework looks its target up as an attribute of this module, which the module's
 `__getattr__` answers by importing the handler's module; `api` imports a resource's module on
-the first request that reaches it (on the event loop, before the request is counted in flight,
-so nothing runs in between).
+the first request that reaches it, on the event loop (~50 ms once for the diagnoses' NumPy):
+imported in a thread, the request would wait there uncounted by the graceful shutdown
+(`shared/lifecycle.py`), which could close the database under it.
 """
 
 import collections.abc
@@ -61,6 +62,9 @@ def __dir__():
 class _Handlers(collections.abc.Mapping):
     """`{first path segment: handler}`, each handler's module imported when the handler is first read."""
 
+    def __contains__(self, segment):
+        return segment in _ROUTES  # without importing anything
+
     def __getitem__(self, segment):
         return _handler(_ROUTES[segment][1])
 
@@ -88,7 +92,6 @@ async def api(request):
     parts = request.url.path.strip("/").split("/")
     prefix_matches = "/".join(parts[:_PREFIX_PARTS]) == http.API_PREFIX.strip("/")
     segment = parts[_PREFIX_PARTS] if prefix_matches and len(parts) > _PREFIX_PARTS else None
-    handler = HANDLERS.get(segment)
-    if handler is None:
+    if segment not in HANDLERS:
         return await http.not_found(request)
-    return await handler(request)
+    return await HANDLERS[segment](request)

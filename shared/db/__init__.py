@@ -19,7 +19,8 @@ dialect differences (paging clause, ping statement, timestamp binding, upsert, r
 live in `dialects.py`, and `Upsert` and `ForUpdate` are statements each dialect renders its
 own way. The modules: `interface.py` (the verbs and what both drivers share), `dialects.py`,
 `sqlite.py`, `oracle.py`, `migrations/` (schema versions); this one chooses the database and
-re-exports the names callers use. The settings they read (`SEDA_DATABASE`, `SEDA_SQLITE_PATH`,
+re-exports the names callers use (the Oracle ones when first used: python-oracledb is imported
+only where Oracle is configured). The settings they read (`SEDA_DATABASE`, `SEDA_SQLITE_PATH`,
 the `ORACLE_*` variables, the time limits) are listed with their defaults in `shared/config.py`.
 """
 
