@@ -1,6 +1,6 @@
 """Cold start: exec → first 200, per target, against the seed app and the framework's own floor.
 
-    python bench/cold_start.py [--rounds 9] [--source main.py] [--seed-venv DIR] [--no-bytecode-cache]
+    python bench/cold_start.py [--rounds 9] [--compare OTHER/main.py] [--seed-venv DIR] [--no-bytecode-cache]
 
 Every subject is a fresh process on a free loopback port, timed from just before its exec to
 the first 200 answer (the port is polled with back-to-back connects; a connection the kernel
@@ -15,7 +15,8 @@ accepts before the worker is up simply waits in the backlog):
 Rounds are interleaved (every subject once per round, the order rotated each round) and the
 table shows medians. Every subject compiles its modules once, in an uncounted warm-up round,
 into a private bytecode cache, unless `--no-bytecode-cache`. `--source
-/other/checkout/main.py` times another checkout (its own code builds its database). The
+/other/checkout/main.py` times another checkout instead, `--compare /other/checkout/main.py`
+as well, in the same rounds (each checkout's own code builds its database). The
 seed's venv is created on first use (`pip install flask flask-restful flask-cors gunicorn`,
 needs PyPI) and reused after.
 """
@@ -55,6 +56,7 @@ _API_DIAGNOSES = "api → /diagnoses"
 _FLOOR = "ff aio hello (floor)"
 _SEED = "seed Flask-RESTful"
 _BASELINES = (_FLOOR, _SEED)
+_BEFORE = " (before)"  # the rows of the --compare checkout
 
 
 def _free_port():
@@ -66,7 +68,8 @@ def _free_port():
 
 def _status_of_get(port, path):
     """The status of one GET, or None while nothing listens on the port yet."""
-    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {API_KEY}\r\nConnection: close\r\n\r\n"
+    request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+               f"Authorization: Bearer {API_KEY}\r\nConnection: close\r\n\r\n")
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=START_LIMIT_S) as sock:
             sock.sendall(request.encode())
@@ -130,27 +133,34 @@ def python_environment(directory, bytecode_cache):
     return {**environment, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
-def subjects(source, database, gunicorn, environment):
-    """{name: (command builder(port), cwd, environment, path)} of everything timed."""
+def _framework_command(target, *options):
+    """The functions-framework CLI beside this Python serving `target` (no shim timed), as a function of the port."""
     framework = str(pathlib.Path(sys.executable).parent / "functions-framework")
-    ours = {**environment, "SEDA_DATABASE": "sqlite", "SEDA_SQLITE_PATH": str(database),
-            "SEDA_API_KEYS": f"bench@read+ingest+admin={API_KEY}"}
+    return lambda port: [framework, *options, f"--target={target}", "--host=127.0.0.1", f"--port={port}"]
 
-    def functions_framework(target, *extra):
-        return lambda port: [framework, *extra, f"--target={target}", "--host=127.0.0.1", f"--port={port}"]
 
-    table = {
-        _FLOOR: (functions_framework("hello"), PEERS / "ff_aio_hello", environment, "/"),
+def baselines(database, gunicorn, environment):
+    """{name: (command builder(port), cwd, environment, path)} of the two baselines."""
+    return {
+        _FLOOR: (_framework_command("hello"), PEERS / "ff_aio_hello", environment, "/"),
         _SEED: (
             lambda port: [str(gunicorn), "-b", f"127.0.0.1:{port}", "--threads", "8", "-w", "1", "app:app"],
             PEERS / "seed_flask_restful", {**environment, "PEER_DB": str(database), "PEER_QUERY": SEED_QUERY},
             "/api/v1/application",
         ),
     }
-    for target, path in OUR_TARGETS.items():
-        table[target] = (functions_framework(target, f"--source={source}"), source.parent, ours, path)
-    table[_API_DIAGNOSES] = (functions_framework("api", f"--source={source}"), source.parent, ours, "/api/v1/diagnoses")
-    return table
+
+
+def our_targets(source, database, environment, suffix=""):
+    """{name + suffix: (command builder(port), cwd, environment, path)} of every target of one checkout."""
+    ours = {**environment, "SEDA_DATABASE": "sqlite", "SEDA_SQLITE_PATH": str(database),
+            "SEDA_API_KEYS": f"bench@read+ingest+admin={API_KEY}"}
+    paths = {**{target: (target, path) for target, path in OUR_TARGETS.items()},
+             _API_DIAGNOSES: ("api", "/api/v1/diagnoses")}
+    return {
+        name + suffix: (_framework_command(target, f"--source={source}"), source.parent, ours, path)
+        for name, (target, path) in paths.items()
+    }
 
 
 def measure(table, rounds):
@@ -176,11 +186,11 @@ def print_table(timings, goal):
     """Medians in ms, and each one's ratio to the floor and to the seed."""
     floor = statistics.median(timings[_FLOOR])
     seed = statistics.median(timings[_SEED])
-    print(f"{'subject':<22} {'median ms':>9} {'min ms':>7} {'× floor':>8} {'× seed':>7}  within {goal}× floor")
+    print(f"{'subject':<31} {'median ms':>9} {'min ms':>7} {'× floor':>8} {'× seed':>7}  within {goal}× floor")
     for name, seconds in timings.items():
         median = statistics.median(seconds)
-        verdict = "—" if name in _BASELINES else "yes" if median <= goal * floor else "NO"
-        print(f"{name:<22} {median * 1000:>9.0f} {min(seconds) * 1000:>7.0f} {median / floor:>8.2f} "
+        verdict = "—" if name in _BASELINES or name.endswith(_BEFORE) else "yes" if median <= goal * floor else "NO"
+        print(f"{name:<31} {median * 1000:>9.0f} {min(seconds) * 1000:>7.0f} {median / floor:>8.2f} "
               f"{median / seed:>7.2f}  {verdict}")
 
 
@@ -189,16 +199,26 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--source", type=pathlib.Path, default=ROOT / "main.py", help="the main.py to time")
-    parser.add_argument("--seed-venv", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "seda-seed-venv")
+    parser.add_argument("--seed-venv", type=pathlib.Path,
+                        default=pathlib.Path(tempfile.gettempdir()) / "seda-seed-venv")
     parser.add_argument("--goal", type=float, default=1.1, help="each target's goal, as a multiple of the floor")
     parser.add_argument("--no-bytecode-cache", action="store_true",
                         help="compile sources at every start (PYTHONDONTWRITEBYTECODE=1), for every subject")
+    parser.add_argument("--compare", type=pathlib.Path, metavar="MAIN_PY",
+                        help="also time this checkout's targets in the same rounds (rows marked 'before')")
     args = parser.parse_args()
     source = args.source.resolve()
     with tempfile.TemporaryDirectory() as directory:
-        database = build_database(source, pathlib.Path(directory))
-        environment = python_environment(pathlib.Path(directory), bytecode_cache=not args.no_bytecode_cache)
-        table = subjects(source, database, seed_gunicorn(args.seed_venv), environment)
+        directory = pathlib.Path(directory)
+        (directory / "this").mkdir()
+        database = build_database(source, directory / "this")
+        environment = python_environment(directory, bytecode_cache=not args.no_bytecode_cache)
+        table = {**baselines(database, seed_gunicorn(args.seed_venv), environment),
+                 **our_targets(source, database, environment)}
+        if args.compare:
+            (directory / "compare").mkdir()
+            compared = args.compare.resolve()
+            table.update(our_targets(compared, build_database(compared, directory / "compare"), environment, _BEFORE))
         print_table(measure(table, args.rounds), args.goal)
 
 
