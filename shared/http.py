@@ -17,9 +17,9 @@ resource requires it and it is missing).
 
 import hashlib
 import sqlite3
+import sys
 import time
 
-import oracledb
 from starlette.responses import Response
 
 from shared import auth, config, context, db, lifecycle, ratelimit, validation
@@ -360,5 +360,6 @@ def _without_body(response):
 
 
 def _is_database_error(exc):
-    """True for exceptions raised by either database driver."""
-    return isinstance(exc, (oracledb.Error, sqlite3.Error))
+    """True for exceptions raised by either database driver (python-oracledb's only exist once it is imported)."""
+    oracledb = sys.modules.get("oracledb")  # imported only when Oracle is configured: never loaded here
+    return isinstance(exc, sqlite3.Error) or (oracledb is not None and isinstance(exc, oracledb.Error))
