@@ -27,7 +27,7 @@ Every environment variable the service reads:
 | `SEDA_MAX_BODY_BYTES` | `8388608` (8 MiB) | largest request body; a larger one is refused with 413 before it is parsed |
 | `SEDA_MAX_BATCH_ROWS` | `10000` | most samples one measurements or diagnoses POST may carry (JSON array elements or CSV data rows); more is 413 |
 | `SEDA_MAX_FULL_VERDICTS` | `1000` (at most `SEDA_MAX_BATCH_ROWS`) | most samples one `POST /diagnoses` may diagnose with the full view (~3 kB of JSON each); more is 413, while `?view=summary` takes up to `SEDA_MAX_BATCH_ROWS` |
-| `SEDA_STATEMENT_TIMEOUT_S` | `30` | longest one SQL statement may run, on either database (on Oracle: each round trip, the `call_timeout`); a slower one is cancelled and answered 504 DatabaseTimeout |
+| `SEDA_STATEMENT_TIMEOUT_S` | `30` | longest one SQL statement may run, on either database (on Oracle: each round trip, the `call_timeout`); a slower one is cancelled and answered 504 DatabaseTimeout. A streamed export is bounded per batch of rows (`shared/exports.py`), never as a whole |
 | `SEDA_BODY_TIMEOUT_S` | `30` | longest a client may take to send a request body; a slower one is answered 408 RequestTimeout |
 | `SEDA_SQLITE_BUSY_TIMEOUT_MS` | `5000` | how long a SQLite write waits for a lock another process holds before answering 503 DatabaseUnavailable |
 | `SEDA_RATE_LIMIT_PER_MINUTE` | `600` | each client's sustained rate, in cost units (a page costs 1; `shared/ratelimit.py` lists the costs); `0` turns the per-client limit off |

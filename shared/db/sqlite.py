@@ -25,7 +25,9 @@ A write that finds the disk full or the write lock held past `SEDA_SQLITE_BUSY_T
 rolls back whole and is answered 503 with `Retry-After` (mapped in `shared/errors.py`). Sessions
 and write transactions hold one of `SEDA_SQLITE_MAX_SESSIONS` slots; a request that finds none
 free within `SEDA_SQLITE_SESSION_WAIT_MS` is answered 429 TooManyRequestsTypeB (`slots.py`). Every
-statement runs under `SEDA_STATEMENT_TIMEOUT_S`, enforced by a progress handler.
+statement runs under `SEDA_STATEMENT_TIMEOUT_S`, enforced by a progress handler; an export's
+statement (`stream`, `SqliteStream`) runs on a connection and thread of its own and the limit
+applies to each batch it fetches, so a long export is never cut off as a whole.
 
 Backups: with WAL a copy of the main file alone can miss every recent commit; `backup()` uses
 SQLite's online backup API (`python -m tools.backup`), consistent while the service writes.
