@@ -95,12 +95,7 @@ async def _list(request):
 
 async def _export(values, chosen):
     """Every sample the filters select, streamed as NDJSON or CSV (`shared/exports.py`), unpaged."""
-    paging = [name for name in _PAGING if name in values]
-    if paging:
-        raise InvalidParametersError(
-            f"An export (format={chosen}) is the whole filtered result, unpaged; drop {', '.join(paging)}, or use "
-            "format=json to read it page by page."
-        )
+    exports.check_unpaged(values, _PAGING, chosen)
     clause, binds = db.where(_FILTERS, values)
     sql = f"{_SELECT}{clause} ORDER BY {BY_UNIT_AND_TIME.order_by()}"
     return await exports.response(sql, binds, exports.ENCODINGS[chosen], _SHOWN, "measurements")

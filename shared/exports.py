@@ -1,9 +1,10 @@
 """Streaming exports: a whole query result as NDJSON or CSV, in chunks, with flat memory.
 
-A collection that offers exports takes `format` (`FORMAT`: json, the default, keeps its paged
+A collection that offers exports takes `format` (`FORMATS`: json, the default, keeps its paged
 JSON; ndjson or csv export the whole filtered result, unpaged) and answers an export with
 
-    return await exports.response(select_sql, binds, exports.NDJSON, columns, "measurements")
+    exports.check_unpaged(values, paging_spec, chosen)   # 400 for limit/offset/cursor
+    return await exports.response(select_sql, binds, exports.ENCODINGS[chosen], columns, "measurements")
 
 The query is read through `db.stream` in batches of `BATCH_ROWS` rows on a connection of its
 own; each batch is written (NDJSON: one JSON object per line, as `shared/jsonio.py` writes it;
@@ -28,6 +29,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import StreamingResponse
 
 from shared import context, csvout, db
+from shared.errors import InvalidParametersError
 from shared.jsonio import NDJSON_MEDIA_TYPE, dumps
 
 FORMATS = ("json", "ndjson", "csv")
@@ -61,6 +63,16 @@ NDJSON = Encoding(NDJSON_MEDIA_TYPE, "ndjson", _ndjson_rows)
 CSV = Encoding(csvout.CONTENT_TYPE, "csv", lambda rows, columns: csvout.dumps_csv(rows, columns, header=False),
                lambda columns: csvout.dumps_csv([], columns))
 ENCODINGS = {"ndjson": NDJSON, "csv": CSV}
+
+
+def check_unpaged(values, paging, chosen):
+    """400 when validated query `values` hold any of the `paging` parameters: an export is the whole result."""
+    given = [name for name in paging if name in values]
+    if given:
+        raise InvalidParametersError(
+            f"An export (format={chosen}) is the whole filtered result, unpaged; drop {', '.join(given)}, or use "
+            "format=json to read it page by page."
+        )
 
 
 async def response(sql, binds, encoding, columns, name):
