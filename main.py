@@ -11,6 +11,7 @@ import functions_framework.aio
 
 from functions.application import application
 from functions.audit import audit
+from functions.diagnose_pending import diagnose_pending
 from functions.diagnoses import diagnoses
 from functions.docs import docs
 from functions.equipment import equipment
@@ -31,6 +32,7 @@ HANDLERS = {
     "openapi.json": openapi,
     "docs": docs,
     "audit": audit,
+    "diagnose-pending": diagnose_pending,  # a verb phrase as a path: kebab-case; the target is `diagnose_pending`
 }
 _PREFIX_PARTS = len(http.API_PREFIX.strip("/").split("/"))
 
