@@ -61,7 +61,7 @@ WHOLE = Partition()
 
 def parse_partition(text):
     """`k/n` as a Partition; ValueError saying what is accepted otherwise."""
-    matched = _PARTITION_FORM.fullmatch(text.strip())
+    matched = _PARTITION_FORM.fullmatch(text)
     if not matched or not 1 <= int(matched.group(1)) <= int(matched.group(2)):
         raise ValueError(f"a partition is {PARTITION_FORMS}; received {text!r}")
     return Partition(int(matched.group(1)), int(matched.group(2)))
@@ -136,13 +136,13 @@ async def catch_up_batch(progress, partition, batch_units, record=None):
 async def catch_up(partition=WHOLE, *, batch_units, time_budget_s=None, record=None, on_batch=None):
     """Batches until nothing is pending or stale in `partition`, or until `time_budget_s` is spent; the Progress.
 
-    The budget is checked before each batch: the last one may end after it. `on_batch(progress)`
-    is called after each batch (a progress bar).
+    One batch always runs; the budget is checked before each further one, so the last may end
+    after it. `on_batch(progress)` is called after each batch (a progress bar).
     """
     started = time.monotonic()
     progress = Progress()
     while not progress.done:
-        if time_budget_s is not None and time.monotonic() - started >= time_budget_s:
+        if progress.batches and time_budget_s is not None and time.monotonic() - started >= time_budget_s:
             break
         await catch_up_batch(progress, partition, batch_units, record)
         if on_batch is not None:
