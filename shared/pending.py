@@ -23,11 +23,11 @@ import time
 
 from shared import db, verdict_store
 
-_COMPLETE_S = " AND ".join(f"s.{condition}" for condition in verdict_store.COMPLETE.split(" AND "))
-# Complete samples of the partition's units without a current verdict; :after is the keyset.
+# Complete samples of the partition's units without a current verdict (the gas columns of
+# COMPLETE are DGA_SAMPLE's alone, so they need no alias here); :after is the keyset.
 _NEEDING_VERDICTS = (
     "FROM dga_sample s LEFT JOIN dga_diagnosis d ON d.sample_id = s.id "
-    f"WHERE {_COMPLETE_S} AND (d.sample_id IS NULL OR d.fingerprint <> :fingerprint) "
+    f"WHERE {verdict_store.COMPLETE} AND (d.sample_id IS NULL OR d.fingerprint <> :fingerprint) "
     "AND MOD(s.equipment_id, :parts) = :remainder"
 )
 NEXT_UNITS = f"SELECT DISTINCT s.equipment_id {_NEEDING_VERDICTS} AND s.equipment_id > :after ORDER BY s.equipment_id"

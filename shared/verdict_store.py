@@ -20,6 +20,10 @@ when a sample's verdict went with it (ON DELETE CASCADE) before `refresh` ran.
 A verdict is *stale* when its `fingerprint` is not `FINGERPRINT`: a hash of the engine
 version, the served model's hash (none yet) and the settings that shape a verdict (none yet),
 so a new engine release makes every stored verdict stale at once without touching a row.
+`refresh_pending(tx, unit_ids)` rewrites whole those units that, once locked, still have a
+pending (no row) or stale verdict: one batch of `shared/pending.py` (`python -m
+tools.rediagnose`, `POST /api/v1/diagnose-pending`), which catches up samples that arrived by
+other paths.
 
 `plan(states, changes, now)` is the whole decision, pure and synchronous: the loader of the
 demo data uses it with its own connection, and the tests compare its result with fresh
