@@ -2,6 +2,7 @@
 and `POST /api/v1/diagnose-pending` as a scheduler calls it. Afterwards every stored verdict equals a fresh one."""
 
 import concurrent.futures
+import io
 import json
 import os
 import re
@@ -330,3 +331,24 @@ def test_two_calls_at_once_share_the_work_without_doing_any_twice(demo_db, free_
     audited = sorted(unit for _, _, ids, _, _ in entries for unit in ids["equipment_id"])
     assert audited == stale_units
     assert_stored_equal_fresh(demo_db, _unit_ids(demo_db))
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self):
+        return True
+
+
+def test_on_a_terminal_the_progress_line_is_redrawn_in_place():
+    from tools.rediagnose import ProgressReport
+
+    terminal = _Terminal()
+    report = ProgressReport(pending.Backlog(units=4, pending=10, stale=0, to_write=10), terminal)
+    report.update(pending.Progress(units=2, samples=5, batches=1))
+    report.update(pending.Progress(units=4, samples=10, batches=2, done=True))
+    report.finish()
+    frames = terminal.getvalue().split("\r")[1:]
+    assert [frame.split(" | ")[0] for frame in frames] == ["units 2/4 (50%)", "units 4/4 (100%)"]
+    assert all(frame.split(" | ")[-1].startswith("ETA ") for frame in frames)
+    assert terminal.getvalue().endswith("ETA 0s\x1b[K\n")
