@@ -38,6 +38,8 @@ Every environment variable the service reads:
 | `SEDA_MAX_IN_FLIGHT` | `64` | requests this instance serves at once; one more is answered 429 TooManyRequestsTypeB at once (health probes and OPTIONS never are) |
 | `SEDA_SQLITE_MAX_SESSIONS` | `16` | SQLite sessions and write transactions open at once in this instance |
 | `SEDA_SQLITE_SESSION_WAIT_MS` | `500` | how long a request waits for one of them before answering 429 TooManyRequestsTypeB |
+| `SEDA_PENDING_BATCH_UNITS` | `20` | units per transaction of `POST /api/v1/diagnose-pending` (each batch holds SQLite's write lock while it runs the engine: ~0.3 s for 20 demo units) |
+| `SEDA_PENDING_TIME_BUDGET_S` | `10` | a `POST /api/v1/diagnose-pending` runs one batch, then starts no other after this many seconds (the last one may end later; `0`: one batch per call); stay under the scheduler's request timeout |
 
 With no `SEDA_API_KEYS`, every write is refused with the same 401 as a wrong key (and a
 warning in the log): a deployment that forgot its keys stays read-only instead of open, and
@@ -123,6 +125,8 @@ class Settings:
     statement_timeout_s: int
     body_timeout_s: int
     sqlite_busy_timeout_ms: int
+    pending_batch_units: int
+    pending_time_budget_s: int
     limits: LimitSettings
 
 
@@ -235,6 +239,8 @@ def settings():
         statement_timeout_s=_int_env("SEDA_STATEMENT_TIMEOUT_S", 30),
         body_timeout_s=_int_env("SEDA_BODY_TIMEOUT_S", 30),
         sqlite_busy_timeout_ms=_int_env("SEDA_SQLITE_BUSY_TIMEOUT_MS", 5000, minimum=0),
+        pending_batch_units=_int_env("SEDA_PENDING_BATCH_UNITS", 20),
+        pending_time_budget_s=_int_env("SEDA_PENDING_TIME_BUDGET_S", 10, minimum=0),
         limits=_limit_settings(),
     )
 
