@@ -1,7 +1,11 @@
 """`measurements` — dissolved-gas-analysis (DGA) samples, gases in ppm.
 
-GET /api/v1/measurements[?equipment_id=&from=&to=&limit=&offset=] → array ordered by
-equipment and sampling time (`from`/`to` inclusive, ISO 8601, UTC when no zone is given);
+GET /api/v1/measurements[?equipment_id=&from=&to=&limit=&offset=|cursor=] → array ordered by
+equipment and sampling time (`from`/`to` inclusive, ISO 8601, UTC when no zone is given); the
+    `Link` next URL carries a `cursor` (keyset paging: any depth costs what the first page does),
+    `offset` is accepted up to `SEDA_MAX_OFFSET`, and not together with `cursor`;
+GET /api/v1/measurements?format=ndjson|csv[&equipment_id=&from=&to=] → the whole filtered result
+    as a streamed download (`shared/exports.py`), unpaged; `format=json` is the paged JSON;
 GET /api/v1/measurements/<id> → one object with its `ETag` (304 for a matching If-None-Match) or 404;
     both GETs answer CSV instead (the same columns, a header row, paged alike; no ETag) when
     `Accept` prefers `text/csv`, and 406 when it allows neither JSON nor CSV (`shared/csvout.py`);
@@ -24,8 +28,8 @@ import asyncio
 
 import functions_framework.aio
 
-from shared import audit, auth, bodies, csvout, db, http, openapi, validation
-from shared.errors import ConflictError
+from shared import audit, auth, bodies, csvout, cursors, db, exports, http, openapi, validation
+from shared.errors import ConflictError, InvalidParametersError
 from shared.jsonio import json_response
 from shared.schema import SAMPLE_GASES
 
@@ -37,11 +41,15 @@ _FILTERS = {
     "from": "sampled_at >= :p_from",
     "to": "sampled_at <= :p_to",
 }
+# The collection's order, unique as a whole (DGA_SAMPLE_UK), which the `cursor` of a next-page link follows.
+BY_UNIT_AND_TIME = cursors.Keyset(cursors.Column("equipment_id", "integer"), cursors.Column("sampled_at", "timestamp"))
+_PAGING = validation.keyset_paging(BY_UNIT_AND_TIME.parser())
 _QUERY = {
-    **validation.PAGING,
+    **_PAGING,
     "equipment_id": validation.integer(1),
     "from": validation.timestamp,
     "to": validation.timestamp,
+    "format": validation.choice(exports.FORMATS),
 }
 _FIELDS = {
     "equipment_id": bodies.Field("integer", required=True, minimum=1),
@@ -73,12 +81,31 @@ _UNIT_SAMPLES = (
 _DELETE = "DELETE FROM dga_sample WHERE id = :id"
 
 
-@openapi.operation(openapi.page(_ROW, csv=True), query=_QUERY)
+@openapi.operation(openapi.page(_ROW, csv=True, exports=True), query=_QUERY, errors=(InvalidParametersError,))
 async def _list(request):
-    """DGA samples of one unit or the fleet, within an optional time range, as JSON or CSV."""
-    render = csvout.negotiate(request, _SHOWN)
-    response = await http.list_page(request, _SELECT, _FILTERS, _QUERY, "equipment_id, sampled_at", render)
+    """DGA samples of one unit or the fleet, within an optional time range: a page as JSON or CSV, or an export."""
+    values = validation.parse_query(request.query_params, _QUERY)
+    validation.check_range(values)
+    chosen = values.pop("format", None)
+    if chosen in exports.ENCODINGS:
+        return csvout.varied(await _export(values, chosen))
+    # An explicit format=json is JSON whatever Accept says; without `format`, Accept chooses JSON or CSV.
+    render = csvout.negotiate(request, _SHOWN) if chosen is None else None
+    response = await http.keyset_page(request, _SELECT, _FILTERS, values, BY_UNIT_AND_TIME, render)
     return csvout.varied(response)
+
+
+async def _export(values, chosen):
+    """Every sample the filters select, streamed as NDJSON or CSV (`shared/exports.py`), unpaged."""
+    paging = [name for name in _PAGING if name in values]
+    if paging:
+        raise InvalidParametersError(
+            f"An export (format={chosen}) is the whole filtered result, unpaged; drop {', '.join(paging)}, or use "
+            "format=json to read it page by page."
+        )
+    clause, binds = db.where(_FILTERS, values)
+    sql = f"{_SELECT}{clause} ORDER BY {BY_UNIT_AND_TIME.order_by()}"
+    return await exports.response(sql, binds, exports.ENCODINGS[chosen], _SHOWN, "measurements")
 
 
 @openapi.operation(openapi.item(_ROW, csv=True))

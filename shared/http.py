@@ -26,6 +26,7 @@ from shared import auth, config, context, db, lifecycle, ratelimit, validation
 from shared.errors import (
     ApiError,
     InternalServerError,
+    InvalidParametersError,
     MethodNotAllowedError,
     NotFoundError,
     PreconditionFailedError,
@@ -37,7 +38,7 @@ from shared.jsonio import dumps, json_response
 
 API_PREFIX = "/api/v1"
 _CORS_ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, X-API-Key, X-Request-ID"
-_CORS_EXPOSED_HEADERS = "ETag, Link, Location, RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate, X-Request-ID"
+_CORS_EXPOSED_HEADERS = "Content-Disposition, ETag, Link, Location, RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate, X-Request-ID"
 _CORS_MAX_AGE_S = "600"
 ITEM_ID = validation.integer(1)  # the `<id>` of an item path
 
@@ -199,6 +200,36 @@ async def list_page(request, select, conditions, query, order_by, render=None):
     async with db.connect() as conn:
         rows = await conn.fetch_all(f"{select}{clause} ORDER BY {order_by}", {**binds, **page}, paged=True)
     return collection_response(request, rows, limit, offset, render)
+
+
+async def keyset_page(request, select, conditions, values, keyset, render=None):
+    """One page of `select` with the chosen filters in the order of `keyset` (`shared/cursors.py`), from `offset`
+    or after `cursor` (`values` validated with `validation.keyset_paging`); `render` as in `collection_response`.
+
+    The next-page link always carries the cursor of the page's last row, whichever way the page started.
+    """
+    if "cursor" in values and "offset" in values:
+        raise InvalidParametersError(
+            "Give either 'cursor' or 'offset', not both: the cursor already says where the page starts."
+        )
+    limit, _, page = page_values(values)
+    clause, binds = db.where(conditions, values)
+    if "cursor" in values:
+        after, key_binds = keyset.after(values["cursor"])
+        clause = f"{clause} AND {after}" if clause else f" WHERE {after}"
+        binds.update(key_binds)
+    async with db.connect() as conn:
+        rows = await conn.fetch_all(f"{select}{clause} ORDER BY {keyset.order_by()}", {**binds, **page}, paged=True)
+    headers = {}
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_url = _public(request.url).remove_query_params("offset").include_query_params(
+            limit=limit, cursor=keyset.encode(rows[-1])
+        )
+        headers["Link"] = f'<{next_url}>; rel="next"'
+    if render is not None:
+        return render(rows, headers)
+    return json_response(rows, headers=headers)
 
 
 async def get_one(request, select, item_id, noun, render=None):

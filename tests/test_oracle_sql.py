@@ -24,6 +24,9 @@ EXERCISE = [
     "/api/v1/equipment?substation_id=1&kind=shunt_reactor&status=standby",
     "/api/v1/equipment/1",
     "/api/v1/measurements?equipment_id=1&from=2020-01-01&to=2021-01-01",
+    "/api/v1/measurements?cursor=WzMsIjIwMjAtMDEtMDFUMDA6MDA6MDAiXQ",  # keyset page after unit 3, 2020-01-01
+    "/api/v1/measurements?equipment_id=3&cursor=WzMsIjIwMjAtMDEtMDFUMDA6MDA6MDAiXQ",
+    "/api/v1/measurements?format=ndjson&equipment_id=1&from=2020-01-01",  # an export's streamed statement
     "/api/v1/measurements/1",
     "/api/v1/health",
 ]
@@ -152,6 +155,7 @@ def test_every_handler_statement_parses_as_oracle(observed):
         parse_oracle(statement)
     assert any("FETCH NEXT :limit ROWS ONLY" in s for s in rendered)
     assert any(":p_from" in s and ":p_to" in s for s in rendered)
+    assert any(":k_1" in s and "FETCH NEXT :limit ROWS ONLY" in s for s in rendered), "a keyset page"
 
 
 def test_oracle_and_sqlite_differ_only_in_the_paging_clause(observed):

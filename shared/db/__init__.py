@@ -14,6 +14,12 @@ commits when the block ends and rolls back when it raises:
         changed = await tx.execute(SQL, binds)                # rows changed
         await tx.execute_many(db.Upsert(table, keys, columns), rows)
 
+Exports read a query in batches, off the loop, on a connection of their own:
+
+    async with db.stream(SQL, binds, batch_rows=1000) as batches:
+        async for rows in batches:
+            ...
+
 Statements use named binds (`:name`) and are plain SQL both databases understand; the few
 dialect differences (paging clause, ping statement, timestamp binding, upsert, row locks)
 live in `dialects.py`, and `Upsert` and `ForUpdate` are statements each dialect renders its
@@ -39,7 +45,7 @@ from shared.db.sqlite import SqliteDatabase, create_if_absent
 __all__ = [
     "ORACLE", "SQLITE", "SESSION_SETUP_SQL", "Dialect", "ForUpdate", "OracleDatabase", "OracleDialect",
     "SqliteDatabase", "SqliteDialect", "Upsert", "connect", "database", "oracle_bind_types",
-    "open_at_start", "oracle_connect_params", "reset", "statement_observers", "transaction", "where",
+    "open_at_start", "oracle_connect_params", "reset", "statement_observers", "stream", "transaction", "where",
 ]
 
 _database = None
@@ -73,6 +79,11 @@ def connect():
 def transaction():
     """Shorthand for `database().transaction()`."""
     return database().transaction()
+
+
+def stream(sql, binds=None, batch_rows=1000):
+    """Shorthand for `database().stream(...)`: a query read in batches, for exports (`await` its `open()`)."""
+    return database().stream(sql, binds, batch_rows)
 
 
 async def reset():
