@@ -298,6 +298,11 @@ def page_values(values):
     return limit, offset, {"limit": limit + 1, "offset": offset}
 
 
+def public_url(request):
+    """The request's URL as clients reach it (`SEDA_PUBLIC_URL`), for next-page links a handler builds itself."""
+    return _public(request.url)
+
+
 def _public(url):
     """The request URL with the configured public scheme and host, when `SEDA_PUBLIC_URL` is set."""
     origin = config.settings().public_origin

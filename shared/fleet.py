@@ -1,0 +1,217 @@
+"""The fleet ranking from stored verdicts: every unit's latest verdict, worst first, one page at a time.
+
+The ranking reads DGA_DIAGNOSIS rows marked `is_latest` through `dga_diagnosis_ranking_ix`
+(is_latest, verdict_rank DESC, equipment_id), so a page costs one index range scan of its own
+length whatever the fleet's size, plus the page's verdict documents (for `agreement` and
+`action`). Units without a latest verdict come after every ranked unit, by id, with rank -1.
+
+Paging: `cursor` (`BY_RANK`: the last entry's rank and equipment id; -1 for the units without a
+verdict) or `offset` (up to SEDA_MAX_OFFSET). An offset that passes every ranked unit counts
+them once (the ranking index alone) to know where the tail starts.
+
+Pending verdicts. Samples written straight into the database (the utility's loaders) or present
+before migration 4 have no stored verdict until `python -m tools.rediagnose` writes them. Before
+each page `catch_up()` looks for complete samples without a verdict among the sample ids above
+the highest this process has checked: ids only grow (migration 2), so every sample inserted by
+any path since the last look is above that mark, and the look costs what arrived since (the first
+look of a process reads every sample once). Up to `SEDA_MAX_INLINE_DIAGNOSES` of them are
+diagnosed and written through `verdict_store.refresh` in a short transaction of their own, so the
+page ranks them where they belong and every later request finds them stored; when more are
+pending, the rest wait for later requests (the response says `X-Verdicts-Pending: true`, and a
+log line points at `tools.rediagnose`). What this cannot see, `tools.rediagnose` repairs: a
+sample whose gases a loader changed in place, and, on Oracle, an id that committed after a
+higher one had been checked (identity values of concurrent transactions commit out of order).
+"""
+
+import weakref
+
+from shared import config, context, cursors, db, dga, jsonio, verdict_store
+
+NO_VERDICT_RANK = -1.0
+PENDING_HEADER = "X-Verdicts-Pending"
+# The ranking's order, unique as a whole; the tail (no verdict) continues it with rank -1.
+BY_RANK = cursors.Keyset(cursors.Column("d.verdict_rank", "number", descending=True),
+                         cursors.Column("d.equipment_id", "integer"))
+ENTRY_FIELDS = (
+    "equipment_id", "equipment_name", "substation_id", "kind", "equipment_status", "sample_id", "sampled_at",
+    "dga_status", "fault_present", "fault_type", "agreement", "severity", "health_index", "rank", "action",
+    "engine_version", "diagnosed_at", "stale",
+)
+_COMPLETE = " AND ".join(f"s.{gas} IS NOT NULL" for gas in dga.GASES)
+_UNIT_COLUMNS = ("e.id AS equipment_id, e.name AS equipment_name, e.substation_id, e.kind, "
+                 "e.status AS equipment_status")
+_RANKED = (
+    f"SELECT {_UNIT_COLUMNS}, d.sample_id, d.sampled_at, d.verdict_rank, d.engine_version, d.fingerprint, "
+    "d.diagnosed_at, d.verdict FROM dga_diagnosis d JOIN equipment e ON e.id = d.equipment_id WHERE d.is_latest = 1"
+)
+_RANKED_COUNT = "SELECT COUNT(*) AS ranked FROM dga_diagnosis d JOIN equipment e ON e.id = d.equipment_id " \
+                "WHERE d.is_latest = 1"
+# Units without a latest verdict; `sampled` tells a pending unit from one without a complete sample.
+_TAIL = (
+    f"SELECT {_UNIT_COLUMNS}, CASE WHEN EXISTS (SELECT 1 FROM dga_sample s WHERE s.equipment_id = e.id AND "
+    f"{_COMPLETE}) THEN 1 ELSE 0 END AS sampled FROM equipment e "
+    "WHERE e.id NOT IN (SELECT d.equipment_id FROM dga_diagnosis d WHERE d.is_latest = 1)"
+)
+_FILTERS = {
+    "substation_id": "e.substation_id = :p_substation_id",
+    "status": "d.dga_status = :p_status",
+    "fault": "d.fault_type = :p_fault",
+}
+_NO_FAULT = "d.fault_present = 0"
+_TOP_SAMPLE = "SELECT MAX(id) AS top FROM dga_sample"
+_PENDING = (
+    "SELECT s.id, s.equipment_id, s.sampled_at FROM dga_sample s WHERE s.id > :checked AND s.id <= :top "
+    f"AND {_COMPLETE} AND NOT EXISTS (SELECT 1 FROM dga_diagnosis d WHERE d.sample_id = s.id) ORDER BY s.id"
+)
+NO_SAMPLE_ACTION = "No complete DGA sample: take one."
+PENDING_ACTION = "Diagnosis pending: the unit's latest complete sample has no stored verdict yet."
+
+# Per database (tests switch them): the highest sample id this process has looked for pending verdicts up to.
+_checked_through = weakref.WeakKeyDictionary()
+
+
+def _conditions(values):
+    """The WHERE conditions (after `d.is_latest = 1`) and binds of the ranking's filters."""
+    chosen = dict(values)
+    conditions = []
+    if chosen.get("fault") == "none":
+        del chosen["fault"]
+        conditions.append(_NO_FAULT)
+    if "status" in chosen:
+        chosen["status"] = int(chosen["status"])
+    clause, binds = db.where(_FILTERS, chosen)
+    conditions.extend(clause.removeprefix(" WHERE ").split(" AND ") if clause else [])
+    return conditions, binds
+
+
+def _and(conditions):
+    """`conditions` as ` AND …` to follow a WHERE clause."""
+    return "".join(f" AND {condition}" for condition in conditions)
+
+
+def ranking_entry(unit, verdict=None, stored=None, pending=False):
+    """One entry of the ranking: a unit, its latest verdict (a dict) and the stored row it came from."""
+    entry = {
+        **{name: unit[name] for name in ENTRY_FIELDS[:5]},
+        "sample_id": None, "sampled_at": None, "dga_status": None, "fault_present": None, "fault_type": None,
+        "agreement": None, "severity": "unknown", "health_index": None, "rank": NO_VERDICT_RANK,
+        "action": PENDING_ACTION if pending else NO_SAMPLE_ACTION,
+        "engine_version": None, "diagnosed_at": None, "stale": False,
+    }
+    if verdict is None:
+        return entry
+    fault = verdict["fault"]
+    entry.update(
+        sample_id=stored["sample_id"], sampled_at=stored["sampled_at"],
+        dga_status=verdict["methods"]["ieee_c57_104_2019"]["status"], fault_present=fault["present"],
+        fault_type=fault["type"], agreement=fault["agreement"], severity=fault["severity"],
+        health_index=verdict["health_index"]["value"], rank=verdict["rank"], action=verdict["action"],
+        **provenance(stored),
+    )
+    return entry
+
+
+def provenance(stored):
+    """What a stored verdict says of itself: `engine_version`, `diagnosed_at`, and `stale` (another fingerprint)."""
+    return {"engine_version": stored["engine_version"], "diagnosed_at": stored["diagnosed_at"],
+            "stale": stored["fingerprint"] != verdict_store.FINGERPRINT}
+
+
+def entries_of(rows):
+    """Ranking entries of rows of `_RANKED` or `_TAIL` (runs in a worker thread: it parses verdict documents)."""
+    return [
+        ranking_entry(row, jsonio.loads(row["verdict"]), row) if "verdict" in row
+        else ranking_entry(row, pending=bool(row["sampled"]))
+        for row in rows
+    ]
+
+
+def next_cursor(entry):
+    """The `cursor` after an entry."""
+    return BY_RANK.encode({"d.verdict_rank": entry["rank"], "d.equipment_id": entry["equipment_id"]})
+
+
+def has_tail(values):
+    """Units without a verdict match no status or fault filter, so only an unfiltered ranking (or by substation) lists them."""
+    return "status" not in values and "fault" not in values
+
+
+async def page_rows(values, limit):
+    """Up to limit+1 rows of `_RANKED` then `_TAIL`, from `values["cursor"]` or `values["offset"]`."""
+    conditions, binds = _conditions({name: values[name] for name in _FILTERS if name in values})
+    cursor, offset = values.get("cursor"), values.get("offset", 0)
+    rows = []
+    async with db.connect() as conn:
+        in_ranking = cursor is None or cursor[0] > NO_VERDICT_RANK
+        if in_ranking:
+            ranked_conditions, ranked_binds = list(conditions), dict(binds)
+            if cursor is not None:
+                after, key_binds = BY_RANK.after(cursor)
+                ranked_conditions.append(after)
+                ranked_binds.update(key_binds)
+            rows = await conn.fetch_all(
+                f"{_RANKED}{_and(ranked_conditions)} ORDER BY {BY_RANK.order_by()}",
+                {**ranked_binds, "limit": limit + 1, "offset": offset if cursor is None else 0}, paged=True,
+            )
+        if len(rows) > limit or not has_tail(values):
+            return rows
+        tail_offset = 0
+        if cursor is None and offset and not rows:
+            count = await conn.fetch_one(f"{_RANKED_COUNT}{_and(conditions)}", binds)
+            tail_offset = offset - count["ranked"]
+        tail_conditions = [c for c in conditions if c.startswith("e.")]
+        tail_binds = {name: value for name, value in binds.items() if name == "p_substation_id"}
+        if not in_ranking:
+            tail_conditions.append("e.id > :after_id")
+            tail_binds["after_id"] = cursor[1]
+        tail = await conn.fetch_all(
+            f"{_TAIL}{_and(tail_conditions)} ORDER BY e.id",
+            {**tail_binds, "limit": limit + 1 - len(rows), "offset": tail_offset}, paged=True,
+        )
+    return rows + tail
+
+
+def export_query(values):
+    """The SQL and binds of every ranked unit the filters select, worst first (the export; the tail follows)."""
+    conditions, binds = _conditions({name: values[name] for name in _FILTERS if name in values})
+    return f"{_RANKED}{_and(conditions)} ORDER BY {BY_RANK.order_by()}", binds
+
+
+def tail_query(values):
+    """The SQL and binds of the units without a verdict that the filters select, by id."""
+    if not has_tail(values):
+        return None
+    if "substation_id" in values:
+        return f"{_TAIL} AND {_FILTERS['substation_id']} ORDER BY e.id", {"p_substation_id": values["substation_id"]}
+    return f"{_TAIL} ORDER BY e.id", {}
+
+
+async def catch_up():
+    """Diagnose and store up to SEDA_MAX_INLINE_DIAGNOSES pending samples (see the module docstring); True when more wait."""
+    cap = config.settings().max_inline_diagnoses
+    if cap == 0:
+        return False
+    database = db.database()
+    checked = _checked_through.get(database, 0)
+    async with db.connect() as conn:
+        top = (await conn.fetch_one(_TOP_SAMPLE))["top"] or 0
+        if top <= checked:
+            return False
+        pending = await conn.fetch_all(
+            _PENDING, {"checked": checked, "top": top, "limit": cap + 1, "offset": 0}, paged=True, large=True
+        )
+    handled, more = pending[:cap], len(pending) > cap
+    if handled:
+        changes = {}
+        for sample in handled:
+            changes.setdefault(sample["equipment_id"], set()).add(sample["sampled_at"])
+        async with db.transaction() as tx:
+            written = await verdict_store.refresh(tx, changes)
+        context.logger.info(f"stored {len(written.upserts)} pending verdicts of {len(changes)} units inline")
+    if more:
+        context.logger.warning(
+            f"more than {cap} DGA samples have no stored verdict (SEDA_MAX_INLINE_DIAGNOSES); the fleet ranking "
+            "stores that many per request: run python -m tools.rediagnose to catch up at once"
+        )
+    _checked_through[database] = max(_checked_through.get(database, 0), handled[-1]["id"] if more else top)
+    return more
