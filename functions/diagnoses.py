@@ -41,6 +41,7 @@ of the year of manufacture.
 """
 
 import asyncio
+import dataclasses
 
 import functions_framework.aio
 import numpy as np
@@ -128,7 +129,9 @@ _RANKING_ENTRY = openapi.output("RankingEntry", {
     "action": {"type": "string"},
     **_PROVENANCE,
 })
-_PENDING_HEADER = {fleet.PENDING_HEADER: False}
+# The fleet's answers (pages and exports) may say that verdicts are pending.
+_FLEET_ANSWER = openapi.page(_RANKING_ENTRY, exports=True)
+_FLEET_ANSWER = dataclasses.replace(_FLEET_ANSWER, headers={**_FLEET_ANSWER.headers, fleet.PENDING_HEADER: False})
 
 
 def _paging(values):
@@ -155,7 +158,7 @@ def _shaping(encoding, shape):
                             lambda rows, columns: encoding.rows(shape(rows), columns), encoding.head)
 
 
-@openapi.operation(openapi.page(_RANKING_ENTRY, exports=True), query=_FLEET_QUERY, errors=(InvalidParametersError,))
+@openapi.operation(_FLEET_ANSWER, query=_FLEET_QUERY, errors=(InvalidParametersError,))
 async def _fleet(request):
     """The fleet ranking, worst first, from the stored latest verdicts."""
     values = validation.parse_query(request.query_params, _FLEET_QUERY)

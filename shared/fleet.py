@@ -52,12 +52,7 @@ _TAIL = (
     f"{_COMPLETE}) THEN 1 ELSE 0 END AS sampled FROM equipment e "
     "WHERE e.id NOT IN (SELECT d.equipment_id FROM dga_diagnosis d WHERE d.is_latest = 1)"
 )
-_FILTERS = {
-    "substation_id": "e.substation_id = :p_substation_id",
-    "status": "d.dga_status = :p_status",
-    "fault": "d.fault_type = :p_fault",
-}
-_NO_FAULT = "d.fault_present = 0"
+_BY_SUBSTATION = "e.substation_id = :p_substation_id"
 _TOP_SAMPLE = "SELECT MAX(id) AS top FROM dga_sample"
 _PENDING = (
     "SELECT s.id, s.equipment_id, s.sampled_at FROM dga_sample s WHERE s.id > :checked AND s.id <= :top "
@@ -70,18 +65,28 @@ PENDING_ACTION = "Diagnosis pending: the unit's latest complete sample has no st
 _checked_through = weakref.WeakKeyDictionary()
 
 
-def _conditions(values):
-    """The WHERE conditions (after `d.is_latest = 1`) and binds of the ranking's filters."""
-    chosen = dict(values)
-    conditions = []
-    if chosen.get("fault") == "none":
-        del chosen["fault"]
-        conditions.append(_NO_FAULT)
-    if "status" in chosen:
-        chosen["status"] = int(chosen["status"])
-    clause, binds = db.where(_FILTERS, chosen)
-    conditions.extend(clause.removeprefix(" WHERE ").split(" AND ") if clause else [])
+def _ranking_filters(values):
+    """The conditions (after `d.is_latest = 1`) and binds of the ranking's filters in `values`."""
+    conditions, binds = [], {}
+    if "substation_id" in values:
+        conditions.append(_BY_SUBSTATION)
+        binds["p_substation_id"] = values["substation_id"]
+    if "status" in values:
+        conditions.append("d.dga_status = :p_status")
+        binds["p_status"] = int(values["status"])
+    if values.get("fault") == "none":
+        conditions.append("d.fault_present = 0")
+    elif "fault" in values:
+        conditions.append("d.fault_type = :p_fault")
+        binds["p_fault"] = values["fault"]
     return conditions, binds
+
+
+def _tail_filters(values):
+    """The conditions and binds of the filters a unit without a verdict can match (its substation)."""
+    if "substation_id" not in values:
+        return [], {}
+    return [_BY_SUBSTATION], {"p_substation_id": values["substation_id"]}
 
 
 def _and(conditions):
@@ -138,52 +143,55 @@ def has_tail(values):
 
 async def page_rows(values, limit):
     """Up to limit+1 rows of `_RANKED` then `_TAIL`, from `values["cursor"]` or `values["offset"]`."""
-    conditions, binds = _conditions({name: values[name] for name in _FILTERS if name in values})
     cursor, offset = values.get("cursor"), values.get("offset", 0)
-    rows = []
+    in_ranking = cursor is None or cursor[0] > NO_VERDICT_RANK
     async with db.connect() as conn:
-        in_ranking = cursor is None or cursor[0] > NO_VERDICT_RANK
-        if in_ranking:
-            ranked_conditions, ranked_binds = list(conditions), dict(binds)
-            if cursor is not None:
-                after, key_binds = BY_RANK.after(cursor)
-                ranked_conditions.append(after)
-                ranked_binds.update(key_binds)
-            rows = await conn.fetch_all(
-                f"{_RANKED}{_and(ranked_conditions)} ORDER BY {BY_RANK.order_by()}",
-                {**ranked_binds, "limit": limit + 1, "offset": offset if cursor is None else 0}, paged=True,
-            )
+        rows = await _ranked_rows(conn, values, cursor, offset, limit + 1) if in_ranking else []
         if len(rows) > limit or not has_tail(values):
             return rows
         tail_offset = 0
-        if cursor is None and offset and not rows:
-            count = await conn.fetch_one(f"{_RANKED_COUNT}{_and(conditions)}", binds)
-            tail_offset = offset - count["ranked"]
-        tail_conditions = [c for c in conditions if c.startswith("e.")]
-        tail_binds = {name: value for name, value in binds.items() if name == "p_substation_id"}
-        if not in_ranking:
-            tail_conditions.append("e.id > :after_id")
-            tail_binds["after_id"] = cursor[1]
-        tail = await conn.fetch_all(
-            f"{_TAIL}{_and(tail_conditions)} ORDER BY e.id",
-            {**tail_binds, "limit": limit + 1 - len(rows), "offset": tail_offset}, paged=True,
-        )
-    return rows + tail
+        if cursor is None and offset and not rows:  # the offset lies past every ranked unit
+            conditions, binds = _ranking_filters(values)
+            ranked = (await conn.fetch_one(f"{_RANKED_COUNT}{_and(conditions)}", binds))["ranked"]
+            tail_offset = offset - ranked
+        after_id = None if in_ranking else cursor[1]
+        return rows + await _tail_rows(conn, values, after_id, tail_offset, limit + 1 - len(rows))
+
+
+async def _ranked_rows(conn, values, cursor, offset, count):
+    """`count` ranked rows after `cursor` (decoded) or from `offset`."""
+    conditions, binds = _ranking_filters(values)
+    if cursor is not None:
+        after, key_binds = BY_RANK.after(cursor)
+        conditions.append(after)
+        binds.update(key_binds)
+        offset = 0
+    return await conn.fetch_all(f"{_RANKED}{_and(conditions)} ORDER BY {BY_RANK.order_by()}",
+                                {**binds, "limit": count, "offset": offset}, paged=True)
+
+
+async def _tail_rows(conn, values, after_id, offset, count):
+    """`count` units without a verdict, by id, after `after_id` or from `offset`."""
+    conditions, binds = _tail_filters(values)
+    if after_id is not None:
+        conditions.append("e.id > :after_id")
+        binds["after_id"] = after_id
+    return await conn.fetch_all(f"{_TAIL}{_and(conditions)} ORDER BY e.id",
+                                {**binds, "limit": count, "offset": offset}, paged=True)
 
 
 def export_query(values):
     """The SQL and binds of every ranked unit the filters select, worst first (the export; the tail follows)."""
-    conditions, binds = _conditions({name: values[name] for name in _FILTERS if name in values})
+    conditions, binds = _ranking_filters(values)
     return f"{_RANKED}{_and(conditions)} ORDER BY {BY_RANK.order_by()}", binds
 
 
 def tail_query(values):
-    """The SQL and binds of the units without a verdict that the filters select, by id."""
+    """The SQL and binds of the units without a verdict that the filters select, by id; None when none can match."""
     if not has_tail(values):
         return None
-    if "substation_id" in values:
-        return f"{_TAIL} AND {_FILTERS['substation_id']} ORDER BY e.id", {"p_substation_id": values["substation_id"]}
-    return f"{_TAIL} ORDER BY e.id", {}
+    conditions, binds = _tail_filters(values)
+    return f"{_TAIL}{_and(conditions)} ORDER BY e.id", binds
 
 
 async def catch_up():

@@ -159,8 +159,11 @@ def test_the_change_feed_filters_by_substation(client, sql, settings_env):
     assert response.status_code == 400 and response.json()["error"] == "InvalidIntegerFormat"
 
 
-def test_the_fleet_export_equals_the_paged_ranking(client):
+def test_the_fleet_export_equals_the_paged_ranking(client, demo_db):
+    _execute(demo_db, "INSERT INTO equipment (substation_id, name, kind, oil_preservation, status) "
+                      "VALUES (1, 'no samples', 'shunt_reactor', 'sealed', 'standby')")
     paged = follow_pages(client, "/api/v1/diagnoses?limit=1000")[0]
+    assert paged[-1]["equipment_name"] == "no samples"  # the export ends with the units without a verdict too
     response = client.get("/api/v1/diagnoses?format=ndjson")
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/x-ndjson")
     exported = [orjson.loads(line) for line in response.content.splitlines()]
@@ -177,3 +180,32 @@ def test_the_history_export_equals_the_paged_series_also_for_pending_samples(cli
     assert [{k: v for k, v in point.items() if k != "diagnosed_at"} for point in exported] == orjson.loads(
         orjson.dumps(without_time))
     assert client.get("/api/v1/diagnoses/12?format=csv").status_code == 400  # an export of the series needs history=true
+
+
+def test_every_statement_of_the_stored_reads_parses_as_oracle_19c(client, demo_db, settings_env):
+    from test_oracle_sql import parse_oracle
+    from shared import db
+
+    settings_env(SEDA_CHANGE_FEED_DELAY_S="0")
+    _execute(demo_db, "DELETE FROM dga_diagnosis WHERE equipment_id = 13")  # pending: diagnosed inline, then on the fly
+    _execute(demo_db, "INSERT INTO equipment (substation_id, name, kind, oil_preservation, status) "
+                      "VALUES (1, 'no samples', 'shunt_reactor', 'sealed', 'standby')")
+    seen = []
+    db.statement_observers.append(lambda sql, paged: seen.append(db.ORACLE.render(sql, paged)))
+    try:
+        cursor_url = _next(client.get("/api/v1/diagnoses?limit=5&substation_id=1"))
+        _execute(demo_db, "DELETE FROM dga_diagnosis WHERE equipment_id = 14")
+        for path in (cursor_url, "/api/v1/diagnoses?offset=9000", "/api/v1/diagnoses?status=2&fault=none",
+                     "/api/v1/diagnoses?fault=T3&limit=3", "/api/v1/diagnoses?format=csv&substation_id=1",
+                     "/api/v1/diagnoses/14?at=2030-01-01", "/api/v1/diagnoses/3?history=true&format=ndjson",
+                     "/api/v1/diagnoses/changes?since=3&substation_id=1&worsened=true&limit=5"):
+            assert client.get(path).status_code == 200, path
+    finally:
+        db.statement_observers.clear()
+    kinds = " ".join(seen)
+    for fragment in ("AND d.verdict_rank <= :k_0 AND ((d.verdict_rank < :k_0)", "NOT IN (SELECT d.equipment_id", "COUNT(*)",
+                     "NOT EXISTS (SELECT 1 FROM dga_diagnosis d WHERE d.sample_id = s.id)", "FROM dga_change c",
+                     "LEFT JOIN dga_diagnosis d ON d.sample_id = s.id", "FOR UPDATE"):
+        assert fragment in kinds, fragment
+    for statement in set(seen):
+        parse_oracle(statement)
