@@ -14,13 +14,18 @@ before migration 4 have no stored verdict until `python -m tools.rediagnose` wri
 each page `catch_up()` looks for complete samples without a verdict among the sample ids above
 the highest this process has checked: ids only grow (migration 2), so every sample inserted by
 any path since the last look is above that mark, and the look costs what arrived since (the first
-look of a process reads every sample once). Up to `SEDA_MAX_INLINE_DIAGNOSES` of them are
+look of a process starts above the highest sample id that has a stored verdict, both found in
+the primary keys, so a cold instance pays nothing for it; a store emptied by a migration starts at
+0). Up to `SEDA_MAX_INLINE_DIAGNOSES` of them are
 diagnosed and written through `verdict_store.refresh` in a short transaction of their own, so the
 page ranks them where they belong and every later request finds them stored; when more are
 pending, the rest wait for later requests (the response says `X-Verdicts-Pending: true`, and a
-log line points at `tools.rediagnose`). What this cannot see, `tools.rediagnose` repairs: a
-sample whose gases a loader changed in place, and, on Oracle, an id that committed after a
-higher one had been checked (identity values of concurrent transactions commit out of order).
+log line points at `tools.rediagnose`). What this cannot see, `tools.rediagnose` (or the
+`diagnose_pending` target) repairs: a sample whose gases a loader changed in place; a sample a
+loader wrote below the starting point (before a later API write, unseen by a process started
+after both); on Oracle, an id that committed after a higher one had been checked (identity
+values of concurrent transactions commit out of order). Units whose latest sample is pending and
+not yet diagnosed rank last, as units without a verdict, their `action` saying so.
 """
 
 import weakref
@@ -54,6 +59,7 @@ _TAIL = (
 )
 _BY_SUBSTATION = "e.substation_id = :p_substation_id"
 _TOP_SAMPLE = "SELECT MAX(id) AS top FROM dga_sample"
+_TOP_VERDICT = "SELECT MAX(sample_id) AS top FROM dga_diagnosis"
 _PENDING = (
     "SELECT s.id, s.equipment_id, s.sampled_at FROM dga_sample s WHERE s.id > :checked AND s.id <= :top "
     f"AND {_COMPLETE} AND NOT EXISTS (SELECT 1 FROM dga_diagnosis d WHERE d.sample_id = s.id) ORDER BY s.id"
@@ -200,8 +206,10 @@ async def catch_up():
     if cap == 0:
         return False
     database = db.database()
-    checked = _checked_through.get(database, 0)
     async with db.connect() as conn:
+        if database not in _checked_through:  # where this process starts looking
+            _checked_through[database] = (await conn.fetch_one(_TOP_VERDICT))["top"] or 0
+        checked = _checked_through[database]
         top = (await conn.fetch_one(_TOP_SAMPLE))["top"] or 0
         if top <= checked:
             return False

@@ -81,17 +81,20 @@ def test_a_sample_written_past_the_api_is_diagnosed_stored_and_ranked_by_the_nex
     assert client.get("/api/v1/diagnoses/7").json()["diagnosis"] == unit["diagnosis"]
 
 
-def test_beyond_the_inline_cap_the_rest_wait_and_the_response_says_so(client, demo_db, settings_env):
-    settings_env(SEDA_MAX_INLINE_DIAGNOSES="2")
-    _execute(demo_db, "DELETE FROM dga_diagnosis WHERE equipment_id IN (8, 9, 10)")  # as after a migration
+def test_after_a_migration_the_fleet_stores_every_verdict_cap_by_cap_and_says_while_some_wait(client, demo_db,
+                                                                                            settings_env, sql):
+    settings_env(SEDA_MAX_INLINE_DIAGNOSES="1000")
+    _execute(demo_db, "DELETE FROM dga_diagnosis")  # as after migration 4 on a database with samples
+    _execute(demo_db, "DELETE FROM dga_change")
     first = client.get("/api/v1/diagnoses?limit=1")
     assert first.headers["x-verdicts-pending"] == "true"
-    for _ in range(200):
+    assert _execute(demo_db, "SELECT COUNT(*) FROM dga_diagnosis")[0][0] >= 1000
+    for _ in range(20):
         if "x-verdicts-pending" not in client.get("/api/v1/diagnoses?limit=1").headers:
             break
     else:
         pytest.fail("the pending verdicts never caught up")
-    assert_stored_equal_fresh(demo_db, [8, 9, 10])
+    assert_stored_equal_fresh(demo_db, [row[0] for row in sql("SELECT id FROM equipment")])
 
 
 def test_inline_diagnosis_can_be_turned_off(client, demo_db, settings_env):
@@ -187,7 +190,8 @@ def test_every_statement_of_the_stored_reads_parses_as_oracle_19c(client, demo_d
     from shared import db
 
     settings_env(SEDA_CHANGE_FEED_DELAY_S="0")
-    _execute(demo_db, "DELETE FROM dga_diagnosis WHERE equipment_id = 13")  # pending: diagnosed inline, then on the fly
+    _execute(demo_db, "INSERT INTO dga_sample (equipment_id, sampled_at, h2, ch4, c2h6, c2h4, c2h2, co, co2) "
+                      "VALUES (13, '2031-01-01 00:00:00.000000', ?, ?, ?, ?, ?, ?, ?)", tuple(GASES.values()))
     _execute(demo_db, "INSERT INTO equipment (substation_id, name, kind, oil_preservation, status) "
                       "VALUES (1, 'no samples', 'shunt_reactor', 'sealed', 'standby')")
     seen = []
