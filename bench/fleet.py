@@ -14,7 +14,6 @@ in ms and its median relative to the 100-row equipment page (goal for the fleet 
 
 import argparse
 import datetime
-import importlib.util
 import os
 import pathlib
 import sqlite3

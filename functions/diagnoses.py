@@ -51,22 +51,10 @@ from shared import auth, bodies, change_feed, config, db, dga, exports, fleet, h
 from shared.dga_rows import HISTORY_DEPTH, column, epoch, gases, summaries
 from shared.errors import InvalidParametersError, NotFoundError, PayloadTooLargeError
 from shared.jsonio import json_response
-from shared.unit_verdicts import (
-    POINT_FIELDS,
-    SAMPLE_COLUMNS,
-    SAMPLES_WITH_VERDICTS,
-    SeriesShaper,
-    fresh_provenance,
-    sample_summary,
-    series,
-    verdicts,
-)
+from shared.unit_verdicts import POINT_FIELDS, SAMPLES_WITH_VERDICTS, SeriesShaper, latest_verdict, sample_summary, series
 
 _UNIT_FIELDS = ("substation_id", "name", "kind", "year_manufactured", "oil_preservation", "status")
 _UNIT_SELECT = f"SELECT {', '.join(('id', *_UNIT_FIELDS))} FROM equipment WHERE id = :id"
-_COMPLETE = " AND ".join(f"s.{gas} IS NOT NULL" for gas in dga.GASES)
-_UNIT_SAMPLES = (f"SELECT {', '.join('s.' + name for name in SAMPLE_COLUMNS)} FROM dga_sample s "
-                 f"WHERE s.equipment_id = :id AND {_COMPLETE}")
 
 _FLEET_QUERY = {
     **validation.keyset_paging(fleet.BY_RANK.parser()),
@@ -152,22 +140,18 @@ def _unpaged_export(values, chosen, paging):
         )
 
 
-def _shaping(encoding, shape):
-    """`encoding` writing `shape(rows)` instead of the rows the query gives."""
-    return exports.Encoding(encoding.media_type, encoding.extension,
-                            lambda rows, columns: encoding.rows(shape(rows), columns), encoding.head)
-
-
 @openapi.operation(_FLEET_ANSWER, query=_FLEET_QUERY, errors=(InvalidParametersError,))
 async def _fleet(request):
     """The fleet ranking, worst first, from the stored latest verdicts."""
     values = validation.parse_query(request.query_params, _FLEET_QUERY)
     chosen = values.pop("format", None)
     limit = _paging(values)
-    headers = {fleet.PENDING_HEADER: "true"} if await fleet.catch_up() else {}
-    if chosen in exports.ENCODINGS:
+    exporting = chosen in exports.ENCODINGS
+    if exporting:
         _unpaged_export(values, chosen, ("limit", "offset", "cursor"))
-        response = await _fleet_export(values, exports.ENCODINGS[chosen])
+    headers = {fleet.PENDING_HEADER: "true"} if await fleet.catch_up() else {}
+    if exporting:
+        response = await fleet.export(values, exports.ENCODINGS[chosen])
         response.headers.update(headers)
         return response
     rows = await fleet.page_rows(values, limit)
@@ -178,35 +162,6 @@ async def _fleet(request):
             limit=limit, cursor=fleet.next_cursor(entries[-1]))
         headers["Link"] = f'<{next_url}>; rel="next"'
     return json_response(entries, headers=headers)
-
-
-async def _fleet_export(values, encoding):
-    """The whole ranking the filters select, streamed: the ranked units, then (unfiltered) those without a verdict.
-
-    The ranked part streams from the database; the units without a verdict (normally the few
-    without a complete sample) are read after it in one query.
-    """
-    sql, binds = fleet.export_query(values)
-    tail = fleet.tail_query(values)
-
-    async def units_without_verdict():
-        async with db.connect() as conn:
-            return await conn.fetch_all(*tail, large=True)
-
-    response = await exports.response(sql, binds, _shaping(encoding, fleet.entries_of), fleet.ENTRY_FIELDS,
-                                      "diagnoses")
-    if tail is not None:
-        response.body_iterator = _followed_by(response.body_iterator, units_without_verdict, encoding)
-    return response
-
-
-async def _followed_by(chunks, read_rows, encoding):
-    """`chunks`, then the rows `read_rows()` gives written as entries."""
-    async for chunk in chunks:
-        yield chunk
-    rows = await read_rows()
-    if rows:
-        yield await asyncio.to_thread(encoding.rows, fleet.entries_of(rows), fleet.ENTRY_FIELDS)
 
 
 _HISTORY_POINT = openapi.output("HistoryPoint", {
@@ -250,23 +205,6 @@ _UNIT_ANSWER = {
     "required": ["equipment", "as_of", "sample", "diagnosis", *_PROVENANCE],
     "additionalProperties": False,
 }
-_NO_VERDICT = {"engine_version": None, "diagnosed_at": None, "stale": False}
-
-
-async def _latest_verdict(conn, unit, at_clause, binds):
-    """(latest complete sample, its verdict, its provenance), from the store or computed now; Nones without one."""
-    latest = await conn.fetch_all(f"{SAMPLES_WITH_VERDICTS}{at_clause} ORDER BY s.sampled_at DESC",
-                                  {**binds, "limit": 1, "offset": 0}, paged=True)
-    if not latest:
-        return None, None, _NO_VERDICT
-    if latest[0]["verdict"] is None:  # pending: its window is the latest sample and the HISTORY_DEPTH before it
-        window = await conn.fetch_all(f"{_UNIT_SAMPLES}{at_clause} ORDER BY s.sampled_at DESC",
-                                      {**binds, "limit": HISTORY_DEPTH + 1, "offset": 0}, paged=True)
-        latest = [{**sample, "verdict": None} for sample in window[:1]]
-        verdict, about = (await asyncio.to_thread(verdicts, unit, latest, window[:0:-1]))[0]
-        return latest[0], verdict, about
-    verdict, about = (await asyncio.to_thread(verdicts, unit, latest))[0]
-    return latest[0], verdict, about
 
 
 @openapi.operation(openapi.answer(_UNIT_ANSWER, "The unit's verdict; with history=true, a page of its series "
@@ -288,9 +226,9 @@ async def _unit(request, equipment_id):
         if chosen in exports.ENCODINGS:
             _unpaged_export(values, chosen, validation.PAGING)
             sql = f"{SAMPLES_WITH_VERDICTS}{at_clause} ORDER BY s.sampled_at"
-            encoding = _shaping(exports.ENCODINGS[chosen], SeriesShaper(unit))
+            encoding = fleet.shaped(exports.ENCODINGS[chosen], SeriesShaper(unit))
             return await exports.response(sql, binds, encoding, POINT_FIELDS, f"diagnoses-{equipment_id}")
-        sample, verdict, about = await _latest_verdict(conn, unit, at_clause, binds)
+        sample, verdict, about = await latest_verdict(conn, unit, at_clause, binds)
         window = []
         first = max(0, offset - HISTORY_DEPTH)  # a pending sample of the page needs the HISTORY_DEPTH before it
         if with_history and sample is not None:

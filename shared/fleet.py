@@ -28,9 +28,10 @@ values of concurrent transactions commit out of order). Units whose latest sampl
 not yet diagnosed rank last, as units without a verdict, their `action` saying so.
 """
 
+import asyncio
 import weakref
 
-from shared import config, context, cursors, db, dga, jsonio, verdict_store
+from shared import config, context, cursors, db, dga, exports, jsonio, verdict_store
 
 NO_VERDICT_RANK = -1.0
 PENDING_HEADER = "X-Verdicts-Pending"
@@ -198,6 +199,40 @@ def tail_query(values):
         return None
     conditions, binds = _tail_filters(values)
     return f"{_TAIL}{_and(conditions)} ORDER BY e.id", binds
+
+
+def shaped(encoding, shape):
+    """`encoding` writing `shape(rows)` instead of the rows the query gives."""
+    return exports.Encoding(encoding.media_type, encoding.extension,
+                            lambda rows, columns: encoding.rows(shape(rows), columns), encoding.head)
+
+
+async def export(values, encoding):
+    """The whole ranking the filters select, streamed: the ranked units, then (unfiltered) those without a verdict.
+
+    The ranked part streams from the database; the units without a verdict (normally the few
+    without a complete sample) are read after it in one query.
+    """
+    sql, binds = export_query(values)
+    tail = tail_query(values)
+
+    async def units_without_verdict():
+        async with db.connect() as conn:
+            return await conn.fetch_all(*tail, large=True)
+
+    response = await exports.response(sql, binds, shaped(encoding, entries_of), ENTRY_FIELDS, "diagnoses")
+    if tail is not None:
+        response.body_iterator = _followed_by(response.body_iterator, units_without_verdict, encoding)
+    return response
+
+
+async def _followed_by(chunks, read_rows, encoding):
+    """`chunks`, then the rows `read_rows()` gives written as entries."""
+    async for chunk in chunks:
+        yield chunk
+    rows = await read_rows()
+    if rows:
+        yield await asyncio.to_thread(encoding.rows, entries_of(rows), ENTRY_FIELDS)
 
 
 async def catch_up():

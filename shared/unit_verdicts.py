@@ -9,6 +9,7 @@ verdict (another engine fingerprint) is served as stored, flagged `stale`, until
 `tools.rediagnose` rewrites it.
 """
 
+import asyncio
 import datetime
 
 from shared import dga, jsonio
@@ -23,6 +24,8 @@ SAMPLES_WITH_VERDICTS = (
     "d.verdict FROM dga_sample s LEFT JOIN dga_diagnosis d ON d.sample_id = s.id "
     f"WHERE s.equipment_id = :id AND {_COMPLETE}"
 )
+UNIT_SAMPLES = f"SELECT {', '.join('s.' + name for name in SAMPLE_COLUMNS)} FROM dga_sample s WHERE s.equipment_id = :id AND {_COMPLETE}"
+NO_VERDICT = {"engine_version": None, "diagnosed_at": None, "stale": False}  # the provenance of no verdict at all
 POINT_FIELDS = ("sample_id", "sampled_at", "dga_status", "fault_type", "severity", "health_index", "duval_point",
                 "engine_version", "diagnosed_at", "stale")
 
@@ -92,3 +95,19 @@ class SeriesShaper:
         points = series(self._unit, rows, self._earlier)
         self._earlier = (self._earlier + list(rows))[-HISTORY_DEPTH:]
         return points
+
+
+async def latest_verdict(conn, unit, at_clause, binds):
+    """(latest complete sample, its verdict, its provenance), from the store or computed now; Nones without one."""
+    latest = await conn.fetch_all(f"{SAMPLES_WITH_VERDICTS}{at_clause} ORDER BY s.sampled_at DESC",
+                                  {**binds, "limit": 1, "offset": 0}, paged=True)
+    if not latest:
+        return None, None, NO_VERDICT
+    if latest[0]["verdict"] is None:  # pending: its window is the latest sample and the HISTORY_DEPTH before it
+        window = await conn.fetch_all(f"{UNIT_SAMPLES}{at_clause} ORDER BY s.sampled_at DESC",
+                                      {**binds, "limit": HISTORY_DEPTH + 1, "offset": 0}, paged=True)
+        latest = [{**sample, "verdict": None} for sample in window[:1]]
+        verdict, about = (await asyncio.to_thread(verdicts, unit, latest, window[:0:-1]))[0]
+        return latest[0], verdict, about
+    verdict, about = (await asyncio.to_thread(verdicts, unit, latest))[0]
+    return latest[0], verdict, about

@@ -1,7 +1,6 @@
 """The diagnoses reads from stored verdicts: the fleet ranking and its cursor, pending samples diagnosed inline,
 stale verdicts flagged, the change feed, and the streamed exports of the ranking and of a unit's history."""
 
-import datetime
 import re
 import sqlite3
 
