@@ -273,15 +273,10 @@ async def _changes(request):
     """The change feed: units whose latest status, fault type or severity changed, oldest first."""
     values = validation.parse_query(request.query_params, _CHANGES_QUERY)
     limit = values.get("limit", config.settings().default_page_size)
-    since = values.get("since", 0)
-    conditions, chosen = change_feed.conditions(values)
-    clause, binds = db.where(conditions, chosen)
-    binds.pop("p_worsened", None)  # a condition without a bind
-    sql = f"{change_feed.SELECT}{clause.replace(' WHERE ', ' AND ', 1)} ORDER BY c.id"
+    sql, binds = change_feed.page_query(values, limit)
     async with db.connect() as conn:
-        rows = await conn.fetch_all(sql, {**binds, "since": since, "settled": change_feed.settled_before(),
-                                          "limit": limit, "offset": 0}, paged=True)
-    last = rows[-1]["id"] if rows else since
+        rows = await conn.fetch_all(sql, binds, paged=True)
+    last = rows[-1]["id"] if rows else binds["since"]
     next_url = http.public_url(request).include_query_params(since=last, limit=limit)
     return json_response([change_feed.entry(row) for row in rows], headers={"Link": f'<{next_url}>; rel="next"'})
 

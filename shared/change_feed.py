@@ -39,19 +39,21 @@ SELECT = (
     "SELECT c.id, c.equipment_id, e.name AS equipment_name, e.substation_id, c.changed_at, c.sample_id, "
     f"c.sampled_at, c.engine_version, {', '.join('c.' + column for column in _PREVIOUS_COLUMNS.values())}, "
     f"{', '.join('c.' + name for name in SUMMARY)} "
-    "FROM dga_change c LEFT JOIN equipment e ON e.id = c.equipment_id "
-    "WHERE c.id > :since AND c.changed_at <= :settled"
+    "FROM dga_change c LEFT JOIN equipment e ON e.id = c.equipment_id"
 )
-FILTERS = {
-    "substation_id": "e.substation_id = :p_substation_id",
-    "worsened": f"{_level('c.severity')} > {_level('c.previous_severity')}",
-}
+_WORSENED = f"{_level('c.severity')} > {_level('c.previous_severity')}"
 
 
-def conditions(values):
-    """The allow-listed conditions for `values` (`worsened=false` is no filter) as `db.where` takes them."""
-    chosen = {name: value for name, value in values.items() if name in FILTERS and value not in (None, "false")}
-    return {name: FILTERS[name] for name in chosen}, chosen
+def page_query(values, limit):
+    """The SQL and binds of one page of changes after `values["since"]` (0: from the start), with its filters."""
+    conditions = ["c.id > :since", "c.changed_at <= :settled"]
+    binds = {"since": values.get("since", 0), "settled": settled_before(), "limit": limit, "offset": 0}
+    if "substation_id" in values:
+        conditions.append("e.substation_id = :p_substation_id")
+        binds["p_substation_id"] = values["substation_id"]
+    if values.get("worsened") == "true":
+        conditions.append(_WORSENED)
+    return f"{SELECT} WHERE {' AND '.join(conditions)} ORDER BY c.id", binds
 
 
 def settled_before():
