@@ -51,7 +51,14 @@ from shared import auth, bodies, change_feed, config, db, dga, exports, fleet, h
 from shared.dga_rows import HISTORY_DEPTH, column, epoch, gases, summaries
 from shared.errors import InvalidParametersError, NotFoundError, PayloadTooLargeError
 from shared.jsonio import json_response
-from shared.unit_verdicts import POINT_FIELDS, SAMPLES_WITH_VERDICTS, SeriesShaper, latest_verdict, sample_summary, series
+from shared.unit_verdicts import (
+    POINT_FIELDS,
+    SAMPLES_WITH_VERDICTS,
+    SeriesShaper,
+    latest_verdict,
+    sample_summary,
+    series,
+)
 
 _UNIT_FIELDS = ("substation_id", "name", "kind", "year_manufactured", "oil_preservation", "status")
 _UNIT_SELECT = f"SELECT {', '.join(('id', *_UNIT_FIELDS))} FROM equipment WHERE id = :id"
@@ -98,7 +105,8 @@ _VERDICT_SUMMARY = {
 }
 # What every served verdict says of itself, beside it (the engine's verdict schema admits nothing more).
 _PROVENANCE = {
-    "engine_version": {"type": ["string", "null"], "description": "The engine that wrote the verdict; null without one."},
+    "engine_version": {"type": ["string", "null"], "description": "The engine that wrote the verdict; null without "
+                       "one."},
     "diagnosed_at": {"type": ["string", "null"], "description": "When the verdict was computed; null without one."},
     "stale": {"type": "boolean", "description": "True when the verdict was stored by another engine version, model "
               "or verdict settings; it stays served until `python -m tools.rediagnose` rewrites it."},
@@ -155,9 +163,8 @@ async def _fleet(request):
         response.headers.update(headers)
         return response
     rows = await fleet.page_rows(values, limit)
-    entries = await asyncio.to_thread(fleet.entries_of, rows)
-    if len(entries) > limit:
-        entries = entries[:limit]
+    entries = await fleet.page_entries(rows[:limit])  # a row more only says that a next page follows
+    if len(rows) > limit:
         next_url = http.public_url(request).remove_query_params("offset").include_query_params(
             limit=limit, cursor=fleet.next_cursor(entries[-1]))
         headers["Link"] = f'<{next_url}>; rel="next"'

@@ -46,12 +46,19 @@ ENTRY_FIELDS = (
 _COMPLETE = " AND ".join(f"s.{gas} IS NOT NULL" for gas in dga.GASES)
 _UNIT_COLUMNS = ("e.id AS equipment_id, e.name AS equipment_name, e.substation_id, e.kind, "
                  "e.status AS equipment_status")
-_RANKED = (
-    f"SELECT {_UNIT_COLUMNS}, d.sample_id, d.sampled_at, d.verdict_rank, d.engine_version, d.fingerprint, "
-    "d.diagnosed_at, d.verdict FROM dga_diagnosis d JOIN equipment e ON e.id = d.equipment_id WHERE d.is_latest = 1"
-)
-_RANKED_COUNT = "SELECT COUNT(*) AS ranked FROM dga_diagnosis d JOIN equipment e ON e.id = d.equipment_id " \
-                "WHERE d.is_latest = 1"
+_VERDICT_COLUMNS = ("d.sample_id, d.sampled_at, d.dga_status, d.fault_present, d.fault_type, d.severity, "
+                    "d.health_index, d.verdict_rank, d.engine_version, d.fingerprint, d.diagnosed_at")
+_FROM_LATEST = "FROM dga_diagnosis d JOIN equipment e ON e.id = d.equipment_id WHERE d.is_latest = 1"
+# A page reads the summary columns only; `agreement` and `action` come from the verdict documents (`parts_of`).
+_RANKED = f"SELECT {_UNIT_COLUMNS}, {_VERDICT_COLUMNS} {_FROM_LATEST}"
+_EXPORTED = f"SELECT {_UNIT_COLUMNS}, {_VERDICT_COLUMNS}, d.verdict {_FROM_LATEST}"
+DOCUMENTS_PER_READ = 100  # the IN-list always has this many binds (the last id repeated): one statement text
+_DOCUMENTS = (f"SELECT sample_id, diagnosed_at, verdict FROM dga_diagnosis WHERE sample_id IN "
+              f"({', '.join(f':s{position}' for position in range(DOCUMENTS_PER_READ))})")
+# What a page takes from the verdict documents, kept per (sample id, diagnosed_at): a stored verdict is
+# rewritten only with a new diagnosed_at, so an entry never goes out of date; the oldest go first.
+PARTS_CACHED = 50_000
+_RANKED_COUNT = f"SELECT COUNT(*) AS ranked {_FROM_LATEST}"
 # Units without a latest verdict; `sampled` tells a pending unit from one without a complete sample.
 _TAIL = (
     f"SELECT {_UNIT_COLUMNS}, CASE WHEN EXISTS (SELECT 1 FROM dga_sample s WHERE s.equipment_id = e.id AND "
@@ -68,8 +75,10 @@ _PENDING = (
 NO_SAMPLE_ACTION = "No complete DGA sample: take one."
 PENDING_ACTION = "Diagnosis pending: the unit's latest complete sample has no stored verdict yet."
 
-# Per database (tests switch them): the highest sample id this process has looked for pending verdicts up to.
+# Per database (tests switch them): the highest sample id this process has looked for pending verdicts up to,
+# and the parts of verdict documents read (sample id, diagnosed_at) -> (agreement, action).
 _checked_through = weakref.WeakKeyDictionary()
+_parts_read = weakref.WeakKeyDictionary()
 
 
 def _ranking_filters(values):
@@ -101,24 +110,24 @@ def _and(conditions):
     return "".join(f" AND {condition}" for condition in conditions)
 
 
-def ranking_entry(unit, verdict=None, stored=None, pending=False):
-    """One entry of the ranking: a unit, its latest verdict (a dict) and the stored row it came from."""
+def ranking_entry(row, parts=None, pending=False):
+    """One entry of the ranking: a row of `_RANKED` with the (agreement, action) of its verdict document, or of
+    `_TAIL` (no verdict; `pending` when the unit has a complete sample)."""
     entry = {
-        **{name: unit[name] for name in ENTRY_FIELDS[:5]},
+        **{name: row[name] for name in ENTRY_FIELDS[:5]},
         "sample_id": None, "sampled_at": None, "dga_status": None, "fault_present": None, "fault_type": None,
         "agreement": None, "severity": "unknown", "health_index": None, "rank": NO_VERDICT_RANK,
         "action": PENDING_ACTION if pending else NO_SAMPLE_ACTION,
         "engine_version": None, "diagnosed_at": None, "stale": False,
     }
-    if verdict is None:
+    if parts is None:
         return entry
-    fault = verdict["fault"]
+    present = row["fault_present"]
     entry.update(
-        sample_id=stored["sample_id"], sampled_at=stored["sampled_at"],
-        dga_status=verdict["methods"]["ieee_c57_104_2019"]["status"], fault_present=fault["present"],
-        fault_type=fault["type"], agreement=fault["agreement"], severity=fault["severity"],
-        health_index=verdict["health_index"]["value"], rank=verdict["rank"], action=verdict["action"],
-        **provenance(stored),
+        sample_id=row["sample_id"], sampled_at=row["sampled_at"], dga_status=row["dga_status"],
+        fault_present=None if present is None else bool(present), fault_type=row["fault_type"],
+        agreement=parts[0], severity=row["severity"], health_index=row["health_index"], rank=row["verdict_rank"],
+        action=parts[1], **provenance(row),
     )
     return entry
 
@@ -129,13 +138,46 @@ def provenance(stored):
             "stale": stored["fingerprint"] != verdict_store.FINGERPRINT}
 
 
+def parts_of(document):
+    """What the ranking shows of a verdict document besides its summary columns: (agreement, action)."""
+    verdict = jsonio.loads(document)
+    return verdict["fault"]["agreement"], verdict["action"]
+
+
+def _is_ranked(row):
+    """True for a row of `_RANKED` (one with a verdict), False for one of `_TAIL`."""
+    return "verdict_rank" in row
+
+
+def _entry(row, parts):
+    """The entry of a row of `_RANKED` (with its document's parts) or of `_TAIL`."""
+    return ranking_entry(row, parts) if _is_ranked(row) else ranking_entry(row, pending=bool(row["sampled"]))
+
+
 def entries_of(rows):
-    """Ranking entries of rows of `_RANKED` or `_TAIL` (runs in a worker thread: it parses verdict documents)."""
-    return [
-        ranking_entry(row, jsonio.loads(row["verdict"]), row) if "verdict" in row
-        else ranking_entry(row, pending=bool(row["sampled"]))
-        for row in rows
-    ]
+    """Ranking entries of rows of `_EXPORTED` or `_TAIL` (runs in a worker thread: it parses verdict documents)."""
+    return [_entry(row, parts_of(row["verdict"]) if _is_ranked(row) else None) for row in rows]
+
+
+async def page_entries(rows):
+    """Ranking entries of rows of `_RANKED` or `_TAIL`, reading the verdict documents not read before."""
+    cache = _parts_read.setdefault(db.database(), {})
+    keys = [(row["sample_id"], row["diagnosed_at"]) for row in rows if _is_ranked(row)]
+    missing = sorted({sample_id for sample_id, diagnosed_at in keys if (sample_id, diagnosed_at) not in cache})
+    if missing:
+        documents = []
+        async with db.connect() as conn:
+            for start in range(0, len(missing), DOCUMENTS_PER_READ):
+                chunk = missing[start : start + DOCUMENTS_PER_READ]
+                padded = chunk + [chunk[-1]] * (DOCUMENTS_PER_READ - len(chunk))
+                documents.extend(await conn.fetch_all(_DOCUMENTS, {f"s{n}": sample for n, sample in enumerate(padded)}))
+        parsed = await asyncio.to_thread(lambda: [parts_of(document["verdict"]) for document in documents])
+        for document, parts in zip(documents, parsed):
+            cache[(document["sample_id"], document["diagnosed_at"])] = parts
+        while len(cache) > PARTS_CACHED:
+            del cache[next(iter(cache))]  # dicts keep insertion order: the oldest first
+    return [_entry(row, cache.get((row["sample_id"], row["diagnosed_at"])) if _is_ranked(row) else None)
+            for row in rows]
 
 
 def next_cursor(entry):
@@ -144,7 +186,7 @@ def next_cursor(entry):
 
 
 def has_tail(values):
-    """Units without a verdict match no status or fault filter, so only an unfiltered ranking (or by substation) lists them."""
+    """Units without a verdict match no status or fault filter: only the whole ranking (or a substation's) lists them."""
     return "status" not in values and "fault" not in values
 
 
@@ -190,7 +232,7 @@ async def _tail_rows(conn, values, after_id, offset, count):
 def export_query(values):
     """The SQL and binds of every ranked unit the filters select, worst first (the export; the tail follows)."""
     conditions, binds = _ranking_filters(values)
-    return f"{_RANKED}{_and(conditions)} ORDER BY {BY_RANK.order_by()}", binds
+    return f"{_EXPORTED}{_and(conditions)} ORDER BY {BY_RANK.order_by()}", binds
 
 
 def tail_query(values):
@@ -236,7 +278,7 @@ async def _followed_by(chunks, read_rows, encoding):
 
 
 async def catch_up():
-    """Diagnose and store up to SEDA_MAX_INLINE_DIAGNOSES pending samples (see the module docstring); True when more wait."""
+    """Diagnose and store up to SEDA_MAX_INLINE_DIAGNOSES pending samples (module docstring); True when more wait."""
     cap = config.settings().max_inline_diagnoses
     if cap == 0:
         return False

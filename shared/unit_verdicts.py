@@ -24,7 +24,8 @@ SAMPLES_WITH_VERDICTS = (
     "d.verdict FROM dga_sample s LEFT JOIN dga_diagnosis d ON d.sample_id = s.id "
     f"WHERE s.equipment_id = :id AND {_COMPLETE}"
 )
-UNIT_SAMPLES = f"SELECT {', '.join('s.' + name for name in SAMPLE_COLUMNS)} FROM dga_sample s WHERE s.equipment_id = :id AND {_COMPLETE}"
+UNIT_SAMPLES = (f"SELECT {', '.join('s.' + name for name in SAMPLE_COLUMNS)} FROM dga_sample s "
+                f"WHERE s.equipment_id = :id AND {_COMPLETE}")
 NO_VERDICT = {"engine_version": None, "diagnosed_at": None, "stale": False}  # the provenance of no verdict at all
 POINT_FIELDS = ("sample_id", "sampled_at", "dga_status", "fault_type", "severity", "health_index", "duval_point",
                 "engine_version", "diagnosed_at", "stale")

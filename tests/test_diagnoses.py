@@ -176,8 +176,10 @@ def test_diagnoses_statements_parse_as_oracle(client):
     assert any("WHERE d.is_latest = 1 ORDER BY d.verdict_rank DESC, d.equipment_id ASC OFFSET" in s for s in seen)
     assert any("ORDER BY s.sampled_at DESC OFFSET :offset ROWS FETCH NEXT :limit ROWS ONLY" in s for s in seen)
     assert any("ORDER BY s.sampled_at OFFSET :offset ROWS FETCH NEXT :limit ROWS ONLY" in s for s in seen)
-    # fleet: the pending check, the ranked page, the tail; unit: unit and latest verdict, plus the history page
-    assert len(seen) == 11, seen
+    # fleet: where to start looking for pending samples (once), the pending check, the ranked page, its 100 verdict
+    # documents; by substation: the pending check, the ranked page (documents cached), the units without a verdict;
+    # unit: unit and latest verdict, plus the history page
+    assert len(seen) == 12, seen
     for statement in seen:
         parse_oracle(statement)
 

@@ -212,3 +212,16 @@ def test_every_statement_of_the_stored_reads_parses_as_oracle_19c(client, demo_d
         assert fragment in kinds, fragment
     for statement in set(seen):
         parse_oracle(statement)
+
+
+def test_a_rewritten_verdict_replaces_what_the_ranking_read_of_the_old_one(writer):
+    for preservation, built in (("free_breathing", 1960), ("sealed", 2018), ("free_breathing", 1985)):
+        entries = follow_pages(writer, "/api/v1/diagnoses?limit=1000")[0]  # reads (and keeps) every document's parts
+        for entry in entries[:5]:
+            unit = writer.get(f"/api/v1/diagnoses/{entry['equipment_id']}").json()
+            assert (entry["agreement"], entry["action"], entry["diagnosed_at"]) == (
+                unit["diagnosis"]["fault"]["agreement"], unit["diagnosis"]["action"], unit["diagnosed_at"])
+        for entry in entries[:5]:  # rewrites every verdict of these units (a new diagnosed_at)
+            response = writer.patch(f"/api/v1/equipment/{entry['equipment_id']}", headers={"If-Match": "*"},
+                                    json={"oil_preservation": preservation, "year_manufactured": built})
+            assert response.status_code == 200, response.text
