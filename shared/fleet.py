@@ -2,8 +2,11 @@
 
 The ranking reads DGA_DIAGNOSIS rows marked `is_latest` through `dga_diagnosis_ranking_ix`
 (is_latest, verdict_rank DESC, equipment_id), so a page costs one index range scan of its own
-length whatever the fleet's size, plus the page's verdict documents (for `agreement` and
-`action`). Units without a latest verdict come after every ranked unit, by id, with rank -1.
+length whatever the fleet's size. Only `agreement` and `action` are not summary columns: they
+are read from the verdict documents once (`page_entries`) and kept per (sample id,
+diagnosed_at) — a stored verdict is rewritten only with a new diagnosed_at, so what is kept
+never outlives its verdict (parsing 100 documents of ~4.7 kB was most of a page's time). Units
+without a latest verdict come after every ranked unit, by id, with rank -1.
 
 Paging: `cursor` (`BY_RANK`: the last entry's rank and equipment id; -1 for the units without a
 verdict) or `offset` (up to SEDA_MAX_OFFSET). An offset that passes every ranked unit counts
