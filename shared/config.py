@@ -36,6 +36,8 @@ Every environment variable the service reads:
 | `SEDA_TRUSTED_PROXY_HEADER` | — (the connection's peer address) | header a trusted proxy sets to the client's address, e.g. `X-Forwarded-For`; set it only when every request passes that proxy, which must overwrite or append to a client's own |
 | `SEDA_TRUSTED_PROXY_HOPS` | `1` | trusted proxies in front of the service: the client's address is this many entries from the right of that header's comma-separated list |
 | `SEDA_MAX_IN_FLIGHT` | `64` | requests this instance serves at once; one more is answered 429 TooManyRequestsTypeB at once (health probes and OPTIONS never are) |
+| `SEDA_MAX_INLINE_DIAGNOSES` | `200` | most DGA samples without a stored verdict (written straight into the database, or older than migration 4) that one `GET /diagnoses` diagnoses and stores before answering (`shared/fleet.py`); beyond it the response says `X-Verdicts-Pending: true` until `python -m tools.rediagnose` catches up; `0` turns inline diagnosis off |
+| `SEDA_CHANGE_FEED_DELAY_S` | `5` | `GET /diagnoses/changes` serves only changes recorded at least this long ago, so a change whose transaction commits after a later one (Oracle identities) is not skipped (`shared/change_feed.py`); `0` serves every committed change at once |
 | `SEDA_SQLITE_MAX_SESSIONS` | `16` | SQLite sessions and write transactions open at once in this instance |
 | `SEDA_SQLITE_SESSION_WAIT_MS` | `500` | how long a request waits for one of them before answering 429 TooManyRequestsTypeB |
 | `SEDA_PENDING_BATCH_UNITS` | `20` | units per transaction of `POST /api/v1/diagnose-pending` (each batch holds SQLite's write lock while it runs the engine: ~0.3 s for 20 demo units) |
@@ -115,6 +117,8 @@ class Settings:
     max_page_size: int
     default_page_size: int
     max_offset: int
+    max_inline_diagnoses: int
+    change_feed_delay_s: int
     cors_origins: tuple[str, ...]
     api_keys: tuple[keys.ApiKey, ...] = dataclasses.field(repr=False)
     require_keys_for_reads: bool
@@ -229,6 +233,8 @@ def settings():
         max_page_size=max_page_size,
         default_page_size=min(_int_env("SEDA_DEFAULT_PAGE_SIZE", 100), max_page_size),
         max_offset=_int_env("SEDA_MAX_OFFSET", 10_000, minimum=0),
+        max_inline_diagnoses=_int_env("SEDA_MAX_INLINE_DIAGNOSES", 200, minimum=0),
+        change_feed_delay_s=_int_env("SEDA_CHANGE_FEED_DELAY_S", 5, minimum=0),
         cors_origins=origins or ("*",),
         api_keys=keys.parse(os.environ.get("SEDA_API_KEYS", "")),
         require_keys_for_reads=_bool_env("SEDA_REQUIRE_KEYS_FOR_READS", False),
