@@ -2,9 +2,8 @@
 
     python bench/fleet.py --sqlite /tmp/fleet1m.sqlite3 [--samples 1000000] [--rounds 15] [--before REV]
 
-Builds the database first when PATH does not exist (the project's generator through
-`tools.load`, then every stored verdict through `verdict_store.rediagnose_sync`; ~10 min for
-1M samples). Each request runs in process through the framework's app (`functions_framework.
+Builds the database first when PATH does not exist (`python -m tools.load`: the project's
+generator and every stored verdict; a few minutes for 1M samples). Each request runs in process through the framework's app (`functions_framework.
 create_app("api", "main.py")`, the whole stack but the socket), in interleaved rounds (one of
 each kind per round, so drift hits them alike); the table gives each kind's median, p50 and p99
 in ms and its median relative to the 100-row equipment page (goal for the fleet page: within 3×).
@@ -13,11 +12,9 @@ in ms and its median relative to the 100-row equipment page (goal for the fleet 
 """
 
 import argparse
-import datetime
 import logging
 import os
 import pathlib
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -31,24 +28,9 @@ UNIT = 7  # a unit of the generated fleet with a long history
 
 
 def build(path, samples):
-    """A new database of `samples` generated samples with every verdict stored."""
-    from shared import demo_data, verdict_store
-    from shared.db import sqlite as sqlite_db
-    from tools import load
-
-    fleet = demo_data.generate(samples=samples)
-    load.build_sqlite(path, fleet)
-    connection = sqlite3.connect(path, isolation_level=None, detect_types=sqlite3.PARSE_DECLTYPES,
-                                 factory=sqlite_db._Connection)
-    connection.execute("BEGIN IMMEDIATE")
-    written = verdict_store.rediagnose_sync(
-        lambda sql, binds: sqlite_db._sqlite_rows(connection, sql, binds),
-        lambda sql, rows: sqlite_db._sqlite_many(connection, sql, rows),
-        [unit["id"] for unit in fleet.equipment], datetime.datetime.now(datetime.timezone.utc))
-    connection.execute("COMMIT")
-    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    connection.close()
-    print(f"built {path}: {fleet.sample_count:,} samples, {written:,} stored verdicts", file=sys.stderr)
+    """A new database of `samples` generated samples with every verdict stored (`python -m tools.load`)."""
+    subprocess.run([sys.executable, "-m", "tools.load", "--samples", str(samples), "--sqlite", str(path)],
+                   cwd=ROOT, check=True)
 
 
 def before_app(revision):

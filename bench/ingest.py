@@ -84,27 +84,9 @@ def instrumented_app():
 
 
 def build_database(path, samples):
-    """A database of about `samples` generated samples with every verdict stored (as the demo database is made)."""
-    from shared import demo_data, verdict_store
-    from shared.db import SQLITE, migrations
-    from shared.db.dialects import prepared_binds
-    from shared.db.sqlite import _Connection, _sqlite_many, _sqlite_rows
-    from shared.schema import SQLITE_DDL
-
-    connection = sqlite3.connect(path, isolation_level=None, detect_types=sqlite3.PARSE_DECLTYPES, factory=_Connection)
-    connection.execute("PRAGMA journal_mode = WAL")
-    connection.executescript(SQLITE_DDL)
-    connection.execute("BEGIN")
-    records = migrations.version_records(migrations.history())
-    connection.executemany(migrations.RECORD_VERSION, [prepared_binds(SQLITE, record) for record in records])
-    connection.execute("INSERT INTO test_table (hello) VALUES ('Oracle')")
-    fleet = demo_data.generate(samples=samples)
-    demo_data.load(lambda sql, rows: connection.executemany(sql, rows), fleet, bind_timestamp=SQLITE.bind_timestamp)
-    verdict_store.rediagnose_sync(lambda sql, binds: _sqlite_rows(connection, sql, binds),
-                                  lambda sql, rows: _sqlite_many(connection, sql, rows),
-                                  [unit["id"] for unit in fleet.equipment], datetime.datetime.now(datetime.timezone.utc))
-    connection.execute("COMMIT")
-    connection.close()
+    """A database of about `samples` generated samples with every verdict stored (`python -m tools.load`)."""
+    subprocess.run([sys.executable, "-m", "tools.load", "--samples", str(samples), "--sqlite", str(path)],
+                   cwd=ROOT, check=True)
 
 
 def csv_body(unit_ids, rows, round_number, rng):

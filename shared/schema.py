@@ -123,6 +123,7 @@ CREATE TABLE IF NOT EXISTS dga_diagnosis (
 
 CREATE INDEX IF NOT EXISTS dga_diagnosis_unit_ix ON dga_diagnosis (equipment_id, sampled_at);
 CREATE INDEX IF NOT EXISTS dga_diagnosis_ranking_ix ON dga_diagnosis (is_latest, verdict_rank DESC, equipment_id);
+CREATE INDEX IF NOT EXISTS dga_diagnosis_fingerprint_ix ON dga_diagnosis (sample_id, fingerprint);
 
 CREATE TABLE IF NOT EXISTS dga_change (
   id                  INTEGER PRIMARY KEY AUTOINCREMENT,
