@@ -118,7 +118,7 @@ def test_upgrade_from_version_3_keeps_every_row_and_leaves_every_verdict_pending
     result = run_migrate(path)
 
     assert result.returncode == 0, result.stderr
-    assert "from schema version 3 to 4" in result.stdout
+    assert "from schema version 3 to 4" in result.stdout and "python -m tools.rediagnose" in result.stdout
     after = table_snapshot(path)
     assert {table: after[table] for table in before if table != "schema_version"} == {
         table: rows for table, rows in before.items() if table != "schema_version"

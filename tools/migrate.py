@@ -79,7 +79,15 @@ def migrate_sqlite(path, backup_path=None):
         print(f"backed up {path} to {backup_path}")
         _upgrade_sqlite(connection, version)
     print(f"upgraded {path} from schema version {version} to {migrations.CURRENT_VERSION}")
+    for step in _next_steps(version):
+        print(step)
     return 0
+
+
+def _next_steps(version):
+    """What the migrations applied to a database at `version` ask the operator to do next."""
+    steps = [getattr(migration, "NEXT_STEP", None) for migration in migrations.pending(version)]  # optional in a migration
+    return [step for step in steps if step]
 
 
 def _upgrade_sqlite(connection, version):
@@ -128,6 +136,7 @@ def oracle_script(from_version):
             f"VALUES ({values}, SYS_EXTRACT_UTC(SYSTIMESTAMP));"
         )
     lines.append("COMMIT;")
+    lines += [f"-- then: {step}" for step in _next_steps(from_version)]
     return "\n".join(lines)
 
 

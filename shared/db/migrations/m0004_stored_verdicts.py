@@ -21,6 +21,11 @@ tables in a new database.
 
 VERSION = 4
 DESCRIPTION = "a stored verdict per complete DGA sample, and the log of verdict changes"
+# What the operator does next (tools.migrate prints it after this version is applied).
+NEXT_STEP = (
+    "Every sample's stored verdict is pending: run `python -m tools.rediagnose` to write them (meanwhile the service "
+    "diagnoses pending units on the fly, up to SEDA_MAX_INLINE_DIAGNOSES per fleet request)."
+)
 
 SQLITE_STATEMENTS = (
     """CREATE TABLE dga_diagnosis (
