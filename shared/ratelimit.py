@@ -104,7 +104,9 @@ EXEMPT = Cost(0)  # never limited, never counted
 # Operations that cost other than a page, by (method, route) as `shared.http` names them
 # (the route of an item ends in `/<id>`); HEAD costs what GET does.
 COSTS = {
-    ("GET", "/api/v1/diagnoses"): Cost(10),  # the fleet ranking diagnoses every unit
+    # A fleet page reads stored verdicts (and may diagnose up to SEDA_MAX_INLINE_DIAGNOSES pending units).
+    ("GET", "/api/v1/diagnoses"): Cost(2, export=50),
+    ("GET", "/api/v1/diagnoses/<id>"): Cost(1, export=50),  # history=true&format=… exports a unit's verdicts
     ("POST", "/api/v1/diagnoses"): Cost(5, per_block=1),  # batches of up to SEDA_MAX_BATCH_ROWS samples
     ("GET", "/api/v1/measurements"): Cost(1, csv=5, export=50),  # an export streams up to the whole table
     ("POST", "/api/v1/measurements"): Cost(5, per_block=1),

@@ -155,9 +155,11 @@ def test_rankings_exports_and_batches_cost_more_than_a_page(settings_env):
         spend("GET", "/api/v1/measurements?format=ndjson&equipment_id=1")
         spend("GET", "/api/v1/measurements?format=csv&equipment_id=1")
         spend("GET", "/api/v1/measurements?format=json&limit=5")
+        spend("GET", "/api/v1/diagnoses?format=ndjson")
+        spend("GET", "/api/v1/diagnoses/1?history=true&format=csv")
     blocks = math.ceil(len(batch) / ratelimit.BODY_BLOCK_BYTES)
     assert blocks == 2
-    assert spent == [1, 5, 1, 10, 1, 5 + blocks, 5 + 1, 50, 50, 1]
+    assert spent == [1, 5, 1, 2, 1, 5 + blocks, 5 + 1, 50, 50, 1, 50, 50]
 
 
 def test_a_body_of_unannounced_size_is_charged_as_the_largest_and_no_request_more_than_a_budget(settings_env):
@@ -170,9 +172,9 @@ def test_a_body_of_unannounced_size_is_charged_as_the_largest_and_no_request_mor
         assert chunked.status_code == 200 and _left(chunked) == 100 - (5 + 10)
     _limit(settings_env, 8)
     with _client_at("198.51.100.7") as client:
-        ranking = client.get("/api/v1/diagnoses?limit=1")  # costs 10, more than the whole budget of 8
+        export = client.get("/api/v1/measurements?format=ndjson&equipment_id=1")  # costs 50, more than the budget of 8
         refused = client.get("/api/v1/substations")
-    assert ranking.status_code == 200 and _left(ranking) == 0
+    assert export.status_code == 200 and _left(export) == 0
     error_body(refused, 429, "TooManyRequestsTypeA")
 
 
