@@ -20,6 +20,10 @@ What can fail when:
   body's last chunk: a client sees an incomplete body (curl: "transfer closed with outstanding
   read data remaining"; HTTP libraries raise), never a complete-looking short file;
 - the client goes away: the stream is closed at once, its read transaction with it.
+
+A download counts as a request in flight (`shared/lifecycle.py`) until its body has ended, not
+only until its handler returned: a SIGTERM during a download lets it finish before the database
+(and on Oracle the pool the stream reads from) is closed.
 """
 
 import asyncio
@@ -28,7 +32,7 @@ import anyio
 from starlette.requests import ClientDisconnect
 from starlette.responses import StreamingResponse
 
-from shared import context, csvout, db
+from shared import context, csvout, db, lifecycle
 from shared.errors import InvalidParametersError
 from shared.jsonio import NDJSON_MEDIA_TYPE, dumps
 
@@ -91,6 +95,7 @@ class ExportResponse(StreamingResponse):
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
         self._stream = stream
+        lifecycle.request_started()  # ended in __call__, once the body has
 
     @staticmethod
     async def _chunks(stream, encoding, columns):
@@ -117,3 +122,4 @@ class ExportResponse(StreamingResponse):
         finally:
             with anyio.CancelScope(shield=True):
                 await self._stream.aclose()
+            lifecycle.request_finished()

@@ -1,9 +1,11 @@
 """Graceful shutdown on a real server: SIGTERM lets the request in flight finish, then the database closes."""
 
+import contextlib
 import datetime
 import json
 import signal
 import socket
+import sqlite3
 import time
 
 import pytest
@@ -100,3 +102,35 @@ def test_sigterm_lets_the_request_in_flight_finish_then_closes_the_database(
     assert messages.index("POST /api/v1/measurements 200") < closed
     assert "request_id" not in shutdown and "request_id" not in lines[closed], "shutdown is no request's doing"
     assert _samples_stored(sql) == BATCH_ROWS
+
+
+def test_sigterm_lets_a_download_in_flight_finish_before_the_database_closes(demo_db, free_port, tmp_path, sql):
+    hours = (FIRST_SAMPLE + datetime.timedelta(hours=n) for n in range(100_000))
+    sql_rows = [(1, f"{at:%Y-%m-%d %H:%M:%S}.000000", 40.0) for at in hours]
+    with contextlib.closing(sqlite3.connect(demo_db)) as connection, connection:
+        connection.executemany("INSERT INTO dga_sample (equipment_id, sampled_at, h2) VALUES (?, ?, ?)", sql_rows)
+    expected = sql("SELECT COUNT(*) FROM dga_sample")[0][0]
+    output = tmp_path / "stdout.log"
+    with output.open("w") as stdout:
+        server = start_server("api", demo_db, free_port, stdout=stdout)
+    try:
+        with socket.socket() as connection:
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a slow reader: the server must wait
+            connection.settimeout(30)
+            connection.connect(("127.0.0.1", free_port))
+            connection.sendall(f"GET /api/v1/measurements?format=ndjson HTTP/1.1\r\nHost: x\r\nConnection: close"
+                               f"\r\n\r\n".encode())
+            received = connection.recv(4096)
+            _wait_for_log_line(output, "GET /api/v1/measurements 200", server)  # the handler has returned
+            server.send_signal(signal.SIGTERM)
+            shutdown = _wait_for_log_line(output, "shutdown requested", server)
+            assert shutdown["requests_in_flight"] == 1  # the download, though its handler has returned
+            while chunk := connection.recv(65536):
+                received += chunk
+        assert server.wait(timeout=60) == 0
+    finally:
+        kill_server(server)
+    assert received.endswith(b"0\r\n\r\n"), "the chunked body ended with its last chunk"
+    assert received.count(b'"equipment_id"') == expected
+    messages = [line.get("message") for line in json_log_lines(output)]
+    assert "database closed on shutdown" in messages
