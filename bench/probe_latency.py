@@ -1,7 +1,7 @@
 """A liveness probe's latency while heavy requests run against the service, on the 1M-sample database.
 
     python bench/probe_latency.py [--database /tmp/seda-bench-1m.sqlite3] [--samples 1000000]
-                                  [--rounds 3] [--seconds 4]
+                                  [--rounds 3] [--seconds 4] [--root DIR]
 
 Builds the database with the demo generator when the file is absent (about 10 s for a million
 samples), serves it with `functions-framework --target=api` (gunicorn, one worker, as deployed)
@@ -9,7 +9,8 @@ and probes `GET /api/v1/health/live` every 5 ms on one keep-alive connection, me
 answer. Each scenario runs its heavy requests back to back from another process (one client
 each; `all` runs every kind at once); `idle` runs none. Rounds interleave the scenarios, and the
 table shows the median over rounds of each round's p50, p99 and maximum. Goal: loaded p99 under
-20 ms. Heavy requests:
+20 ms. `--root` serves another checkout of the project (to measure a commit before a change).
+Heavy requests:
 - fleet: `GET /diagnoses` (the fleet ranking, first page);
 - deep page: `GET /measurements?offset=900000` (scaled to the database);
 - history: `GET /diagnoses/<unit>?history=true&limit=1000`, the unit with the most samples;
@@ -85,7 +86,7 @@ def _free_port():
         return listener.getsockname()[1]
 
 
-def start_service(path, port):
+def start_service(path, port, root):
     """functions-framework serving the whole API on loopback; returns once the probe answers."""
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SEDA_", "ORACLE_"))},
@@ -93,7 +94,7 @@ def start_service(path, port):
     }
     process = subprocess.Popen(
         ["functions-framework", "--target=api", "--host=127.0.0.1", f"--port={port}"],
-        cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        cwd=root, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -175,6 +176,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4)
     parser.add_argument("--only", nargs="*", help="scenarios to run (default: all)")
+    parser.add_argument("--root", default=str(ROOT), help="the checkout of the project to serve")
     args = parser.parse_args()
     build_database(args.database, args.samples)
     batch_rows = int(os.environ.get("SEDA_MAX_BATCH_ROWS", "10000"))
@@ -183,7 +185,7 @@ def main():
     if args.only:
         scenarios = {name: scenarios[name] for name in args.only}
     port = _free_port()
-    service = start_service(args.database, port)
+    service = start_service(args.database, port, args.root)
     results = {name: [] for name in scenarios}
     try:
         for round_number in range(args.rounds):

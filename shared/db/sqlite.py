@@ -8,7 +8,7 @@ every other request. So an inline read may run `_INLINE_READ_STEPS` SQLite VM st
 by the progress handler that also enforces the statement timeout); a read that needs more, or
 finds the file locked, is interrupted and run again in a worker thread, on a connection opened
 for that read (an interrupted statement changes nothing, so running it again is safe). Every
-page up to the largest `limit` stays inline; a deep OFFSET moves off the loop after about a
+page of the default size stays inline, and nothing holds the loop for more than about a
 millisecond. `fetch_all(..., large=True)` sends a read known to be big to the thread at once.
 A write transaction gets a new connection and a thread of its own and starts with BEGIN
 IMMEDIATE: SQLite's write lock serializes writers (a waiting writer blocks only its own
@@ -60,9 +60,10 @@ logger = logging.getLogger("seda")
 
 # The progress handler runs every this many SQLite VM steps (well under a millisecond apart).
 _PROGRESS_STEPS = 1000
-# VM steps an inline read may take before it gives way to a worker thread: about a millisecond
-# (a 1,000-row page of samples takes ~27,000 steps, OFFSET 900,000 about 2.7 million).
-_INLINE_READ_STEPS = 50_000
+# VM steps an inline read may take before it gives way to a worker thread. 100-row pages take
+# 1,600-2,700 steps (0.2 ms on the loop); 10,000 steps are ~370 rows of samples, 0.7 ms with
+# their conversion to dicts; a 1,000-row page takes 27,000 and OFFSET 900,000 about 2.7 million.
+_INLINE_READ_STEPS = 10_000
 
 
 def _parse_sqlite_timestamp(raw):
