@@ -18,6 +18,7 @@ resource requires it and it is missing).
 import hashlib
 import sqlite3
 import time
+import urllib.parse
 
 import oracledb
 from starlette.responses import Response
@@ -39,6 +40,7 @@ API_PREFIX = "/api/v1"
 _CORS_ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, X-API-Key, X-Request-ID"
 _CORS_EXPOSED_HEADERS = "ETag, Link, Location, RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate, X-Request-ID"
 _CORS_MAX_AGE_S = "600"
+_REQUEST_ID_HEADER = context.REQUEST_ID_HEADER.lower().encode("latin-1")
 ITEM_ID = validation.integer(1)  # the `<id>` of an item path
 
 
@@ -82,7 +84,8 @@ async def respond(request, route):
             response = await route()
         except Exception as exc:  # noqa: BLE001 - the one place where every failure becomes a response
             response = error_response(exc)
-        response.headers[context.REQUEST_ID_HEADER] = request_id
+        # Headers no handler sets are appended to the raw list: setting one searches the list each time.
+        response.raw_headers.append((_REQUEST_ID_HEADER, request_id.encode("latin-1")))
         _add_cors_headers(request, response)
         add_response_headers(request, response)
         context.log_request(
@@ -186,8 +189,23 @@ def next_page(request, rows, limit, offset):
     """One page of `rows` (up to limit+1: an extra row means a next page) and the `Link` header announcing it."""
     if len(rows) <= limit:
         return rows, {}
-    next_url = _public(request.url).include_query_params(limit=limit, offset=offset + limit)
+    next_url = with_query(request, limit=limit, offset=offset + limit)
     return rows[:limit], {"Link": f'<{next_url}>; rel="next"'}
+
+
+def with_query(request, **changes):
+    """The request's public URL with the query parameters `changes` set and the others kept, in order.
+
+    What `URL.include_query_params` answers, without decoding and re-encoding the other parameters:
+    they are kept as the client wrote them.
+    """
+    kept = [
+        parameter
+        for parameter in request.scope["query_string"].decode("latin-1").split("&")
+        if parameter and urllib.parse.unquote_plus(parameter.partition("=")[0]) not in changes
+    ]
+    query = "&".join(kept + [f"{name}={urllib.parse.quote_plus(str(value))}" for name, value in changes.items()])
+    return _public(request.url).replace(query=query)
 
 
 async def list_page(request, select, conditions, query, order_by, render=None):
@@ -343,14 +361,16 @@ def _add_cors_headers(request, response):
     """Allow the configured origins: `*`, or echo a listed Origin and vary on it."""
     origins = config.settings().cors_origins
     if "*" in origins:
-        response.headers["Access-Control-Allow-Origin"] = "*"
+        allowed = "*"
     else:
-        origin = request.headers.get("origin")
+        allowed = request.headers.get("origin")
         response.headers.append("Vary", "Origin")
-        if origin not in origins:
+        if allowed not in origins:
             return
-        response.headers["Access-Control-Allow-Origin"] = origin
-    response.headers["Access-Control-Expose-Headers"] = _CORS_EXPOSED_HEADERS
+    response.raw_headers += [
+        (b"access-control-allow-origin", allowed.encode("latin-1")),
+        (b"access-control-expose-headers", _CORS_EXPOSED_HEADERS.encode("latin-1")),
+    ]
 
 
 def _without_body(response):
