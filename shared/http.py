@@ -15,6 +15,7 @@ check `If-Match` against the row they locked (412 when it names another version,
 resource requires it and it is missing).
 """
 
+import asyncio
 import hashlib
 import sqlite3
 import time
@@ -42,6 +43,7 @@ _CORS_EXPOSED_HEADERS = "ETag, Link, Location, RateLimit, RateLimit-Policy, Retr
 _CORS_MAX_AGE_S = "600"
 _REQUEST_ID_HEADER = context.REQUEST_ID_HEADER.lower().encode("latin-1")
 ITEM_ID = validation.integer(1)  # the `<id>` of an item path
+_ROWS_RENDERED_INLINE = 100  # a page rendered other than as JSON, up to this many rows, is written on the loop
 
 
 async def serve(request, resource, collection, item=None, parts=None):
@@ -216,6 +218,9 @@ async def list_page(request, select, conditions, query, order_by, render=None):
     clause, binds = db.where(conditions, values)
     async with db.connect() as conn:
         rows = await conn.fetch_all(f"{select}{clause} ORDER BY {order_by}", {**binds, **page}, paged=True)
+    if render is not None and min(len(rows), limit) > _ROWS_RENDERED_INLINE:
+        # CSV is written cell by cell in Python (a 1,000-row page takes ~4 ms): in a thread, the loop goes on.
+        return await asyncio.to_thread(collection_response, request, rows, limit, offset, render)
     return collection_response(request, rows, limit, offset, render)
 
 

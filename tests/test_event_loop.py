@@ -2,13 +2,15 @@
 thread with the same rows, while the loop goes on serving (in-process and on a real server with a deep page)."""
 
 import asyncio
-import http.client
+import sys
 import threading
+from http.client import HTTPConnection
 
 import pytest
+from starlette.requests import Request
 
 from conftest import kill_server, start_server
-from shared import db
+from shared import csvout, db, headers, http, validation
 from shared.db.sqlite import create_if_absent
 from shared.errors import DatabaseTimeoutError
 
@@ -95,7 +97,7 @@ def test_a_liveness_probe_is_answered_while_a_deep_page_is_read(large_db, free_p
     events, requested = [], threading.Event()
 
     def deep_page():
-        connection = http.client.HTTPConnection("127.0.0.1", free_port, timeout=60)
+        connection = HTTPConnection("127.0.0.1", free_port, timeout=60)
         connection.request("GET", "/api/v1/measurements?limit=1000&offset=390000")
         requested.set()
         response = connection.getresponse()
@@ -103,7 +105,7 @@ def test_a_liveness_probe_is_answered_while_a_deep_page_is_read(large_db, free_p
         connection.close()
 
     try:
-        probe = http.client.HTTPConnection("127.0.0.1", free_port, timeout=60)
+        probe = HTTPConnection("127.0.0.1", free_port, timeout=60)
         probe.request("GET", "/api/v1/health/live")  # a warm keep-alive connection, so probes cost one round trip
         probe.getresponse().read()
         reader = threading.Thread(target=deep_page)
@@ -123,3 +125,37 @@ def test_a_liveness_probe_is_answered_while_a_deep_page_is_read(large_db, free_p
     answered_meanwhile = [event for event in events[:deep] if event[0] == "probe"]
     # One probe may have overtaken the deep page on its way in; inline, no other could.
     assert len(answered_meanwhile) >= 3 and all(status == 200 for _, status, _ in answered_meanwhile)
+
+
+def test_a_big_page_in_another_representation_is_written_in_a_thread(demo_db):
+    written_in = []
+
+    def render(rows, headers):
+        written_in.append((len(rows), threading.current_thread().name))
+        return csvout.csv_response(rows, ["id"], headers)
+
+    async def page(limit):
+        request = Request({
+            "type": "http", "method": "GET", "scheme": "http", "server": ("testserver", 80), "root_path": "",
+            "path": "/api/v1/measurements", "query_string": f"limit={limit}".encode(), "headers": [],
+        })
+        return await http.list_page(request, "SELECT id FROM dga_sample", {}, validation.PAGING, "id", render)
+
+    small, big = asyncio.run(page(100)), asyncio.run(page(1000))
+    loop_thread = threading.current_thread().name
+    assert written_in[0] == (100, loop_thread)
+    assert written_in[1][0] == 1000 and written_in[1][1] != loop_thread
+    assert big.body.decode().split("\r\n")[:3] == ["id", "1", "2"] and len(big.body.decode().split("\r\n")) == 1002
+    assert "offset=1000" in big.headers["link"] and "offset=100" in small.headers["link"]
+
+
+def test_the_next_link_keeps_the_other_parameters_as_sent_and_replaces_the_page(client):
+    answer = client.get("/api/v1/measurements?from=2016-01-01T00%3A00%3A00%2B09%3A00&lim%69t=2&offset=0")
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["link"] == (
+        '<http://testserver/api/v1/measurements?from=2016-01-01T00%3A00%3A00%2B09%3A00&limit=2&offset=2>; rel="next"'
+    )
+
+
+def test_the_worker_hands_the_gil_to_the_loop_within_a_millisecond(client):
+    assert sys.getswitchinterval() == pytest.approx(headers.GIL_SWITCH_INTERVAL_S) and headers.GIL_SWITCH_INTERVAL_S <= 0.001
