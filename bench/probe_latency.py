@@ -3,8 +3,8 @@
     python bench/probe_latency.py [--database /tmp/seda-bench-1m.sqlite3] [--samples 1000000]
                                   [--rounds 3] [--seconds 4] [--root DIR]
 
-Builds the database with the demo generator when the file is absent (about 10 s for a million
-samples), serves it with `functions-framework --target=api` (gunicorn, one worker, as deployed)
+Builds the database when the file is absent (as `python -m tools.load --samples N --sqlite PATH`
+does), serves it with `functions-framework --target=api` (gunicorn, one worker, as deployed)
 and probes `GET /api/v1/health/live` every 5 ms on one keep-alive connection, measuring each
 answer. Each scenario runs its heavy requests back to back from another process (one client
 each; `all` runs every kind at once); `idle` runs none. Rounds interleave the scenarios, and the
@@ -41,13 +41,13 @@ GASES = SAMPLE_COLUMNS[2:-1]
 
 
 def build_database(path, samples):
-    """The benchmark database: the demo fleet scaled to `samples`, created by the service's own first-start path."""
+    """The benchmark database, unless it exists: the demo fleet scaled to `samples`, as `python -m tools.load` builds it."""
     if os.path.exists(path):
         return
-    from shared.db.sqlite import create_if_absent
+    from shared import demo_data
+    from tools import load
 
-    print(f"building {path} with about {samples:,} samples …", file=sys.stderr)
-    create_if_absent(path, samples=samples)
+    load.build_sqlite(path, demo_data.generate(samples=samples))
 
 
 def _csv(rows, columns):
@@ -91,6 +91,7 @@ def start_service(path, port, root):
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SEDA_", "ORACLE_"))},
         "SEDA_SQLITE_PATH": path, "SEDA_RATE_LIMIT_PER_MINUTE": "0", "SEDA_API_KEYS": f"bench@ingest={KEY}",
+        "SEDA_MAX_OFFSET": "1000000",  # the deep page is the load here (a cursor would make it cheap)
     }
     process = subprocess.Popen(
         ["functions-framework", "--target=api", "--host=127.0.0.1", f"--port={port}"],

@@ -29,20 +29,18 @@ of the year of manufacture.
 """
 
 import asyncio
-import datetime
-import math
 
 import functions_framework.aio
 import numpy as np
 
 from functions import equipment
 from shared import auth, bodies, config, db, dga, http, openapi, validation
+from shared.dga_rows import HISTORY_DEPTH, column, diagnose_windows, epoch, gases, summaries
 from shared.errors import InvalidParametersError, NotFoundError, PayloadTooLargeError
 from shared.jsonio import json_response
 
-HISTORY_DEPTH = 6  # earlier samples the engine needs at most: 1 for Table 3 deltas, 5 more for Table 4 rates
 _UNIT_FIELDS = ("substation_id", "name", "kind", "year_manufactured", "oil_preservation", "status")
-_UNIT_COLUMNS = ", ".join(f"e.{column}" for column in ("id", *_UNIT_FIELDS))
+_UNIT_COLUMNS = ", ".join(f"e.{name}" for name in ("id", *_UNIT_FIELDS))
 _SAMPLE_COLUMNS = "s.id, s.equipment_id, s.sampled_at, " + ", ".join(f"s.{f}" for f in dga.SAMPLE_FIELDS)
 _COMPLETE = " AND ".join(f"s.{gas} IS NOT NULL" for gas in dga.GASES)
 
@@ -78,63 +76,6 @@ _SAMPLE_FIELDS = {
     "oil_preservation": bodies.Field("choice", choices=dga.OIL_PRESERVATIONS[1:]),
 }
 _BODY_TYPES = (bodies.JSON, bodies.CSV)
-
-
-def _age_years(units, sample_times):
-    """Age in years at each sample time, from the middle of the year of manufacture; NaN when unknown."""
-    built = np.array(
-        [
-            datetime.datetime(u["year_manufactured"], 7, 1, tzinfo=datetime.timezone.utc).timestamp()
-            if u["year_manufactured"]
-            else np.nan
-            for u in units
-        ],
-        float,
-    )
-    return (sample_times - built) / dga.YEAR_SECONDS
-
-
-def _epoch(moment):
-    """Epoch seconds of a naive-UTC or aware datetime; NaN for none."""
-    if moment is None:
-        return np.nan
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.timestamp()
-
-
-def _column(rows, field):
-    """One field of every row as a float array, NaN where it is missing."""
-    return np.array([np.nan if row[field] is None else row[field] for row in rows], float)
-
-
-def _gases(rows):
-    """The engine's gas arrays for rows of samples."""
-    return {field: _column(rows, field) for field in dga.SAMPLE_FIELDS}
-
-
-def _diagnose_windows(units, windows):
-    """Columnar verdicts for windows of samples (oldest first, the last one is diagnosed) of `units`."""
-    n = len(windows)
-    current = [window[-1] for window in windows]
-    times = np.array([_epoch(s["sampled_at"]) for s in current], float)
-    history_times = np.full((n, HISTORY_DEPTH), np.nan)
-    history_gases = {gas: np.full((n, HISTORY_DEPTH), np.nan) for gas in dga.GASES}
-    for row, window in enumerate(windows):
-        earlier = window[:-1][-HISTORY_DEPTH:]
-        for col, sample in enumerate(earlier):
-            history_times[row, col] = _epoch(sample["sampled_at"])
-            for gas in dga.GASES:
-                history_gases[gas][row, col] = sample[gas]
-    return dga.diagnose_batch(
-        _gases(current),
-        age_years=_age_years(units, times),
-        oil_preservation=[u["oil_preservation"] for u in units],
-        sample_times=times,
-        history_times=history_times,
-        history_gases=history_gases,
-        columnar=True,
-    )
 
 
 def _sample_summary(sample):
@@ -215,7 +156,7 @@ def _fleet_page(units, samples, values, limit, offset):
     sampled = [u for u in units if u["id"] in by_unit]
     unsampled = [u for u in units if u["id"] not in by_unit]
     windows = [by_unit[u["id"]] for u in sampled]
-    columns = _diagnose_windows(sampled, windows) if sampled else {}
+    columns = diagnose_windows(sampled, windows) if sampled else {}
     padding = np.full(len(unsampled), -1)
 
     def column(name):
@@ -294,7 +235,7 @@ def _diagnose_unit(unit, latest, earlier, page):
     samples = earlier + page
     page_windows = [samples[max(0, index - HISTORY_DEPTH) : index + 1] for index in range(len(earlier), len(samples))]
     windows = [latest] + page_windows
-    verdicts = dga.verdicts_from_columns(_diagnose_windows([unit] * len(windows), windows))
+    verdicts = dga.verdicts_from_columns(diagnose_windows([unit] * len(windows), windows))
     return verdicts[0], _history_series(page, verdicts[1:])
 
 
@@ -380,44 +321,19 @@ def _no_cross_field_rules(index, values):
     return []
 
 
-def _rounded(value):
-    """A number as the verdicts show it: one decimal, None when not finite."""
-    return round(value, 1) if math.isfinite(value) else None
-
-
 _SUMMARY = openapi.output("VerdictSummary", {**_VERDICT_SUMMARY, "rank": {"type": ["number", "null"]}})
-
-
-def _summaries(columns):
-    """The summary view of columnar verdicts, built without the full verdicts (the point of the view).
-
-    Each value is the full verdict's: `dga_status` is methods.ieee_c57_104_2019.status,
-    `fault_present`, `fault_type` and `severity` are under `fault`, `health_index` is its `value`.
-    """
-    names = ("ieee2019_status", "fault_present", "fault_type", "severity", "health_index", "rank")
-    return [
-        {
-            "dga_status": status or None,
-            "fault_present": None if present < 0 else bool(present),
-            "fault_type": dga.FAULT_TYPES[fault] if fault >= 0 else None,
-            "severity": dga.SEVERITIES[severity],
-            "health_index": _rounded(health),
-            "rank": _rounded(rank),
-        }
-        for status, present, fault, severity, health, rank in zip(*(columns[name].tolist() for name in names))
-    ]
 
 
 def _diagnose_posted(samples, summary):
     """Verdicts (or their summaries) for posted samples in one vectorized pass; runs in a worker thread."""
     columns = dga.diagnose_batch(
-        _gases(samples),
-        age_years=_column(samples, "age_years"),
+        gases(samples),
+        age_years=column(samples, "age_years"),
         oil_preservation=[s["oil_preservation"] for s in samples],
-        sample_times=np.array([_epoch(s["sampled_at"]) for s in samples], float),
+        sample_times=np.array([epoch(s["sampled_at"]) for s in samples], float),
         columnar=True,
     )
-    return _summaries(columns) if summary else dga.verdicts_from_columns(columns)
+    return summaries(columns) if summary else dga.verdicts_from_columns(columns)
 
 
 def _check_full_view_size(count):

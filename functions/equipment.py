@@ -13,7 +13,9 @@ and are recorded in the audit trail (`shared/audit.py`). PUT, PATCH and DELETE n
 (428 without it, 412 when the unit changed since; `If-Match: *` skips the comparison), checked
 against the row locked for the change. A body's `id`, if given, must be the path's. 400 lists
 every invalid field; 409 when the substation does not exist or another unit in it has the name.
-Tables: EQUIPMENT; SUBSTATION (must exist); DGA_SAMPLE (references, cascade); AUDIT_LOG.
+A change of `year_manufactured` or `oil_preservation` rewrites the unit's stored verdicts, and a
+cascading delete removes them, in the same transaction (`shared/verdict_store.py`).
+Tables: EQUIPMENT; SUBSTATION (must exist); DGA_SAMPLE (references, cascade); DGA_DIAGNOSIS, DGA_CHANGE; AUDIT_LOG.
 """
 
 import functions_framework.aio
@@ -68,6 +70,7 @@ _UPDATE = f"UPDATE equipment SET {', '.join(f'{c} = :{c}' for c in _COLUMNS)} WH
 _SAMPLE_COUNT = "SELECT COUNT(*) AS samples FROM dga_sample WHERE equipment_id = :id"
 _DELETE_SAMPLES = "DELETE FROM dga_sample WHERE equipment_id = :id"
 _DELETE = "DELETE FROM equipment WHERE id = :id"
+_VERDICT_INPUTS = ("year_manufactured", "oil_preservation")  # unit fields a DGA verdict depends on
 
 
 @openapi.operation(openapi.page(_ROW), query=_QUERY)
@@ -133,6 +136,7 @@ async def _delete(request, equipment_id):
                 "with ?cascade=true, or keep its history by setting its status to retired."
             )
         await tx.execute(_DELETE_SAMPLES, {"id": equipment_id})
+        await _stored_verdicts().refresh(tx, {equipment_id: None})  # the feed says the unit has no verdict now
         await tx.execute(_DELETE, {"id": equipment_id})
         await audit.record(tx, request, "equipment", {"id": [equipment_id]}, deleted=1 + samples)
     return http.no_content()
@@ -159,6 +163,8 @@ async def _update(request, equipment_id, changes):
         values = {column: changes.get(column, row[column]) for column in _COLUMNS}
         await _check_references(tx, values, equipment_id)
         await tx.execute(_UPDATE, {**values, "id": equipment_id})
+        if any(values[field] != row[field] for field in _VERDICT_INPUTS):
+            await _stored_verdicts().refresh(tx, {equipment_id: None})  # every verdict of the unit depends on them
         row = await tx.fetch_one(_BY_ID, {"id": equipment_id})
         await audit.record(tx, request, "equipment", {"id": [equipment_id]}, updated=1)
     return http.item_response(row)
@@ -178,6 +184,13 @@ async def _check_references(tx, values, equipment_id):
             f"Equipment named {validation.shown(values['name'])} already exists in substation {substation_id} "
             f"(id {namesake['id']}); choose another name."
         )
+
+
+def _stored_verdicts():
+    """`shared/verdict_store.py`, imported on the first write that needs it: it brings NumPy, which reads never do."""
+    from shared import verdict_store
+
+    return verdict_store
 
 
 def _name_key(values):

@@ -1,7 +1,11 @@
 """`measurements` — dissolved-gas-analysis (DGA) samples, gases in ppm.
 
-GET /api/v1/measurements[?equipment_id=&from=&to=&limit=&offset=] → array ordered by
-equipment and sampling time (`from`/`to` inclusive, ISO 8601, UTC when no zone is given);
+GET /api/v1/measurements[?equipment_id=&from=&to=&limit=&offset=|cursor=] → array ordered by
+equipment and sampling time (`from`/`to` inclusive, ISO 8601, UTC when no zone is given); the
+    `Link` next URL carries a `cursor` (keyset paging: any depth costs what the first page does),
+    `offset` is accepted up to `SEDA_MAX_OFFSET`, and not together with `cursor`;
+GET /api/v1/measurements?format=ndjson|csv[&equipment_id=&from=&to=] → the whole filtered result
+    as a streamed download (`shared/exports.py`), unpaged; `format=json` is the paged JSON;
 GET /api/v1/measurements/<id> → one object with its `ETag` (304 for a matching If-None-Match) or 404;
     both GETs answer CSV instead (the same columns, a header row, paged alike; no ETag) when
     `Accept` prefers `text/csv`, and 406 when it allows neither JSON nor CSV (`shared/csvout.py`);
@@ -13,17 +17,19 @@ POST /api/v1/measurements, a JSON array of samples or CSV (`text/csv`) whose hea
     (index, CSV line, reasons); 409 lists the rows whose unit does not exist; 413 above
     `SEDA_MAX_BATCH_ROWS` rows or `SEDA_MAX_BODY_BYTES`; 415 for another Content-Type;
 DELETE /api/v1/measurements/<id> → 204 (a wrong lab row); `If-Match`, when sent, must match (412).
+Each write also rewrites, in its transaction, the stored verdicts it changes (`shared/verdict_store.py`):
+those of the samples written or deleted and of the later samples whose history window they are in.
 POST needs an API key with the `ingest` scope, DELETE one with `admin` (401 without a valid key, 403
 without the scope); both are recorded in the audit trail (`shared/audit.py`).
-Tables: DGA_SAMPLE; EQUIPMENT (must exist); AUDIT_LOG.
+Tables: DGA_SAMPLE; EQUIPMENT (must exist); DGA_DIAGNOSIS, DGA_CHANGE; AUDIT_LOG.
 """
 
 import asyncio
 
 import functions_framework.aio
 
-from shared import audit, auth, bodies, csvout, db, http, openapi, validation
-from shared.errors import ConflictError
+from shared import audit, auth, bodies, csvout, cursors, db, exports, http, openapi, validation
+from shared.errors import ConflictError, InvalidParametersError
 from shared.jsonio import json_response
 from shared.schema import SAMPLE_GASES
 
@@ -35,11 +41,15 @@ _FILTERS = {
     "from": "sampled_at >= :p_from",
     "to": "sampled_at <= :p_to",
 }
+# The collection's order, unique as a whole (DGA_SAMPLE_UK), which the `cursor` of a next-page link follows.
+BY_UNIT_AND_TIME = cursors.Keyset(cursors.Column("equipment_id", "integer"), cursors.Column("sampled_at", "timestamp"))
+_PAGING = validation.keyset_paging(BY_UNIT_AND_TIME.parser())
 _QUERY = {
-    **validation.PAGING,
+    **_PAGING,
     "equipment_id": validation.integer(1),
     "from": validation.timestamp,
     "to": validation.timestamp,
+    "format": validation.choice(exports.FORMATS),
 }
 _FIELDS = {
     "equipment_id": bodies.Field("integer", required=True, minimum=1),
@@ -71,12 +81,26 @@ _UNIT_SAMPLES = (
 _DELETE = "DELETE FROM dga_sample WHERE id = :id"
 
 
-@openapi.operation(openapi.page(_ROW, csv=True), query=_QUERY)
+@openapi.operation(openapi.page(_ROW, csv=True, exports=True), query=_QUERY, errors=(InvalidParametersError,))
 async def _list(request):
-    """DGA samples of one unit or the fleet, within an optional time range, as JSON or CSV."""
-    render = csvout.negotiate(request, _SHOWN)
-    response = await http.list_page(request, _SELECT, _FILTERS, _QUERY, "equipment_id, sampled_at", render)
+    """DGA samples of one unit or the fleet, within an optional time range: a page as JSON or CSV, or an export."""
+    values = validation.parse_query(request.query_params, _QUERY)
+    validation.check_range(values)
+    chosen = values.pop("format", None)
+    if chosen in exports.ENCODINGS:
+        return csvout.varied(await _export(values, chosen))
+    # An explicit format=json is JSON whatever Accept says; without `format`, Accept chooses JSON or CSV.
+    render = csvout.negotiate(request, _SHOWN) if chosen is None else None
+    response = await http.keyset_page(request, _SELECT, _FILTERS, values, BY_UNIT_AND_TIME, render)
     return csvout.varied(response)
+
+
+async def _export(values, chosen):
+    """Every sample the filters select, streamed as NDJSON or CSV (`shared/exports.py`), unpaged."""
+    exports.check_unpaged(values, _PAGING, chosen)
+    clause, binds = db.where(_FILTERS, values)
+    sql = f"{_SELECT}{clause} ORDER BY {BY_UNIT_AND_TIME.order_by()}"
+    return await exports.response(sql, binds, exports.ENCODINGS[chosen], _SHOWN, "measurements")
 
 
 @openapi.operation(openapi.item(_ROW, csv=True))
@@ -104,9 +128,12 @@ async def _ingest(request):
     body = await bodies.read(request, _BODY_TYPES)
     # 10,000 rows take ~0.1 s of CPU to check: a thread lets the loop go on serving reads meanwhile.
     samples = await asyncio.to_thread(bodies.batch_values, body, _FIELDS, "samples", _batch_rules())
+    # 10,000 samples take milliseconds of CPU to group: done in a thread, so the loop goes on serving.
+    times_by_unit = await asyncio.to_thread(_times_by_unit, samples)
     async with db.transaction() as tx:
-        stored = await _stored_count(tx, samples)
+        stored = await _stored_count(tx, samples, times_by_unit)
         await tx.execute_many(_UPSERT, samples)
+        await _stored_verdicts().refresh(tx, times_by_unit)
         counts = {"inserted": len(samples) - stored, "updated": stored}
         units = list({sample["equipment_id"] for sample in samples})
         await audit.record(tx, request, "measurements", {"equipment_id": units}, **counts)
@@ -121,6 +148,7 @@ async def _delete(request, sample_id):
     async with db.transaction() as tx:
         row = await http.locked_row(tx, request, _SELECT, sample_id, "measurement", if_match_required=False)
         await tx.execute(_DELETE, {"id": sample_id})
+        await _stored_verdicts().refresh(tx, {row["equipment_id"]: {row["sampled_at"]}})
         ids = {"id": [sample_id], "equipment_id": [row["equipment_id"]]}
         await audit.record(tx, request, "measurements", ids, deleted=1)
     return http.no_content()
@@ -147,10 +175,24 @@ def _batch_rules():
     return problems
 
 
-async def _stored_count(tx, samples):
-    """How many of the samples are stored already (inside the writing transaction); 409 for units that do not exist."""
-    # 10,000 samples take milliseconds of CPU to group: done in a thread, so the loop goes on serving.
-    times_by_unit = await asyncio.to_thread(_times_by_unit, samples)
+def _times_by_unit(samples):
+    """The sampling times of each unit among `samples`, as naive UTC (stored times read back that way)."""
+    times_by_unit = {}
+    for sample in samples:
+        times_by_unit.setdefault(sample["equipment_id"], set()).add(sample["sampled_at"].replace(tzinfo=None))
+    return times_by_unit
+
+
+def _stored_verdicts():
+    """`shared/verdict_store.py`, imported on the first write that needs it: it brings NumPy, which reads never do."""
+    from shared import verdict_store
+
+    return verdict_store
+
+
+async def _stored_count(tx, samples, times_by_unit):
+    """How many of the samples (`times_by_unit`: their times by unit) are stored already, inside the writing
+    transaction; 409 for units that do not exist."""
     stored, unknown = 0, set()
     for unit, times in times_by_unit.items():
         rows = await tx.fetch_all(_UNIT_SAMPLES, {"equipment_id": unit, "earliest": min(times), "latest": max(times)})
@@ -160,14 +202,6 @@ async def _stored_count(tx, samples):
     if unknown:
         raise _unknown_units(samples, unknown)
     return stored
-
-
-def _times_by_unit(samples):
-    """The sample times of each unit, naive UTC as stored times read back (the parsed ones are aware UTC)."""
-    times_by_unit = {}
-    for sample in samples:
-        times_by_unit.setdefault(sample["equipment_id"], set()).add(sample["sampled_at"].replace(tzinfo=None))
-    return times_by_unit
 
 
 def _unknown_units(samples, unknown):

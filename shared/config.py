@@ -19,6 +19,7 @@ Every environment variable the service reads:
 | `ORACLE_EXPIRE_TIME_MIN` | `2` | minutes between keepalive probes on idle pooled sessions, so a firewall does not drop them silently; `0` turns the probes off |
 | `SEDA_MAX_PAGE_SIZE` | `1000` | largest `limit` a collection accepts |
 | `SEDA_DEFAULT_PAGE_SIZE` | `100` | `limit` when none is given |
+| `SEDA_MAX_OFFSET` | `10000` | largest `offset` a collection that pages by cursor accepts (`GET /measurements`); deeper pages follow the `Link` next URL's `cursor`, which costs the same at any depth |
 | `SEDA_CORS_ORIGINS` | `*` | comma-separated allowed origins, or `*` |
 | `SEDA_PUBLIC_URL` | — (the request's Host) | scheme and host (`https://seda.example.com`) for the absolute URLs in `Link` and `Location`; set it behind a proxy or cache so a forged `Host` header cannot redirect clients |
 | `SEDA_API_KEYS` | — (none) | comma-separated entries `<key id>@<scopes>=<key>` (scopes from `read`, `ingest`, `admin` joined by `+`; the key at least 16 characters, or `sha256:<64 hex digits>`, its SHA-256 digest); an entry without `<key id>@<scopes>=` (the format before scopes) holds every scope and has key id `key-<position>`. Syntax in `shared/keys.py`, which operation needs which scope in `shared/auth.py` |
@@ -26,7 +27,7 @@ Every environment variable the service reads:
 | `SEDA_MAX_BODY_BYTES` | `8388608` (8 MiB) | largest request body; a larger one is refused with 413 before it is parsed |
 | `SEDA_MAX_BATCH_ROWS` | `10000` | most samples one measurements or diagnoses POST may carry (JSON array elements or CSV data rows); more is 413 |
 | `SEDA_MAX_FULL_VERDICTS` | `1000` (at most `SEDA_MAX_BATCH_ROWS`) | most samples one `POST /diagnoses` may diagnose with the full view (~3 kB of JSON each); more is 413, while `?view=summary` takes up to `SEDA_MAX_BATCH_ROWS` |
-| `SEDA_STATEMENT_TIMEOUT_S` | `30` | longest one SQL statement may run, on either database (on Oracle: each round trip, the `call_timeout`); a slower one is cancelled and answered 504 DatabaseTimeout |
+| `SEDA_STATEMENT_TIMEOUT_S` | `30` | longest one SQL statement may run, on either database (on Oracle: each round trip, the `call_timeout`); a slower one is cancelled and answered 504 DatabaseTimeout. A streamed export is bounded per batch of rows (`shared/exports.py`), never as a whole |
 | `SEDA_BODY_TIMEOUT_S` | `30` | longest a client may take to send a request body; a slower one is answered 408 RequestTimeout |
 | `SEDA_SQLITE_BUSY_TIMEOUT_MS` | `5000` | how long a SQLite write waits for a lock another process holds before answering 503 DatabaseUnavailable |
 | `SEDA_RATE_LIMIT_PER_MINUTE` | `600` | each client's sustained rate, in cost units (a page costs 1; `shared/ratelimit.py` lists the costs); `0` turns the per-client limit off |
@@ -111,6 +112,7 @@ class Settings:
     oracle: OracleSettings | None
     max_page_size: int
     default_page_size: int
+    max_offset: int
     cors_origins: tuple[str, ...]
     api_keys: tuple[keys.ApiKey, ...] = dataclasses.field(repr=False)
     require_keys_for_reads: bool
@@ -222,6 +224,7 @@ def settings():
         oracle=oracle,
         max_page_size=max_page_size,
         default_page_size=min(_int_env("SEDA_DEFAULT_PAGE_SIZE", 100), max_page_size),
+        max_offset=_int_env("SEDA_MAX_OFFSET", 10_000, minimum=0),
         cors_origins=origins or ("*",),
         api_keys=keys.parse(os.environ.get("SEDA_API_KEYS", "")),
         require_keys_for_reads=_bool_env("SEDA_REQUIRE_KEYS_FOR_READS", False),

@@ -27,7 +27,7 @@ from shared.errors import NotAcceptableError
 from shared.jsonio import JSON_MEDIA_TYPE, dumps
 
 MEDIA_TYPE = "text/csv"
-_CONTENT_TYPE = f"{MEDIA_TYPE}; charset=utf-8; header=present"  # `header` is RFC 4180's own parameter
+CONTENT_TYPE = f"{MEDIA_TYPE}; charset=utf-8; header=present"  # `header` is RFC 4180's own parameter
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _QUALITY = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")  # RFC 9110's qvalue
 
@@ -64,14 +64,15 @@ def varied(response):
 
 def csv_response(rows, columns, headers=None):
     """200 with `rows` (mappings) as CSV of `columns`, header row first."""
-    return Response(dumps_csv(rows, columns), headers=headers, media_type=_CONTENT_TYPE)
+    return Response(dumps_csv(rows, columns), headers=headers, media_type=CONTENT_TYPE)
 
 
-def dumps_csv(rows, columns):
-    """`rows` as CSV bytes: the header row, then each row's `columns` in order."""
+def dumps_csv(rows, columns, header=True):
+    """`rows` as CSV bytes: the header row (unless `header` is false), then each row's `columns` in order."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(columns)
+    if header:
+        writer.writerow(columns)
     writer.writerows([_cell(row[column]) for column in columns] for row in rows)
     return text.getvalue().encode()
 

@@ -172,6 +172,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+# The engine's version: raised whenever a verdict on the same data could come out different.
+# Stored verdicts (`shared/verdict_store.py`) written by another version are served as stale.
+ENGINE_VERSION = "1.0.0"
+
 GASES = ("h2", "ch4", "c2h6", "c2h4", "c2h2", "co", "co2")
 ATMOSPHERIC_GASES = ("o2", "n2")
 SAMPLE_FIELDS = GASES + ATMOSPHERIC_GASES

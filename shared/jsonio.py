@@ -16,6 +16,7 @@ import orjson
 from starlette.responses import Response
 
 JSON_MEDIA_TYPE = "application/json"
+NDJSON_MEDIA_TYPE = "application/x-ndjson"  # one JSON value per line (exports, `shared/exports.py`)
 _OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC | orjson.OPT_SERIALIZE_NUMPY
 
 

@@ -69,12 +69,15 @@ class Cost:
     units: int
     csv: int | None = None
     per_block: int = 0
+    export: int | None = None  # replaces `units` for a streamed export (`format` other than json, shared/exports.py)
 
     def of(self, request):
         """The units this request costs."""
         units = self.units
         if self.csv is not None and csvout.prefers_csv(request.headers.get("accept", "")):
             units = self.csv
+        if self.export is not None and request.query_params.get("format", "json") != "json":
+            units = self.export
         if self.per_block:
             size = bodies.declared_length(request)
             if size is None:
@@ -91,6 +94,8 @@ class Cost:
             words.append(f"plus {self.per_block} per started {BODY_BLOCK_BYTES // 1024} KiB of request body")
         if self.csv is not None:
             words.append(f"{self.csv} as CSV (Accept: text/csv)")
+        if self.export is not None:
+            words.append(f"{self.export} as a whole export (format=ndjson or format=csv)")
         return "; ".join(words)
 
 
@@ -101,7 +106,7 @@ EXEMPT = Cost(0)  # never limited, never counted
 COSTS = {
     ("GET", "/api/v1/diagnoses"): Cost(10),  # the fleet ranking diagnoses every unit
     ("POST", "/api/v1/diagnoses"): Cost(5, per_block=1),  # batches of up to SEDA_MAX_BATCH_ROWS samples
-    ("GET", "/api/v1/measurements"): Cost(1, csv=5),
+    ("GET", "/api/v1/measurements"): Cost(1, csv=5, export=50),  # an export streams up to the whole table
     ("POST", "/api/v1/measurements"): Cost(5, per_block=1),
     ("GET", "/api/v1/health"): EXEMPT,  # probes: load balancers must see the instance as it is
     ("GET", "/api/v1/health/ready"): EXEMPT,

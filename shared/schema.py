@@ -1,6 +1,7 @@
 """SQLite DDL of the SEDA tables at the current schema version, column for column equal to sql/oracle/02_schema.sql.
 
-Tables: TEST_TABLE, SUBSTATION, EQUIPMENT, DGA_SAMPLE, SCHEMA_VERSION, AUDIT_LOG (`shared/audit.py`). Enumerations are
+Tables: TEST_TABLE, SUBSTATION, EQUIPMENT, DGA_SAMPLE, SCHEMA_VERSION, AUDIT_LOG (`shared/audit.py`), DGA_DIAGNOSIS and
+DGA_CHANGE (`shared/verdict_store.py`). Enumerations are
 defined once here and used by the DDL, the demo-data generator and request validation.
 Ids are AUTOINCREMENT so that SQLite never hands out the id of a deleted row again (Oracle's
 identity columns never do); databases made before that are rebuilt by
@@ -100,4 +101,43 @@ CREATE TABLE IF NOT EXISTS audit_log (
 );
 
 CREATE INDEX IF NOT EXISTS audit_log_recorded_ix ON audit_log (recorded_at);
+
+CREATE TABLE IF NOT EXISTS dga_diagnosis (
+  sample_id      INTEGER PRIMARY KEY REFERENCES dga_sample (id) ON DELETE CASCADE,
+  equipment_id   INTEGER NOT NULL REFERENCES equipment (id),
+  sampled_at     TIMESTAMP NOT NULL,
+  is_latest      INTEGER NOT NULL,
+  engine_version TEXT NOT NULL,
+  fingerprint    TEXT NOT NULL,
+  dga_status     INTEGER,
+  fault_present  INTEGER,
+  fault_type     TEXT,
+  severity       TEXT NOT NULL,
+  health_index   REAL,
+  verdict_rank   REAL NOT NULL,
+  diagnosed_at   TIMESTAMP NOT NULL,
+  verdict        TEXT NOT NULL,
+  CONSTRAINT dga_diagnosis_latest_ck CHECK (is_latest IN (0, 1)),
+  CONSTRAINT dga_diagnosis_verdict_ck CHECK (json_valid(verdict))
+);
+
+CREATE INDEX IF NOT EXISTS dga_diagnosis_unit_ix ON dga_diagnosis (equipment_id, sampled_at);
+CREATE INDEX IF NOT EXISTS dga_diagnosis_ranking_ix ON dga_diagnosis (is_latest, verdict_rank DESC, equipment_id);
+
+CREATE TABLE IF NOT EXISTS dga_change (
+  id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+  equipment_id        INTEGER NOT NULL,
+  changed_at          TIMESTAMP NOT NULL,
+  sample_id           INTEGER,
+  sampled_at          TIMESTAMP,
+  engine_version      TEXT NOT NULL,
+  previous_status     INTEGER,
+  previous_fault_type TEXT,
+  previous_severity   TEXT,
+  dga_status          INTEGER,
+  fault_type          TEXT,
+  severity            TEXT NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS dga_change_unit_ix ON dga_change (equipment_id, id);
 """

@@ -209,6 +209,32 @@ PAGING = {
 }
 
 
+
+def _offset(name, raw):
+    """An offset up to SEDA_MAX_OFFSET, for collections that page by cursor beyond it."""
+    maximum = config.settings().max_offset
+    value = integer(0, 10**12)(name, raw)
+    if value > maximum:
+        raise InvalidIntegerFormatError(
+            f"Parameter '{name}' must be between 0 and {maximum} (SEDA_MAX_OFFSET); received {value}. To read "
+            "further, follow the Link rel=\"next\" URL: its `cursor` parameter reaches any depth at the cost of the "
+            "first page."
+        )
+    return value
+
+
+def _offset_schema():
+    """`offset` as JSON Schema, up to the configured maximum."""
+    return {**integer(0, config.settings().max_offset).schema(),
+            "description": "Rows to skip, up to SEDA_MAX_OFFSET; deeper, follow the `Link` next URL (`cursor`)."}
+
+
+def keyset_paging(cursor_parser):
+    """The paging parameters of a collection that pages by cursor: `limit`, `offset` (bounded) and `cursor`."""
+    return {"limit": PAGING["limit"], "offset": Parser(_offset, _offset_schema, InvalidIntegerFormatError),
+            "cursor": cursor_parser}
+
+
 def parse_query(query_params, spec):
     """Validate query parameters against `{name: parser}`; returns `{name: value}` for those given."""
     unknown = sorted({name for name in query_params.keys() if name not in spec})

@@ -10,9 +10,9 @@ import pytest
 from starlette.requests import Request
 
 from conftest import kill_server, start_server
-from shared import csvout, db, headers, http, validation
-from shared.db.sqlite import create_if_absent
+from shared import csvout, db, demo_data, headers, http, validation
 from shared.errors import DatabaseTimeoutError
+from tools import load
 
 PAGE = "SELECT id FROM equipment ORDER BY id"
 # Tens of thousands of rows that take far more VM steps than an inline read may run.
@@ -85,15 +85,16 @@ def test_a_read_that_gives_way_is_still_cut_off_at_the_statement_time_limit(sett
 
 @pytest.fixture(scope="module")
 def large_db(tmp_path_factory):
-    """A database of about 400,000 samples, built by the service's own first-start path."""
+    """A database of about 400,000 samples, built as `python -m tools.load` builds one."""
     path = tmp_path_factory.mktemp("large") / "seda.sqlite3"
-    create_if_absent(str(path), samples=400_000)
+    load.build_sqlite(str(path), demo_data.generate(samples=400_000))
     return path
 
 
 def test_a_liveness_probe_is_answered_while_a_deep_page_is_read(large_db, free_port):
     """A probe sent after the deep page was requested is answered before it; inline, it would wait behind it."""
-    process = start_server("api", large_db, free_port, SEDA_RATE_LIMIT_PER_MINUTE="0")
+    # Deep offsets are refused past SEDA_MAX_OFFSET (cursors make them unnecessary); here one is wanted.
+    process = start_server("api", large_db, free_port, SEDA_RATE_LIMIT_PER_MINUTE="0", SEDA_MAX_OFFSET="1000000")
     events, requested = [], threading.Event()
 
     def deep_page():
@@ -150,11 +151,13 @@ def test_a_big_page_in_another_representation_is_written_in_a_thread(demo_db):
 
 
 def test_the_next_link_keeps_the_other_parameters_as_sent_and_replaces_the_page(client):
-    answer = client.get("/api/v1/measurements?from=2016-01-01T00%3A00%3A00%2B09%3A00&lim%69t=2&offset=0")
+    answer = client.get("/api/v1/equipment?kind=power_transformer&lim%69t=2&offset=0")
     assert answer.status_code == 200, answer.text
-    assert answer.headers["link"] == (
-        '<http://testserver/api/v1/measurements?from=2016-01-01T00%3A00%3A00%2B09%3A00&limit=2&offset=2>; rel="next"'
-    )
+    assert answer.headers["link"] == '<http://testserver/api/v1/equipment?kind=power_transformer&limit=2&offset=2>; rel="next"'
+    by_cursor = client.get("/api/v1/measurements?from=2016-01-01T00%3A00%3A00%2B09%3A00&lim%69t=2&offset=2")
+    link = by_cursor.headers["link"]
+    assert link.startswith('<http://testserver/api/v1/measurements?from=2016-01-01T00%3A00%3A00%2B09%3A00&limit=2&cursor=')
+    assert "offset" not in link
 
 
 def test_the_worker_hands_the_gil_to_the_loop_within_a_millisecond(client):

@@ -117,6 +117,10 @@ QUERY_VALUES = {
     "from": VALID_TIMESTAMP_TEXT,
     "to": VALID_TIMESTAMP_TEXT,
     "at": VALID_TIMESTAMP_TEXT,
+    "format": st.sampled_from(["json", "ndjson", "csv"]),
+    # The cursor of a real page end: a unit and a time (measurements' keyset).
+    "cursor": st.builds(lambda unit, at: measurements.BY_UNIT_AND_TIME.encode({"equipment_id": unit, "sampled_at": at}),
+                        st.integers(1, 125), st.datetimes(datetime.datetime(2010, 1, 1), datetime.datetime(2030, 1, 1))),
 }
 # Every GET, with the parameters its handler declares.
 READS = {

@@ -13,6 +13,7 @@ from shared.db.dialects import prepared_binds
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 V1_DDL = (FIXTURES / "sqlite_schema_v1.sql").read_text()
 V2_DDL = (FIXTURES / "sqlite_schema_v2.sql").read_text()
+V3_DDL = (FIXTURES / "sqlite_schema_v3.sql").read_text()
 
 
 def make_v1_database(path):
@@ -23,6 +24,11 @@ def make_v1_database(path):
 def make_v2_database(path):
     """A database exactly as release 2 made it: versions 1 and 2 recorded, the demo fleet, a deleted newest sample."""
     return _make_database(path, V2_DDL, versions=migrations.history()[:2])
+
+
+def make_v3_database(path):
+    """A database exactly as release 3 made it: versions 1–3 recorded, the demo fleet, a deleted newest sample."""
+    return _make_database(path, V3_DDL, versions=migrations.history()[:3])
 
 
 def _make_database(path, ddl, versions):
@@ -93,7 +99,7 @@ def test_upgrade_from_version_2_keeps_every_row_and_gives_the_schema_of_a_new_da
     result = run_migrate(path)
 
     assert result.returncode == 0, result.stderr
-    assert "from schema version 2 to 3" in result.stdout
+    assert f"from schema version 2 to {migrations.CURRENT_VERSION}" in result.stdout
     after = table_snapshot(path)
     assert {table: after[table] for table in before if table != "schema_version"} == {
         table: rows for table, rows in before.items() if table != "schema_version"
@@ -105,8 +111,25 @@ def test_upgrade_from_version_2_keeps_every_row_and_gives_the_schema_of_a_new_da
     assert len(list(tmp_path.glob("release-2.sqlite3.v2.*.bak"))) == 1
 
 
-def test_a_database_upgraded_from_either_release_serves_and_audits_writes(tmp_path):
-    for version, make in ((1, make_v1_database), (2, make_v2_database)):
+def test_upgrade_from_version_3_keeps_every_row_and_leaves_every_verdict_pending(tmp_path, demo_db):
+    path = make_v3_database(tmp_path / "release-3.sqlite3")
+    before = table_snapshot(path)
+
+    result = run_migrate(path)
+
+    assert result.returncode == 0, result.stderr
+    assert "from schema version 3 to 4" in result.stdout
+    after = table_snapshot(path)
+    assert {table: after[table] for table in before if table != "schema_version"} == {
+        table: rows for table, rows in before.items() if table != "schema_version"
+    }
+    assert [row[:2] for row in after["schema_version"]] == migrations.history()
+    assert after["dga_diagnosis"] == [] and after["dga_change"] == []  # written by tools.rediagnose, not here
+    assert _shape(path) == _shape(demo_db)
+
+
+def test_a_database_upgraded_from_any_release_serves_and_audits_writes(tmp_path):
+    for version, make in ((1, make_v1_database), (2, make_v2_database), (3, make_v3_database)):
         path = make(tmp_path / f"v{version}.sqlite3")
         assert run_migrate(path).returncode == 0
         use_database(path, SEDA_API_KEYS=API_KEY)

@@ -30,6 +30,9 @@ COMPARED_PATHS = [
     "/api/v1/equipment/7",
     "/api/v1/measurements?equipment_id=5&limit=1000",
     "/api/v1/measurements?equipment_id=5&from=2020-01-01&to=2022-06-30T12:00:00%2B09:00",
+    "/api/v1/measurements?limit=50&cursor=WzMsIjIwMjAtMDEtMDFUMDA6MDA6MDAiXQ",  # a keyset page
+    "/api/v1/measurements?format=ndjson&equipment_id=5",  # streamed exports
+    "/api/v1/measurements?format=csv&from=2021-01-01",
 ]
 
 

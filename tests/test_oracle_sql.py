@@ -24,6 +24,9 @@ EXERCISE = [
     "/api/v1/equipment?substation_id=1&kind=shunt_reactor&status=standby",
     "/api/v1/equipment/1",
     "/api/v1/measurements?equipment_id=1&from=2020-01-01&to=2021-01-01",
+    "/api/v1/measurements?cursor=WzMsIjIwMjAtMDEtMDFUMDA6MDA6MDAiXQ",  # keyset page after unit 3, 2020-01-01
+    "/api/v1/measurements?equipment_id=3&cursor=WzMsIjIwMjAtMDEtMDFUMDA6MDA6MDAiXQ",
+    "/api/v1/measurements?format=ndjson&equipment_id=1&from=2020-01-01",  # an export's streamed statement
     "/api/v1/measurements/1",
     "/api/v1/health",
 ]
@@ -152,6 +155,7 @@ def test_every_handler_statement_parses_as_oracle(observed):
         parse_oracle(statement)
     assert any("FETCH NEXT :limit ROWS ONLY" in s for s in rendered)
     assert any(":p_from" in s and ":p_to" in s for s in rendered)
+    assert any(":k_1" in s and "FETCH NEXT :limit ROWS ONLY" in s for s in rendered), "a keyset page"
 
 
 def test_oracle_and_sqlite_differ_only_in_the_paging_clause(observed):
@@ -181,7 +185,7 @@ def test_write_statements_differ_between_dialects_only_where_a_dialect_renders_t
         elif isinstance(sql, db.ForUpdate):
             assert db.ORACLE.render(sql) == sql.sql + " FOR UPDATE" and db.SQLITE.render(sql) == sql.sql
         else:
-            assert db.ORACLE.render(sql).startswith("MERGE INTO dga_sample") and "ON CONFLICT" in db.SQLITE.render(sql)
+            assert db.ORACLE.render(sql).startswith(f"MERGE INTO {sql.table} ") and "ON CONFLICT" in db.SQLITE.render(sql)
 
 
 def test_dialect_statements_parse_as_oracle():
@@ -200,7 +204,7 @@ def test_loader_statements_parse_as_oracle():
 def test_schema_script_parses_as_oracle():
     statements = script_statements(ROOT / "sql" / "oracle" / "02_schema.sql")
     kinds = [type(parse_oracle(s)).__name__ for s in statements]
-    assert kinds.count("Create") == 8 and "Insert" in kinds
+    assert kinds.count("Create") == 13 and "Insert" in kinds
 
 
 def test_schema_script_records_every_schema_version():
@@ -258,7 +262,8 @@ def test_oracle_schema_matches_sqlite_schema_column_for_column():
     oracle = columns(";".join(script_statements(ROOT / "sql" / "oracle" / "02_schema.sql")), "oracle")
     sqlite = columns(SQLITE_DDL, "sqlite")
     assert oracle == sqlite
-    assert set(oracle) == {"schema_version", "test_table", "substation", "equipment", "dga_sample", "audit_log"}
+    assert set(oracle) == {"schema_version", "test_table", "substation", "equipment", "dga_sample", "audit_log",
+                           "dga_diagnosis", "dga_change"}
 
 
 def test_session_setup_statement_is_well_formed():

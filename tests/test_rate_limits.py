@@ -152,9 +152,12 @@ def test_rankings_exports_and_batches_cost_more_than_a_page(settings_env):
         spend("GET", "/api/v1/diagnoses/1")
         spend("POST", "/api/v1/diagnoses?view=summary", content=batch, headers={"Content-Type": "application/json"})
         spend("POST", "/api/v1/measurements", content=csv_rows, headers={"Content-Type": "text/csv"})
+        spend("GET", "/api/v1/measurements?format=ndjson&equipment_id=1")
+        spend("GET", "/api/v1/measurements?format=csv&equipment_id=1")
+        spend("GET", "/api/v1/measurements?format=json&limit=5")
     blocks = math.ceil(len(batch) / ratelimit.BODY_BLOCK_BYTES)
     assert blocks == 2
-    assert spent == [1, 5, 1, 10, 1, 5 + blocks, 5 + 1]
+    assert spent == [1, 5, 1, 10, 1, 5 + blocks, 5 + 1, 50, 50, 1]
 
 
 def test_a_body_of_unannounced_size_is_charged_as_the_largest_and_no_request_more_than_a_budget(settings_env):

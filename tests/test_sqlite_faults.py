@@ -216,10 +216,10 @@ def test_a_corrupt_file_stops_start_up_and_is_left_alone(tmp_path, free_port):
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 3 MiB tmpfs: a disk that really fills up. Needs the right to mount (root here)."""
+    """A 16 MiB tmpfs (the demo database takes 12): a disk that really fills up. Needs the right to mount (root here)."""
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount_point)], capture_output=True)
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)], capture_output=True)
     if result.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {result.stderr.decode().strip()}")
     yield mount_point

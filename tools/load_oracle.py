@@ -1,4 +1,4 @@
-"""Load the demo fleet into Oracle: `python -m tools.load_oracle [--samples N] [--replace]`.
+"""Load the demo fleet into Oracle: `python -m tools.load_oracle [--samples N] [--replace]` (or `tools.load --oracle`).
 
 Connects with the same environment variables as the service (`ORACLE_USER`,
 `ORACLE_PASSWORD`, `ORACLE_DSN` or `ORACLE_HOST`/`ORACLE_PORT`/`ORACLE_SERVICE_NAME`/
@@ -14,6 +14,7 @@ import time
 import oracledb
 
 from shared import config, db, demo_data
+from tools.progress import Progress
 
 # Emptied children first, so foreign keys never block.
 DELETE_STATEMENTS = ("DELETE FROM dga_sample", "DELETE FROM equipment", "DELETE FROM substation")
@@ -24,10 +25,12 @@ IDENTITY_RESET_STATEMENTS = tuple(
 )
 
 
-def _insert_batch(cursor, sql, rows):
-    """executemany one batch with declared bind types (see `db.oracle_bind_types`)."""
+def _insert_batch(cursor, sql, rows, progress):
+    """executemany one batch with declared bind types (see `db.oracle_bind_types`); samples count on `progress`."""
     cursor.setinputsizes(**db.oracle_bind_types(rows))
     cursor.executemany(sql, rows)
+    if sql.startswith("INSERT INTO dga_sample "):
+        progress.advance(len(rows))
 
 
 def main(argv=None):
@@ -49,12 +52,13 @@ def main(argv=None):
             if args.replace:
                 for statement in DELETE_STATEMENTS:
                     cursor.execute(statement)
-            count = demo_data.load(
-                lambda sql, rows: _insert_batch(cursor, sql, rows),
-                fleet,
-                bind_timestamp=db.ORACLE.bind_timestamp,
-                batch_size=args.batch_size,
-            )
+            with Progress("samples", fleet.sample_count) as progress:
+                count = demo_data.load(
+                    lambda sql, rows: _insert_batch(cursor, sql, rows, progress),
+                    fleet,
+                    bind_timestamp=db.ORACLE.bind_timestamp,
+                    batch_size=args.batch_size,
+                )
         connection.commit()
         with connection.cursor() as cursor:
             for statement in IDENTITY_RESET_STATEMENTS:

@@ -14,12 +14,19 @@ commits when the block ends and rolls back when it raises:
         changed = await tx.execute(SQL, binds)                # rows changed
         await tx.execute_many(db.Upsert(table, keys, columns), rows)
 
+Exports read a query in batches, off the loop, on a connection of their own:
+
+    async with db.stream(SQL, binds, batch_rows=1000) as batches:
+        async for rows in batches:
+            ...
+
 Statements use named binds (`:name`) and are plain SQL both databases understand; the few
 dialect differences (paging clause, ping statement, timestamp binding, upsert, row locks)
 live in `dialects.py`, and `Upsert` and `ForUpdate` are statements each dialect renders its
 own way. The modules: `interface.py` (the verbs and what both drivers share), `dialects.py`,
 `sqlite.py`, `oracle.py`, `migrations/` (schema versions); this one chooses the database and
-re-exports the names callers use. The settings they read (`SEDA_DATABASE`, `SEDA_SQLITE_PATH`,
+re-exports the names callers use (the Oracle ones when first used: python-oracledb is imported
+only where Oracle is configured). The settings they read (`SEDA_DATABASE`, `SEDA_SQLITE_PATH`,
 the `ORACLE_*` variables, the time limits) are listed with their defaults in `shared/config.py`.
 """
 
@@ -28,21 +35,28 @@ import os
 from shared import config
 from shared.db.dialects import ORACLE, SQLITE, Dialect, ForUpdate, OracleDialect, SqliteDialect, Upsert
 from shared.db.interface import statement_observers, where
-from shared.db.oracle import (
-    SESSION_SETUP_SQL,
-    OracleDatabase,
-    oracle_bind_types,
-    oracle_connect_params,
-)
 from shared.db.sqlite import SqliteDatabase, create_if_absent
 
 __all__ = [
     "ORACLE", "SQLITE", "SESSION_SETUP_SQL", "Dialect", "ForUpdate", "OracleDatabase", "OracleDialect",
     "SqliteDatabase", "SqliteDialect", "Upsert", "connect", "database", "oracle_bind_types",
-    "open_at_start", "oracle_connect_params", "reset", "statement_observers", "transaction", "where",
+    "open_at_start", "oracle_connect_params", "reset", "statement_observers", "stream", "transaction", "where",
 ]
 
+# Re-exported from `oracle.py` on first use, so python-oracledb (~35 ms to import, with the
+# cryptography it loads) is imported only by a process that uses Oracle.
+_ORACLE_NAMES = frozenset({"SESSION_SETUP_SQL", "OracleDatabase", "oracle_bind_types", "oracle_connect_params"})
+
 _database = None
+
+
+def __getattr__(name):
+    """One of the Oracle names, imported with python-oracledb when first asked for."""
+    if name not in _ORACLE_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from shared.db import oracle  # noqa: PLC0415 - see _ORACLE_NAMES
+
+    return getattr(oracle, name)
 
 
 def database():
@@ -51,6 +65,8 @@ def database():
     if _database is None:
         settings = config.settings()
         if settings.database == "oracle":
+            from shared.db.oracle import OracleDatabase  # noqa: PLC0415 - see _ORACLE_NAMES
+
             _database = OracleDatabase(settings.oracle)
         else:
             _database = SqliteDatabase(os.path.abspath(settings.sqlite_path))
@@ -73,6 +89,11 @@ def connect():
 def transaction():
     """Shorthand for `database().transaction()`."""
     return database().transaction()
+
+
+def stream(sql, binds=None, batch_rows=1000):
+    """Shorthand for `database().stream(...)`: a query read in batches, for exports (`await` its `open()`)."""
+    return database().stream(sql, binds, batch_rows)
 
 
 async def reset():

@@ -193,6 +193,67 @@ class OracleTransaction(OracleSession):
                 await self.release()
 
 
+class OracleStream:
+    """A query read in batches on a pooled connection of its own, for exports (`OracleDatabase.stream`).
+
+    `await stream.open()` takes a connection and executes; `async for rows in stream` gives lists
+    of up to `batch_rows` rows, one round trip each (arraysize = prefetchrows = batch_rows), so
+    `call_timeout` (`SEDA_STATEMENT_TIMEOUT_S`) bounds each batch, never the whole export.
+    `aclose()` closes the cursor and gives the connection back, however the export ended.
+    """
+
+    def __init__(self, database, sql, binds, batch_rows):
+        self._database = database
+        self._sql = sql
+        self._binds = binds
+        self._batch_rows = batch_rows
+        self._pool = None
+        self._connection = None
+        self._cursor = None
+
+    async def open(self):
+        """Take a pooled connection and execute the statement."""
+        notify(self._sql, False)
+        self._pool = self._database._get_pool()
+        self._connection = await self._database.acquire(self._pool)
+        try:
+            values = prepared_binds(ORACLE, self._binds)
+            self._cursor = self._connection.cursor()
+            self._cursor.arraysize = self._cursor.prefetchrows = self._batch_rows
+            self._cursor.outputtypehandler = _number_as_float
+            self._cursor.setinputsizes(**oracle_bind_types([values]))
+            await self._cursor.execute(ORACLE.render(self._sql), values)
+        except BaseException:
+            await self.aclose()
+            raise
+        return self
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        rows = await self._cursor.fetchmany(self._batch_rows)
+        if not rows:
+            raise StopAsyncIteration
+        return dict_rows(self._cursor.description, rows)
+
+    async def aclose(self):
+        """Close the cursor and give the connection back to the pool (once)."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        with contextlib.suppress(oracledb.Error):
+            if self._cursor is not None:
+                self._cursor.close()
+            await self._pool.release(connection)
+
+    async def __aenter__(self):
+        return await self.open()
+
+    async def __aexit__(self, *exc_info):
+        await self.aclose()
+
+
 def oracle_bind_types(rows):
     """The Oracle type of every bind holding a number or datetime in any row of binds.
 
@@ -347,6 +408,10 @@ class OracleDatabase:
         finally:
             with contextlib.suppress(oracledb.Error):
                 await session.release()
+
+    def stream(self, sql, binds=None, batch_rows=1000):
+        """A query read in batches for an export (see `OracleStream`); `await` its `open()` first."""
+        return OracleStream(self, sql, binds, batch_rows)
 
     def transaction(self):
         """A transaction on one pooled connection (see `OracleTransaction`), committed when the block ends."""

@@ -31,7 +31,9 @@ A write that finds the disk full or the write lock held past `SEDA_SQLITE_BUSY_T
 rolls back whole and is answered 503 with `Retry-After` (mapped in `shared/errors.py`). Sessions
 and write transactions hold one of `SEDA_SQLITE_MAX_SESSIONS` slots; a request that finds none
 free within `SEDA_SQLITE_SESSION_WAIT_MS` is answered 429 TooManyRequestsTypeB (`slots.py`). Every
-statement runs under `SEDA_STATEMENT_TIMEOUT_S`, enforced by a progress handler.
+statement runs under `SEDA_STATEMENT_TIMEOUT_S`, enforced by a progress handler; an export's
+statement (`stream`, `SqliteStream`) runs on a connection and thread of its own and the limit
+applies to each batch it fetches, so a long export is never cut off as a whole.
 
 Backups: with WAL a copy of the main file alone can miss every recent commit; `backup()` uses
 SQLite's online backup API (`python -m tools.backup`), consistent while the service writes.
@@ -64,6 +66,7 @@ _PROGRESS_STEPS = 1000
 # 1,600-2,700 steps (0.2 ms on the loop); 10,000 steps are ~370 rows of samples, 0.7 ms with
 # their conversion to dicts; a 1,000-row page takes 27,000 and OFFSET 900,000 about 2.7 million.
 _INLINE_READ_STEPS = 10_000
+_NEW_FILE_PAGE_BYTES = 16384
 
 
 def _parse_sqlite_timestamp(raw):
@@ -224,6 +227,96 @@ class SqliteTransaction(Verbs):
         self._thread.shutdown(wait=False)
 
 
+class SqliteStream:
+    """A query read in batches on a connection and a thread of its own, for exports (`SqliteDatabase.stream`).
+
+    `await stream.open()` checks the file, takes a session slot and starts the statement, so
+    what goes wrong before the first row is an ordinary error; then `async for rows in stream`
+    gives lists of up to `batch_rows` rows, each batch fetched in the stream's thread (the loop
+    is never blocked) under its own `SEDA_STATEMENT_TIMEOUT_S`: a long export is not cut off,
+    a stalled batch is. The statement holds a read transaction (a WAL snapshot) until
+    `aclose()`, which interrupts a batch in flight and closes the cursor and the connection;
+    call it however the export ends. Also an async context manager.
+    """
+
+    def __init__(self, database, sql, binds, batch_rows):
+        self._database = database
+        self._sql = sql
+        self._binds = binds
+        self._batch_rows = batch_rows
+        self._connection = None
+        self._cursor = None
+        self._slot = contextlib.AsyncExitStack()
+        self._thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="seda-export")
+        self._closed = False
+
+    async def _call(self, function, *args):
+        """Run `function(*args)` on the stream's thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
+
+    async def open(self):
+        """Check the file, hold a session slot, open the connection and start the statement."""
+        self._database.check_file()
+        await self._slot.enter_async_context(self._database.session_slot())
+        try:
+            self._connection = await self._call(self._database.open_connection)
+            await self._call(self._execute)
+        except BaseException:
+            await self.aclose()
+            raise
+        return self
+
+    def _execute(self):
+        """Start the statement (in the stream's thread), under the statement time limit."""
+        notify(self._sql, False)
+        with _time_limit(self._connection):
+            self._cursor = self._connection.execute(SQLITE.render(self._sql), prepared_binds(SQLITE, self._binds))
+
+    def _next_batch(self):
+        """Up to `batch_rows` rows as dicts (in the stream's thread), under a time limit of their own."""
+        with _time_limit(self._connection):
+            return dict_rows(self._cursor.description, self._cursor.fetchmany(self._batch_rows))
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        rows = await self._call(self._next_batch)
+        if not rows:
+            raise StopAsyncIteration
+        return rows
+
+    async def aclose(self):
+        """End the read wherever it is: interrupt a batch in flight, then close cursor and connection, free the slot.
+
+        Nothing here waits on the thread: the close is queued behind the batch in flight, which the
+        interrupt ends at once, so a cancelled export (client gone) cleans up all the same.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        if self._connection is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._connection.interrupt()
+            self._thread.submit(self._close_connection)
+        self._thread.shutdown(wait=False)
+        await self._slot.aclose()
+
+    def _close_connection(self):
+        """Close the cursor (which ends the read transaction) and the connection, in the stream's thread."""
+        with contextlib.suppress(sqlite3.Error):
+            if self._cursor is not None:
+                self._cursor.close()
+            self._connection.close()
+        self._connection = self._cursor = None
+
+    async def __aenter__(self):
+        return await self.open()
+
+    async def __aexit__(self, *exc_info):
+        await self.aclose()
+
+
 def _identity(path):
     """(device, inode) of the file at `path`; OSError when there is none."""
     status = os.stat(path)
@@ -345,15 +438,25 @@ class SqliteDatabase:
         async with self._slots.held(), committed(SqliteTransaction(self.open_connection)) as transaction:
             yield transaction
 
+    def stream(self, sql, binds=None, batch_rows=1000):
+        """A query read in batches for an export (see `SqliteStream`); `await` its `open()` first."""
+        return SqliteStream(self, sql, binds, batch_rows)
+
+    def check_file(self):
+        """503 unless the path holds the file this process serves (see `_check_file`)."""
+        self._check_file()
+
+    def session_slot(self):
+        """One of the process's session slots, held for an `async with` block."""
+        return self._slots.held()
+
     async def close(self):
         """Close the loop's connection (transactions and large reads close their own)."""
         self._close_reader()
 
 
-def create_if_absent(path, samples=None):
+def create_if_absent(path):
     """At process start: create the file with the current schema and the demo fleet unless it holds a database.
-
-    `samples` scales the demo fleet to about that many DGA samples (benchmarks build 1,000,000).
 
     An absent or empty file is filled in one transaction under the write lock, so processes
     starting together create it once; a file that holds anything is left as it is (the schema
@@ -364,17 +467,17 @@ def create_if_absent(path, samples=None):
             f"SEDA_SQLITE_PATH={path} does not exist but its -wal file does: the database was moved or deleted "
             "without its WAL. Put the file back (or remove the stale -wal and -shm files to start afresh)."
         )
-    connection = sqlite3.connect(path, isolation_level=None)
+    connection = sqlite3.connect(path, isolation_level=None, detect_types=sqlite3.PARSE_DECLTYPES, factory=_Connection)
     try:
+        # 16 KiB pages hold six stored verdicts (~2.4 kB of JSON each) where 4 KiB pages held one:
+        # a third less file. It only takes effect on a file that is still empty.
+        connection.execute(f"PRAGMA page_size = {_NEW_FILE_PAGE_BYTES}")
         connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("BEGIN IMMEDIATE")
         if migrations.sqlite_version(connection) is None:
-            for statement in SQLITE_DDL.split(";"):
-                if statement.strip():
-                    connection.execute(statement)
-            records = migrations.version_records(migrations.history())
-            connection.executemany(migrations.RECORD_VERSION, [prepared_binds(SQLITE, row) for row in records])
-            _load_demo_data(connection, samples)
+            create_schema(connection)
+            _load_demo_data(connection)
         connection.execute("COMMIT")
     except sqlite3.DatabaseError as exc:
         with contextlib.suppress(sqlite3.Error):
@@ -392,18 +495,44 @@ def _unreadable(path, exc):
     )
 
 
-def _load_demo_data(connection, samples=None):
-    """Fill an empty SQLite database with the demo fleet (about `samples` samples), inside the caller's transaction."""
-    from shared import demo_data  # imported here: only the first start of a database needs it
+def create_schema(connection):
+    """Create the current schema and record its versions, inside the caller's transaction."""
+    for statement in SQLITE_DDL.split(";"):
+        if statement.strip():
+            connection.execute(statement)
+    records = migrations.version_records(migrations.history())
+    connection.executemany(migrations.RECORD_VERSION, [prepared_binds(SQLITE, row) for row in records])
+
+
+def load_fleet(connection, fleet, on_rows=None):
+    """Fill a new database with a generated `fleet` (`shared/demo_data.py`), inside the caller's transaction.
+
+    `on_rows(table, count)`, when given, hears of each batch written (the loader's progress bar). The sample count.
+    """
+    from shared import demo_data  # imported here: only a new database needs it
+
+    def executemany(sql, rows):
+        connection.executemany(sql, rows)
+        if on_rows is not None:
+            on_rows(sql.split()[2], len(rows))  # INSERT INTO <table> …
 
     connection.execute("INSERT INTO test_table (hello) VALUES ('Oracle')")
-    fleet = demo_data.generate(samples=samples)
-    count = demo_data.load(
-        lambda sql, rows: connection.executemany(sql, rows),
-        fleet,
-        bind_timestamp=SQLITE.bind_timestamp,
+    return demo_data.load(executemany, fleet, bind_timestamp=SQLITE.bind_timestamp)
+
+
+def _load_demo_data(connection):
+    """Fill an empty SQLite database with the demo fleet and its stored verdicts, inside the caller's transaction."""
+    from shared import demo_data, verdict_store  # imported here: only the first start of a database needs them
+
+    fleet = demo_data.generate()
+    count = load_fleet(connection, fleet)
+    verdicts = verdict_store.rediagnose_sync(
+        lambda sql, binds: _sqlite_rows(connection, sql, binds),
+        lambda sql, rows: _sqlite_many(connection, sql, rows),
+        [unit["id"] for unit in fleet.equipment],
+        datetime.datetime.now(datetime.timezone.utc),
     )
-    logger.info(f"created the embedded demo database with {count} DGA samples")
+    logger.info(f"created the embedded demo database with {count} DGA samples and {verdicts} stored verdicts")
 
 
 def backup(source_path, target_path):

@@ -10,7 +10,7 @@ import dataclasses
 
 from shared import bodies, config, csvout
 from shared.errors import NotAcceptableError
-from shared.jsonio import JSON_MEDIA_TYPE
+from shared.jsonio import JSON_MEDIA_TYPE, NDJSON_MEDIA_TYPE
 from shared.openapi.headers import response_object
 from shared.openapi.schemas import object_schema
 
@@ -129,15 +129,23 @@ def _csv_content(row):
             "element; text that a spreadsheet would run as a formula is prefixed with a single quote."}
 
 
-def page(row, csv=False):
-    """One page of a collection (`http.collection_response`); CSV too when `Accept` prefers it (`shared/csvout.py`)."""
+def page(row, csv=False, exports=False):
+    """One page of a collection (`http.collection_response`); CSV too when `Accept` prefers it (`shared/csvout.py`);
+    with `exports`, the whole result as NDJSON or CSV when `format` asks for it (`shared/exports.py`)."""
     content = {JSON_MEDIA_TYPE: {"type": "array", "items": row}}
     headers = {"Link": False}
+    description = "One page, in order; `Link` names the next page when there is one."
     if csv:
         content[CSV_MEDIA_TYPE] = _csv_content(row)
         headers["Vary"] = True
-    return Answer(200, "One page, in order; `Link` names the next page when there is one.", content, headers,
-                  errors=(NotAcceptableError,) if csv else ())
+    if exports:
+        content[NDJSON_MEDIA_TYPE] = {"type": "string", "description": (
+            "With format=ndjson: every row the filters select, one JSON object (as in the JSON page) per line, "
+            "streamed; a body that ends without its last chunk was cut short by a failure.")}
+        headers["Content-Disposition"] = False
+        description += (" With format=ndjson or format=csv, the whole filtered result instead, unpaged, streamed as a "
+                        "download (Content-Disposition).")
+    return Answer(200, description, content, headers, errors=(NotAcceptableError,) if csv else ())
 
 
 def item(row, csv=False):

@@ -17,6 +17,8 @@ HEADERS = {
              {"type": "string", "pattern": _ETAG_PATTERN}),
     "Link": ('`<url>; rel="next"` (RFC 8288) when another page follows; absent on the last page.',
              {"type": "string", "pattern": '^<[^>]+>; rel="next"$'}),
+    "Content-Disposition": ('`attachment; filename="<resource>.<ndjson|csv>"`: an export, to save as a file.',
+                            {"type": "string", "pattern": '^attachment; filename="[a-z_]+[.](ndjson|csv)"$'}),
     "Location": ("The URL of the created row.", {"type": "string", "minLength": 1}),
     "Retry-After": ("Seconds to wait before trying again.", {"type": "integer", "minimum": 0}),
     "WWW-Authenticate": ("The scheme a key is sent with.", {"type": "string", "const": 'Bearer realm="seda"'}),

@@ -1,0 +1,79 @@
+"""Cold start: a target imports only what it serves — NumPy for the diagnoses, python-oracledb for Oracle.
+
+Each case is a fresh interpreter (the test process itself has imported everything long ago)
+that builds the target's app the way the functions-framework CLI does, optionally answers a
+few requests through it, and reports which heavy libraries it holds.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import MAIN, ROOT
+
+HEAVY = ("numpy", "oracledb")
+# Builds the app of target argv[1], GETs each path after it, and prints the heavy modules loaded.
+_PROBE = f"""
+import json, sys
+import functions_framework
+from starlette.testclient import TestClient
+
+app = functions_framework.create_app(sys.argv[1], {MAIN!r})
+statuses = [TestClient(app).get(path).status_code for path in sys.argv[2:]]
+print(json.dumps({{"statuses": statuses, "loaded": sorted(name for name in {HEAVY!r} if name in sys.modules)}}))
+"""
+
+
+def _started(target, *paths, **environment):
+    """(statuses of GET `paths`, heavy modules loaded) in a fresh process serving `target`."""
+    settings = {name: value for name, value in os.environ.items() if not name.startswith(("SEDA_", "ORACLE_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, target, *paths], cwd=ROOT, env={**settings, **environment},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.splitlines()[-1])
+    return report["statuses"], report["loaded"]
+
+
+@pytest.mark.parametrize("target", ["equipment", "health", "measurements", "substations", "application", "api"])
+def test_a_target_on_sqlite_imports_neither_numpy_nor_oracledb(demo_db, target):
+    statuses, loaded = _started(target, "/", SEDA_DATABASE="sqlite", SEDA_SQLITE_PATH=str(demo_db))
+    assert loaded == []
+    assert statuses == [404 if target == "api" else 200]
+
+
+def test_the_diagnoses_target_imports_numpy_and_not_oracledb(demo_db):
+    statuses, loaded = _started("diagnoses", "/", SEDA_DATABASE="sqlite", SEDA_SQLITE_PATH=str(demo_db))
+    assert statuses == [200]
+    assert loaded == ["numpy"]
+
+
+def test_the_api_imports_numpy_with_the_first_diagnosis_request(demo_db):
+    environment = {"SEDA_DATABASE": "sqlite", "SEDA_SQLITE_PATH": str(demo_db)}
+    statuses, loaded = _started("api", "/api/v1/equipment", "/api/v1/health", **environment)
+    assert statuses == [200, 200] and loaded == []
+    statuses, loaded = _started("api", "/api/v1/equipment", "/api/v1/diagnoses", **environment)
+    assert statuses == [200, 200] and loaded == ["numpy"]
+
+
+def test_oracle_configured_imports_oracledb_at_start():
+    statuses, loaded = _started(
+        "equipment", SEDA_DATABASE="oracle", ORACLE_USER="seda", ORACLE_PASSWORD="s3cret-Pa55",
+        ORACLE_DSN="db.invalid:1521/FREEPDB1",
+    )
+    assert statuses == []
+    assert loaded == ["oracledb"]
+
+
+def test_a_bad_setting_still_stops_a_lazily_loaded_target_at_start(demo_db):
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, "equipment"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        check=False,
+        env={**os.environ, "SEDA_SQLITE_PATH": str(demo_db), "SEDA_MAX_PAGE_SIZE": "lots"},
+    )
+    assert result.returncode != 0
+    assert "SEDA_MAX_PAGE_SIZE must be an integer" in result.stderr
