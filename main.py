@@ -35,6 +35,8 @@ _ROUTES = {
     "openapi.json": ("functions.openapi", "openapi"),
     "docs": ("functions.docs", "docs"),
     "audit": ("functions.audit", "audit"),
+    # A verb phrase as a path is kebab-case; a target name must be an identifier.
+    "diagnose-pending": ("functions.diagnose_pending", "diagnose_pending"),
 }
 # Target name → module defining it: every handler is also a target of its own.
 _TARGET_MODULES = {name: module for module, name in _ROUTES.values()}

@@ -1,16 +1,28 @@
 """`diagnoses` — what each unit's dissolved gases say: fault, severity, health index, action.
 
-GET /api/v1/diagnoses[?substation_id=&status=&fault=&limit=&offset=] → the fleet ranking:
-    every unit's verdict on its latest complete sample, worst first (by the engine's `rank`,
-    then equipment id); `status` is the IEEE C57.104-2019 DGA status (1, 2, 3), `fault` a
-    fault type or `none`. Units without a complete sample come last. One query and one
-    vectorized engine pass serve the whole fleet.
-GET /api/v1/diagnoses/<equipment_id>[?at=&history=true&limit=&offset=] → the verdict on the
-    unit's latest complete sample (as of `at`), using its earlier samples for the 2019 deltas
-    and rates and its age and oil preservation for the tables; `history=true` adds `history`,
-    one page of the verdict series of every complete sample, oldest first, for plotting:
+GET /api/v1/diagnoses[?substation_id=&status=&fault=&limit=&offset=|cursor=&format=] → the fleet
+    ranking: every unit's stored verdict on its latest complete sample, worst first (by the
+    engine's `rank`, then equipment id), read through the ranking index (`shared/fleet.py`);
+    `status` is the IEEE C57.104-2019 DGA status (1, 2, 3), `fault` a fault type or `none`. Units
+    without a verdict come last (rank -1). The `Link` next URL carries a `cursor`; `offset` is
+    accepted up to `SEDA_MAX_OFFSET`. Each entry says its verdict's `engine_version`,
+    `diagnosed_at` and `stale` (written by another engine fingerprint). Samples without a stored
+    verdict are diagnosed and stored first, up to `SEDA_MAX_INLINE_DIAGNOSES` per request
+    (`X-Verdicts-Pending: true` when more wait). `format=ndjson|csv` streams the whole ranking.
+GET /api/v1/diagnoses/<equipment_id>[?at=&history=true&limit=&offset=&format=] → the stored verdict
+    on the unit's latest complete sample (as of `at`), with `engine_version`, `diagnosed_at` and
+    `stale` beside it; a sample without a stored verdict is diagnosed on the fly from its earlier
+    samples and the unit's age and oil preservation (`shared/unit_verdicts.py`). `history=true`
+    adds `history`, one page of the verdict series of every complete sample, oldest first:
     `limit` (default `SEDA_DEFAULT_PAGE_SIZE`) and `offset` page it, and `Link: <…>; rel="next"`
-    names the next page, as on collections. `limit`/`offset` without `history=true` is 400.
+    names the next page, as on collections; with `format=ndjson|csv` the whole series is streamed
+    instead. `limit`/`offset`/`format` without `history=true` is 400.
+GET /api/v1/diagnoses/changes[?since=&limit=&substation_id=&worsened=true] → the change feed
+    (`shared/change_feed.py`): every change of a unit's latest status, fault type or severity
+    after the change id `since`, oldest first; `Link` always names the next poll (`since` = the
+    last id served, or the same when nothing is new). Changes younger than
+    `SEDA_CHANGE_FEED_DELAY_S` wait (on Oracle, ids of concurrent transactions can commit out of
+    order). `worsened=true` keeps the changes to a worse severity.
 POST /api/v1/diagnoses[?view=full|summary] → diagnoses samples sent in the body, touching no
     table: one JSON object gives one verdict; a JSON array (or `text/csv` with a header row)
     gives an array of verdicts in the same order. Fields: the gases in ppm (`h2` … `co2`,
@@ -21,7 +33,7 @@ POST /api/v1/diagnoses[?view=full|summary] → diagnoses samples sent in the bod
     `severity`, `health_index` and `rank` (the same values as the full verdict), for up to
     `SEDA_MAX_BATCH_ROWS` samples. More than the view's limit is 413. It changes nothing, so
     it needs an API key only when reads do.
-Tables: EQUIPMENT, DGA_SAMPLE. The engine is `shared/dga.py`.
+Tables: EQUIPMENT, DGA_SAMPLE, DGA_DIAGNOSIS, DGA_CHANGE. The engine is `shared/dga.py`.
 
 A sample is complete when all seven dissolved gases are present (O2/N2 may be missing: the
 engine then falls back on the unit's oil preservation). Age at a sample counts from the middle
@@ -29,44 +41,46 @@ of the year of manufacture.
 """
 
 import asyncio
+import dataclasses
 
 import functions_framework.aio
 import numpy as np
 
 from functions import equipment
-from shared import auth, bodies, config, db, dga, http, openapi, validation
-from shared.dga_rows import HISTORY_DEPTH, column, diagnose_windows, epoch, gases, summaries
+from shared import auth, bodies, change_feed, config, db, dga, exports, fleet, http, openapi, validation
+from shared.dga_rows import HISTORY_DEPTH, column, epoch, gases, summaries
 from shared.errors import InvalidParametersError, NotFoundError, PayloadTooLargeError
 from shared.jsonio import json_response
+from shared.unit_verdicts import (
+    POINT_FIELDS,
+    SAMPLES_WITH_VERDICTS,
+    SeriesShaper,
+    latest_verdict,
+    sample_summary,
+    series,
+)
 
 _UNIT_FIELDS = ("substation_id", "name", "kind", "year_manufactured", "oil_preservation", "status")
-_UNIT_COLUMNS = ", ".join(f"e.{name}" for name in ("id", *_UNIT_FIELDS))
-_SAMPLE_COLUMNS = "s.id, s.equipment_id, s.sampled_at, " + ", ".join(f"s.{f}" for f in dga.SAMPLE_FIELDS)
-_COMPLETE = " AND ".join(f"s.{gas} IS NOT NULL" for gas in dga.GASES)
-
-_UNIT_SELECT = f"SELECT {_UNIT_COLUMNS} FROM equipment e WHERE e.id = :id"
-_UNIT_SAMPLES = f"SELECT {_SAMPLE_COLUMNS} FROM dga_sample s WHERE s.equipment_id = :id AND {_COMPLETE}"
-_FLEET_UNITS = f"SELECT {_UNIT_COLUMNS} FROM equipment e"
-# The latest HISTORY_DEPTH + 1 complete samples of every unit, in one pass (window functions
-# exist in SQLite ≥ 3.25 and every supported Oracle).
-_FLEET_SAMPLES = (
-    f"SELECT * FROM (SELECT {_SAMPLE_COLUMNS}, "
-    "ROW_NUMBER() OVER (PARTITION BY s.equipment_id ORDER BY s.sampled_at DESC) AS recency "
-    f"FROM dga_sample s JOIN equipment e ON e.id = s.equipment_id WHERE {_COMPLETE}{{unit_filter}}) recent "
-    f"WHERE recency <= {HISTORY_DEPTH + 1} ORDER BY equipment_id, sampled_at"
-)
-_UNIT_FILTERS = {"substation_id": "e.substation_id = :p_substation_id"}
+_UNIT_SELECT = f"SELECT {', '.join(('id', *_UNIT_FIELDS))} FROM equipment WHERE id = :id"
 
 _FLEET_QUERY = {
-    **validation.PAGING,
+    **validation.keyset_paging(fleet.BY_RANK.parser()),
     "substation_id": validation.integer(1),
     "status": validation.choice(("1", "2", "3")),
     "fault": validation.choice(tuple(t for t in dga.FAULT_TYPES) + ("none",)),
+    "format": validation.choice(exports.FORMATS),
 }
 _UNIT_QUERY = {
     **validation.PAGING,  # pages the history series
     "at": validation.timestamp,
     "history": validation.choice(("true", "false")),
+    "format": validation.choice(exports.FORMATS),  # exports the history series
+}
+_CHANGES_QUERY = {
+    "since": validation.integer(0),
+    "limit": validation.PAGING["limit"],
+    "substation_id": validation.integer(1),
+    "worsened": validation.choice(("true", "false")),
 }
 _POST_QUERY = {"view": validation.choice(("full", "summary"))}
 _SAMPLE_FIELDS = {
@@ -77,22 +91,25 @@ _SAMPLE_FIELDS = {
 }
 _BODY_TYPES = (bodies.JSON, bodies.CSV)
 
-
-def _sample_summary(sample):
-    """A sample as the API shows it (no engine internals)."""
-    return {key: sample[key] for key in ("id", "sampled_at", *dga.SAMPLE_FIELDS)}
-
-
 _STATUS = {"enum": [1, 2, 3, None], "description": "The IEEE C57.104-2019 DGA status; null when unknown."}
 _FAULT_TYPE = {"enum": [*dga.FAULT_TYPES, None]}
+_SEVERITY = {"enum": list(dga.SEVERITIES)}
 _HEALTH_INDEX = {"type": ["number", "null"], "minimum": 0, "maximum": 100}
 # What the fleet ranking and the summary view both say of a verdict, under the same names.
 _VERDICT_SUMMARY = {
     "dga_status": _STATUS,
     "fault_present": {"type": ["boolean", "null"]},
     "fault_type": _FAULT_TYPE,
-    "severity": {"enum": list(dga.SEVERITIES)},
+    "severity": _SEVERITY,
     "health_index": _HEALTH_INDEX,
+}
+# What every served verdict says of itself, beside it (the engine's verdict schema admits nothing more).
+_PROVENANCE = {
+    "engine_version": {"type": ["string", "null"], "description": "The engine that wrote the verdict; null without "
+                       "one."},
+    "diagnosed_at": {"type": ["string", "null"], "description": "When the verdict was computed; null without one."},
+    "stale": {"type": "boolean", "description": "True when the verdict was stored by another engine version, model "
+              "or verdict settings; it stays served until `python -m tools.rediagnose` rewrites it."},
 }
 _RANKING_ENTRY = openapi.output("RankingEntry", {
     "equipment_id": http.ITEM_ID.schema(),
@@ -104,98 +121,54 @@ _RANKING_ENTRY = openapi.output("RankingEntry", {
     "sampled_at": {"type": ["string", "null"]},
     **_VERDICT_SUMMARY,
     "agreement": {"anyOf": [dga.AGREEMENT_SCHEMA, {"type": "null"}]},
-    "rank": {"type": "number", "description": "Worst first; -1 for a unit without a complete sample."},
+    "rank": {"type": "number", "description": "Worst first; -1 for a unit without a stored verdict."},
     "action": {"type": "string"},
+    **_PROVENANCE,
 })
+# The fleet's answers (pages and exports) may say that verdicts are pending.
+_FLEET_ANSWER = openapi.page(_RANKING_ENTRY, exports=True)
+_FLEET_ANSWER = dataclasses.replace(_FLEET_ANSWER, headers={**_FLEET_ANSWER.headers, fleet.PENDING_HEADER: False})
 
 
-def _ranking_entry(unit, sample, verdict):
-    """One row of the fleet ranking."""
-    entry = {
-        "equipment_id": unit["id"],
-        "equipment_name": unit["name"],
-        "substation_id": unit["substation_id"],
-        "kind": unit["kind"],
-        "equipment_status": unit["status"],
-        "sample_id": None,
-        "sampled_at": None,
-        "dga_status": None,
-        "fault_present": None,
-        "fault_type": None,
-        "agreement": None,
-        "severity": "unknown",
-        "health_index": None,
-        "rank": -1.0,
-        "action": "No complete DGA sample: take one.",
-    }
-    if verdict is not None:
-        entry.update(
-            sample_id=sample["id"],
-            sampled_at=sample["sampled_at"],
-            dga_status=verdict["methods"]["ieee_c57_104_2019"]["status"],
-            fault_present=verdict["fault"]["present"],
-            fault_type=verdict["fault"]["type"],
-            agreement=verdict["fault"]["agreement"],
-            severity=verdict["fault"]["severity"],
-            health_index=verdict["health_index"]["value"],
-            rank=verdict["rank"],
-            action=verdict["action"],
+def _paging(values):
+    """400 for `cursor` together with `offset`; the page size."""
+    if "cursor" in values and "offset" in values:
+        raise InvalidParametersError("Give either 'cursor' or 'offset', not both: the cursor already says where the "
+                                     "page starts.")
+    return http.page_values(values)[0]
+
+
+def _unpaged_export(values, chosen, paging):
+    """400 when an export (the whole result, unpaged) comes with paging parameters."""
+    given = [name for name in paging if name in values]
+    if given:
+        raise InvalidParametersError(
+            f"An export (format={chosen}) is the whole result, unpaged; drop {', '.join(given)}, or use format=json "
+            "to read it page by page."
         )
-    return entry
 
 
-def _fleet_page(units, samples, values, limit, offset):
-    """Rank every unit, filter, and build entries for one page only; runs in a worker thread.
-
-    Ranking and filtering work on the engine's columnar arrays; full verdict dicts are built
-    only for the page (building them for a 28,000-unit fleet cost 4 s of the 5 s measured).
-    """
-    by_unit = {}
-    for sample in samples:
-        by_unit.setdefault(sample["equipment_id"], []).append(sample)
-    sampled = [u for u in units if u["id"] in by_unit]
-    unsampled = [u for u in units if u["id"] not in by_unit]
-    windows = [by_unit[u["id"]] for u in sampled]
-    columns = diagnose_windows(sampled, windows) if sampled else {}
-    padding = np.full(len(unsampled), -1)
-
-    def column(name):
-        return np.concatenate([columns.get(name, np.empty(0)), padding])
-
-    ranks = column("rank")  # units without a complete sample rank below every verdict (-1)
-    keep = np.ones(len(ranks), bool)
-    if "status" in values:
-        keep &= column("ieee2019_status") == int(values["status"])
-    if values.get("fault") == "none":
-        keep &= column("fault_present") == 0
-    elif "fault" in values:
-        keep &= column("fault_type") == dga.FAULT_TYPES.index(values["fault"])
-    ids = np.array([u["id"] for u in sampled + unsampled])
-    order = np.lexsort((ids, -ranks))
-    page = order[keep[order]][offset : offset + limit + 1]
-    in_sampled = page[page < len(sampled)]
-    verdicts = dga.verdicts_from_columns({k: v[in_sampled] for k, v in columns.items()}) if len(in_sampled) else []
-    verdict_of = dict(zip(in_sampled.tolist(), verdicts))
-    return [
-        _ranking_entry(sampled[i], windows[i][-1], verdict_of[i])
-        if i < len(sampled)
-        else _ranking_entry(unsampled[i - len(sampled)], None, None)
-        for i in page.tolist()
-    ]
-
-
-@openapi.operation(openapi.page(_RANKING_ENTRY), query=_FLEET_QUERY)
+@openapi.operation(_FLEET_ANSWER, query=_FLEET_QUERY, errors=(InvalidParametersError,))
 async def _fleet(request):
-    """The fleet ranking, worst first."""
+    """The fleet ranking, worst first, from the stored latest verdicts."""
     values = validation.parse_query(request.query_params, _FLEET_QUERY)
-    limit, offset, _ = http.page_values(values)
-    clause, binds = db.where(_UNIT_FILTERS, values)
-    unit_filter = clause.replace(" WHERE ", " AND ", 1)
-    async with db.connect() as conn:
-        units = await conn.fetch_all(f"{_FLEET_UNITS}{clause} ORDER BY e.id", binds, large=True)
-        samples = await conn.fetch_all(_FLEET_SAMPLES.format(unit_filter=unit_filter), binds, large=True)
-    entries = await asyncio.to_thread(_fleet_page, units, samples, values, limit, offset)
-    return http.collection_response(request, entries, limit, offset)
+    chosen = values.pop("format", None)
+    limit = _paging(values)
+    exporting = chosen in exports.ENCODINGS
+    if exporting:
+        _unpaged_export(values, chosen, ("limit", "offset", "cursor"))
+    headers = {fleet.PENDING_HEADER: "true"} if await fleet.catch_up() else {}
+    if exporting:
+        response = await fleet.export(values, exports.ENCODINGS[chosen])
+        response.headers.update(headers)
+        return response
+    rows = await fleet.page_rows(values, limit)
+    entries = await fleet.page_entries(rows[:limit])  # a row more only says that a next page follows
+    if len(rows) > limit:
+        next_url = http.public_url(request).remove_query_params("offset").include_query_params(
+            limit=limit, cursor=fleet.next_cursor(entries[-1]))
+        headers["Link"] = f'<{next_url}>; rel="next"'
+    return json_response(entries, headers=headers)
 
 
 _HISTORY_POINT = openapi.output("HistoryPoint", {
@@ -203,49 +176,20 @@ _HISTORY_POINT = openapi.output("HistoryPoint", {
     "sampled_at": {"type": "string"},
     "dga_status": _STATUS,
     "fault_type": _FAULT_TYPE,
-    "severity": {"enum": list(dga.SEVERITIES)},
+    "severity": _SEVERITY,
     "health_index": _HEALTH_INDEX,
     "duval_point": {"anyOf": [dga.DUVAL_POINT_SCHEMA, {"type": "null"}]},
+    **_PROVENANCE,
 })
 
 
-def _history_series(samples, verdicts):
-    """The per-sample verdict series of one unit, compact enough to plot."""
-    return [
-        {
-            "sample_id": sample["id"],
-            "sampled_at": sample["sampled_at"],
-            "dga_status": verdict["methods"]["ieee_c57_104_2019"]["status"],
-            "fault_type": verdict["fault"]["type"],
-            "severity": verdict["fault"]["severity"],
-            "health_index": verdict["health_index"]["value"],
-            "duval_point": verdict["methods"]["duval_triangle_1"].get("point"),
-        }
-        for sample, verdict in zip(samples, verdicts)
-    ]
-
-
-def _diagnose_unit(unit, latest, earlier, page):
-    """The verdict on the latest sample and the series of a history page; runs in a worker thread.
-
-    `latest` is the latest sample with the HISTORY_DEPTH before it, and `earlier` the (up to)
-    HISTORY_DEPTH samples before the page's first: each page verdict then sees the same history
-    as when the whole series is diagnosed. All samples are oldest first.
-    """
-    samples = earlier + page
-    page_windows = [samples[max(0, index - HISTORY_DEPTH) : index + 1] for index in range(len(earlier), len(samples))]
-    windows = [latest] + page_windows
-    verdicts = dga.verdicts_from_columns(diagnose_windows([unit] * len(windows), windows))
-    return verdicts[0], _history_series(page, verdicts[1:])
-
-
-def _paging_needs_history(values, with_history):
-    """400 when `limit` or `offset` come without `history=true`: they page the history series only."""
-    given = [name for name in validation.PAGING if name in values]
+def _history_checks(values, with_history):
+    """400 when `limit`, `offset` or an export come without `history=true`: they page or export the series only."""
+    given = [name for name in (*validation.PAGING, "format") if name in values]
     if given and not with_history:
         raise InvalidParametersError(
-            f"Parameters 'limit' and 'offset' page the history series, so they need history=true; received "
-            f"{' and '.join(repr(name) for name in given)} without it."
+            f"Parameters 'limit', 'offset' and 'format' page or export the history series, so they need history=true; "
+            f"received {' and '.join(repr(name) for name in given)} without it."
         )
 
 
@@ -260,60 +204,88 @@ _UNIT_ANSWER = {
         "as_of": {"type": ["string", "null"], "description": "`at`, when given."},
         "sample": {"anyOf": [_DIAGNOSED_SAMPLE, {"type": "null"}], "description": "The latest complete sample."},
         "diagnosis": {"anyOf": [dga.VERDICT_SCHEMA, {"type": "null"}]},
+        **_PROVENANCE,
         "message": {"type": "string", "description": "Why there is no diagnosis, when there is none."},
         "history": {"type": "array", "items": _HISTORY_POINT, "description": "With history=true: one page of the "
                     "series, oldest first."},
     },
-    "required": ["equipment", "as_of", "sample", "diagnosis"],
+    "required": ["equipment", "as_of", "sample", "diagnosis", *_PROVENANCE],
     "additionalProperties": False,
 }
 
 
-@openapi.operation(openapi.answer(_UNIT_ANSWER, "The unit's verdict; with history=true, a page of its series.",
-                                  headers={"Link": False}), query=_UNIT_QUERY)
+@openapi.operation(openapi.answer(_UNIT_ANSWER, "The unit's verdict; with history=true, a page of its series "
+                                  "(or, with format=ndjson|csv, the whole series as a download).",
+                                  headers={"Link": False}), query=_UNIT_QUERY, errors=(InvalidParametersError,))
 async def _unit(request, equipment_id):
     """One unit's verdict, optionally as of a past date and with one page of its history."""
     values = validation.parse_query(request.query_params, _UNIT_QUERY)
     with_history = values.get("history") == "true"
-    _paging_needs_history(values, with_history)
+    _history_checks(values, with_history)
+    chosen = values.pop("format", None)
     limit, offset, _ = http.page_values(values)
-    first = max(0, offset - HISTORY_DEPTH)  # the page's first sample needs the HISTORY_DEPTH before it
     at_clause = " AND s.sampled_at <= :at" if "at" in values else ""
     binds = {"id": equipment_id, **({"at": values["at"]} if "at" in values else {})}
     async with db.connect() as conn:
         unit = await conn.fetch_one(_UNIT_SELECT, {"id": equipment_id})
         if unit is None:
             raise NotFoundError(f"No equipment with id {equipment_id}.")
-        # However long the history, only these rows are read: the latest sample with the
-        # HISTORY_DEPTH before it, and the page with the HISTORY_DEPTH before its first sample
-        # (plus one row telling whether another page follows).
-        latest_first = await conn.fetch_all(
-            f"{_UNIT_SAMPLES}{at_clause} ORDER BY s.sampled_at DESC",
-            {**binds, "limit": HISTORY_DEPTH + 1, "offset": 0},
-            paged=True,
-        )
+        if chosen in exports.ENCODINGS:
+            _unpaged_export(values, chosen, validation.PAGING)
+            sql = f"{SAMPLES_WITH_VERDICTS}{at_clause} ORDER BY s.sampled_at"
+            encoding = fleet.shaped(exports.ENCODINGS[chosen], SeriesShaper(unit))
+            return await exports.response(sql, binds, encoding, POINT_FIELDS, f"diagnoses-{equipment_id}")
+        sample, verdict, about = await latest_verdict(conn, unit, at_clause, binds)
         window = []
-        if with_history and latest_first:
-            window = await conn.fetch_all(
-                f"{_UNIT_SAMPLES}{at_clause} ORDER BY s.sampled_at",
-                {**binds, "limit": offset - first + limit + 1, "offset": first},
-                paged=True,
-            )
-    body = {"equipment": unit, "as_of": values.get("at"), "sample": None, "diagnosis": None}
-    if not latest_first:
+        first = max(0, offset - HISTORY_DEPTH)  # a pending sample of the page needs the HISTORY_DEPTH before it
+        if with_history and sample is not None:
+            # However long the history, only the page is read, with the HISTORY_DEPTH samples before its first
+            # (plus one row telling whether another page follows).
+            window = await conn.fetch_all(f"{SAMPLES_WITH_VERDICTS}{at_clause} ORDER BY s.sampled_at",
+                                          {**binds, "limit": offset - first + limit + 1, "offset": first}, paged=True)
+    body = {"equipment": unit, "as_of": values.get("at"), "sample": None, "diagnosis": None, **about}
+    if sample is None:
         when = f" up to {values['at']:%Y-%m-%dT%H:%M:%SZ}" if "at" in values else ""
         body["message"] = f"Equipment {equipment_id} has no complete DGA sample{when}; nothing to diagnose."
         if with_history:
             body["history"] = []
         return json_response(body)
     page, headers = http.next_page(request, window[offset - first :], limit, offset)
-    body["sample"] = _sample_summary(latest_first[0])
-    body["diagnosis"], series = await asyncio.to_thread(
-        _diagnose_unit, unit, latest_first[::-1], window[: offset - first], page
-    )
+    body["sample"], body["diagnosis"] = sample_summary(sample), verdict
     if with_history:
-        body["history"] = series
+        body["history"] = await asyncio.to_thread(series, unit, page, window[: offset - first])
     return json_response(body, headers=headers)
+
+
+_CHANGE_STATE = openapi.output("VerdictState", {"dga_status": _STATUS, "fault_type": _FAULT_TYPE,
+                                                "severity": {"enum": [*dga.SEVERITIES, None]}})
+_CHANGE = openapi.output("VerdictChange", {
+    "id": {"type": "integer", "minimum": 1, "description": "The change's id: the `since` of the next poll."},
+    "equipment_id": http.ITEM_ID.schema(),
+    "equipment_name": {"type": ["string", "null"], "description": "Null once the unit is deleted."},
+    "substation_id": {"type": ["integer", "null"]},
+    "changed_at": {"type": "string"},
+    "sample_id": {"type": ["integer", "null"], "description": "The sample of the new verdict; null: no verdict any "
+                  "more."},
+    "sampled_at": {"type": ["string", "null"]},
+    "engine_version": {"type": "string"},
+    "previous": _CHANGE_STATE,
+    "current": _CHANGE_STATE,
+})
+
+
+@openapi.operation(openapi.answer({"type": "array", "items": _CHANGE}, "Changes after `since`, oldest first; `Link` "
+                                  "names the next poll.", headers={"Link": True}), query=_CHANGES_QUERY)
+async def _changes(request):
+    """The change feed: units whose latest status, fault type or severity changed, oldest first."""
+    values = validation.parse_query(request.query_params, _CHANGES_QUERY)
+    limit = values.get("limit", config.settings().default_page_size)
+    sql, binds = change_feed.page_query(values, limit)
+    async with db.connect() as conn:
+        rows = await conn.fetch_all(sql, binds, paged=True)
+    last = rows[-1]["id"] if rows else binds["since"]
+    next_url = http.public_url(request).include_query_params(since=last, limit=limit)
+    return json_response([change_feed.entry(row) for row in rows], headers={"Link": f'<{next_url}>; rel="next"'})
 
 
 def _no_cross_field_rules(index, values):
@@ -382,9 +354,10 @@ async def _diagnose_body(request):
 
 COLLECTION = {"GET": _fleet, "POST": _diagnose_body}
 ITEM = {"GET": _unit}
+PARTS = {"changes": {"GET": _changes}}
 
 
 @functions_framework.aio.http
 async def diagnoses(request):
     """HTTP entry point of the `diagnoses` resource."""
-    return await http.serve(request, "diagnoses", COLLECTION, ITEM)
+    return await http.serve(request, "diagnoses", COLLECTION, ITEM, parts=PARTS)

@@ -36,8 +36,12 @@ Every environment variable the service reads:
 | `SEDA_TRUSTED_PROXY_HEADER` | — (the connection's peer address) | header a trusted proxy sets to the client's address, e.g. `X-Forwarded-For`; set it only when every request passes that proxy, which must overwrite or append to a client's own |
 | `SEDA_TRUSTED_PROXY_HOPS` | `1` | trusted proxies in front of the service: the client's address is this many entries from the right of that header's comma-separated list |
 | `SEDA_MAX_IN_FLIGHT` | `64` | requests this instance serves at once; one more is answered 429 TooManyRequestsTypeB at once (health probes and OPTIONS never are) |
+| `SEDA_MAX_INLINE_DIAGNOSES` | `200` | most DGA samples without a stored verdict (written straight into the database, or older than migration 4) that one `GET /diagnoses` diagnoses and stores before answering (`shared/fleet.py`); beyond it the response says `X-Verdicts-Pending: true` until `python -m tools.rediagnose` catches up; `0` turns inline diagnosis off |
+| `SEDA_CHANGE_FEED_DELAY_S` | `5` | `GET /diagnoses/changes` serves only changes recorded at least this long ago, so a change whose transaction commits after a later one (Oracle identities) is not skipped (`shared/change_feed.py`); `0` serves every committed change at once |
 | `SEDA_SQLITE_MAX_SESSIONS` | `16` | SQLite sessions and write transactions open at once in this instance |
 | `SEDA_SQLITE_SESSION_WAIT_MS` | `500` | how long a request waits for one of them before answering 429 TooManyRequestsTypeB |
+| `SEDA_PENDING_BATCH_UNITS` | `20` | units per transaction of `POST /api/v1/diagnose-pending` (each batch holds SQLite's write lock while it runs the engine: ~0.3 s for 20 demo units) |
+| `SEDA_PENDING_TIME_BUDGET_S` | `10` | a `POST /api/v1/diagnose-pending` runs one batch, then starts no other after this many seconds (the last one may end later; `0`: one batch per call); stay under the scheduler's request timeout |
 
 With no `SEDA_API_KEYS`, every write is refused with the same 401 as a wrong key (and a
 warning in the log): a deployment that forgot its keys stays read-only instead of open, and
@@ -113,6 +117,8 @@ class Settings:
     max_page_size: int
     default_page_size: int
     max_offset: int
+    max_inline_diagnoses: int
+    change_feed_delay_s: int
     cors_origins: tuple[str, ...]
     api_keys: tuple[keys.ApiKey, ...] = dataclasses.field(repr=False)
     require_keys_for_reads: bool
@@ -123,6 +129,8 @@ class Settings:
     statement_timeout_s: int
     body_timeout_s: int
     sqlite_busy_timeout_ms: int
+    pending_batch_units: int
+    pending_time_budget_s: int
     limits: LimitSettings
 
 
@@ -225,6 +233,8 @@ def settings():
         max_page_size=max_page_size,
         default_page_size=min(_int_env("SEDA_DEFAULT_PAGE_SIZE", 100), max_page_size),
         max_offset=_int_env("SEDA_MAX_OFFSET", 10_000, minimum=0),
+        max_inline_diagnoses=_int_env("SEDA_MAX_INLINE_DIAGNOSES", 200, minimum=0),
+        change_feed_delay_s=_int_env("SEDA_CHANGE_FEED_DELAY_S", 5, minimum=0),
         cors_origins=origins or ("*",),
         api_keys=keys.parse(os.environ.get("SEDA_API_KEYS", "")),
         require_keys_for_reads=_bool_env("SEDA_REQUIRE_KEYS_FOR_READS", False),
@@ -235,6 +245,8 @@ def settings():
         statement_timeout_s=_int_env("SEDA_STATEMENT_TIMEOUT_S", 30),
         body_timeout_s=_int_env("SEDA_BODY_TIMEOUT_S", 30),
         sqlite_busy_timeout_ms=_int_env("SEDA_SQLITE_BUSY_TIMEOUT_MS", 5000, minimum=0),
+        pending_batch_units=_int_env("SEDA_PENDING_BATCH_UNITS", 20),
+        pending_time_budget_s=_int_env("SEDA_PENDING_TIME_BUDGET_S", 10, minimum=0),
         limits=_limit_settings(),
     )
 

@@ -40,7 +40,7 @@ from shared.jsonio import dumps, json_response
 
 API_PREFIX = "/api/v1"
 _CORS_ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, X-API-Key, X-Request-ID"
-_CORS_EXPOSED_HEADERS = "Content-Disposition, ETag, Link, Location, RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate, X-Request-ID"
+_CORS_EXPOSED_HEADERS = "Content-Disposition, ETag, Link, Location, RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate, X-Request-ID, X-Verdicts-Pending"
 _CORS_MAX_AGE_S = "600"
 _REQUEST_ID_HEADER = context.REQUEST_ID_HEADER.lower().encode("latin-1")
 ITEM_ID = validation.integer(1)  # the `<id>` of an item path
@@ -326,6 +326,11 @@ def page_values(values):
     limit = values.get("limit", config.settings().default_page_size)
     offset = values.get("offset", 0)
     return limit, offset, {"limit": limit + 1, "offset": offset}
+
+
+def public_url(request):
+    """The request's URL as clients reach it (`SEDA_PUBLIC_URL`), for next-page links a handler builds itself."""
+    return _public(request.url)
 
 
 def _public(url):

@@ -20,6 +20,10 @@ when a sample's verdict went with it (ON DELETE CASCADE) before `refresh` ran.
 A verdict is *stale* when its `fingerprint` is not `FINGERPRINT`: a hash of the engine
 version, the served model's hash (none yet) and the settings that shape a verdict (none yet),
 so a new engine release makes every stored verdict stale at once without touching a row.
+`refresh_pending(tx, unit_ids)` rewrites whole those units that, once locked, still have a
+pending (no row) or stale verdict: one batch of `shared/pending.py` (`python -m
+tools.rediagnose`, `POST /api/v1/diagnose-pending`), which catches up samples that arrived by
+other paths.
 
 `plan(states, changes, now)` is the whole decision, pure and synchronous: the loader of the
 demo data uses it with its own connection, and the tests compare its result with fresh
@@ -281,7 +285,41 @@ async def refresh(tx, changes):
     """
     if not changes:
         return Plan()
-    states = await read_states(tx, changes)
+    return await _apply(tx, await read_states(tx, changes), changes)
+
+
+@dataclasses.dataclass
+class CaughtUp:
+    """What `refresh_pending` did: the units it rewrote, and the Plan it applied."""
+
+    units: list
+    plan: Plan
+    inserted: int  # verdicts of samples that had none
+    updated: int  # verdicts rewritten (stale, or fresh ones of a rewritten unit)
+
+
+def needs_rewrite(state):
+    """Whether a unit has a complete sample whose verdict is pending (none) or stale (another fingerprint)."""
+    stored = state.stored
+    return any(sample["id"] not in stored or stored[sample["id"]]["fingerprint"] != FINGERPRINT
+               for sample in state.samples)
+
+
+async def refresh_pending(tx, unit_ids):
+    """Rewrite every verdict of each of `unit_ids` that, once locked, still has a pending or stale one.
+
+    A unit that another writer caught up meanwhile is left alone, so two catch-ups that picked
+    the same units take turns on the locks and the second does nothing twice.
+    """
+    states = [state for state in await read_states(tx, unit_ids) if needs_rewrite(state)]
+    changes = {state.unit["id"]: ALL for state in states}
+    result = await _apply(tx, states, changes) if states else Plan()
+    inserted = sum(sample["id"] not in state.stored for state in states for sample in state.samples)
+    return CaughtUp(list(changes), result, inserted, len(result.upserts) - inserted)
+
+
+async def _apply(tx, states, changes):
+    """Plan the writes for `states` off the event loop and apply them in `tx`; the Plan."""
     now = datetime.datetime.now(datetime.timezone.utc)
     result = await asyncio.to_thread(plan, states, changes, now)
     await write(tx, result)

@@ -20,7 +20,9 @@ HEALTH_KEYS = {"status", "database", "schema_version", "checks", "latency_ms"}
 RANKING_KEYS = {
     "equipment_id", "equipment_name", "substation_id", "kind", "equipment_status", "sample_id", "sampled_at",
     "dga_status", "fault_present", "fault_type", "agreement", "severity", "health_index", "rank", "action",
+    "engine_version", "diagnosed_at", "stale",
 }
+VERDICT_PROVENANCE = {"engine_version", "diagnosed_at", "stale"}
 
 # (method, path, status, body shape, keys of the body or of each element)
 CONTRACT = [
@@ -36,8 +38,8 @@ CONTRACT = [
     ("GET", "/api/v1/health", 200, dict, HEALTH_KEYS),
     ("GET", "/api/v1/diagnoses", 200, list, RANKING_KEYS),
     ("GET", "/api/v1/diagnoses?substation_id=1&status=3&fault=D2", 200, list, RANKING_KEYS),
-    ("GET", "/api/v1/diagnoses/1", 200, dict, {"equipment", "as_of", "sample", "diagnosis"}),
-    ("GET", "/api/v1/diagnoses/1?history=true&at=2026-01-01", 200, dict, {"equipment", "as_of", "sample", "diagnosis", "history"}),
+    ("GET", "/api/v1/diagnoses/1", 200, dict, {"equipment", "as_of", "sample", "diagnosis", *VERDICT_PROVENANCE}),
+    ("GET", "/api/v1/diagnoses/1?history=true&at=2026-01-01", 200, dict, {"equipment", "as_of", "sample", "diagnosis", "history", *VERDICT_PROVENANCE}),
     ("GET", "/api/v1/diagnoses/999999", 404, dict, ERROR_KEYS),
     ("POST", "/api/v1/diagnoses/1", 405, dict, ERROR_KEYS),
     ("GET", "/api/v1/equipment/999999", 404, dict, ERROR_KEYS),

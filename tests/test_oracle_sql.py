@@ -284,3 +284,29 @@ def test_oracle_loader_statements_parse_or_are_well_formed():
     for statement in load_oracle.IDENTITY_RESET_STATEMENTS:
         assert IDENTITY_RESET.fullmatch(statement), statement
 
+
+
+def test_catch_up_statements_parse_as_oracle(writer, demo_db):
+    """The statements of `shared/pending.py` (tools.rediagnose, POST /diagnose-pending): keyset paging, MOD, counts."""
+    import asyncio
+    import sqlite3
+
+    from shared import pending
+
+    connection = sqlite3.connect(demo_db)
+    with connection:
+        connection.execute("UPDATE dga_diagnosis SET fingerprint = 'older engine' WHERE equipment_id IN (1, 2)")
+    connection.close()
+
+    def catch_up():
+        asyncio.run(pending.backlog(pending.parse_partition("1/2")))
+        assert writer.post("/api/v1/diagnose-pending?partition=1/1").json()["units"] == 2
+
+    observed = _observing(catch_up)
+    trees = {db.ORACLE.render(sql, paged): parse_oracle(db.ORACLE.render(sql, paged)) for sql, paged in observed}
+    paging = [statement for statement in trees if "FETCH NEXT :limit ROWS ONLY" in statement]
+    assert paging == [db.ORACLE.render(pending.NEXT_UNITS, True)]
+    assert {pending.COUNT_NEEDING, pending.COUNT_TO_WRITE} <= set(trees)
+    assert all("MOD(s.equipment_id, :parts) = :remainder" in statement for statement in
+               (*paging, pending.COUNT_NEEDING, pending.COUNT_TO_WRITE))
+    assert any(isinstance(tree, exp.Merge) and tree.this.name == "dga_diagnosis" for tree in trees.values())

@@ -200,6 +200,7 @@ def test_every_operation_declares_its_scope_where_it_is_defined():
         ("equipment", "POST", ("admin", True)), ("equipment", "PUT", ("admin", True)),
         ("equipment", "PATCH", ("admin", True)), ("equipment", "DELETE", ("admin", True)),
         ("measurements", "POST", ("ingest", True)), ("measurements", "DELETE", ("admin", True)),
+        ("diagnose-pending", "POST", ("admin", True)),
     }
     assert {scope for resource, _, scope in needs if resource == "audit"} == {("admin", True)}
     assert {scope for resource, _, scope in needs if resource == "health"} == {(None, False)}

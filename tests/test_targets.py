@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import kill_server, make_client, start_server, wait_for
+from conftest import API_KEY, kill_server, make_client, start_server, wait_for
 
 RESOURCES = ["application", "substations", "equipment", "measurements", "diagnoses", "health"]
 
@@ -67,3 +67,18 @@ def test_bad_settings_stop_the_app_at_start_up(demo_db, settings_env):
     settings_env(SEDA_MAX_PAGE_SIZE="lots")
     with pytest.raises(RuntimeError, match="SEDA_MAX_PAGE_SIZE must be an integer"):
         make_client("api")
+
+
+def test_the_diagnose_pending_target_serves_its_path_at_root_and_under_the_api_prefix(demo_db, settings_env):
+    import main
+
+    assert main.HANDLERS["diagnose-pending"] is main.diagnose_pending
+    settings_env(SEDA_API_KEYS=API_KEY)
+    with make_client("diagnose_pending") as client:
+        client.headers["Authorization"] = f"Bearer {API_KEY}"
+        at_root = client.post("/")
+        under_prefix = client.post("/api/v1/diagnose-pending")
+        assert at_root.status_code == under_prefix.status_code == 200
+        assert at_root.json()["done"] is under_prefix.json()["done"] is True
+        assert client.get("/api/v1/diagnose-pending").status_code == 405
+        assert client.post("/api/v1/diagnose_pending").status_code == 404

@@ -6,7 +6,7 @@
 SQLite: a new file at PATH with the current schema and the generated fleet, built beside it
 (`PATH.partial`) and moved into place only when complete, so PATH is never half a database;
 an existing PATH is refused unless `--replace`. The build runs as the ordered `SQLITE_STEPS`
-(schema, fleet, statistics), each a function of the connection and the fleet; a step that fills
+(schema, fleet, stored verdicts, statistics), each a function of the connection and the fleet; a step that fills
 another table (stored verdicts, say) is one more entry there. Progress goes to stderr
 (`tools/progress.py`). Oracle: delegated to `tools.load_oracle` (schema from sql/oracle first).
 """
@@ -37,15 +37,28 @@ def _fleet(connection, fleet):
         )
 
 
+def _verdicts(connection, fleet):
+    """A stored verdict for every complete sample, as the service writes them (`shared/verdict_store.py`)."""
+    unit_ids = [unit["id"] for unit in fleet.equipment]
+    with Progress("units diagnosed", len(unit_ids)) as progress:
+        for start in range(0, len(unit_ids), _UNITS_PER_VERDICT_STEP):
+            chunk = unit_ids[start : start + _UNITS_PER_VERDICT_STEP]
+            sqlite_db.store_verdicts(connection, chunk)
+            progress.advance(len(chunk))
+
+
 def _statistics(connection, fleet):
     """Planner statistics, so the first queries on the new file plan as later ones will."""
     connection.execute("ANALYZE")
 
 
+_UNITS_PER_VERDICT_STEP = 500  # ~17,000 verdicts between two moves of the progress bar
+
 # The build, in order: (what it does, step(connection, fleet)).
 SQLITE_STEPS = (
     ("schema", _schema),
     ("fleet", _fleet),
+    ("verdicts", _verdicts),
     ("statistics", _statistics),
 )
 
@@ -58,7 +71,7 @@ def build_sqlite(path, fleet, replace=False):
     for leftover in (partial, f"{partial}-journal"):
         with contextlib.suppress(FileNotFoundError):
             os.remove(leftover)
-    connection = sqlite3.connect(partial, isolation_level=None)
+    connection = sqlite_db.open_new_file(partial)
     try:
         # A file nobody else reads yet: no journal, no syncs until it is complete.
         connection.execute("PRAGMA journal_mode = OFF")

@@ -467,11 +467,8 @@ def create_if_absent(path):
             f"SEDA_SQLITE_PATH={path} does not exist but its -wal file does: the database was moved or deleted "
             "without its WAL. Put the file back (or remove the stale -wal and -shm files to start afresh)."
         )
-    connection = sqlite3.connect(path, isolation_level=None, detect_types=sqlite3.PARSE_DECLTYPES, factory=_Connection)
+    connection = open_new_file(path)
     try:
-        # 16 KiB pages hold six stored verdicts (~2.4 kB of JSON each) where 4 KiB pages held one:
-        # a third less file. It only takes effect on a file that is still empty.
-        connection.execute(f"PRAGMA page_size = {_NEW_FILE_PAGE_BYTES}")
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("BEGIN IMMEDIATE")
@@ -485,6 +482,16 @@ def create_if_absent(path):
         raise _unreadable(path, exc) from None
     finally:
         connection.close()
+
+
+def open_new_file(path):
+    """A connection that may create the file at `path` (process start and `tools.load` only), in autocommit mode."""
+    connection = sqlite3.connect(path, isolation_level=None, detect_types=sqlite3.PARSE_DECLTYPES, factory=_Connection)
+    # 16 KiB pages hold six stored verdicts (~2.4 kB of JSON each) where 4 KiB pages held one:
+    # a third less file. It only takes effect on a file that is still empty.
+    connection.execute(f"PRAGMA page_size = {_NEW_FILE_PAGE_BYTES}")
+    connection.execute("PRAGMA foreign_keys = ON")
+    return connection
 
 
 def _unreadable(path, exc):
@@ -522,17 +529,24 @@ def load_fleet(connection, fleet, on_rows=None):
 
 def _load_demo_data(connection):
     """Fill an empty SQLite database with the demo fleet and its stored verdicts, inside the caller's transaction."""
-    from shared import demo_data, verdict_store  # imported here: only the first start of a database needs them
+    from shared import demo_data  # imported here: only the first start of a database needs it
 
     fleet = demo_data.generate()
     count = load_fleet(connection, fleet)
-    verdicts = verdict_store.rediagnose_sync(
+    verdicts = store_verdicts(connection, [unit["id"] for unit in fleet.equipment])
+    logger.info(f"created the embedded demo database with {count} DGA samples and {verdicts} stored verdicts")
+
+
+def store_verdicts(connection, unit_ids):
+    """Write the stored verdicts of `unit_ids` in a new database (connection from `open_new_file`); how many."""
+    from shared import verdict_store  # imported here: it brings NumPy, which only diagnosing needs
+
+    return verdict_store.rediagnose_sync(
         lambda sql, binds: _sqlite_rows(connection, sql, binds),
         lambda sql, rows: _sqlite_many(connection, sql, rows),
-        [unit["id"] for unit in fleet.equipment],
+        unit_ids,
         datetime.datetime.now(datetime.timezone.utc),
     )
-    logger.info(f"created the embedded demo database with {count} DGA samples and {verdicts} stored verdicts")
 
 
 def backup(source_path, target_path):

@@ -1,0 +1,313 @@
+"""The fleet ranking from stored verdicts: every unit's latest verdict, worst first, one page at a time.
+
+The ranking reads DGA_DIAGNOSIS rows marked `is_latest` through `dga_diagnosis_ranking_ix`
+(is_latest, verdict_rank DESC, equipment_id), so a page costs one index range scan of its own
+length whatever the fleet's size. Only `agreement` and `action` are not summary columns: they
+are read from the verdict documents once (`page_entries`) and kept per (sample id,
+diagnosed_at) — a stored verdict is rewritten only with a new diagnosed_at, so what is kept
+never outlives its verdict (parsing 100 documents of ~4.7 kB was most of a page's time). Units
+without a latest verdict come after every ranked unit, by id, with rank -1.
+
+Paging: `cursor` (`BY_RANK`: the last entry's rank and equipment id; -1 for the units without a
+verdict) or `offset` (up to SEDA_MAX_OFFSET). An offset that passes every ranked unit counts
+them once (the ranking index alone) to know where the tail starts.
+
+Pending verdicts. Samples written straight into the database (the utility's loaders) or present
+before migration 4 have no stored verdict until `python -m tools.rediagnose` writes them. Before
+each page `catch_up()` looks for complete samples without a verdict among the sample ids above
+the highest this process has checked: ids only grow (migration 2), so every sample inserted by
+any path since the last look is above that mark, and the look costs what arrived since (the first
+look of a process starts above the highest sample id that has a stored verdict, both found in
+the primary keys, so a cold instance pays nothing for it; a store emptied by a migration starts at
+0). Up to `SEDA_MAX_INLINE_DIAGNOSES` of them are
+diagnosed and written through `verdict_store.refresh` in a short transaction of their own, so the
+page ranks them where they belong and every later request finds them stored; when more are
+pending, the rest wait for later requests (the response says `X-Verdicts-Pending: true`, and a
+log line points at `tools.rediagnose`). What this cannot see, `tools.rediagnose` (or the
+`diagnose_pending` target) repairs: a sample whose gases a loader changed in place; a sample a
+loader wrote below the starting point (before a later API write, unseen by a process started
+after both); on Oracle, an id that committed after a higher one had been checked (identity
+values of concurrent transactions commit out of order). Units whose latest sample is pending and
+not yet diagnosed rank last, as units without a verdict, their `action` saying so.
+"""
+
+import asyncio
+import weakref
+
+from shared import config, context, cursors, db, dga, exports, jsonio, verdict_store
+
+NO_VERDICT_RANK = -1.0
+PENDING_HEADER = "X-Verdicts-Pending"
+# The ranking's order, unique as a whole; the tail (no verdict) continues it with rank -1.
+BY_RANK = cursors.Keyset(cursors.Column("d.verdict_rank", "number", descending=True),
+                         cursors.Column("d.equipment_id", "integer"))
+ENTRY_FIELDS = (
+    "equipment_id", "equipment_name", "substation_id", "kind", "equipment_status", "sample_id", "sampled_at",
+    "dga_status", "fault_present", "fault_type", "agreement", "severity", "health_index", "rank", "action",
+    "engine_version", "diagnosed_at", "stale",
+)
+_COMPLETE = " AND ".join(f"s.{gas} IS NOT NULL" for gas in dga.GASES)
+_UNIT_COLUMNS = ("e.id AS equipment_id, e.name AS equipment_name, e.substation_id, e.kind, "
+                 "e.status AS equipment_status")
+_VERDICT_COLUMNS = ("d.sample_id, d.sampled_at, d.dga_status, d.fault_present, d.fault_type, d.severity, "
+                    "d.health_index, d.verdict_rank, d.engine_version, d.fingerprint, d.diagnosed_at")
+_FROM_LATEST = "FROM dga_diagnosis d JOIN equipment e ON e.id = d.equipment_id WHERE d.is_latest = 1"
+# A page reads the summary columns only; `agreement` and `action` come from the verdict documents (`parts_of`).
+_RANKED = f"SELECT {_UNIT_COLUMNS}, {_VERDICT_COLUMNS} {_FROM_LATEST}"
+_EXPORTED = f"SELECT {_UNIT_COLUMNS}, {_VERDICT_COLUMNS}, d.verdict {_FROM_LATEST}"
+DOCUMENTS_PER_READ = 100  # the IN-list always has this many binds (the last id repeated): one statement text
+_DOCUMENTS = (f"SELECT sample_id, diagnosed_at, verdict FROM dga_diagnosis WHERE sample_id IN "
+              f"({', '.join(f':s{position}' for position in range(DOCUMENTS_PER_READ))})")
+# What a page takes from the verdict documents, kept per (sample id, diagnosed_at): a stored verdict is
+# rewritten only with a new diagnosed_at, so an entry never goes out of date; the oldest go first.
+PARTS_CACHED = 50_000
+_RANKED_COUNT = f"SELECT COUNT(*) AS ranked {_FROM_LATEST}"
+# Units without a latest verdict; `sampled` tells a pending unit from one without a complete sample.
+_TAIL = (
+    f"SELECT {_UNIT_COLUMNS}, CASE WHEN EXISTS (SELECT 1 FROM dga_sample s WHERE s.equipment_id = e.id AND "
+    f"{_COMPLETE}) THEN 1 ELSE 0 END AS sampled FROM equipment e "
+    "WHERE e.id NOT IN (SELECT d.equipment_id FROM dga_diagnosis d WHERE d.is_latest = 1)"
+)
+_BY_SUBSTATION = "e.substation_id = :p_substation_id"
+_TOP_SAMPLE = "SELECT MAX(id) AS top FROM dga_sample"
+_TOP_VERDICT = "SELECT MAX(sample_id) AS top FROM dga_diagnosis"
+_PENDING = (
+    "SELECT s.id, s.equipment_id, s.sampled_at FROM dga_sample s WHERE s.id > :checked AND s.id <= :top "
+    f"AND {_COMPLETE} AND NOT EXISTS (SELECT 1 FROM dga_diagnosis d WHERE d.sample_id = s.id) ORDER BY s.id"
+)
+NO_SAMPLE_ACTION = "No complete DGA sample: take one."
+PENDING_ACTION = "Diagnosis pending: the unit's latest complete sample has no stored verdict yet."
+
+# Per database (tests switch them): the highest sample id this process has looked for pending verdicts up to,
+# and the parts of verdict documents read (sample id, diagnosed_at) -> (agreement, action).
+_checked_through = weakref.WeakKeyDictionary()
+_parts_read = weakref.WeakKeyDictionary()
+
+
+def _ranking_filters(values):
+    """The conditions (after `d.is_latest = 1`) and binds of the ranking's filters in `values`."""
+    conditions, binds = [], {}
+    if "substation_id" in values:
+        conditions.append(_BY_SUBSTATION)
+        binds["p_substation_id"] = values["substation_id"]
+    if "status" in values:
+        conditions.append("d.dga_status = :p_status")
+        binds["p_status"] = int(values["status"])
+    if values.get("fault") == "none":
+        conditions.append("d.fault_present = 0")
+    elif "fault" in values:
+        conditions.append("d.fault_type = :p_fault")
+        binds["p_fault"] = values["fault"]
+    return conditions, binds
+
+
+def _tail_filters(values):
+    """The conditions and binds of the filters a unit without a verdict can match (its substation)."""
+    if "substation_id" not in values:
+        return [], {}
+    return [_BY_SUBSTATION], {"p_substation_id": values["substation_id"]}
+
+
+def _and(conditions):
+    """`conditions` as ` AND …` to follow a WHERE clause."""
+    return "".join(f" AND {condition}" for condition in conditions)
+
+
+def ranking_entry(row, parts=None, pending=False):
+    """One entry of the ranking: a row of `_RANKED` with the (agreement, action) of its verdict document, or of
+    `_TAIL` (no verdict; `pending` when the unit has a complete sample)."""
+    entry = {
+        **{name: row[name] for name in ENTRY_FIELDS[:5]},
+        "sample_id": None, "sampled_at": None, "dga_status": None, "fault_present": None, "fault_type": None,
+        "agreement": None, "severity": "unknown", "health_index": None, "rank": NO_VERDICT_RANK,
+        "action": PENDING_ACTION if pending else NO_SAMPLE_ACTION,
+        "engine_version": None, "diagnosed_at": None, "stale": False,
+    }
+    if parts is None:
+        return entry
+    present = row["fault_present"]
+    entry.update(
+        sample_id=row["sample_id"], sampled_at=row["sampled_at"], dga_status=row["dga_status"],
+        fault_present=None if present is None else bool(present), fault_type=row["fault_type"],
+        agreement=parts[0], severity=row["severity"], health_index=row["health_index"], rank=row["verdict_rank"],
+        action=parts[1], **provenance(row),
+    )
+    return entry
+
+
+def provenance(stored):
+    """What a stored verdict says of itself: `engine_version`, `diagnosed_at`, and `stale` (another fingerprint)."""
+    return {"engine_version": stored["engine_version"], "diagnosed_at": stored["diagnosed_at"],
+            "stale": stored["fingerprint"] != verdict_store.FINGERPRINT}
+
+
+def parts_of(document):
+    """What the ranking shows of a verdict document besides its summary columns: (agreement, action)."""
+    verdict = jsonio.loads(document)
+    return verdict["fault"]["agreement"], verdict["action"]
+
+
+def _is_ranked(row):
+    """True for a row of `_RANKED` (one with a verdict), False for one of `_TAIL`."""
+    return "verdict_rank" in row
+
+
+def _entry(row, parts):
+    """The entry of a row of `_RANKED` (with its document's parts) or of `_TAIL`."""
+    return ranking_entry(row, parts) if _is_ranked(row) else ranking_entry(row, pending=bool(row["sampled"]))
+
+
+def entries_of(rows):
+    """Ranking entries of rows of `_EXPORTED` or `_TAIL` (runs in a worker thread: it parses verdict documents)."""
+    return [_entry(row, parts_of(row["verdict"]) if _is_ranked(row) else None) for row in rows]
+
+
+async def page_entries(rows):
+    """Ranking entries of rows of `_RANKED` or `_TAIL`, reading the verdict documents not read before."""
+    cache = _parts_read.setdefault(db.database(), {})
+    keys = [(row["sample_id"], row["diagnosed_at"]) for row in rows if _is_ranked(row)]
+    missing = sorted({sample_id for sample_id, diagnosed_at in keys if (sample_id, diagnosed_at) not in cache})
+    if missing:
+        documents = []
+        async with db.connect() as conn:
+            for start in range(0, len(missing), DOCUMENTS_PER_READ):
+                chunk = missing[start : start + DOCUMENTS_PER_READ]
+                padded = chunk + [chunk[-1]] * (DOCUMENTS_PER_READ - len(chunk))
+                documents.extend(await conn.fetch_all(_DOCUMENTS, {f"s{n}": sample for n, sample in enumerate(padded)}))
+        parsed = await asyncio.to_thread(lambda: [parts_of(document["verdict"]) for document in documents])
+        for document, parts in zip(documents, parsed):
+            cache[(document["sample_id"], document["diagnosed_at"])] = parts
+        while len(cache) > PARTS_CACHED:
+            del cache[next(iter(cache))]  # dicts keep insertion order: the oldest first
+    return [_entry(row, cache.get((row["sample_id"], row["diagnosed_at"])) if _is_ranked(row) else None)
+            for row in rows]
+
+
+def next_cursor(entry):
+    """The `cursor` after an entry."""
+    return BY_RANK.encode({"d.verdict_rank": entry["rank"], "d.equipment_id": entry["equipment_id"]})
+
+
+def has_tail(values):
+    """Units without a verdict match no status or fault filter: only the whole ranking (or a substation's) lists them."""
+    return "status" not in values and "fault" not in values
+
+
+async def page_rows(values, limit):
+    """Up to limit+1 rows of `_RANKED` then `_TAIL`, from `values["cursor"]` or `values["offset"]`."""
+    cursor, offset = values.get("cursor"), values.get("offset", 0)
+    in_ranking = cursor is None or cursor[0] > NO_VERDICT_RANK
+    async with db.connect() as conn:
+        rows = await _ranked_rows(conn, values, cursor, offset, limit + 1) if in_ranking else []
+        if len(rows) > limit or not has_tail(values):
+            return rows
+        tail_offset = 0
+        if cursor is None and offset and not rows:  # the offset lies past every ranked unit
+            conditions, binds = _ranking_filters(values)
+            ranked = (await conn.fetch_one(f"{_RANKED_COUNT}{_and(conditions)}", binds))["ranked"]
+            tail_offset = offset - ranked
+        after_id = None if in_ranking else cursor[1]
+        return rows + await _tail_rows(conn, values, after_id, tail_offset, limit + 1 - len(rows))
+
+
+async def _ranked_rows(conn, values, cursor, offset, count):
+    """`count` ranked rows after `cursor` (decoded) or from `offset`."""
+    conditions, binds = _ranking_filters(values)
+    if cursor is not None:
+        after, key_binds = BY_RANK.after(cursor)
+        conditions.append(after)
+        binds.update(key_binds)
+        offset = 0
+    return await conn.fetch_all(f"{_RANKED}{_and(conditions)} ORDER BY {BY_RANK.order_by()}",
+                                {**binds, "limit": count, "offset": offset}, paged=True)
+
+
+async def _tail_rows(conn, values, after_id, offset, count):
+    """`count` units without a verdict, by id, after `after_id` or from `offset`."""
+    conditions, binds = _tail_filters(values)
+    if after_id is not None:
+        conditions.append("e.id > :after_id")
+        binds["after_id"] = after_id
+    return await conn.fetch_all(f"{_TAIL}{_and(conditions)} ORDER BY e.id",
+                                {**binds, "limit": count, "offset": offset}, paged=True)
+
+
+def export_query(values):
+    """The SQL and binds of every ranked unit the filters select, worst first (the export; the tail follows)."""
+    conditions, binds = _ranking_filters(values)
+    return f"{_EXPORTED}{_and(conditions)} ORDER BY {BY_RANK.order_by()}", binds
+
+
+def tail_query(values):
+    """The SQL and binds of the units without a verdict that the filters select, by id; None when none can match."""
+    if not has_tail(values):
+        return None
+    conditions, binds = _tail_filters(values)
+    return f"{_TAIL}{_and(conditions)} ORDER BY e.id", binds
+
+
+def shaped(encoding, shape):
+    """`encoding` writing `shape(rows)` instead of the rows the query gives."""
+    return exports.Encoding(encoding.media_type, encoding.extension,
+                            lambda rows, columns: encoding.rows(shape(rows), columns), encoding.head)
+
+
+async def export(values, encoding):
+    """The whole ranking the filters select, streamed: the ranked units, then (unfiltered) those without a verdict.
+
+    The ranked part streams from the database; the units without a verdict (normally the few
+    without a complete sample) are read after it in one query.
+    """
+    sql, binds = export_query(values)
+    tail = tail_query(values)
+
+    async def units_without_verdict():
+        async with db.connect() as conn:
+            return await conn.fetch_all(*tail, large=True)
+
+    response = await exports.response(sql, binds, shaped(encoding, entries_of), ENTRY_FIELDS, "diagnoses")
+    if tail is not None:
+        response.body_iterator = _followed_by(response.body_iterator, units_without_verdict, encoding)
+    return response
+
+
+async def _followed_by(chunks, read_rows, encoding):
+    """`chunks`, then the rows `read_rows()` gives written as entries."""
+    async for chunk in chunks:
+        yield chunk
+    rows = await read_rows()
+    if rows:
+        yield await asyncio.to_thread(encoding.rows, entries_of(rows), ENTRY_FIELDS)
+
+
+async def catch_up():
+    """Diagnose and store up to SEDA_MAX_INLINE_DIAGNOSES pending samples (module docstring); True when more wait."""
+    cap = config.settings().max_inline_diagnoses
+    if cap == 0:
+        return False
+    database = db.database()
+    async with db.connect() as conn:
+        if database not in _checked_through:  # where this process starts looking
+            _checked_through[database] = (await conn.fetch_one(_TOP_VERDICT))["top"] or 0
+        checked = _checked_through[database]
+        top = (await conn.fetch_one(_TOP_SAMPLE))["top"] or 0
+        if top <= checked:
+            return False
+        pending = await conn.fetch_all(
+            _PENDING, {"checked": checked, "top": top, "limit": cap + 1, "offset": 0}, paged=True, large=True
+        )
+    handled, more = pending[:cap], len(pending) > cap
+    if handled:
+        changes = {}
+        for sample in handled:
+            changes.setdefault(sample["equipment_id"], set()).add(sample["sampled_at"])
+        async with db.transaction() as tx:
+            written = await verdict_store.refresh(tx, changes)
+        context.logger.info(f"stored {len(written.upserts)} pending verdicts of {len(changes)} units inline")
+    if more:
+        context.logger.warning(
+            f"more than {cap} DGA samples have no stored verdict (SEDA_MAX_INLINE_DIAGNOSES); the fleet ranking "
+            "stores that many per request: run python -m tools.rediagnose to catch up at once"
+        )
+    _checked_through[database] = max(_checked_through.get(database, 0), handled[-1]["id"] if more else top)
+    return more
