@@ -189,6 +189,10 @@ def main():
     service = start_service(args.database, port, args.root)
     results = {name: [] for name in scenarios}
     try:
+        # Steady state: the first use of a path imports what it needs (NumPy, the engine) on the loop,
+        # once per process; bench/cold_start.py measures that.
+        for _, method, url, body, headers in requests:
+            _call(http.client.HTTPConnection("127.0.0.1", port, timeout=600), method, url, body, headers)
         for round_number in range(args.rounds):
             for name, chosen in scenarios.items():
                 latencies, statuses = run_scenario(port, chosen, args.seconds)
