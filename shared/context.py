@@ -108,9 +108,18 @@ def current_request_id():
 def log_request(method, path, status, duration_ms):
     """Write the one access-log line of a request."""
     severity = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
-    logger.log(
+    if not logger.isEnabledFor(severity):
+        return
+    # What `logger.log` does, less its search of the stack for the caller's file and line (no
+    # line of ours shows them): that search was a quarter of the access log's cost.
+    record = logger.makeRecord(
+        logger.name,
         severity,
+        __file__,
+        0,
         f"{method} {path} {status}",
+        (),
+        None,
         extra={
             "fields": {
                 "httpRequest": {"requestMethod": method, "requestUrl": path, "status": status},
@@ -121,3 +130,4 @@ def log_request(method, path, status, duration_ms):
             }
         },
     )
+    logger.handle(record)

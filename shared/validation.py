@@ -11,6 +11,7 @@ and path ids (`shared/http.py`), so each rule is stated once.
 """
 
 import datetime
+import functools
 import re
 
 from shared import config
@@ -183,7 +184,13 @@ def text(max_length=100):
 
 def _page_sizes():
     """The parser of page sizes from 1 to the configured maximum (read at request time)."""
-    return integer(1, config.settings().max_page_size)
+    return _sizes_up_to(config.settings().max_page_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _sizes_up_to(maximum):
+    """The parser of integers from 1 to `maximum`, built once per maximum rather than on every request."""
+    return integer(1, maximum)
 
 
 def _limit(name, raw):

@@ -36,6 +36,9 @@ logger = logging.getLogger("seda")
 # ends; long enough for a healthy pool to log its sessions off, then the close is cut short.
 _POOL_CLOSE_LIMIT_S = 5
 
+# Rows decoded and made into dicts between two turns of the event loop (`_rows_in_slices`).
+_SLICE_ROWS = 1000
+
 oracledb.defaults.fetch_lobs = False
 _ORACLE_BIND_TYPES = (
     (datetime.datetime, oracledb.DB_TYPE_TIMESTAMP),
@@ -71,6 +74,21 @@ def _session_is_dead(exc, connection):
     cancellation the database acknowledged leaves a healthy session and is not retried.
     """
     return bool(getattr(_driver_error(exc), "is_session_dead", False)) or not connection.is_healthy()
+
+
+async def _rows_in_slices(cursor):
+    """Every row of an executed query as dicts, `_SLICE_ROWS` at a time, letting other requests run in between.
+
+    The thin driver decodes rows on the event loop, and we make dicts of them there: a fleet read
+    of a million rows in one `fetchall` would hold the loop for seconds. A slice is ~1,000 rows.
+    """
+    rows = []
+    while batch := await cursor.fetchmany(_SLICE_ROWS):
+        rows += dict_rows(cursor.description, batch)
+        if len(batch) < _SLICE_ROWS:
+            break
+        await asyncio.sleep(0)  # the next slice may be buffered already: without this, nothing else would run
+    return rows
 
 
 class OracleSession(Verbs):
@@ -111,7 +129,7 @@ class OracleSession(Verbs):
             await cursor.execute(text, values)
             if cursor.description is None:
                 return [], cursor.rowcount
-            return dict_rows(cursor.description, await cursor.fetchall()), cursor.rowcount
+            return await _rows_in_slices(cursor), cursor.rowcount
 
     async def _replace_connection(self):
         """Drop the dead connection from the pool and take another."""
@@ -120,7 +138,7 @@ class OracleSession(Verbs):
         self._connection = await self._database.acquire(self._pool)
 
     async def fetch_all(self, sql, binds=None, *, paged=False, large=False):
-        """All rows of a query; `paged` appends the paging clause (large reads never block the loop here)."""
+        """All rows of a query; `paged` appends the paging clause (read in slices: no read blocks the loop here)."""
         rows, _ = await self._run(sql, binds, paged)
         return rows
 

@@ -1,9 +1,15 @@
 """SQLite, the embedded default: WAL, foreign keys, created with demo data once, never re-created.
 
-Small reads run inline on the event loop: bench/sqlite_dispatch.py measured a 100-row page
-inline at 2.8x the throughput of the same read sent to a worker thread (5,258 vs 1,853
-pages/s; 2.4x for 1,000 rows), and a 100-row page holds the loop for about 0.2 ms.
-`fetch_all(..., large=True)` sends big reads to a thread, on a connection opened for that read.
+Reads start inline on the event loop, and give way when they turn out big: bench/sqlite_dispatch.py
+measured a 100-row page inline at 2.8x the throughput of the same read sent to a worker thread
+(5,258 vs 1,853 pages/s; 2.4x for 1,000 rows), and a 100-row page holds the loop for about
+0.2 ms. But a deep OFFSET or a fleet query inline holds it for tens of milliseconds and stalls
+every other request. So an inline read may run `_INLINE_READ_STEPS` SQLite VM steps (counted
+by the progress handler that also enforces the statement timeout); a read that needs more, or
+finds the file locked, is interrupted and run again in a worker thread, on a connection opened
+for that read (an interrupted statement changes nothing, so running it again is safe). Every
+page of the default size stays inline, and nothing holds the loop for more than about a
+millisecond. `fetch_all(..., large=True)` sends a read known to be big to the thread at once.
 A write transaction gets a new connection and a thread of its own and starts with BEGIN
 IMMEDIATE: SQLite's write lock serializes writers (a waiting writer blocks only its own
 thread, never the loop or the shared executor), and the loop's read connection never sees a
@@ -56,9 +62,11 @@ logger = logging.getLogger("seda")
 
 # The progress handler runs every this many SQLite VM steps (well under a millisecond apart).
 _PROGRESS_STEPS = 1000
+# VM steps an inline read may take before it gives way to a worker thread. 100-row pages take
+# 1,600-2,700 steps (0.2 ms on the loop); 10,000 steps are ~370 rows of samples, 0.7 ms with
+# their conversion to dicts; a 1,000-row page takes 27,000 and OFFSET 900,000 about 2.7 million.
+_INLINE_READ_STEPS = 10_000
 _NEW_FILE_PAGE_BYTES = 16384
-# The loop's own read connection waits at most this long for a lock: it blocks the event loop.
-_INLINE_READ_BUSY_TIMEOUT_S = 0.1
 
 
 def _parse_sqlite_timestamp(raw):
@@ -75,11 +83,13 @@ class _Connection(sqlite3.Connection):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.deadline = math.inf
-        self.set_progress_handler(self._past_deadline, _PROGRESS_STEPS)
+        self.steps_left = math.inf  # an inline read's budget (`_inline_rows`)
+        self.set_progress_handler(self._should_stop, _PROGRESS_STEPS)
 
-    def _past_deadline(self):
-        """Non-zero makes SQLite interrupt the running statement."""
-        return time.monotonic() > self.deadline
+    def _should_stop(self):
+        """Non-zero makes SQLite interrupt the running statement: past its deadline or out of inline steps."""
+        self.steps_left -= _PROGRESS_STEPS
+        return self.steps_left < 0 or time.monotonic() > self.deadline
 
 
 @contextlib.contextmanager
@@ -123,6 +133,19 @@ def _sqlite_many(connection, sql, rows):
         connection.executemany(SQLITE.render(sql), [prepared_binds(SQLITE, row) for row in rows]).close()
 
 
+def _inline_rows(connection, sql, binds, paged):
+    """The rows of a read on the loop's connection, or None when it gave way (out of steps, or the file locked)."""
+    connection.steps_left = _INLINE_READ_STEPS
+    try:
+        return _sqlite_rows(connection, sql, binds, paged)
+    except sqlite3.OperationalError as exc:
+        if connection.steps_left >= 0 and getattr(exc, "sqlite_errorname", "") != "SQLITE_BUSY":
+            raise
+        return None
+    finally:
+        connection.steps_left = math.inf
+
+
 def _read_in_thread(database, sql, binds, paged):
     """A large read on a connection of its own, closed when done (runs in a worker thread)."""
     with contextlib.closing(database.open_connection()) as connection:
@@ -139,10 +162,13 @@ class SqliteSession(Verbs):
         self._connection = connection
 
     async def fetch_all(self, sql, binds=None, *, paged=False, large=False):
-        """All rows of a query; `paged` appends the paging clause; `large` reads in a thread."""
-        if large:
-            return await asyncio.to_thread(_read_in_thread, self._database, sql, binds, paged)
-        return _sqlite_rows(self._connection, sql, binds, paged)
+        """All rows of a query; `paged` appends the paging clause. Inline until it proves big, then in a
+        thread; `large` goes to the thread at once."""
+        if not large:
+            rows = _inline_rows(self._connection, sql, binds, paged)
+            if rows is not None:
+                return rows
+        return await asyncio.to_thread(_read_in_thread, self._database, sql, binds, paged)
 
     async def execute(self, sql, binds=None):
         """Run a statement that returns no rows; the number of rows it changed."""
@@ -150,7 +176,7 @@ class SqliteSession(Verbs):
 
     async def ping(self):
         """Run the trivial query that proves the database answers."""
-        _sqlite_rows(self._connection, SQLITE.ping_sql)
+        await self.fetch_all(SQLITE.ping_sql)
 
 
 class SqliteTransaction(Verbs):
@@ -387,7 +413,8 @@ class SqliteDatabase:
     def _reader_connection(self):
         """The event-loop thread's connection, opened again after a replaced file let go of it."""
         if self._reader is None:
-            self._reader = self.open_connection(busy_timeout_s=_INLINE_READ_BUSY_TIMEOUT_S)
+            # No waiting for a lock on the loop: a locked read goes to a thread, which waits (`_inline_rows`).
+            self._reader = self.open_connection(busy_timeout_s=0)
         return self._reader
 
     def _close_reader(self):
