@@ -2,8 +2,6 @@
 thread with the same rows, while the loop goes on serving (in-process and on a real server with a deep page)."""
 
 import asyncio
-import contextlib
-import sqlite3
 import sys
 import threading
 from http.client import HTTPConnection
@@ -13,8 +11,8 @@ from starlette.requests import Request
 
 from conftest import kill_server, start_server
 from shared import csvout, db, demo_data, headers, http, validation
-from shared.db import sqlite as sqlite_db
 from shared.errors import DatabaseTimeoutError
+from tools import load
 
 PAGE = "SELECT id FROM equipment ORDER BY id"
 # Tens of thousands of rows that take far more VM steps than an inline read may run.
@@ -87,15 +85,10 @@ def test_a_read_that_gives_way_is_still_cut_off_at_the_statement_time_limit(sett
 
 @pytest.fixture(scope="module")
 def large_db(tmp_path_factory):
-    """A database of about 400,000 samples (the schema and fleet steps of `tools.load`; no stored verdicts, which a
+    """A database of about 400,000 samples (`tools.load` without stored verdicts, which a
     deep page of samples never reads and which would take most of the build)."""
     path = tmp_path_factory.mktemp("large") / "seda.sqlite3"
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as connection:
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("BEGIN IMMEDIATE")
-        sqlite_db.create_schema(connection)
-        sqlite_db.load_fleet(connection, demo_data.generate(samples=400_000))
-        connection.execute("COMMIT")
+    load.build_sqlite(str(path), demo_data.generate(samples=400_000), verdicts=False)
     return path
 
 
