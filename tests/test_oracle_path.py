@@ -1,6 +1,9 @@
 """The Oracle path without an Oracle server: configuration, start-up checks, pool creation and outage answers."""
 
+import contextlib
+import sqlite3
 
+import oracledb
 import pytest
 
 from conftest import make_client, run_server_expecting_refusal
@@ -114,3 +117,14 @@ def test_the_served_api_refuses_to_start_with_bad_oracle_settings(environment, n
     for variable in named:
         assert variable in server.stderr
     assert PASSWORD not in server.stderr + server.stdout
+
+
+def test_a_string_longer_than_varchar2_is_bound_as_a_clob(demo_db):
+    """Oracle refuses a string bind over 4,000 bytes as VARCHAR2 (ORA-01461): the longest stored verdicts are longer."""
+    with contextlib.closing(sqlite3.connect(demo_db)) as connection:
+        longest = connection.execute("SELECT verdict FROM dga_diagnosis ORDER BY LENGTH(verdict) DESC LIMIT 1").fetchone()[0]
+    assert len(longest.encode()) > 4000
+    rows = [{"verdict": "{}", "lab": "x", "h2": None}, {"verdict": longest, "lab": "가" * 1400, "h2": 1.5}]  # 4,200 bytes
+    types = db.oracle_bind_types(rows)
+    assert types == {"verdict": oracledb.DB_TYPE_CLOB, "lab": oracledb.DB_TYPE_CLOB, "h2": oracledb.DB_TYPE_NUMBER}
+    assert db.oracle_bind_types([{"lab": "가" * 1000}]) == {}  # 3,000 bytes: VARCHAR2 holds it
