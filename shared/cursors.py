@@ -87,7 +87,7 @@ class Keyset:
             if not isinstance(values, list) or len(values) != len(self.columns):
                 raise ValueError(raw)
             return [_read(column.kind, value) for column, value in zip(self.columns, values)]
-        except (ValueError, UnicodeError, binascii.Error, TypeError):
+        except (ValueError, OverflowError, UnicodeError, binascii.Error, TypeError):
             raise InvalidParametersError(
                 f"Parameter '{name}' must be {_CURSOR_FORMS}; received {validation.shown(raw)}, which is not such a cursor. "
                 "Start again without it to read from the first page."
@@ -127,8 +127,10 @@ def _read(kind, value):
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
     if kind == "integer" and isinstance(value, int) and not isinstance(value, bool) and abs(value) < _INTEGER_BOUND:
         return value
-    if kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return value
+    if kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)  # an integer too large for a float raises OverflowError (caught in decode)
+        if math.isfinite(number):
+            return number  # a float binds on both databases; a 10**25 integer overflows SQLite's binding
     if kind == "text" and isinstance(value, str):
         return value
     raise ValueError(value)

@@ -163,3 +163,12 @@ def test_a_descending_keyset_walks_a_real_table_in_order(sql, demo_db):
         cursor = keyset.encode(dict(rows[-1]))
     connection.close()
     assert walked == [row[0] for row in sql("SELECT id FROM equipment ORDER BY substation_id DESC, id")]
+
+
+@pytest.mark.parametrize("rank, answered", [(10**25, 200), (10**400, 400), (-(10**25), 200)])
+def test_a_fleet_cursor_with_a_huge_rank_is_read_as_a_number_or_refused_never_a_500(client, rank, answered):
+    """The fleet's rank is a number: a 10**25 integer reads as the float 1e25 (a position past every rank),
+    and a value no float can hold is a garbled cursor."""
+    cursor = base64.urlsafe_b64encode(json.dumps([rank, 1]).encode()).decode().rstrip("=")
+    response = client.get("/api/v1/diagnoses", params={"cursor": cursor})
+    assert response.status_code == answered, response.text
