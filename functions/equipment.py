@@ -20,7 +20,7 @@ Tables: EQUIPMENT; SUBSTATION (must exist); DGA_SAMPLE (references, cascade); DG
 
 import functions_framework.aio
 
-from shared import audit, auth, bodies, db, http, openapi, validation
+from shared import audit, auth, bodies, db, http, openapi, validation, verdict_refresh
 from shared.errors import ConflictError, SchemaValidationError
 from shared.schema import EQUIPMENT_KINDS, EQUIPMENT_STATUSES, OIL_PRESERVATIONS
 
@@ -136,7 +136,7 @@ async def _delete(request, equipment_id):
                 "with ?cascade=true, or keep its history by setting its status to retired."
             )
         await tx.execute(_DELETE_SAMPLES, {"id": equipment_id})
-        await _stored_verdicts().refresh(tx, {equipment_id: None})  # the feed says the unit has no verdict now
+        await verdict_refresh.refresh(tx, {equipment_id: verdict_refresh.ALL})  # the feed says the unit has no verdict now
         await tx.execute(_DELETE, {"id": equipment_id})
         await audit.record(tx, request, "equipment", {"id": [equipment_id]}, deleted=1 + samples)
     return http.no_content()
@@ -164,7 +164,7 @@ async def _update(request, equipment_id, changes):
         await _check_references(tx, values, equipment_id)
         await tx.execute(_UPDATE, {**values, "id": equipment_id})
         if any(values[field] != row[field] for field in _VERDICT_INPUTS):
-            await _stored_verdicts().refresh(tx, {equipment_id: None})  # every verdict of the unit depends on them
+            await verdict_refresh.refresh(tx, {equipment_id: verdict_refresh.ALL})  # every verdict depends on them
         row = await tx.fetch_one(_BY_ID, {"id": equipment_id})
         await audit.record(tx, request, "equipment", {"id": [equipment_id]}, updated=1)
     return http.item_response(row)
@@ -185,12 +185,6 @@ async def _check_references(tx, values, equipment_id):
             f"(id {namesake['id']}); choose another name."
         )
 
-
-def _stored_verdicts():
-    """`shared/verdict_store.py`, imported on the first write that needs it: it brings NumPy, which reads never do."""
-    from shared import verdict_store
-
-    return verdict_store
 
 
 def _name_key(values):

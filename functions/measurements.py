@@ -28,7 +28,7 @@ import asyncio
 
 import functions_framework.aio
 
-from shared import audit, auth, bodies, csvout, cursors, db, exports, http, openapi, validation
+from shared import audit, auth, bodies, csvout, cursors, db, exports, http, openapi, validation, verdict_refresh
 from shared.errors import ConflictError, InvalidParametersError
 from shared.jsonio import json_response
 from shared.schema import SAMPLE_GASES
@@ -133,7 +133,7 @@ async def _ingest(request):
     async with db.transaction() as tx:
         stored = await _stored_count(tx, samples, times_by_unit)
         await tx.execute_many(_UPSERT, samples)
-        await _stored_verdicts().refresh(tx, times_by_unit)
+        await verdict_refresh.refresh(tx, times_by_unit)
         counts = {"inserted": len(samples) - stored, "updated": stored}
         units = list({sample["equipment_id"] for sample in samples})
         await audit.record(tx, request, "measurements", {"equipment_id": units}, **counts)
@@ -148,7 +148,7 @@ async def _delete(request, sample_id):
     async with db.transaction() as tx:
         row = await http.locked_row(tx, request, _SELECT, sample_id, "measurement", if_match_required=False)
         await tx.execute(_DELETE, {"id": sample_id})
-        await _stored_verdicts().refresh(tx, {row["equipment_id"]: {row["sampled_at"]}})
+        await verdict_refresh.refresh(tx, {row["equipment_id"]: {row["sampled_at"]}})
         ids = {"id": [sample_id], "equipment_id": [row["equipment_id"]]}
         await audit.record(tx, request, "measurements", ids, deleted=1)
     return http.no_content()
@@ -182,12 +182,6 @@ def _times_by_unit(samples):
         times_by_unit.setdefault(sample["equipment_id"], set()).add(sample["sampled_at"].replace(tzinfo=None))
     return times_by_unit
 
-
-def _stored_verdicts():
-    """`shared/verdict_store.py`, imported on the first write that needs it: it brings NumPy, which reads never do."""
-    from shared import verdict_store
-
-    return verdict_store
 
 
 async def _stored_count(tx, samples, times_by_unit):

@@ -38,8 +38,8 @@ import hashlib
 
 from shared import db, dga, jsonio
 from shared.dga_rows import HISTORY_DEPTH, diagnose_windows
+from shared.verdict_refresh import ALL
 
-ALL = None  # "every sample of the unit": the value of `changes[unit]` when the unit itself changed
 MODEL_HASH = None  # the served model file's SHA-256, once there is a model
 VERDICT_SETTINGS = {}  # settings that shape a verdict, by name, once there are any
 
