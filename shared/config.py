@@ -19,7 +19,7 @@ Every environment variable the service reads:
 | `ORACLE_EXPIRE_TIME_MIN` | `2` | minutes between keepalive probes on idle pooled sessions, so a firewall does not drop them silently; `0` turns the probes off |
 | `SEDA_MAX_PAGE_SIZE` | `1000` | largest `limit` a collection accepts |
 | `SEDA_DEFAULT_PAGE_SIZE` | `100` | `limit` when none is given |
-| `SEDA_MAX_OFFSET` | `10000` | largest `offset` a collection that pages by cursor accepts (`GET /measurements`); deeper pages follow the `Link` next URL's `cursor`, which costs the same at any depth |
+| `SEDA_MAX_OFFSET` | `10000` | largest `offset` a collection that pages by cursor accepts (`GET /measurements`, `GET /diagnoses`); deeper pages follow the `Link` next URL's `cursor`, which costs the same at any depth |
 | `SEDA_CORS_ORIGINS` | `*` | comma-separated allowed origins, or `*` |
 | `SEDA_PUBLIC_URL` | — (the request's Host) | scheme and host (`https://seda.example.com`) for the absolute URLs in `Link` and `Location`; set it behind a proxy or cache so a forged `Host` header cannot redirect clients |
 | `SEDA_API_KEYS` | — (none) | comma-separated entries `<key id>@<scopes>=<key>` (scopes from `read`, `ingest`, `admin` joined by `+`; the key at least 16 characters, or `sha256:<64 hex digits>`, its SHA-256 digest); an entry without `<key id>@<scopes>=` (the format before scopes) holds every scope and has key id `key-<position>`. Syntax in `shared/keys.py`, which operation needs which scope in `shared/auth.py` |
