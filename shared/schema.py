@@ -121,7 +121,7 @@ CREATE TABLE IF NOT EXISTS dga_diagnosis (
   CONSTRAINT dga_diagnosis_verdict_ck CHECK (json_valid(verdict))
 );
 
-CREATE INDEX IF NOT EXISTS dga_diagnosis_unit_ix ON dga_diagnosis (equipment_id, sampled_at);
+CREATE INDEX IF NOT EXISTS dga_diagnosis_unit_ix ON dga_diagnosis (equipment_id, sampled_at, sample_id, is_latest, fingerprint, dga_status, fault_type, severity);
 CREATE INDEX IF NOT EXISTS dga_diagnosis_ranking_ix ON dga_diagnosis (is_latest, verdict_rank DESC, equipment_id);
 CREATE INDEX IF NOT EXISTS dga_diagnosis_fingerprint_ix ON dga_diagnosis (sample_id, fingerprint);
 

@@ -115,7 +115,7 @@ CREATE TABLE dga_diagnosis (
   CONSTRAINT dga_diagnosis_verdict_ck CHECK (verdict IS JSON)
 );
 
-CREATE INDEX dga_diagnosis_unit_ix ON dga_diagnosis (equipment_id, sampled_at);
+CREATE INDEX dga_diagnosis_unit_ix ON dga_diagnosis (equipment_id, sampled_at, sample_id, is_latest, fingerprint, dga_status, fault_type, severity);
 
 CREATE INDEX dga_diagnosis_ranking_ix ON dga_diagnosis (is_latest, verdict_rank DESC, equipment_id);
 

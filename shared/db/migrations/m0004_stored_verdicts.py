@@ -46,7 +46,10 @@ SQLITE_STATEMENTS = (
   CONSTRAINT dga_diagnosis_latest_ck CHECK (is_latest IN (0, 1)),
   CONSTRAINT dga_diagnosis_verdict_ck CHECK (json_valid(verdict))
 )""",
-    "CREATE INDEX dga_diagnosis_unit_ix ON dga_diagnosis (equipment_id, sampled_at)",
+    # A unit's verdicts in time order, holding what a write reads of them to plan a refresh, so that
+    # read never touches the ~2.5 kB rows (half its CPU on 100k samples, measured).
+    "CREATE INDEX dga_diagnosis_unit_ix ON dga_diagnosis "
+    "(equipment_id, sampled_at, sample_id, is_latest, fingerprint, dga_status, fault_type, severity)",
     "CREATE INDEX dga_diagnosis_ranking_ix ON dga_diagnosis (is_latest, verdict_rank DESC, equipment_id)",
     # Covers the catch-up's "which samples lack a current verdict" without reading the ~2.5 kB rows.
     "CREATE INDEX dga_diagnosis_fingerprint_ix ON dga_diagnosis (sample_id, fingerprint)",
@@ -86,7 +89,10 @@ ORACLE_STATEMENTS = (
   CONSTRAINT dga_diagnosis_latest_ck CHECK (is_latest IN (0, 1)),
   CONSTRAINT dga_diagnosis_verdict_ck CHECK (verdict IS JSON)
 )""",
-    "CREATE INDEX dga_diagnosis_unit_ix ON dga_diagnosis (equipment_id, sampled_at)",
+    # A unit's verdicts in time order, holding what a write reads of them to plan a refresh, so that
+    # read never touches the ~2.5 kB rows (half its CPU on 100k samples, measured).
+    "CREATE INDEX dga_diagnosis_unit_ix ON dga_diagnosis "
+    "(equipment_id, sampled_at, sample_id, is_latest, fingerprint, dga_status, fault_type, severity)",
     "CREATE INDEX dga_diagnosis_ranking_ix ON dga_diagnosis (is_latest, verdict_rank DESC, equipment_id)",
     # Covers the catch-up's "which samples lack a current verdict" without reading the ~2.5 kB rows.
     "CREATE INDEX dga_diagnosis_fingerprint_ix ON dga_diagnosis (sample_id, fingerprint)",
