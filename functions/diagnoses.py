@@ -162,9 +162,8 @@ async def _fleet(request):
         response = await fleet.export(values, exports.ENCODINGS[chosen])
         response.headers.update(headers)
         return response
-    rows = await fleet.page_rows(values, limit)
-    entries = await fleet.page_entries(rows[:limit])  # a row more only says that a next page follows
-    if len(rows) > limit:
+    entries, more = await fleet.page(values, limit)
+    if more:
         next_url = http.public_url(request).remove_query_params("offset").include_query_params(
             limit=limit, cursor=fleet.next_cursor(entries[-1]))
         headers["Link"] = f'<{next_url}>; rel="next"'

@@ -35,6 +35,7 @@ import asyncio
 import weakref
 
 from shared import config, context, cursors, db, dga, exports, jsonio, verdict_store
+from shared.errors import DatabaseUnavailableError
 
 NO_VERDICT_RANK = -1.0
 PENDING_HEADER = "X-Verdicts-Pending"
@@ -61,6 +62,7 @@ _DOCUMENTS = (f"SELECT sample_id, diagnosed_at, verdict FROM dga_diagnosis WHERE
 # What a page takes from the verdict documents, kept per (sample id, diagnosed_at): a stored verdict is
 # rewritten only with a new diagnosed_at, so an entry never goes out of date; the oldest go first.
 PARTS_CACHED = 50_000
+PAGE_READS = 3  # a page read again when verdicts change under it; a writer overtaking each read is a 503
 _RANKED_COUNT = f"SELECT COUNT(*) AS ranked {_FROM_LATEST}"
 # Units without a latest verdict; `sampled` tells a pending unit from one without a complete sample.
 _TAIL = (
@@ -163,24 +165,50 @@ def entries_of(rows):
 
 
 async def page_entries(rows):
-    """Ranking entries of rows of `_RANKED` or `_TAIL`, reading the verdict documents not read before."""
+    """Ranking entries of rows of `_RANKED` or `_TAIL`, reading the verdict documents not read before; None when a
+    row's verdict was rewritten or deleted after the ranking was read (its document is not the row's any more)."""
     cache = _parts_read.setdefault(db.database(), {})
-    keys = [(row["sample_id"], row["diagnosed_at"]) for row in rows if _is_ranked(row)]
-    missing = sorted({sample_id for sample_id, diagnosed_at in keys if (sample_id, diagnosed_at) not in cache})
+    keys = {(row["sample_id"], row["diagnosed_at"]) for row in rows if _is_ranked(row)}
+    parts = {key: cache[key] for key in keys if key in cache}
+    missing = sorted({sample_id for sample_id, _ in keys - parts.keys()})
     if missing:
-        documents = []
-        async with db.connect() as conn:
-            for start in range(0, len(missing), DOCUMENTS_PER_READ):
-                chunk = missing[start : start + DOCUMENTS_PER_READ]
-                padded = chunk + [chunk[-1]] * (DOCUMENTS_PER_READ - len(chunk))
-                documents.extend(await conn.fetch_all(_DOCUMENTS, {f"s{n}": sample for n, sample in enumerate(padded)}))
-        parsed = await asyncio.to_thread(lambda: [parts_of(document["verdict"]) for document in documents])
-        for document, parts in zip(documents, parsed):
-            cache[(document["sample_id"], document["diagnosed_at"])] = parts
+        read = await _read_parts(missing)
+        parts.update((key, value) for key, value in read.items() if key in keys)
+        cache.update(read)
         while len(cache) > PARTS_CACHED:
-            del cache[next(iter(cache))]  # dicts keep insertion order: the oldest first
-    return [_entry(row, cache.get((row["sample_id"], row["diagnosed_at"])) if _is_ranked(row) else None)
-            for row in rows]
+            del cache[next(iter(cache))]  # dicts keep insertion order: the oldest first (this page's are in `parts`)
+    if keys - parts.keys():
+        return None
+    return [_entry(row, parts[(row["sample_id"], row["diagnosed_at"])] if _is_ranked(row) else None) for row in rows]
+
+
+async def _read_parts(sample_ids):
+    """(sample id, diagnosed_at) -> (agreement, action) of the stored verdicts of `sample_ids`, read now."""
+    documents = []
+    async with db.connect() as conn:
+        for start in range(0, len(sample_ids), DOCUMENTS_PER_READ):
+            chunk = sample_ids[start : start + DOCUMENTS_PER_READ]
+            padded = chunk + [chunk[-1]] * (DOCUMENTS_PER_READ - len(chunk))
+            documents.extend(await conn.fetch_all(_DOCUMENTS, {f"s{n}": sample for n, sample in enumerate(padded)}))
+    parsed = await asyncio.to_thread(lambda: [parts_of(document["verdict"]) for document in documents])
+    return {(document["sample_id"], document["diagnosed_at"]): parts for document, parts in zip(documents, parsed)}
+
+
+async def page(values, limit):
+    """One page of the ranking: (its entries, True when a next page follows).
+
+    A verdict rewritten or deleted between the ranking's read and its document's makes the page
+    read again (its rows then show the verdicts as they are now); a unit is never shown as
+    without a verdict because of that race.
+    """
+    for _ in range(PAGE_READS):
+        rows = await page_rows(values, limit)
+        entries = await page_entries(rows[:limit])  # a row more only says that a next page follows
+        if entries is not None:
+            return entries, len(rows) > limit
+    raise DatabaseUnavailableError(
+        "The ranking's verdicts were rewritten while the page was read, again and again; retry in a moment."
+    )
 
 
 def next_cursor(entry):

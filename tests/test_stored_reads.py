@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from conftest import API_KEY, follow_pages
-from shared import change_feed, dga
+from shared import change_feed, db, dga, fleet
 from test_oracle_sql import UNIT
 from test_verdict_store import assert_stored_equal_fresh
 
@@ -225,3 +225,32 @@ def test_a_rewritten_verdict_replaces_what_the_ranking_read_of_the_old_one(write
             response = writer.patch(f"/api/v1/equipment/{entry['equipment_id']}", headers={"If-Match": "*"},
                                     json={"oil_preservation": preservation, "year_manufactured": built})
             assert response.status_code == 200, response.text
+
+
+def test_a_parts_cache_smaller_than_a_page_still_shows_every_ranked_unit_with_its_verdict(client, monkeypatch):
+    expected = follow_pages(client, "/api/v1/diagnoses?limit=1000")[0]
+    fleet._parts_read.clear()
+    monkeypatch.setattr(fleet, "PARTS_CACHED", 3)  # a page's own new entries overflow it
+    for _ in range(2):  # the second time the cache holds another page's last entries
+        assert follow_pages(client, "/api/v1/diagnoses?limit=10")[0] == expected
+    assert all(entry["rank"] != -1 for entry in expected if entry["sample_id"] is not None)
+
+
+def test_a_verdict_rewritten_between_the_ranking_and_its_document_read_is_shown_as_it_is_now(client, demo_db):
+    fleet._parts_read.clear()
+    rewritten = []
+
+    def rewrite_before_the_first_document_read(statement, paged):
+        if statement.startswith("SELECT sample_id, diagnosed_at, verdict") and not rewritten:
+            rewritten.append(_execute(demo_db, "UPDATE dga_diagnosis SET diagnosed_at = '2032-02-02 00:00:00.000000' "
+                                               "WHERE is_latest = 1 AND equipment_id = 5 RETURNING sample_id"))
+
+    db.statement_observers.append(rewrite_before_the_first_document_read)
+    try:
+        entries = follow_pages(client, "/api/v1/diagnoses?limit=1000")[0]
+    finally:
+        db.statement_observers.clear()
+    assert rewritten
+    entry = next(e for e in entries if e["equipment_id"] == 5)
+    assert entry["rank"] != -1 and entry["diagnosed_at"].startswith("2032-02-02") and entry["action"]
+    assert entry["action"] == client.get("/api/v1/diagnoses/5").json()["diagnosis"]["action"]
