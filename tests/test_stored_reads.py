@@ -254,3 +254,17 @@ def test_a_verdict_rewritten_between_the_ranking_and_its_document_read_is_shown_
     entry = next(e for e in entries if e["equipment_id"] == 5)
     assert entry["rank"] != -1 and entry["diagnosed_at"].startswith("2032-02-02") and entry["action"]
     assert entry["action"] == client.get("/api/v1/diagnoses/5").json()["diagnosis"]["action"]
+
+
+def test_the_change_feed_stops_before_an_unsettled_change_and_serves_the_settled_one_after_it_later(client, demo_db,
+                                                                                                   settings_env):
+    settings_env(SEDA_CHANGE_FEED_DELAY_S="60")
+    _execute(demo_db, "UPDATE dga_change SET changed_at = '2000-01-01 00:00:00.000000'")  # every change settled
+    insert = ("INSERT INTO dga_change (equipment_id, changed_at, sample_id, engine_version, severity) "
+              "VALUES (3, ?, NULL, 'x', 'unknown') RETURNING id")
+    (unsettled,), = _execute(demo_db, insert, ("2999-01-01 00:00:00.000000",))  # a lower id committed late
+    (settled,), = _execute(demo_db, insert, ("2000-01-02 00:00:00.000000",))
+    served, resume = _feed(client, "/api/v1/diagnoses/changes?limit=1000")
+    assert served and served[-1]["id"] == unsettled - 1 and settled not in [c["id"] for c in served]
+    _execute(demo_db, "UPDATE dga_change SET changed_at = '2000-01-03 00:00:00.000000' WHERE id = ?", (unsettled,))
+    assert [c["id"] for c in _feed(client, resume)[0]] == [unsettled, settled]
