@@ -35,7 +35,7 @@ import asyncio
 import weakref
 
 from shared import config, context, cursors, db, dga, exports, jsonio, verdict_store
-from shared.errors import DatabaseUnavailableError
+from shared.errors import ApiError, DatabaseUnavailableError, from_database_error
 
 NO_VERDICT_RANK = -1.0
 PENDING_HEADER = "X-Verdicts-Pending"
@@ -77,6 +77,8 @@ _PENDING = (
     "SELECT s.id, s.equipment_id, s.sampled_at FROM dga_sample s WHERE s.id > :checked AND s.id <= :top "
     f"AND {_COMPLETE} AND NOT EXISTS (SELECT 1 FROM dga_diagnosis d WHERE d.sample_id = s.id) ORDER BY s.id"
 )
+# The statuses of a failed catch-up that leave the page to be served without it: the database cannot write now.
+_CATCH_UP_CAN_WAIT = frozenset({429, 503, 504})
 NO_SAMPLE_ACTION = "No complete DGA sample: take one."
 PENDING_ACTION = "Diagnosis pending: the unit's latest complete sample has no stored verdict yet."
 
@@ -309,7 +311,25 @@ async def _followed_by(chunks, read_rows, encoding):
 
 
 async def catch_up():
-    """Diagnose and store up to SEDA_MAX_INLINE_DIAGNOSES pending samples (module docstring); True when more wait."""
+    """Diagnose and store up to SEDA_MAX_INLINE_DIAGNOSES pending samples (module docstring); True when more wait.
+
+    A catch-up the database cannot take now (busy with another writer, full, read-only, a lock
+    wait past the statement timeout, no session free) is logged and skipped: the page is served
+    from what is stored, saying verdicts are pending, and a later request tries again.
+    """
+    try:
+        return await _store_pending()
+    except Exception as exc:
+        error = exc if isinstance(exc, ApiError) else from_database_error(exc)
+        if error.status not in _CATCH_UP_CAN_WAIT:
+            raise
+        context.logger.warning(f"pending verdicts not stored now ({error.name()}: {error.message}); the fleet "
+                               "ranking is served without them", exc_info=exc)
+        return True
+
+
+async def _store_pending():
+    """The catch-up itself (see `catch_up`)."""
     cap = config.settings().max_inline_diagnoses
     if cap == 0:
         return False

@@ -7,7 +7,7 @@ import sqlite3
 import orjson
 import pytest
 
-from conftest import API_KEY, follow_pages
+from conftest import API_KEY, follow_pages, make_client, write_lock_held
 from shared import change_feed, db, dga, fleet
 from test_oracle_sql import UNIT
 from test_verdict_store import assert_stored_equal_fresh
@@ -268,3 +268,21 @@ def test_the_change_feed_stops_before_an_unsettled_change_and_serves_the_settled
     assert served and served[-1]["id"] == unsettled - 1 and settled not in [c["id"] for c in served]
     _execute(demo_db, "UPDATE dga_change SET changed_at = '2000-01-03 00:00:00.000000' WHERE id = ?", (unsettled,))
     assert [c["id"] for c in _feed(client, resume)[0]] == [unsettled, settled]
+
+
+def test_a_catch_up_the_database_cannot_write_now_leaves_the_ranking_served_and_flagged_pending(demo_db, settings_env):
+    settings_env(SEDA_SQLITE_BUSY_TIMEOUT_MS="50")
+    _execute(demo_db, "INSERT INTO dga_sample (equipment_id, sampled_at, h2, ch4, c2h6, c2h4, c2h2, co, co2) "
+                      "VALUES (7, '2031-01-01 00:00:00.000000', ?, ?, ?, ?, ?, ?, ?)", tuple(GASES.values()))
+    with make_client("api") as client:
+        before = client.get("/api/v1/health/ready")  # the first request of the process, before the lock is taken
+        assert before.status_code == 200, before.text
+        with write_lock_held(demo_db):
+            response = client.get("/api/v1/diagnoses?limit=1000")
+        assert response.status_code == 200, response.text
+        assert response.headers["x-verdicts-pending"] == "true"
+        assert next(e for e in response.json() if e["equipment_id"] == 7)["rank"] != -1  # its older verdict
+        after = client.get("/api/v1/diagnoses?limit=1000")  # the lock gone, the next request stores it
+    assert "x-verdicts-pending" not in after.headers
+    assert _execute(demo_db, "SELECT COUNT(*) FROM dga_diagnosis d JOIN dga_sample s ON s.id = d.sample_id "
+                             "WHERE s.sampled_at LIKE '2031%'")[0][0] == 1
