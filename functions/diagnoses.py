@@ -213,6 +213,23 @@ _UNIT_ANSWER = {
 }
 
 
+async def _unit_row(conn, equipment_id):
+    """The unit's EQUIPMENT row; 404 when there is none."""
+    unit = await conn.fetch_one(_UNIT_SELECT, {"id": equipment_id})
+    if unit is None:
+        raise NotFoundError(f"No equipment with id {equipment_id}.")
+    return unit
+
+
+async def _history_export(equipment_id, at_clause, binds, chosen):
+    """The unit's whole verdict series as a download; its stream opens once the unit's session is left (one slot)."""
+    async with db.connect() as conn:
+        unit = await _unit_row(conn, equipment_id)
+    sql = f"{SAMPLES_WITH_VERDICTS}{at_clause} ORDER BY s.sampled_at"
+    encoding = fleet.shaped(exports.ENCODINGS[chosen], SeriesShaper(unit))
+    return await exports.response(sql, binds, encoding, POINT_FIELDS, f"diagnoses-{equipment_id}")
+
+
 @openapi.operation(openapi.answer(_UNIT_ANSWER, "The unit's verdict; with history=true, a page of its series "
                                   "(or, with format=ndjson|csv, the whole series as a download).",
                                   headers={"Link": False}), query=_UNIT_QUERY, errors=(InvalidParametersError,))
@@ -225,15 +242,11 @@ async def _unit(request, equipment_id):
     limit, offset, _ = http.page_values(values)
     at_clause = " AND s.sampled_at <= :at" if "at" in values else ""
     binds = {"id": equipment_id, **({"at": values["at"]} if "at" in values else {})}
+    if chosen in exports.ENCODINGS:
+        _unpaged_export(values, chosen, validation.PAGING)
+        return await _history_export(equipment_id, at_clause, binds, chosen)
     async with db.connect() as conn:
-        unit = await conn.fetch_one(_UNIT_SELECT, {"id": equipment_id})
-        if unit is None:
-            raise NotFoundError(f"No equipment with id {equipment_id}.")
-        if chosen in exports.ENCODINGS:
-            _unpaged_export(values, chosen, validation.PAGING)
-            sql = f"{SAMPLES_WITH_VERDICTS}{at_clause} ORDER BY s.sampled_at"
-            encoding = fleet.shaped(exports.ENCODINGS[chosen], SeriesShaper(unit))
-            return await exports.response(sql, binds, encoding, POINT_FIELDS, f"diagnoses-{equipment_id}")
+        unit = await _unit_row(conn, equipment_id)
         sample, verdict, about = await latest_verdict(conn, unit, at_clause, binds)
         window = []
         first = max(0, offset - HISTORY_DEPTH)  # a pending sample of the page needs the HISTORY_DEPTH before it

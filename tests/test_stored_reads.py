@@ -286,3 +286,19 @@ def test_a_catch_up_the_database_cannot_write_now_leaves_the_ranking_served_and_
     assert "x-verdicts-pending" not in after.headers
     assert _execute(demo_db, "SELECT COUNT(*) FROM dga_diagnosis d JOIN dga_sample s ON s.id = d.sample_id "
                              "WHERE s.sampled_at LIKE '2031%'")[0][0] == 1
+
+
+def test_with_one_session_slot_the_fleet_and_history_exports_each_complete(demo_db, settings_env):
+    settings_env(SEDA_SQLITE_MAX_SESSIONS="1")
+    _execute(demo_db, "INSERT INTO equipment (substation_id, name, kind, oil_preservation, status) "
+                      "VALUES (1, 'no samples', 'shunt_reactor', 'sealed', 'standby')")
+    with make_client("api") as client:
+        fleet_export = client.get("/api/v1/diagnoses?format=ndjson")
+        history_export = client.get("/api/v1/diagnoses/3?history=true&format=ndjson")
+        assert history_export.status_code == 200, history_export.text
+        series = client.get("/api/v1/diagnoses/3?history=true&limit=1000").json()["history"]
+    assert fleet_export.status_code == 200, fleet_export.text
+    exported = [orjson.loads(line) for line in fleet_export.content.splitlines()]
+    assert exported[-1]["equipment_name"] == "no samples"  # the tail, read after the ranked part's stream
+    assert [point["sample_id"] for point in map(orjson.loads, history_export.content.splitlines())] == [
+        point["sample_id"] for point in series]
