@@ -232,7 +232,7 @@ async def _history_export(equipment_id, at_clause, binds, chosen):
 
 @openapi.operation(openapi.answer(_UNIT_ANSWER, "The unit's verdict; with history=true, a page of its series "
                                   "(or, with format=ndjson|csv, the whole series as a download).",
-                                  headers={"Link": False}), query=_UNIT_QUERY, errors=(InvalidParametersError,))
+                                  headers={"Link": False}, exports=_HISTORY_POINT), query=_UNIT_QUERY, errors=(InvalidParametersError,))
 async def _unit(request, equipment_id):
     """One unit's verdict, optionally as of a past date and with one page of its history."""
     values = validation.parse_query(request.query_params, _UNIT_QUERY)
