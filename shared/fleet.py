@@ -27,8 +27,13 @@ log line points at `tools.rediagnose`). What this cannot see, `tools.rediagnose`
 `diagnose_pending` target) repairs: a sample whose gases a loader changed in place; a sample a
 loader wrote below the starting point (before a later API write, unseen by a process started
 after both); on Oracle, an id that committed after a higher one had been checked (identity
-values of concurrent transactions commit out of order). Units whose latest sample is pending and
-not yet diagnosed rank last, as units without a verdict, their `action` saying so.
+values of concurrent transactions commit out of order). While a unit's newest complete sample is
+pending, the unit ranks by what is stored: a unit with no stored verdict at all ranks last, as
+units without a verdict, its `action` saying "Diagnosis pending"; a unit with a stored verdict
+on an earlier sample keeps that verdict's rank and entry, unflagged (`stale` speaks of the
+engine only), its `sample_id` and `sampled_at` naming the earlier sample. A catch-up the
+database cannot take now (busy, full, read-only, lock wait) is skipped with a warning and the
+page answers `X-Verdicts-Pending: true` (`catch_up`).
 """
 
 import asyncio
