@@ -138,16 +138,6 @@ def _paging(values):
     return http.page_values(values)[0]
 
 
-def _unpaged_export(values, chosen, paging):
-    """400 when an export (the whole result, unpaged) comes with paging parameters."""
-    given = [name for name in paging if name in values]
-    if given:
-        raise InvalidParametersError(
-            f"An export (format={chosen}) is the whole result, unpaged; drop {', '.join(given)}, or use format=json "
-            "to read it page by page."
-        )
-
-
 @openapi.operation(_FLEET_ANSWER, query=_FLEET_QUERY, errors=(InvalidParametersError,))
 async def _fleet(request):
     """The fleet ranking, worst first, from the stored latest verdicts."""
@@ -156,7 +146,7 @@ async def _fleet(request):
     limit = _paging(values)
     exporting = chosen in exports.ENCODINGS
     if exporting:
-        _unpaged_export(values, chosen, ("limit", "offset", "cursor"))
+        exports.check_unpaged(values, ("limit", "offset", "cursor"), chosen)
     headers = {fleet.PENDING_HEADER: "true"} if await fleet.catch_up() else {}
     if exporting:
         response = await fleet.export(values, exports.ENCODINGS[chosen])
@@ -164,8 +154,7 @@ async def _fleet(request):
         return response
     entries, more = await fleet.page(values, limit)
     if more:
-        next_url = http.public_url(request).remove_query_params("offset").include_query_params(
-            limit=limit, cursor=fleet.next_cursor(entries[-1]))
+        next_url = http.with_query(request, removed=("offset",), limit=limit, cursor=fleet.next_cursor(entries[-1]))
         headers["Link"] = f'<{next_url}>; rel="next"'
     return json_response(entries, headers=headers)
 
@@ -243,7 +232,7 @@ async def _unit(request, equipment_id):
     at_clause = " AND s.sampled_at <= :at" if "at" in values else ""
     binds = {"id": equipment_id, **({"at": values["at"]} if "at" in values else {})}
     if chosen in exports.ENCODINGS:
-        _unpaged_export(values, chosen, validation.PAGING)
+        exports.check_unpaged(values, validation.PAGING, chosen)
         return await _history_export(equipment_id, at_clause, binds, chosen)
     async with db.connect() as conn:
         unit = await _unit_row(conn, equipment_id)

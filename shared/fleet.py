@@ -52,7 +52,8 @@ ENTRY_FIELDS = (
     "dga_status", "fault_present", "fault_type", "agreement", "severity", "health_index", "rank", "action",
     "engine_version", "diagnosed_at", "stale",
 )
-_COMPLETE = " AND ".join(f"s.{gas} IS NOT NULL" for gas in dga.GASES)
+# A complete sample (every dissolved gas present), of `dga_sample s`; also read by `shared/unit_verdicts.py`.
+COMPLETE_SAMPLE = " AND ".join(f"s.{gas} IS NOT NULL" for gas in dga.GASES)
 _UNIT_COLUMNS = ("e.id AS equipment_id, e.name AS equipment_name, e.substation_id, e.kind, "
                  "e.status AS equipment_status")
 _VERDICT_COLUMNS = ("d.sample_id, d.sampled_at, d.dga_status, d.fault_present, d.fault_type, d.severity, "
@@ -72,7 +73,7 @@ _RANKED_COUNT = f"SELECT COUNT(*) AS ranked {_FROM_LATEST}"
 # Units without a latest verdict; `sampled` tells a pending unit from one without a complete sample.
 _TAIL = (
     f"SELECT {_UNIT_COLUMNS}, CASE WHEN EXISTS (SELECT 1 FROM dga_sample s WHERE s.equipment_id = e.id AND "
-    f"{_COMPLETE}) THEN 1 ELSE 0 END AS sampled FROM equipment e "
+    f"{COMPLETE_SAMPLE}) THEN 1 ELSE 0 END AS sampled FROM equipment e "
     "WHERE e.id NOT IN (SELECT d.equipment_id FROM dga_diagnosis d WHERE d.is_latest = 1)"
 )
 _BY_SUBSTATION = "e.substation_id = :p_substation_id"
@@ -80,7 +81,7 @@ _TOP_SAMPLE = "SELECT MAX(id) AS top FROM dga_sample"
 _TOP_VERDICT = "SELECT MAX(sample_id) AS top FROM dga_diagnosis"
 _PENDING = (
     "SELECT s.id, s.equipment_id, s.sampled_at FROM dga_sample s WHERE s.id > :checked AND s.id <= :top "
-    f"AND {_COMPLETE} AND NOT EXISTS (SELECT 1 FROM dga_diagnosis d WHERE d.sample_id = s.id) ORDER BY s.id"
+    f"AND {COMPLETE_SAMPLE} AND NOT EXISTS (SELECT 1 FROM dga_diagnosis d WHERE d.sample_id = s.id) ORDER BY s.id"
 )
 # The statuses of a failed catch-up that leave the page to be served without it: the database cannot write now.
 _CATCH_UP_CAN_WAIT = frozenset({429, 503, 504})
