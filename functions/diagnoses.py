@@ -138,16 +138,6 @@ def _paging(values):
     return http.page_values(values)[0]
 
 
-def _unpaged_export(values, chosen, paging):
-    """400 when an export (the whole result, unpaged) comes with paging parameters."""
-    given = [name for name in paging if name in values]
-    if given:
-        raise InvalidParametersError(
-            f"An export (format={chosen}) is the whole result, unpaged; drop {', '.join(given)}, or use format=json "
-            "to read it page by page."
-        )
-
-
 @openapi.operation(_FLEET_ANSWER, query=_FLEET_QUERY, errors=(InvalidParametersError,))
 async def _fleet(request):
     """The fleet ranking, worst first, from the stored latest verdicts."""
@@ -156,17 +146,15 @@ async def _fleet(request):
     limit = _paging(values)
     exporting = chosen in exports.ENCODINGS
     if exporting:
-        _unpaged_export(values, chosen, ("limit", "offset", "cursor"))
+        exports.check_unpaged(values, ("limit", "offset", "cursor"), chosen)
     headers = {fleet.PENDING_HEADER: "true"} if await fleet.catch_up() else {}
     if exporting:
         response = await fleet.export(values, exports.ENCODINGS[chosen])
         response.headers.update(headers)
         return response
-    rows = await fleet.page_rows(values, limit)
-    entries = await fleet.page_entries(rows[:limit])  # a row more only says that a next page follows
-    if len(rows) > limit:
-        next_url = http.public_url(request).remove_query_params("offset").include_query_params(
-            limit=limit, cursor=fleet.next_cursor(entries[-1]))
+    entries, more = await fleet.page(values, limit)
+    if more:
+        next_url = http.with_query(request, removed=("offset",), limit=limit, cursor=fleet.next_cursor(entries[-1]))
         headers["Link"] = f'<{next_url}>; rel="next"'
     return json_response(entries, headers=headers)
 
@@ -214,9 +202,26 @@ _UNIT_ANSWER = {
 }
 
 
+async def _unit_row(conn, equipment_id):
+    """The unit's EQUIPMENT row; 404 when there is none."""
+    unit = await conn.fetch_one(_UNIT_SELECT, {"id": equipment_id})
+    if unit is None:
+        raise NotFoundError(f"No equipment with id {equipment_id}.")
+    return unit
+
+
+async def _history_export(equipment_id, at_clause, binds, chosen):
+    """The unit's whole verdict series as a download; its stream opens once the unit's session is left (one slot)."""
+    async with db.connect() as conn:
+        unit = await _unit_row(conn, equipment_id)
+    sql = f"{SAMPLES_WITH_VERDICTS}{at_clause} ORDER BY s.sampled_at"
+    encoding = fleet.shaped(exports.ENCODINGS[chosen], SeriesShaper(unit))
+    return await exports.response(sql, binds, encoding, POINT_FIELDS, f"diagnoses-{equipment_id}")
+
+
 @openapi.operation(openapi.answer(_UNIT_ANSWER, "The unit's verdict; with history=true, a page of its series "
                                   "(or, with format=ndjson|csv, the whole series as a download).",
-                                  headers={"Link": False}), query=_UNIT_QUERY, errors=(InvalidParametersError,))
+                                  headers={"Link": False}, exports=_HISTORY_POINT), query=_UNIT_QUERY, errors=(InvalidParametersError,))
 async def _unit(request, equipment_id):
     """One unit's verdict, optionally as of a past date and with one page of its history."""
     values = validation.parse_query(request.query_params, _UNIT_QUERY)
@@ -226,15 +231,11 @@ async def _unit(request, equipment_id):
     limit, offset, _ = http.page_values(values)
     at_clause = " AND s.sampled_at <= :at" if "at" in values else ""
     binds = {"id": equipment_id, **({"at": values["at"]} if "at" in values else {})}
+    if chosen in exports.ENCODINGS:
+        exports.check_unpaged(values, validation.PAGING, chosen)
+        return await _history_export(equipment_id, at_clause, binds, chosen)
     async with db.connect() as conn:
-        unit = await conn.fetch_one(_UNIT_SELECT, {"id": equipment_id})
-        if unit is None:
-            raise NotFoundError(f"No equipment with id {equipment_id}.")
-        if chosen in exports.ENCODINGS:
-            _unpaged_export(values, chosen, validation.PAGING)
-            sql = f"{SAMPLES_WITH_VERDICTS}{at_clause} ORDER BY s.sampled_at"
-            encoding = fleet.shaped(exports.ENCODINGS[chosen], SeriesShaper(unit))
-            return await exports.response(sql, binds, encoding, POINT_FIELDS, f"diagnoses-{equipment_id}")
+        unit = await _unit_row(conn, equipment_id)
         sample, verdict, about = await latest_verdict(conn, unit, at_clause, binds)
         window = []
         first = max(0, offset - HISTORY_DEPTH)  # a pending sample of the page needs the HISTORY_DEPTH before it

@@ -8,13 +8,17 @@ in id order and follows the `Link` next URL, which always carries the page's las
 Ids and commit order. On SQLite writers take turns under the database's one write lock, so ids
 are committed in order and `id > :since` misses nothing. On Oracle the identity values of two
 concurrent transactions can commit out of order: a reader at `since=N` may be served N+1 while
-N (or a smaller id) is still uncommitted, and never see it. The mitigation here: only rows
-recorded at least `SEDA_CHANGE_FEED_DELAY_S` ago (by `changed_at`, the writer's clock) are
-served. `refresh` runs at the end of its write transaction, so the time from `changed_at` to the
-commit is that of writing the verdict rows; a transaction slower than the delay between its
-refresh and its commit (or writer clocks skewed by more than it) can still be missed. Writes of
-one unit cannot overtake each other (`refresh` locks the unit's row), so what can be missed is a
-change of another unit. A consumer that must never miss one re-reads a unit's latest verdict
+N (or a smaller id) is still uncommitted, and never see it. The mitigation here: a page serves
+only rows recorded at least `SEDA_CHANGE_FEED_DELAY_S` ago (by `changed_at`, the writer's
+clock), and it stops before the first row after `since` that is younger (`_BEFORE_UNSETTLED`):
+`changed_at` order is not id order, so a settled id 11 is not served while an unsettled 10
+waits, which the next `since=11` would skip for good. `changed_at` is taken when `refresh`
+starts planning, so the time from it to the commit spans the engine pass over the
+transaction's samples, the verdict and change writes, and what the caller writes after
+`refresh` (the audit entry) and the commit; a transaction slower than the delay over that span
+(or writer clocks skewed by more than it) can still be missed. Writes of one unit cannot
+overtake each other (`refresh` locks the unit's row), so what can be missed is a change of
+another unit. A consumer that must never miss one re-reads a unit's latest verdict
 (`GET /diagnoses/<id>`) or, periodically, the fleet ranking.
 """
 
@@ -41,12 +45,15 @@ SELECT = (
     f"{', '.join('c.' + name for name in SUMMARY)} "
     "FROM dga_change c LEFT JOIN equipment e ON e.id = c.equipment_id"
 )
+# A page ends before the first change after `since` that has not settled (none: no bound, `c.id + 1`).
+_BEFORE_UNSETTLED = ("c.id < COALESCE((SELECT MIN(u.id) FROM dga_change u WHERE u.id > :since "
+                     "AND u.changed_at > :settled), c.id + 1)")
 _WORSENED = f"{_level('c.severity')} > {_level('c.previous_severity')}"
 
 
 def page_query(values, limit):
     """The SQL and binds of one page of changes after `values["since"]` (0: from the start), with its filters."""
-    conditions = ["c.id > :since", "c.changed_at <= :settled"]
+    conditions = ["c.id > :since", "c.changed_at <= :settled", _BEFORE_UNSETTLED]
     binds = {"since": values.get("since", 0), "settled": settled_before(), "limit": limit, "offset": 0}
     if "substation_id" in values:
         conditions.append("e.substation_id = :p_substation_id")

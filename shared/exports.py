@@ -99,12 +99,14 @@ class ExportResponse(StreamingResponse):
 
     @staticmethod
     async def _chunks(stream, encoding, columns):
-        """The head, then each batch written in a worker thread."""
+        """The head, then each batch written in a worker thread; the stream is closed once exhausted, so what follows
+        the chunks (the fleet export's tail) reads on a session slot of its own without holding two."""
         head = encoding.head(columns)
         if head:
             yield head
         async for rows in stream:
             yield await asyncio.to_thread(encoding.rows, rows, columns)
+        await stream.aclose()
 
     async def __call__(self, scope, receive, send):
         try:

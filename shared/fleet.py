@@ -27,14 +27,20 @@ log line points at `tools.rediagnose`). What this cannot see, `tools.rediagnose`
 `diagnose_pending` target) repairs: a sample whose gases a loader changed in place; a sample a
 loader wrote below the starting point (before a later API write, unseen by a process started
 after both); on Oracle, an id that committed after a higher one had been checked (identity
-values of concurrent transactions commit out of order). Units whose latest sample is pending and
-not yet diagnosed rank last, as units without a verdict, their `action` saying so.
+values of concurrent transactions commit out of order). While a unit's newest complete sample is
+pending, the unit ranks by what is stored: a unit with no stored verdict at all ranks last, as
+units without a verdict, its `action` saying "Diagnosis pending"; a unit with a stored verdict
+on an earlier sample keeps that verdict's rank and entry, unflagged (`stale` speaks of the
+engine only), its `sample_id` and `sampled_at` naming the earlier sample. A catch-up the
+database cannot take now (busy, full, read-only, lock wait) is skipped with a warning and the
+page answers `X-Verdicts-Pending: true` (`catch_up`).
 """
 
 import asyncio
 import weakref
 
 from shared import config, context, cursors, db, dga, exports, jsonio, verdict_store
+from shared.errors import ApiError, DatabaseUnavailableError, from_database_error
 
 NO_VERDICT_RANK = -1.0
 PENDING_HEADER = "X-Verdicts-Pending"
@@ -46,7 +52,8 @@ ENTRY_FIELDS = (
     "dga_status", "fault_present", "fault_type", "agreement", "severity", "health_index", "rank", "action",
     "engine_version", "diagnosed_at", "stale",
 )
-_COMPLETE = " AND ".join(f"s.{gas} IS NOT NULL" for gas in dga.GASES)
+# A complete sample (every dissolved gas present), of `dga_sample s`; also read by `shared/unit_verdicts.py`.
+COMPLETE_SAMPLE = " AND ".join(f"s.{gas} IS NOT NULL" for gas in dga.GASES)
 _UNIT_COLUMNS = ("e.id AS equipment_id, e.name AS equipment_name, e.substation_id, e.kind, "
                  "e.status AS equipment_status")
 _VERDICT_COLUMNS = ("d.sample_id, d.sampled_at, d.dga_status, d.fault_present, d.fault_type, d.severity, "
@@ -61,11 +68,12 @@ _DOCUMENTS = (f"SELECT sample_id, diagnosed_at, verdict FROM dga_diagnosis WHERE
 # What a page takes from the verdict documents, kept per (sample id, diagnosed_at): a stored verdict is
 # rewritten only with a new diagnosed_at, so an entry never goes out of date; the oldest go first.
 PARTS_CACHED = 50_000
+PAGE_READS = 3  # a page read again when verdicts change under it; a writer overtaking each read is a 503
 _RANKED_COUNT = f"SELECT COUNT(*) AS ranked {_FROM_LATEST}"
 # Units without a latest verdict; `sampled` tells a pending unit from one without a complete sample.
 _TAIL = (
     f"SELECT {_UNIT_COLUMNS}, CASE WHEN EXISTS (SELECT 1 FROM dga_sample s WHERE s.equipment_id = e.id AND "
-    f"{_COMPLETE}) THEN 1 ELSE 0 END AS sampled FROM equipment e "
+    f"{COMPLETE_SAMPLE}) THEN 1 ELSE 0 END AS sampled FROM equipment e "
     "WHERE e.id NOT IN (SELECT d.equipment_id FROM dga_diagnosis d WHERE d.is_latest = 1)"
 )
 _BY_SUBSTATION = "e.substation_id = :p_substation_id"
@@ -73,8 +81,10 @@ _TOP_SAMPLE = "SELECT MAX(id) AS top FROM dga_sample"
 _TOP_VERDICT = "SELECT MAX(sample_id) AS top FROM dga_diagnosis"
 _PENDING = (
     "SELECT s.id, s.equipment_id, s.sampled_at FROM dga_sample s WHERE s.id > :checked AND s.id <= :top "
-    f"AND {_COMPLETE} AND NOT EXISTS (SELECT 1 FROM dga_diagnosis d WHERE d.sample_id = s.id) ORDER BY s.id"
+    f"AND {COMPLETE_SAMPLE} AND NOT EXISTS (SELECT 1 FROM dga_diagnosis d WHERE d.sample_id = s.id) ORDER BY s.id"
 )
+# The statuses of a failed catch-up that leave the page to be served without it: the database cannot write now.
+_CATCH_UP_CAN_WAIT = frozenset({429, 503, 504})
 NO_SAMPLE_ACTION = "No complete DGA sample: take one."
 PENDING_ACTION = "Diagnosis pending: the unit's latest complete sample has no stored verdict yet."
 
@@ -163,24 +173,50 @@ def entries_of(rows):
 
 
 async def page_entries(rows):
-    """Ranking entries of rows of `_RANKED` or `_TAIL`, reading the verdict documents not read before."""
+    """Ranking entries of rows of `_RANKED` or `_TAIL`, reading the verdict documents not read before; None when a
+    row's verdict was rewritten or deleted after the ranking was read (its document is not the row's any more)."""
     cache = _parts_read.setdefault(db.database(), {})
-    keys = [(row["sample_id"], row["diagnosed_at"]) for row in rows if _is_ranked(row)]
-    missing = sorted({sample_id for sample_id, diagnosed_at in keys if (sample_id, diagnosed_at) not in cache})
+    keys = {(row["sample_id"], row["diagnosed_at"]) for row in rows if _is_ranked(row)}
+    parts = {key: cache[key] for key in keys if key in cache}
+    missing = sorted({sample_id for sample_id, _ in keys - parts.keys()})
     if missing:
-        documents = []
-        async with db.connect() as conn:
-            for start in range(0, len(missing), DOCUMENTS_PER_READ):
-                chunk = missing[start : start + DOCUMENTS_PER_READ]
-                padded = chunk + [chunk[-1]] * (DOCUMENTS_PER_READ - len(chunk))
-                documents.extend(await conn.fetch_all(_DOCUMENTS, {f"s{n}": sample for n, sample in enumerate(padded)}))
-        parsed = await asyncio.to_thread(lambda: [parts_of(document["verdict"]) for document in documents])
-        for document, parts in zip(documents, parsed):
-            cache[(document["sample_id"], document["diagnosed_at"])] = parts
+        read = await _read_parts(missing)
+        parts.update((key, value) for key, value in read.items() if key in keys)
+        cache.update(read)
         while len(cache) > PARTS_CACHED:
-            del cache[next(iter(cache))]  # dicts keep insertion order: the oldest first
-    return [_entry(row, cache.get((row["sample_id"], row["diagnosed_at"])) if _is_ranked(row) else None)
-            for row in rows]
+            del cache[next(iter(cache))]  # dicts keep insertion order: the oldest first (this page's are in `parts`)
+    if keys - parts.keys():
+        return None
+    return [_entry(row, parts[(row["sample_id"], row["diagnosed_at"])] if _is_ranked(row) else None) for row in rows]
+
+
+async def _read_parts(sample_ids):
+    """(sample id, diagnosed_at) -> (agreement, action) of the stored verdicts of `sample_ids`, read now."""
+    documents = []
+    async with db.connect() as conn:
+        for start in range(0, len(sample_ids), DOCUMENTS_PER_READ):
+            chunk = sample_ids[start : start + DOCUMENTS_PER_READ]
+            padded = chunk + [chunk[-1]] * (DOCUMENTS_PER_READ - len(chunk))
+            documents.extend(await conn.fetch_all(_DOCUMENTS, {f"s{n}": sample for n, sample in enumerate(padded)}))
+    parsed = await asyncio.to_thread(lambda: [parts_of(document["verdict"]) for document in documents])
+    return {(document["sample_id"], document["diagnosed_at"]): parts for document, parts in zip(documents, parsed)}
+
+
+async def page(values, limit):
+    """One page of the ranking: (its entries, True when a next page follows).
+
+    A verdict rewritten or deleted between the ranking's read and its document's makes the page
+    read again (its rows then show the verdicts as they are now); a unit is never shown as
+    without a verdict because of that race.
+    """
+    for _ in range(PAGE_READS):
+        rows = await page_rows(values, limit)
+        entries = await page_entries(rows[:limit])  # a row more only says that a next page follows
+        if entries is not None:
+            return entries, len(rows) > limit
+    raise DatabaseUnavailableError(
+        "The ranking's verdicts were rewritten while the page was read, again and again; retry in a moment."
+    )
 
 
 def next_cursor(entry):
@@ -281,7 +317,25 @@ async def _followed_by(chunks, read_rows, encoding):
 
 
 async def catch_up():
-    """Diagnose and store up to SEDA_MAX_INLINE_DIAGNOSES pending samples (module docstring); True when more wait."""
+    """Diagnose and store up to SEDA_MAX_INLINE_DIAGNOSES pending samples (module docstring); True when more wait.
+
+    A catch-up the database cannot take now (busy with another writer, full, read-only, a lock
+    wait past the statement timeout, no session free) is logged and skipped: the page is served
+    from what is stored, saying verdicts are pending, and a later request tries again.
+    """
+    try:
+        return await _store_pending()
+    except Exception as exc:
+        error = exc if isinstance(exc, ApiError) else from_database_error(exc)
+        if error.status not in _CATCH_UP_CAN_WAIT:
+            raise
+        context.logger.warning(f"pending verdicts not stored now ({error.name()}: {error.message}); the fleet "
+                               "ranking is served without them", exc_info=exc)
+        return True
+
+
+async def _store_pending():
+    """The catch-up itself (see `catch_up`)."""
     cap = config.settings().max_inline_diagnoses
     if cap == 0:
         return False

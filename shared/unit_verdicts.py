@@ -14,18 +14,17 @@ import datetime
 
 from shared import dga, jsonio
 from shared.dga_rows import HISTORY_DEPTH, diagnose_windows
-from shared.fleet import provenance
+from shared.fleet import COMPLETE_SAMPLE, provenance
 
 SAMPLE_COLUMNS = ("id", "equipment_id", "sampled_at", *dga.SAMPLE_FIELDS)
-_COMPLETE = " AND ".join(f"s.{gas} IS NOT NULL" for gas in dga.GASES)
 # The unit's complete samples, each with its stored verdict's provenance and document (NULL when pending).
 SAMPLES_WITH_VERDICTS = (
     f"SELECT {', '.join('s.' + name for name in SAMPLE_COLUMNS)}, d.engine_version, d.fingerprint, d.diagnosed_at, "
     "d.verdict FROM dga_sample s LEFT JOIN dga_diagnosis d ON d.sample_id = s.id "
-    f"WHERE s.equipment_id = :id AND {_COMPLETE}"
+    f"WHERE s.equipment_id = :id AND {COMPLETE_SAMPLE}"
 )
 UNIT_SAMPLES = (f"SELECT {', '.join('s.' + name for name in SAMPLE_COLUMNS)} FROM dga_sample s "
-                f"WHERE s.equipment_id = :id AND {_COMPLETE}")
+                f"WHERE s.equipment_id = :id AND {COMPLETE_SAMPLE}")
 NO_VERDICT = {"engine_version": None, "diagnosed_at": None, "stale": False}  # the provenance of no verdict at all
 POINT_FIELDS = ("sample_id", "sampled_at", "dga_status", "fault_type", "severity", "health_index", "duval_point",
                 "engine_version", "diagnosed_at", "stale")

@@ -209,3 +209,18 @@ def test_operations_exempt_from_limits_document_no_429(client):
     for path in ("/api/v1/health", "/api/v1/health/live", "/api/v1/health/ready"):
         assert "429" not in document["paths"][path]["get"]["responses"], path
     assert "429" in document["paths"]["/api/v1/equipment"]["get"]["responses"]
+
+
+@pytest.mark.parametrize("path,url", [
+    ("/api/v1/diagnoses", "/api/v1/diagnoses?format={format}"),
+    ("/api/v1/diagnoses/{id}", "/api/v1/diagnoses/3?history=true&format={format}"),
+    ("/api/v1/measurements", "/api/v1/measurements?format={format}&equipment_id=3"),
+])
+def test_every_export_is_served_as_a_media_type_its_answer_declares_with_its_download_header(client, path, url):
+    declared = _document(client)["paths"][path]["get"]["responses"]["200"]
+    assert "Content-Disposition" in declared["headers"]
+    for chosen in ("ndjson", "csv"):
+        response = client.get(url.format(format=chosen))
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].split(";")[0] in declared["content"], chosen
+        assert response.headers["content-disposition"].startswith("attachment")

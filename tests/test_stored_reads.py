@@ -7,8 +7,8 @@ import sqlite3
 import orjson
 import pytest
 
-from conftest import API_KEY, follow_pages
-from shared import change_feed, dga
+from conftest import API_KEY, follow_pages, make_client, write_lock_held
+from shared import change_feed, db, dga, fleet
 from test_oracle_sql import UNIT
 from test_verdict_store import assert_stored_equal_fresh
 
@@ -225,3 +225,81 @@ def test_a_rewritten_verdict_replaces_what_the_ranking_read_of_the_old_one(write
             response = writer.patch(f"/api/v1/equipment/{entry['equipment_id']}", headers={"If-Match": "*"},
                                     json={"oil_preservation": preservation, "year_manufactured": built})
             assert response.status_code == 200, response.text
+
+
+def test_a_parts_cache_smaller_than_a_page_still_shows_every_ranked_unit_with_its_verdict(client, monkeypatch):
+    expected = follow_pages(client, "/api/v1/diagnoses?limit=1000")[0]
+    fleet._parts_read.clear()
+    monkeypatch.setattr(fleet, "PARTS_CACHED", 3)  # a page's own new entries overflow it
+    for _ in range(2):  # the second time the cache holds another page's last entries
+        assert follow_pages(client, "/api/v1/diagnoses?limit=10")[0] == expected
+    assert all(entry["rank"] != -1 for entry in expected if entry["sample_id"] is not None)
+
+
+def test_a_verdict_rewritten_between_the_ranking_and_its_document_read_is_shown_as_it_is_now(client, demo_db):
+    fleet._parts_read.clear()
+    rewritten = []
+
+    def rewrite_before_the_first_document_read(statement, paged):
+        if statement.startswith("SELECT sample_id, diagnosed_at, verdict") and not rewritten:
+            rewritten.append(_execute(demo_db, "UPDATE dga_diagnosis SET diagnosed_at = '2032-02-02 00:00:00.000000' "
+                                               "WHERE is_latest = 1 AND equipment_id = 5 RETURNING sample_id"))
+
+    db.statement_observers.append(rewrite_before_the_first_document_read)
+    try:
+        entries = follow_pages(client, "/api/v1/diagnoses?limit=1000")[0]
+    finally:
+        db.statement_observers.clear()
+    assert rewritten
+    entry = next(e for e in entries if e["equipment_id"] == 5)
+    assert entry["rank"] != -1 and entry["diagnosed_at"].startswith("2032-02-02") and entry["action"]
+    assert entry["action"] == client.get("/api/v1/diagnoses/5").json()["diagnosis"]["action"]
+
+
+def test_the_change_feed_stops_before_an_unsettled_change_and_serves_the_settled_one_after_it_later(client, demo_db,
+                                                                                                   settings_env):
+    settings_env(SEDA_CHANGE_FEED_DELAY_S="60")
+    _execute(demo_db, "UPDATE dga_change SET changed_at = '2000-01-01 00:00:00.000000'")  # every change settled
+    insert = ("INSERT INTO dga_change (equipment_id, changed_at, sample_id, engine_version, severity) "
+              "VALUES (3, ?, NULL, 'x', 'unknown') RETURNING id")
+    (unsettled,), = _execute(demo_db, insert, ("2999-01-01 00:00:00.000000",))  # a lower id committed late
+    (settled,), = _execute(demo_db, insert, ("2000-01-02 00:00:00.000000",))
+    served, resume = _feed(client, "/api/v1/diagnoses/changes?limit=1000")
+    assert served and served[-1]["id"] == unsettled - 1 and settled not in [c["id"] for c in served]
+    _execute(demo_db, "UPDATE dga_change SET changed_at = '2000-01-03 00:00:00.000000' WHERE id = ?", (unsettled,))
+    assert [c["id"] for c in _feed(client, resume)[0]] == [unsettled, settled]
+
+
+def test_a_catch_up_the_database_cannot_write_now_leaves_the_ranking_served_and_flagged_pending(demo_db, settings_env):
+    settings_env(SEDA_SQLITE_BUSY_TIMEOUT_MS="50")
+    _execute(demo_db, "INSERT INTO dga_sample (equipment_id, sampled_at, h2, ch4, c2h6, c2h4, c2h2, co, co2) "
+                      "VALUES (7, '2031-01-01 00:00:00.000000', ?, ?, ?, ?, ?, ?, ?)", tuple(GASES.values()))
+    with make_client("api") as client:
+        before = client.get("/api/v1/health/ready")  # the first request of the process, before the lock is taken
+        assert before.status_code == 200, before.text
+        with write_lock_held(demo_db):
+            response = client.get("/api/v1/diagnoses?limit=1000")
+        assert response.status_code == 200, response.text
+        assert response.headers["x-verdicts-pending"] == "true"
+        held_back = next(e for e in response.json() if e["equipment_id"] == 7)
+        assert held_back["rank"] != -1 and held_back["sampled_at"] < "2031"  # ranked by its earlier sample's verdict
+        after = client.get("/api/v1/diagnoses?limit=1000")  # the lock gone, the next request stores it
+    assert "x-verdicts-pending" not in after.headers
+    assert _execute(demo_db, "SELECT COUNT(*) FROM dga_diagnosis d JOIN dga_sample s ON s.id = d.sample_id "
+                             "WHERE s.sampled_at LIKE '2031%'")[0][0] == 1
+
+
+def test_with_one_session_slot_the_fleet_and_history_exports_each_complete(demo_db, settings_env):
+    settings_env(SEDA_SQLITE_MAX_SESSIONS="1")
+    _execute(demo_db, "INSERT INTO equipment (substation_id, name, kind, oil_preservation, status) "
+                      "VALUES (1, 'no samples', 'shunt_reactor', 'sealed', 'standby')")
+    with make_client("api") as client:
+        fleet_export = client.get("/api/v1/diagnoses?format=ndjson")
+        history_export = client.get("/api/v1/diagnoses/3?history=true&format=ndjson")
+        assert history_export.status_code == 200, history_export.text
+        series = client.get("/api/v1/diagnoses/3?history=true&limit=1000").json()["history"]
+    assert fleet_export.status_code == 200, fleet_export.text
+    exported = [orjson.loads(line) for line in fleet_export.content.splitlines()]
+    assert exported[-1]["equipment_name"] == "no samples"  # the tail, read after the ranked part's stream
+    assert [point["sample_id"] for point in map(orjson.loads, history_export.content.splitlines())] == [
+        point["sample_id"] for point in series]

@@ -139,13 +139,19 @@ def page(row, csv=False, exports=False):
         content[CSV_MEDIA_TYPE] = _csv_content(row)
         headers["Vary"] = True
     if exports:
-        content[NDJSON_MEDIA_TYPE] = {"type": "string", "description": (
-            "With format=ndjson: every row the filters select, one JSON object (as in the JSON page) per line, "
-            "streamed; a body that ends without its last chunk was cut short by a failure.")}
-        headers["Content-Disposition"] = False
+        _declare_exports(content, headers, row)
         description += (" With format=ndjson or format=csv, the whole filtered result instead, unpaged, streamed as a "
                         "download (Content-Disposition).")
     return Answer(200, description, content, headers, errors=(NotAcceptableError,) if csv else ())
+
+
+def _declare_exports(content, headers, row):
+    """Add what an export of rows like `row` is served as (`shared/exports.py`): NDJSON, CSV, Content-Disposition."""
+    content[NDJSON_MEDIA_TYPE] = {"type": "string", "description": (
+        "With format=ndjson: every row selected, one JSON object (as in the JSON answer) per line, streamed; a body "
+        "that ends without its last chunk was cut short by a failure.")}
+    content.setdefault(CSV_MEDIA_TYPE, _csv_content(row))  # a CSV page, where offered, has the export's shape
+    headers["Content-Disposition"] = False
 
 
 def item(row, csv=False):
@@ -176,8 +182,12 @@ def no_content(description="Done; nothing to say."):
     return Answer(204, description)
 
 
-def answer(schema, description, *, media_type=JSON_MEDIA_TYPE, headers=None):
-    """200 with a body of `schema` in `media_type` (headers: name -> always sent)."""
-    return Answer(200, description, {media_type: schema}, headers or {})
+def answer(schema, description, *, media_type=JSON_MEDIA_TYPE, headers=None, exports=None):
+    """200 with a body of `schema` in `media_type` (headers: name -> always sent); with `exports` (a row schema),
+    also rows like it streamed as NDJSON or CSV when `format` asks for them (`shared/exports.py`)."""
+    content, headers = {media_type: schema}, dict(headers or {})
+    if exports is not None:
+        _declare_exports(content, headers, exports)
+    return Answer(200, description, content, headers)
 
 

@@ -20,9 +20,12 @@ HEADERS = {
     "Content-Disposition": ('`attachment; filename="<resource>.<ndjson|csv>"`: an export, to save as a file.',
                             {"type": "string", "pattern": '^attachment; filename="[a-z_]+[.](ndjson|csv)"$'}),
     "Location": ("The URL of the created row.", {"type": "string", "minLength": 1}),
-    "X-Verdicts-Pending": ("`true` when more DGA samples wait for a stored verdict than one request diagnoses "
-                           "(SEDA_MAX_INLINE_DIAGNOSES): those units rank last until later requests or "
-                           "`python -m tools.rediagnose` store their verdicts.", {"const": "true"}),
+    "X-Verdicts-Pending": ("`true` when DGA samples still wait for a stored verdict: more than one request "
+                           "diagnoses (SEDA_MAX_INLINE_DIAGNOSES), or the database could not store them now. Until "
+                           "later requests or `python -m tools.rediagnose` store them, a unit without any stored "
+                           "verdict ranks last (\"Diagnosis pending\"); a unit with a verdict on an earlier sample "
+                           "ranks by that one, unflagged (its `sample_id` names the earlier sample).",
+                           {"const": "true"}),
     "Retry-After": ("Seconds to wait before trying again.", {"type": "integer", "minimum": 0}),
     "WWW-Authenticate": ("The scheme a key is sent with.", {"type": "string", "const": 'Bearer realm="seda"'}),
     "Allow": ("The methods the path answers.", {"type": "string"}),
