@@ -32,9 +32,12 @@ computations. Everything CPU-heavy (the engine, the JSON documents) runs in a wo
 
 import asyncio
 import bisect
+import contextlib
 import dataclasses
 import datetime
+import gc
 import hashlib
+import threading
 
 from shared import db, dga, jsonio
 from shared.dga_rows import HISTORY_DEPTH, diagnose_windows
@@ -216,6 +219,33 @@ def plan(states, changes, now):
     return result
 
 
+_paused_plans = 0  # plans running with the cyclic garbage collector paused (`_collector_paused`)
+_paused_plans_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause Python's cyclic garbage collector while a refresh reads, plans and writes.
+
+    A refresh of 10,000 units holds ~350,000 fetched rows and builds ~10,000 verdict documents of
+    ~80 containers each; with them alive, the collector's full passes took 40–107 ms each (7 in
+    one 10,000-row ingest on a 1M-sample database, measured), and a pass holds the GIL, so the
+    event loop stood still through them. Reference counting still frees everything acyclic
+    meanwhile; the collector resumes when the last refresh in the process ends.
+    """
+    global _paused_plans
+    with _paused_plans_lock:
+        _paused_plans += 1
+        gc.disable()
+    try:
+        yield
+    finally:
+        with _paused_plans_lock:
+            _paused_plans -= 1
+            if _paused_plans == 0:
+                gc.enable()
+
+
 def _unit_chunks(unit_ids):
     """Fixed-size IN-list binds for every UNITS_PER_READ of `unit_ids`, in id order."""
     unit_ids = sorted(unit_ids)
@@ -285,7 +315,8 @@ async def refresh(tx, changes):
     """
     if not changes:
         return Plan()
-    return await _apply(tx, await read_states(tx, changes), changes)
+    with _collector_paused():
+        return await _apply(tx, await read_states(tx, changes), changes)
 
 
 @dataclasses.dataclass
@@ -311,9 +342,10 @@ async def refresh_pending(tx, unit_ids):
     A unit that another writer caught up meanwhile is left alone, so two catch-ups that picked
     the same units take turns on the locks and the second does nothing twice.
     """
-    states = [state for state in await read_states(tx, unit_ids) if needs_rewrite(state)]
-    changes = {state.unit["id"]: ALL for state in states}
-    result = await _apply(tx, states, changes) if states else Plan()
+    with _collector_paused():
+        states = [state for state in await read_states(tx, unit_ids) if needs_rewrite(state)]
+        changes = {state.unit["id"]: ALL for state in states}
+        result = await _apply(tx, states, changes) if states else Plan()
     inserted = sum(sample["id"] not in state.stored for state in states for sample in state.samples)
     return CaughtUp(list(changes), result, inserted, len(result.upserts) - inserted)
 

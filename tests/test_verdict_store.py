@@ -2,6 +2,7 @@
 equals a fresh computation from the samples, and the change feed's last word on each unit is its latest verdict."""
 
 import datetime
+import gc
 import random
 import sqlite3
 
@@ -9,7 +10,7 @@ import numpy as np
 import orjson
 import pytest
 
-from shared import dga, verdict_store
+from shared import db, dga, verdict_store
 from shared.dga_rows import HISTORY_DEPTH, diagnose_windows
 
 GAS_FIELDS = dga.SAMPLE_FIELDS
@@ -164,3 +165,21 @@ def test_a_write_rewrites_exactly_the_window_it_falls_in(writer, demo_db):
     backfill = {**rising[1], "sampled_at": (start + datetime.timedelta(days=45)).isoformat()}
     assert writer.post("/api/v1/measurements", json=[backfill]).status_code == 200
     assert_stored_equal_fresh(demo_db, [unit])
+
+
+def test_the_collector_is_paused_while_a_refresh_runs_and_resumes_after(writer, demo_db):
+    """The cyclic collector's full passes over a big refresh held the GIL (and the event loop) for up to 107 ms."""
+    seen = []
+
+    def observe(sql, paged):
+        if "dga_diagnosis" in str(sql) or "dga_change" in str(sql):
+            seen.append(gc.isenabled())
+
+    db.statement_observers.append(observe)
+    try:
+        sample = _sample(1, datetime.datetime(2032, 1, 1, tzinfo=datetime.timezone.utc), np.random.default_rng(3))
+        assert writer.post("/api/v1/measurements", json=[sample]).status_code == 200
+    finally:
+        db.statement_observers.remove(observe)
+    assert seen and not any(seen)  # every statement of the refresh ran with the collector paused
+    assert gc.isenabled()
