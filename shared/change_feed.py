@@ -45,9 +45,13 @@ SELECT = (
     f"{', '.join('c.' + name for name in SUMMARY)} "
     "FROM dga_change c LEFT JOIN equipment e ON e.id = c.equipment_id"
 )
-# A page ends before the first change after `since` that has not settled (none: no bound, `c.id + 1`).
-_BEFORE_UNSETTLED = ("c.id < COALESCE((SELECT MIN(u.id) FROM dga_change u WHERE u.id > :since "
-                     "AND u.changed_at > :settled), c.id + 1)")
+# A page ends before the first change that has not settled (none: no bound, `c.id + 1`). The
+# unsettled changes are the last few seconds' ones, found through dga_change_recent_ix whatever
+# `since` is (an unsettled one below `since` was passed already; it would only hold the page
+# back until it settles). `u.id + 0`: with a bare MIN(u.id) SQLite walks the ids upwards from the
+# smallest instead of reading the recent ones (1.5 ms vs 0.005 ms on 37,732 changes, measured).
+_BEFORE_UNSETTLED = ("c.id < COALESCE((SELECT MIN(u.id + 0) FROM dga_change u WHERE u.changed_at > :settled), "
+                     "c.id + 1)")
 _WORSENED = f"{_level('c.severity')} > {_level('c.previous_severity')}"
 
 

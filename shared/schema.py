@@ -141,4 +141,5 @@ CREATE TABLE IF NOT EXISTS dga_change (
 );
 
 CREATE INDEX IF NOT EXISTS dga_change_unit_ix ON dga_change (equipment_id, id);
+CREATE INDEX IF NOT EXISTS dga_change_recent_ix ON dga_change (changed_at, id);
 """

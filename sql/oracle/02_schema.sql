@@ -138,3 +138,5 @@ CREATE TABLE dga_change (
 );
 
 CREATE INDEX dga_change_unit_ix ON dga_change (equipment_id, id);
+
+CREATE INDEX dga_change_recent_ix ON dga_change (changed_at, id);

@@ -68,6 +68,8 @@ SQLITE_STATEMENTS = (
   severity            TEXT NOT NULL
 )""",
     "CREATE INDEX dga_change_unit_ix ON dga_change (equipment_id, id)",
+    # The feed's "first change not settled yet" reads only the last few seconds' changes.
+    "CREATE INDEX dga_change_recent_ix ON dga_change (changed_at, id)",
 )
 
 ORACLE_STATEMENTS = (
@@ -111,6 +113,8 @@ ORACLE_STATEMENTS = (
   severity            VARCHAR2(10) NOT NULL
 )""",
     "CREATE INDEX dga_change_unit_ix ON dga_change (equipment_id, id)",
+    # The feed's "first change not settled yet" reads only the last few seconds' changes.
+    "CREATE INDEX dga_change_recent_ix ON dga_change (changed_at, id)",
 )
 
 
