@@ -22,7 +22,7 @@ from shared.errors import ApiError, DatabaseUnavailableError, from_database_erro
 from shared.headers import NO_STORE
 from shared.jsonio import json_response
 
-SERVED_TABLES = ("test_table", "substation", "equipment", "dga_sample", "audit_log")
+SERVED_TABLES = ("test_table", "substation", "equipment", "dga_sample", "audit_log", "dga_diagnosis", "dga_change")
 _TABLE_PROBES = {table: f"SELECT 1 AS found FROM {table}" for table in SERVED_TABLES}
 _ONE_ROW = {"limit": 1, "offset": 0}
 _OK = {"const": "ok"}
