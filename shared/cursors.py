@@ -95,16 +95,27 @@ class Keyset:
 
     def after(self, values):
         """The condition for rows after the key `values` in this order, and its binds (`:k_0`, `:k_1`, …)."""
-        binds = {f"k_{position}": value for position, value in enumerate(values)}
-        alternatives = []
-        for position, column in enumerate(self.columns):
-            equal_before = [f"{earlier.name} = :k_{index}" for index, earlier in enumerate(self.columns[:position])]
-            alternatives.append(" AND ".join([*equal_before, f"{column.name} {column.beyond()} :k_{position}"]))
-        expanded = " OR ".join(f"({alternative})" for alternative in alternatives)
+        alternatives, binds = self.steps(values)
+        expanded = " OR ".join(f"({alternative})" for alternative in alternatives[::-1])
         first = self.columns[0]
         # Redundant, but it lets the planner seek the index to the first column's value.
         leading = f"{first.name} {first.beyond()}= :k_0"
         return f"{leading} AND ({expanded})", binds
+
+    def steps(self, values):
+        """The rows after the key `values` as conditions that each seek one range, in key order, and their binds.
+
+        `(a = :k_0 AND b > :k_1)` first, then `(a > :k_0)`: read one after the other until the page
+        is full, each is a plain index range. `after`'s single OR makes the planner seek to `a`
+        and then step over every row tied on `a` before the cursor (4,071 units tied at one rank
+        made the fleet's deep page 1.8× its first).
+        """
+        binds = {f"k_{position}": value for position, value in enumerate(values)}
+        conditions = []
+        for position, column in enumerate(self.columns):
+            equal_before = [f"{earlier.name} = :k_{index}" for index, earlier in enumerate(self.columns[:position])]
+            conditions.append(" AND ".join([*equal_before, f"{column.name} {column.beyond()} :k_{position}"]))
+        return conditions[::-1], binds
 
     def parser(self):
         """A query-parameter parser (`shared/validation.py`) for this keyset's cursors."""

@@ -247,13 +247,25 @@ async def page_rows(values, limit):
 
 
 async def _ranked_rows(conn, values, cursor, offset, count):
-    """`count` ranked rows after `cursor` (decoded) or from `offset`."""
+    """`count` ranked rows after `cursor` (decoded) or from `offset`.
+
+    After a cursor the rows tied with it on rank are read first, then the lower ranks: two index
+    seeks (`cursors.Keyset.steps`), so a page deep among thousands of equal ranks costs a page.
+    """
     conditions, binds = _ranking_filters(values)
-    if cursor is not None:
-        after, key_binds = BY_RANK.after(cursor)
-        conditions.append(after)
-        binds.update(key_binds)
-        offset = 0
+    if cursor is None:
+        return await _ranked_query(conn, conditions, binds, offset, count)
+    steps, key_binds = BY_RANK.steps(cursor)
+    rows = []
+    for step in steps:
+        rows += await _ranked_query(conn, [*conditions, step], {**binds, **key_binds}, 0, count - len(rows))
+        if len(rows) == count:
+            break
+    return rows
+
+
+async def _ranked_query(conn, conditions, binds, offset, count):
+    """`count` ranked rows meeting `conditions`, from `offset`, worst first."""
     return await conn.fetch_all(f"{_RANKED}{_and(conditions)} ORDER BY {BY_RANK.order_by()}",
                                 {**binds, "limit": count, "offset": offset}, paged=True)
 

@@ -206,7 +206,8 @@ def test_every_statement_of_the_stored_reads_parses_as_oracle_19c(client, demo_d
     finally:
         db.statement_observers.clear()
     kinds = " ".join(seen)
-    for fragment in ("AND d.verdict_rank <= :k_0 AND ((d.verdict_rank < :k_0)", "NOT IN (SELECT d.equipment_id", "COUNT(*)",
+    for fragment in ("AND d.verdict_rank = :k_0 AND d.equipment_id > :k_1", "AND d.verdict_rank < :k_0 ORDER BY",
+                     "NOT IN (SELECT d.equipment_id", "COUNT(*)",
                      "NOT EXISTS (SELECT 1 FROM dga_diagnosis d WHERE d.sample_id = s.id)", "FROM dga_change c",
                      "LEFT JOIN dga_diagnosis d ON d.sample_id = s.id", "FOR UPDATE"):
         assert fragment in kinds, fragment
