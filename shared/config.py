@@ -35,6 +35,7 @@ Every environment variable the service reads:
 | `SEDA_RATE_LIMIT_STORAGE` | `memory` | where budgets are counted: `memory` (each instance its own), or `redis://[:password@]host:port[/db]` (`rediss://` for TLS) so one client's budget holds across every instance |
 | `SEDA_TRUSTED_PROXY_HEADER` | — (the connection's peer address) | header a trusted proxy sets to the client's address, e.g. `X-Forwarded-For`; set it only when every request passes that proxy, which must overwrite or append to a client's own |
 | `SEDA_TRUSTED_PROXY_HOPS` | `1` | trusted proxies in front of the service: the client's address is this many entries from the right of that header's comma-separated list |
+| `SEDA_MAX_EXPORTS` | `4` | downloads (`format=ndjson` or `csv`) this instance streams at once, each holding a database session for its whole length; one more is answered 429 TooManyRequestsTypeB |
 | `SEDA_MAX_IN_FLIGHT` | `64` | requests this instance serves at once; one more is answered 429 TooManyRequestsTypeB at once (health probes and OPTIONS never are) |
 | `SEDA_MAX_INLINE_DIAGNOSES` | `200` | most DGA samples without a stored verdict (written straight into the database, or older than migration 4) that one `GET /diagnoses` diagnoses and stores before answering (`shared/fleet.py`); beyond it the response says `X-Verdicts-Pending: true` until `python -m tools.rediagnose` catches up; `0` turns inline diagnosis off |
 | `SEDA_CHANGE_FEED_DELAY_S` | `5` | `GET /diagnoses/changes` serves only changes recorded at least this long ago, so a change whose transaction commits after a later one (Oracle identities) is not skipped (`shared/change_feed.py`); `0` serves every committed change at once |
@@ -103,6 +104,7 @@ class LimitSettings:
     trusted_proxy_header: str | None
     trusted_proxy_hops: int
     max_in_flight: int
+    max_exports: int
     sqlite_max_sessions: int
     sqlite_session_wait_ms: int
 
@@ -267,6 +269,7 @@ def _limit_settings():
         trusted_proxy_header=_trusted_proxy_header(),
         trusted_proxy_hops=_int_env("SEDA_TRUSTED_PROXY_HOPS", 1),
         max_in_flight=_int_env("SEDA_MAX_IN_FLIGHT", 64),
+        max_exports=_int_env("SEDA_MAX_EXPORTS", 4),
         sqlite_max_sessions=_int_env("SEDA_SQLITE_MAX_SESSIONS", 16),
         sqlite_session_wait_ms=_int_env("SEDA_SQLITE_SESSION_WAIT_MS", 500, minimum=0),
     )

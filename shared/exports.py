@@ -21,6 +21,10 @@ What can fail when:
   read data remaining"; HTTP libraries raise), never a complete-looking short file;
 - the client goes away: the stream is closed at once, its read transaction with it.
 
+At most `SEDA_MAX_EXPORTS` downloads run at once in a process (more is 429 TooManyRequestsTypeB
+before the query starts): each holds a database session for its whole length, and slow
+downloads must not take every session the pages need.
+
 A download counts as a request in flight (`shared/lifecycle.py`) until its body has ended, not
 only until its handler returned: a SIGTERM during a download lets it finish before the database
 (and on Oracle the pool the stream reads from) is closed.
@@ -32,7 +36,7 @@ import anyio
 from starlette.requests import ClientDisconnect
 from starlette.responses import StreamingResponse
 
-from shared import context, csvout, db, lifecycle
+from shared import config, context, csvout, db, lifecycle, ratelimit
 from shared.errors import InvalidParametersError
 from shared.jsonio import NDJSON_MEDIA_TYPE, dumps
 
@@ -79,10 +83,31 @@ def check_unpaged(values, paging, chosen):
         )
 
 
+_downloads = 0  # downloads of this process admitted and not ended yet
+
+
 async def response(sql, binds, encoding, columns, name):
     """Open the query's stream (errors here are ordinary error responses) and answer it as a download."""
-    stream = await db.stream(sql, binds, BATCH_ROWS).open()
+    global _downloads
+    limit = config.settings().limits.max_exports
+    if _downloads >= limit:
+        raise ratelimit.instance_busy(
+            f"This instance is serving {limit} downloads already (SEDA_MAX_EXPORTS); retry in a moment, or read "
+            "the JSON pages meanwhile."
+        )
+    _downloads += 1  # counted before the first await, so requests arriving together cannot all pass
+    try:
+        stream = await db.stream(sql, binds, BATCH_ROWS).open()
+    except BaseException:
+        _downloads -= 1
+        raise
     return ExportResponse(stream, encoding, columns, f"{name}.{encoding.extension}")
+
+
+def _download_ended():
+    """One admitted download fewer."""
+    global _downloads
+    _downloads -= 1
 
 
 class ExportResponse(StreamingResponse):
@@ -124,4 +149,5 @@ class ExportResponse(StreamingResponse):
         finally:
             with anyio.CancelScope(shield=True):
                 await self._stream.aclose()
+            _download_ended()
             lifecycle.request_finished()

@@ -7,6 +7,8 @@ import os
 import socket
 import sqlite3
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -194,3 +196,31 @@ def test_a_database_failure_midway_ends_the_body_without_its_last_chunk(export_d
         kill_server(server)
         log.close()
     assert "export stopped midway" in (tmp_path / "server.log").read_text()
+
+
+def test_downloads_beyond_seda_max_exports_are_429_and_a_slot_comes_back_when_one_ends(export_db, free_port):
+    """Each download holds a database session for its whole length: past the cap, the next waits its turn."""
+    server = start_server("api", export_db, free_port, SEDA_MAX_EXPORTS="1", SEDA_RATE_LIMIT_PER_MINUTE="0")
+    try:
+        connection, received = _start_download(free_port, "/api/v1/measurements?format=ndjson")
+        assert b" 200 " in received.split(b"\r\n")[0]
+        refused = urllib.request.Request(f"http://127.0.0.1:{free_port}/api/v1/measurements?format=csv")
+        with pytest.raises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(refused, timeout=PEER_GUARD_S)
+        body = json.loads(raised.value.read())
+        assert raised.value.code == 429 and body["error"] == "TooManyRequestsTypeB"
+        assert "SEDA_MAX_EXPORTS" in body["message"] and raised.value.headers["Retry-After"]
+        page = urllib.request.urlopen(f"http://127.0.0.1:{free_port}/api/v1/measurements?limit=5", timeout=PEER_GUARD_S)
+        assert page.status == 200  # pages are not downloads
+        connection.close()  # the first download ends: its slot comes back
+        deadline = time.monotonic() + PEER_GUARD_S
+        while True:
+            try:
+                with urllib.request.urlopen(refused, timeout=PEER_GUARD_S) as again:
+                    assert again.status == 200 and again.read().startswith(b"id,")
+                break
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 429 and time.monotonic() < deadline
+                time.sleep(0.05)
+    finally:
+        kill_server(server)
