@@ -151,7 +151,7 @@ def main():
     if not shutil.which("wrk"):
         raise SystemExit("needs wrk: apt-get install wrk")
     database = args.database or os.path.join(tempfile.mkdtemp(), "seda.sqlite3")
-    from shared.db.sqlite import create_if_absent
+    from shared.db.sqlite_files import create_if_absent
 
     create_if_absent(database)  # the demo database, once, before any server starts
     statement = PAGES[args.path]

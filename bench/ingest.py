@@ -191,7 +191,7 @@ def main():
     rng = np.random.default_rng(1)
     with tempfile.TemporaryDirectory(prefix="seda-ingest-") as scratch:
         directory = pathlib.Path(scratch)
-        from shared.db.sqlite import backup, create_if_absent
+        from shared.db.sqlite_files import backup, create_if_absent
 
         create_if_absent(str(directory / "demo.sqlite3"))
         bigger = directory / "bigger.sqlite3"

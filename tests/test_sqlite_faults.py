@@ -102,7 +102,7 @@ def test_file_deleted_answers_503_and_never_creates_an_empty_database(server, de
 
 def test_file_replaced_by_a_restored_backup_is_served_and_the_old_file_keeps_every_commit(server, demo_db, tmp_path):
     restored = tmp_path / "restored.sqlite3"
-    db.sqlite.backup(str(demo_db), str(restored))  # taken before the write below
+    db.sqlite_files.backup(str(demo_db), str(restored))  # taken before the write below
     assert call(server, "POST", "/api/v1/measurements", samples(1, 2034))[0] == 200
     assert os.path.getsize(f"{demo_db}-wal") > 0  # the acknowledged row lives only in the WAL so far
     aside = tmp_path / "old.sqlite3"
@@ -120,7 +120,7 @@ def test_file_replaced_by_a_restored_backup_is_served_and_the_old_file_keeps_eve
 
 def test_file_replaced_while_another_process_holds_the_old_one_is_503_until_it_lets_go(server, demo_db, tmp_path):
     restored = tmp_path / "restored.sqlite3"
-    db.sqlite.backup(str(demo_db), str(restored))
+    db.sqlite_files.backup(str(demo_db), str(restored))
     # A read transaction in another process keeps the old file's WAL from being emptied.
     with transaction_held(demo_db, "BEGIN", "SELECT COUNT(*) FROM dga_sample"):
         assert call(server, "POST", "/api/v1/measurements", samples(1, 2038))[0] == 200

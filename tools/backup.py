@@ -16,7 +16,7 @@ import sqlite3
 import sys
 
 from shared import config
-from shared.db.sqlite import backup
+from shared.db.sqlite_files import backup
 
 
 def main(argv=None):

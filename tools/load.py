@@ -18,20 +18,20 @@ import sys
 import time
 
 from shared import demo_data
-from shared.db import sqlite as sqlite_db
+from shared.db import sqlite_files
 from tools import load_oracle
 from tools.progress import Progress
 
 
 def _schema(connection, fleet):
     """The current schema and its version records."""
-    sqlite_db.create_schema(connection)
+    sqlite_files.create_schema(connection)
 
 
 def _fleet(connection, fleet):
     """Substations, equipment and every sample, with a progress bar over the samples."""
     with Progress("samples", fleet.sample_count) as progress:
-        sqlite_db.load_fleet(
+        sqlite_files.load_fleet(
             connection, fleet, lambda table, count: progress.advance(count) if table == "dga_sample" else None
         )
 
@@ -42,7 +42,7 @@ def _verdicts(connection, fleet):
     with Progress("units diagnosed", len(unit_ids)) as progress:
         for start in range(0, len(unit_ids), _UNITS_PER_VERDICT_STEP):
             chunk = unit_ids[start : start + _UNITS_PER_VERDICT_STEP]
-            sqlite_db.store_verdicts(connection, chunk)
+            sqlite_files.store_verdicts(connection, chunk)
             progress.advance(len(chunk))
 
 
@@ -75,7 +75,7 @@ def build_sqlite(path, fleet, replace=False, verdicts=True):
     for leftover in (partial, f"{partial}-journal"):
         with contextlib.suppress(FileNotFoundError):
             os.remove(leftover)
-    connection = sqlite_db.open_new_file(partial)
+    connection = sqlite_files.open_new_file(partial)
     try:
         # A file nobody else reads yet: no journal, no syncs until it is complete.
         connection.execute("PRAGMA journal_mode = OFF")

@@ -26,7 +26,7 @@ import oracledb
 from shared import config
 from shared.db import ORACLE, SQLITE, migrations, oracle_connect_params
 from shared.db.dialects import prepared_binds
-from shared.db.sqlite import backup
+from shared.db.sqlite_files import backup
 
 _ORACLE_HAS_VERSIONS = "SELECT COUNT(*) FROM user_tables WHERE table_name = 'SCHEMA_VERSION'"
 _RECORDED_VERSIONS = "SELECT version FROM schema_version"

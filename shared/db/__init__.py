@@ -24,7 +24,8 @@ Statements use named binds (`:name`) and are plain SQL both databases understand
 dialect differences (paging clause, ping statement, timestamp binding, upsert, row locks)
 live in `dialects.py`, and `Upsert` and `ForUpdate` are statements each dialect renders its
 own way. The modules: `interface.py` (the verbs and what both drivers share), `dialects.py`,
-`sqlite.py`, `oracle.py`, `migrations/` (schema versions); this one chooses the database and
+`sqlite.py` (with `sqlite_statements.py`, one statement, and `sqlite_files.py`, new files and
+backups), `oracle.py`, `migrations/` (schema versions); this one chooses the database and
 re-exports the names callers use (the Oracle ones when first used: python-oracledb is imported
 only where Oracle is configured). The settings they read (`SEDA_DATABASE`, `SEDA_SQLITE_PATH`,
 the `ORACLE_*` variables, the time limits) are listed with their defaults in `shared/config.py`.
@@ -35,7 +36,8 @@ import os
 from shared import config
 from shared.db.dialects import ORACLE, SQLITE, Dialect, ForUpdate, OracleDialect, SqliteDialect, Upsert
 from shared.db.interface import statement_observers, where
-from shared.db.sqlite import SqliteDatabase, create_if_absent
+from shared.db.sqlite import SqliteDatabase
+from shared.db.sqlite_files import create_if_absent
 
 __all__ = [
     "ORACLE", "SQLITE", "SESSION_SETUP_SQL", "Dialect", "ForUpdate", "OracleDatabase", "OracleDialect",

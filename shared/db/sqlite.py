@@ -15,7 +15,7 @@ IMMEDIATE: SQLite's write lock serializes writers (a waiting writer blocks only 
 thread, never the loop or the shared executor), and the loop's read connection never sees a
 transaction before it commits.
 
-The file is created, with the demo fleet, only when a process starts (`create_if_absent`,
+The file is created, with the demo fleet, only when a process starts (`sqlite_files.create_if_absent`,
 called by `db.open_at_start`) and finds no database there and no `-wal` without its file;
 every connection opens it with `mode=rw`, which fails instead of creating an empty database. Before each use the path is checked against the file this process
 opened (device and inode):
@@ -36,108 +36,41 @@ statement (`stream`, `SqliteStream`) runs on a connection and thread of its own 
 applies to each batch it fetches, so a long export is never cut off as a whole.
 
 Backups: with WAL a copy of the main file alone can miss every recent commit; `backup()` uses
-SQLite's online backup API (`python -m tools.backup`), consistent while the service writes.
+SQLite's online backup API (`sqlite_files.backup`, `python -m tools.backup`), consistent while the
+service writes. One statement runs as `sqlite_statements.py` says.
 """
 
 import asyncio
 import concurrent.futures
 import contextlib
-import datetime
 import logging
 import math
 import os
 import sqlite3
-import time
 import urllib.parse
 
 from shared import config
 from shared.db import migrations
 from shared.db.dialects import SQLITE, prepared_binds
+from shared.db import sqlite_statements as statements
 from shared.db.interface import Verbs, committed, dict_rows, notify
+from shared.db.sqlite_files import unreadable
 from shared.db.slots import SessionSlots
-from shared.errors import DATABASE_UNAVAILABLE, DatabaseUnavailableError, statement_timeout_error
-from shared.schema import SQLITE_DDL
+from shared.errors import DATABASE_UNAVAILABLE, DatabaseUnavailableError
 
 logger = logging.getLogger("seda")
 
-# The progress handler runs every this many SQLite VM steps (well under a millisecond apart).
-_PROGRESS_STEPS = 1000
 # VM steps an inline read may take before it gives way to a worker thread. 100-row pages take
 # 1,600-2,700 steps (0.2 ms on the loop); 10,000 steps are ~370 rows of samples, 0.7 ms with
 # their conversion to dicts; a 1,000-row page takes 27,000 and OFFSET 900,000 about 2.7 million.
 _INLINE_READ_STEPS = 10_000
-_NEW_FILE_PAGE_BYTES = 16384
-
-
-def _parse_sqlite_timestamp(raw):
-    """Read a TIMESTAMP column back as a naive UTC datetime (our storage convention)."""
-    return datetime.datetime.fromisoformat(raw.decode())
-
-
-sqlite3.register_converter("TIMESTAMP", _parse_sqlite_timestamp)
-
-
-class _Connection(sqlite3.Connection):
-    """A sqlite3 connection whose statements stop at their deadline (`time_limit`)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.deadline = math.inf
-        self.steps_left = math.inf  # an inline read's budget (`_inline_rows`)
-        self.set_progress_handler(self._should_stop, _PROGRESS_STEPS)
-
-    def _should_stop(self):
-        """Non-zero makes SQLite interrupt the running statement: past its deadline or out of inline steps."""
-        self.steps_left -= _PROGRESS_STEPS
-        return self.steps_left < 0 or time.monotonic() > self.deadline
-
-
-@contextlib.contextmanager
-def _time_limit(connection):
-    """Run one statement under SEDA_STATEMENT_TIMEOUT_S; 504 naming the limit when it is cut off."""
-    connection.deadline = time.monotonic() + config.settings().statement_timeout_s
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        if str(exc) != "interrupted" or time.monotonic() <= connection.deadline:
-            raise
-        raise statement_timeout_error() from None
-    finally:
-        connection.deadline = math.inf
-
-
-def _sqlite_rows(connection, sql, binds=None, paged=False):
-    """Execute and fetch all rows as dicts, synchronously."""
-    notify(sql, paged)
-    with _time_limit(connection), contextlib.closing(
-        connection.execute(SQLITE.render(sql, paged), prepared_binds(SQLITE, binds))
-    ) as cursor:
-        if cursor.description is None:
-            return []
-        return dict_rows(cursor.description, cursor.fetchall())
-
-
-def _sqlite_changes(connection, sql, binds=None):
-    """Execute a statement that returns no rows; the number of rows it changed."""
-    notify(sql, False)
-    with _time_limit(connection), contextlib.closing(
-        connection.execute(SQLITE.render(sql), prepared_binds(SQLITE, binds))
-    ) as cursor:
-        return cursor.rowcount
-
-
-def _sqlite_many(connection, sql, rows):
-    """Execute a statement once per row of binds, synchronously."""
-    notify(sql, False)
-    with _time_limit(connection):
-        connection.executemany(SQLITE.render(sql), [prepared_binds(SQLITE, row) for row in rows]).close()
 
 
 def _inline_rows(connection, sql, binds, paged):
     """The rows of a read on the loop's connection, or None when it gave way (out of steps, or the file locked)."""
     connection.steps_left = _INLINE_READ_STEPS
     try:
-        return _sqlite_rows(connection, sql, binds, paged)
+        return statements.rows(connection, sql, binds, paged)
     except sqlite3.OperationalError as exc:
         if connection.steps_left >= 0 and getattr(exc, "sqlite_errorname", "") != "SQLITE_BUSY":
             raise
@@ -149,7 +82,7 @@ def _inline_rows(connection, sql, binds, paged):
 def _read_in_thread(database, sql, binds, paged):
     """A large read on a connection of its own, closed when done (runs in a worker thread)."""
     with contextlib.closing(database.open_connection()) as connection:
-        return _sqlite_rows(connection, sql, binds, paged)
+        return statements.rows(connection, sql, binds, paged)
 
 
 class SqliteSession(Verbs):
@@ -172,7 +105,7 @@ class SqliteSession(Verbs):
 
     async def execute(self, sql, binds=None):
         """Run a statement that returns no rows; the number of rows it changed."""
-        return _sqlite_changes(self._connection, sql, binds)
+        return statements.changes(self._connection, sql, binds)
 
     async def ping(self):
         """Run the trivial query that proves the database answers."""
@@ -200,15 +133,15 @@ class SqliteTransaction(Verbs):
 
     async def fetch_all(self, sql, binds=None, *, paged=False, large=False):
         """All rows of a query (`large` changes nothing: every statement here runs in the thread)."""
-        return await self._call(_sqlite_rows, self._connection, sql, binds, paged)
+        return await self._call(statements.rows, self._connection, sql, binds, paged)
 
     async def execute(self, sql, binds=None):
         """Run a statement that returns no rows; the number of rows it changed."""
-        return await self._call(_sqlite_changes, self._connection, sql, binds)
+        return await self._call(statements.changes, self._connection, sql, binds)
 
     async def execute_many(self, sql, rows):
         """Run a statement once per row of binds; a failing row fails the call."""
-        await self._call(_sqlite_many, self._connection, sql, rows)
+        await self._call(statements.execute_many, self._connection, sql, rows)
 
     async def commit(self):
         """Make the transaction's changes visible to everyone."""
@@ -269,12 +202,12 @@ class SqliteStream:
     def _execute(self):
         """Start the statement (in the stream's thread), under the statement time limit."""
         notify(self._sql, False)
-        with _time_limit(self._connection):
+        with statements.time_limit(self._connection):
             self._cursor = self._connection.execute(SQLITE.render(self._sql), prepared_binds(SQLITE, self._binds))
 
     def _next_batch(self):
         """Up to `batch_rows` rows as dicts (in the stream's thread), under a time limit of their own."""
-        with _time_limit(self._connection):
+        with statements.time_limit(self._connection):
             return dict_rows(self._cursor.description, self._cursor.fetchmany(self._batch_rows))
 
     def __aiter__(self):
@@ -345,7 +278,7 @@ class SqliteDatabase:
         except sqlite3.DatabaseError as exc:
             if getattr(exc, "sqlite_errorname", "") == "SQLITE_CANTOPEN":
                 raise
-            raise _unreadable(path, exc) from None
+            raise unreadable(path, exc) from None
         migrations.require_current(version, f"SQLite ({path})")
 
     def open_connection(self, busy_timeout_s=None):
@@ -359,7 +292,7 @@ class SqliteDatabase:
             isolation_level=None,
             check_same_thread=False,
             timeout=busy_timeout_s,
-            factory=_Connection,
+            factory=statements.TimedConnection,
         )
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("PRAGMA synchronous = NORMAL")
@@ -453,107 +386,3 @@ class SqliteDatabase:
     async def close(self):
         """Close the loop's connection (transactions and large reads close their own)."""
         self._close_reader()
-
-
-def create_if_absent(path):
-    """At process start: create the file with the current schema and the demo fleet unless it holds a database.
-
-    An absent or empty file is filled in one transaction under the write lock, so processes
-    starting together create it once; a file that holds anything is left as it is (the schema
-    check of `SqliteDatabase` then judges it).
-    """
-    if not os.path.exists(path) and os.path.exists(path + "-wal"):
-        raise RuntimeError(
-            f"SEDA_SQLITE_PATH={path} does not exist but its -wal file does: the database was moved or deleted "
-            "without its WAL. Put the file back (or remove the stale -wal and -shm files to start afresh)."
-        )
-    connection = open_new_file(path)
-    try:
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA foreign_keys = ON")
-        connection.execute("BEGIN IMMEDIATE")
-        if migrations.sqlite_version(connection) is None:
-            create_schema(connection)
-            _load_demo_data(connection)
-        connection.execute("COMMIT")
-    except sqlite3.DatabaseError as exc:
-        with contextlib.suppress(sqlite3.Error):
-            connection.execute("ROLLBACK")
-        raise _unreadable(path, exc) from None
-    finally:
-        connection.close()
-
-
-def open_new_file(path):
-    """A connection that may create the file at `path` (process start and `tools.load` only), in autocommit mode."""
-    connection = sqlite3.connect(path, isolation_level=None, detect_types=sqlite3.PARSE_DECLTYPES, factory=_Connection)
-    # 16 KiB pages hold six stored verdicts (~2.4 kB of JSON each) where 4 KiB pages held one:
-    # a third less file. It only takes effect on a file that is still empty.
-    connection.execute(f"PRAGMA page_size = {_NEW_FILE_PAGE_BYTES}")
-    connection.execute("PRAGMA foreign_keys = ON")
-    return connection
-
-
-def _unreadable(path, exc):
-    """The start-up refusal for a file that is not a readable SQLite database."""
-    return RuntimeError(
-        f"SEDA_SQLITE_PATH={path} is not a readable SQLite database ({exc}); restore it from a backup "
-        "(python -m tools.backup makes them). The service never re-creates an existing file."
-    )
-
-
-def create_schema(connection):
-    """Create the current schema and record its versions, inside the caller's transaction."""
-    for statement in SQLITE_DDL.split(";"):
-        if statement.strip():
-            connection.execute(statement)
-    records = migrations.version_records(migrations.history())
-    connection.executemany(migrations.RECORD_VERSION, [prepared_binds(SQLITE, row) for row in records])
-
-
-def load_fleet(connection, fleet, on_rows=None):
-    """Fill a new database with a generated `fleet` (`shared/demo_data.py`), inside the caller's transaction.
-
-    `on_rows(table, count)`, when given, hears of each batch written (the loader's progress bar). The sample count.
-    """
-    from shared import demo_data  # imported here: only a new database needs it
-
-    def executemany(sql, rows):
-        connection.executemany(sql, rows)
-        if on_rows is not None:
-            on_rows(sql.split()[2], len(rows))  # INSERT INTO <table> …
-
-    connection.execute("INSERT INTO test_table (hello) VALUES ('Oracle')")
-    return demo_data.load(executemany, fleet, bind_timestamp=SQLITE.bind_timestamp)
-
-
-def _load_demo_data(connection):
-    """Fill an empty SQLite database with the demo fleet and its stored verdicts, inside the caller's transaction."""
-    from shared import demo_data  # imported here: only the first start of a database needs it
-
-    fleet = demo_data.generate()
-    count = load_fleet(connection, fleet)
-    verdicts = store_verdicts(connection, [unit["id"] for unit in fleet.equipment])
-    logger.info(f"created the embedded demo database with {count} DGA samples and {verdicts} stored verdicts")
-
-
-def store_verdicts(connection, unit_ids):
-    """Write the stored verdicts of `unit_ids` in a new database (connection from `open_new_file`); how many."""
-    from shared import verdict_store  # imported here: it brings NumPy, which only diagnosing needs
-
-    return verdict_store.rediagnose_sync(
-        lambda sql, binds: _sqlite_rows(connection, sql, binds),
-        lambda sql, rows: _sqlite_many(connection, sql, rows),
-        unit_ids,
-        datetime.datetime.now(datetime.timezone.utc),
-    )
-
-
-def backup(source_path, target_path):
-    """Copy the database at `source_path` to a new file with SQLite's online backup API; the pages copied."""
-    if os.path.exists(target_path):
-        raise FileExistsError(f"{target_path} exists already; choose a new file for the backup")
-    with contextlib.closing(sqlite3.connect(f"file:{urllib.parse.quote(source_path)}?mode=ro", uri=True)) as source:
-        with contextlib.closing(sqlite3.connect(target_path)) as target:
-            source.backup(target)
-            return target.execute("PRAGMA page_count").fetchone()[0]
