@@ -172,79 +172,16 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from shared.dga.bands import Band, above, at_least, below, between, count_above, from_up_to, strictly_between
+from shared.dga.gases import (ATMOSPHERIC_GASES, DAY_SECONDS, GAS_LABELS, GASES, MAX_PPM, MONTH_SECONDS,
+                              OIL_PRESERVATIONS, SAMPLE_FIELDS, SEALED, YEAR_SECONDS, labels)
+
 # The engine's version: raised whenever a verdict on the same data could come out different.
 # Stored verdicts (`shared/verdict_store.py`) written by another version are served as stale.
 ENGINE_VERSION = "1.0.0"
 
-GASES = ("h2", "ch4", "c2h6", "c2h4", "c2h2", "co", "co2")
-ATMOSPHERIC_GASES = ("o2", "n2")
-SAMPLE_FIELDS = GASES + ATMOSPHERIC_GASES
-GAS_LABELS = {
-    "h2": "H2", "ch4": "CH4", "c2h6": "C2H6", "c2h4": "C2H4", "c2h2": "C2H2",
-    "co": "CO", "co2": "CO2", "o2": "O2", "n2": "N2",
-}
-# 1,000,000 ppm is the whole volume; anything above is a unit error, and capping here also
-# keeps every sum and product below float overflow.
-MAX_PPM = 1_000_000.0
-
 INPUT_PROBLEMS = (None, "missing", "not a number", "not finite", "negative", "above 1,000,000 ppm")
 _OK, _MISSING, _NOT_A_NUMBER, _NOT_FINITE, _NEGATIVE, _TOO_LARGE = range(len(INPUT_PROBLEMS))
-
-OIL_PRESERVATIONS = (None, "sealed", "free_breathing")
-_SEALED = 1
-
-DAY_SECONDS = 86_400.0
-YEAR_SECONDS = 365.25 * DAY_SECONDS
-MONTH_SECONDS = YEAR_SECONDS / 12.0  # 30.4375 days
-
-
-class Band(NamedTuple):
-    """An interval of a ratio or percentage; a None bound is open-ended, `*_closed` includes the bound."""
-
-    low: float | None
-    high: float | None
-    low_closed: bool
-    high_closed: bool
-
-    def contains(self, values: np.ndarray) -> np.ndarray:
-        """Element-wise membership; NaN is never inside."""
-        inside = ~np.isnan(values)
-        if self.low is not None:
-            inside &= (values >= self.low) if self.low_closed else (values > self.low)
-        if self.high is not None:
-            inside &= (values <= self.high) if self.high_closed else (values < self.high)
-        return inside
-
-
-def below(limit: float) -> Band:
-    """x < limit."""
-    return Band(None, limit, False, False)
-
-
-def above(limit: float) -> Band:
-    """x > limit."""
-    return Band(limit, None, False, False)
-
-
-def at_least(limit: float) -> Band:
-    """x ≥ limit."""
-    return Band(limit, None, True, False)
-
-
-def between(low: float, high: float) -> Band:
-    """low ≤ x ≤ high, a ratio-table range written "low – high"."""
-    return Band(low, high, True, True)
-
-
-def from_up_to(low: float, high: float) -> Band:
-    """low ≤ x < high, a Duval zone edge."""
-    return Band(low, high, True, False)
-
-
-def strictly_between(low: float, high: float) -> Band:
-    """low < x < high."""
-    return Band(low, high, False, False)
-
 
 class Rule(NamedTuple):
     """A decision-table row: `result` when all bands of any one mapping in `when` hold."""
@@ -609,14 +546,6 @@ def _fault_type_codes(rules: Sequence[Rule], matched: np.ndarray) -> np.ndarray:
     return np.array(lookup + [-1], np.int8)[matched]  # matched == -1 picks the trailing -1
 
 
-def _count_above(values: np.ndarray, limits: Sequence[Any]) -> np.ndarray:
-    """How many of the ascending limits each value exceeds (NaN exceeds none)."""
-    count = np.zeros(values.shape, np.int8)
-    for limit in limits:
-        count += values > limit
-    return count
-
-
 def _all(masks) -> np.ndarray:
     """Element-wise AND of boolean arrays."""
     return np.logical_and.reduce(list(masks))
@@ -678,10 +607,10 @@ def _doernenburg(col, ppm, valid, ratios, n) -> None:
 def _ieee_2008(col, ppm, valid) -> None:
     """C57.104-2008 Condition per gas and for TDCG (0 = not evaluated), and the worst of them."""
     for gas in GASES:
-        col[f"ieee2008_{gas}"] = np.where(valid[gas], 1 + _count_above(ppm[gas], IEEE_2008_CONDITION_LIMITS[gas]), 0)
+        col[f"ieee2008_{gas}"] = np.where(valid[gas], 1 + count_above(ppm[gas], IEEE_2008_CONDITION_LIMITS[gas]), 0)
     tdcg = ppm["h2"] + ppm["ch4"] + ppm["c2h6"] + ppm["c2h4"] + ppm["c2h2"] + ppm["co"]
     col["ieee2008_tdcg_ppm"] = tdcg
-    col["ieee2008_tdcg"] = np.where(np.isnan(tdcg), 0, 1 + _count_above(tdcg, IEEE_2008_CONDITION_LIMITS["tdcg"]))
+    col["ieee2008_tdcg"] = np.where(np.isnan(tdcg), 0, 1 + count_above(tdcg, IEEE_2008_CONDITION_LIMITS["tdcg"]))
     col["ieee2008_condition"] = np.max([col[f"ieee2008_{key}"] for key in GASES + ("tdcg",)], axis=0).astype(np.int8)
     col["ieee2008_complete"] = _all(valid[gas] for gas in GASES)
 
@@ -721,7 +650,7 @@ def _ieee_2019(col, ppm, valid, inp: _Inputs, n) -> None:
     """C57.104-2019 Tables 1–4 and DGA status; gases are stacked along the first axis."""
     from_sample = valid["o2"] & valid["n2"] & (ppm["n2"] > 0)
     o2_n2 = np.where(from_sample, ppm["o2"] / ppm["n2"], np.nan)
-    free_breathing = np.where(from_sample, o2_n2 > O2_N2_SEALED_MAX, inp.preservation != _SEALED)
+    free_breathing = np.where(from_sample, o2_n2 > O2_N2_SEALED_MAX, inp.preservation != SEALED)
     column = free_breathing.astype(np.int8)
     age = inp.age_years
     band = np.select([~(age > 0) | ~np.isfinite(age), age < 10, age <= 30], [0, 1, 2], 3).astype(np.int8)
@@ -753,7 +682,7 @@ def _ieee_2019(col, ppm, valid, inp: _Inputs, n) -> None:
     current = np.stack([ppm[gas] for gas in GASES])
     is_valid = np.stack([valid[gas] for gas in GASES])
     table_2 = _TABLE_2[:, column, band]
-    level = np.where(is_valid, 1 + _count_above(current, (_TABLE_1[:, column, band], table_2)), 0).astype(np.int8)
+    level = np.where(is_valid, 1 + count_above(current, (_TABLE_1[:, column, band], table_2)), 0).astype(np.int8)
     delta = current - past[:, :, 0]
     delta_exceeds = np.where(_INCREASE_ONLY, delta > 0, np.abs(delta) > _TABLE_3[:, column])
     years = [(t - t_now) / YEAR_SECONDS for t in window_times]
@@ -895,19 +824,14 @@ def _text(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def _labels(gases: Sequence[str]) -> str:
-    """Gas formulas joined for a sentence."""
-    return ", ".join(GAS_LABELS[gas] for gas in gases)
-
-
 def _not_applicable_reason(c, i, prefix, needed) -> str | None:
     """The sentence behind `<prefix>_reason`."""
     code = c[f"{prefix}_reason"][i]
     if code == _GAS_MISSING:
         missing = [gas for gas in needed if c[f"problem_{gas}"][i] != _OK]
-        return f"needs {_labels(needed)}; missing or invalid: {_labels(missing)}"
+        return f"needs {labels(needed)}; missing or invalid: {labels(missing)}"
     if code == _ALL_ZERO:
-        return f"{_labels(needed)} are all zero"
+        return f"{labels(needed)} are all zero"
     if code == _NO_FAULT_LEVELS:
         return ("step 1 not met: no fault by this method (needs one of H2, CH4, C2H2, C2H4 above 2×L1 "
                 "and one of C2H6, CO above L1)")
@@ -1019,7 +943,7 @@ def _ieee_2019_limitations(c, i) -> list[str]:
     notes = []
     missing = [gas for gas in GASES if c[f"problem_{gas}"][i] != _OK]
     if missing:
-        notes.append(f"not assessed (missing or invalid): {_labels(missing)}")
+        notes.append(f"not assessed (missing or invalid): {labels(missing)}")
     if c["ieee2019_o2_n2_basis"][i] == 2:
         notes.append("O2/N2 and oil preservation unknown: used the O2/N2 > 0.2 tables (default)")
     if c["ieee2019_age_band"][i] == 0:
@@ -1033,7 +957,7 @@ def _ieee_2019_limitations(c, i) -> list[str]:
     else:
         thin = [gas for gas in GASES if not math.isfinite(c[f"ieee2019_rate_{gas}"][i])]
         if thin:
-            notes.append(f"Table 4 not assessed for {_labels(thin)}: fewer than 3 values in the window")
+            notes.append(f"Table 4 not assessed for {labels(thin)}: fewer than 3 values in the window")
     return notes
 
 
@@ -1046,7 +970,7 @@ def _ieee_2019_dict(c, i) -> dict:
         reason = None
     elif c["ieee2019_any_gas"][i]:
         missing = [gas for gas in GASES if c[f"problem_{gas}"][i] != _OK]
-        reason = (f"insufficient data: Status 1 needs all seven gases; missing or invalid: {_labels(missing)} "
+        reason = (f"insufficient data: Status 1 needs all seven gases; missing or invalid: {labels(missing)} "
                   "(the gases given exceed no limit)")
     else:
         reason = "no valid gas value"
