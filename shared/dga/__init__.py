@@ -163,25 +163,22 @@ by construction. `diagnose_batch(..., columnar=True)` returns those arrays (see
 
 from __future__ import annotations
 
-import datetime as _dt
-import decimal
 import math
-import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from shared.dga.bands import Band, above, at_least, below, between, count_above, from_up_to, strictly_between
+from shared.dga.inputs import (INPUT_PROBLEMS, INPUT_SCHEMA, OK, Inputs, batch_inputs, classify, invalid,
+                               issues_dict, single_inputs, valid_or_nan)
+from shared.dga.schema import TEXT_OR_NULL, nullable, numbers_of, object_of, one_of
 from shared.dga.gases import (ATMOSPHERIC_GASES, DAY_SECONDS, GAS_LABELS, GASES, MAX_PPM, MONTH_SECONDS,
                               OIL_PRESERVATIONS, SAMPLE_FIELDS, SEALED, YEAR_SECONDS, labels)
 
 # The engine's version: raised whenever a verdict on the same data could come out different.
 # Stored verdicts (`shared/verdict_store.py`) written by another version are served as stale.
 ENGINE_VERSION = "1.0.0"
-
-INPUT_PROBLEMS = (None, "missing", "not a number", "not finite", "negative", "above 1,000,000 ppm")
-_OK, _MISSING, _NOT_A_NUMBER, _NOT_FINITE, _NEGATIVE, _TOO_LARGE = range(len(INPUT_PROBLEMS))
 
 class Rule(NamedTuple):
     """A decision-table row: `result` when all bands of any one mapping in `when` hold."""
@@ -386,139 +383,7 @@ _APPLICABLE, _GAS_MISSING, _ALL_ZERO, _NO_FAULT_LEVELS, _NOT_SIGNIFICANT = range
 
 
 # ---------------------------------------------------------------------------------------
-# Input normalisation
-
-
-class _Inputs(NamedTuple):
-    """Arrays for n samples: raw values (NaN = missing) and the context the 2019 tables need."""
-
-    raw: dict[str, np.ndarray]  # SAMPLE_FIELDS -> (n,)
-    not_a_number: dict[str, np.ndarray]  # SAMPLE_FIELDS -> (n,) bool
-    age_years: np.ndarray  # (n,)
-    preservation: np.ndarray  # (n,) index into OIL_PRESERVATIONS
-    sample_times: np.ndarray  # (n,) epoch seconds
-    history_times: np.ndarray  # (n, k) epoch seconds
-    history_gases: dict[str, np.ndarray]  # GASES -> (n, k)
-
-
-def _parse_number(raw: Any) -> tuple[float, bool]:
-    """(value, not_a_number): NaN for None; NaN and True for anything that is not a real number."""
-    if raw is None:
-        return math.nan, False
-    if isinstance(raw, bool) or not isinstance(raw, (numbers.Real, decimal.Decimal)):
-        return math.nan, True
-    try:
-        return float(raw), False
-    except OverflowError:  # an int or Decimal beyond float range
-        return (math.inf if raw > 0 else -math.inf), False
-    except (ValueError, TypeError):  # e.g. a signalling Decimal NaN
-        return math.nan, True
-
-
-def _epoch_seconds(value: Any) -> float:
-    """Seconds since the epoch of a datetime (naive = UTC), a date (midnight UTC) or a number; NaN otherwise."""
-    if isinstance(value, _dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
-        return value.timestamp()
-    if isinstance(value, _dt.date):
-        return _dt.datetime(value.year, value.month, value.day, tzinfo=_dt.timezone.utc).timestamp()
-    number, not_a_number = _parse_number(value)
-    return math.nan if not_a_number else number
-
-
-def _preservation_code(value: Any) -> int:
-    """Index of a known oil preservation in OIL_PRESERVATIONS, 0 for anything else."""
-    return OIL_PRESERVATIONS.index(value) if isinstance(value, str) and value in OIL_PRESERVATIONS else 0
-
-
-def _single_inputs(sample: Any, history: Any, age_years: Any, oil_preservation: Any) -> _Inputs:
-    """Arrays of length 1 for one sample and its history."""
-    sample = sample if isinstance(sample, Mapping) else {}
-    parsed = {field: _parse_number(sample.get(field)) for field in SAMPLE_FIELDS}
-    listed = history if isinstance(history, Sequence) and not isinstance(history, str) else ()
-    entries = [entry for entry in listed if isinstance(entry, Mapping)]
-    history_times = np.array([[_epoch_seconds(entry.get("sampled_at")) for entry in entries]], float)
-    history_gases = {
-        gas: np.array([[_parse_number(entry.get(gas))[0] for entry in entries]], float) for gas in GASES
-    }
-    return _Inputs(
-        raw={field: np.array([value]) for field, (value, _) in parsed.items()},
-        not_a_number={field: np.array([bad]) for field, (_, bad) in parsed.items()},
-        age_years=np.array([_parse_number(age_years)[0]]),
-        preservation=np.array([_preservation_code(oil_preservation)], np.int8),
-        sample_times=np.array([_epoch_seconds(sample.get("sampled_at"))]),
-        history_times=history_times,
-        history_gases=history_gases,
-    )
-
-
-def _batch_inputs(gases, age_years, oil_preservation, history_times, history_gases, sample_times) -> _Inputs:
-    """Validated float arrays for `diagnose_batch`; a wrong shape is a programming error (ValueError)."""
-    arrays = {field: np.asarray(values, dtype=float) for field, values in gases.items() if field in SAMPLE_FIELDS}
-    sizes = {array.shape for array in arrays.values()}
-    if len(sizes) > 1 or any(len(shape) != 1 for shape in sizes):
-        raise ValueError(f"gas arrays must be 1-D and of equal length; got shapes {sorted(sizes)}")
-    n = next(iter(sizes))[0] if sizes else _length_of(age_years, oil_preservation, sample_times, history_times)
-    raw = {field: arrays.get(field, np.full(n, np.nan)) for field in SAMPLE_FIELDS}
-
-    def column(values, name):
-        array = np.full(n, np.nan) if values is None else np.asarray(values, dtype=float)
-        if array.shape != (n,):
-            raise ValueError(f"{name} must have shape ({n},); got {array.shape}")
-        return array
-
-    if oil_preservation is None:
-        preservation = np.zeros(n, np.int8)
-    else:
-        labels = np.asarray(list(oil_preservation), dtype=object)
-        if labels.shape != (n,):
-            raise ValueError(f"oil_preservation must have {n} entries; got {labels.shape}")
-        preservation = np.select([labels == name for name in OIL_PRESERVATIONS[1:]],
-                                 range(1, len(OIL_PRESERVATIONS)), 0).astype(np.int8)
-    times = np.empty((n, 0)) if history_times is None else np.asarray(history_times, dtype=float)
-    if times.ndim != 2 or times.shape[0] != n:
-        raise ValueError(f"history_times must have shape ({n}, k); got {times.shape}")
-    given = dict(history_gases or {})
-    past = {gas: np.asarray(given[gas], dtype=float) if gas in given else np.full(times.shape, np.nan)
-            for gas in GASES}
-    for gas, array in past.items():
-        if array.shape != times.shape:
-            raise ValueError(f"history_gases[{gas!r}] must have shape {times.shape}; got {array.shape}")
-    return _Inputs(
-        raw=raw,
-        not_a_number={field: np.zeros(n, bool) for field in SAMPLE_FIELDS},
-        age_years=column(age_years, "age_years"),
-        preservation=preservation,
-        sample_times=column(sample_times, "sample_times"),
-        history_times=times,
-        history_gases=past,
-    )
-
-
-def _length_of(*candidates) -> int:
-    """Sample count taken from the first context argument given (0 if none is)."""
-    return next((len(candidate) for candidate in candidates if candidate is not None), 0)
-
-
-# ---------------------------------------------------------------------------------------
 # Vectorized rules (the one implementation both paths run)
-
-
-def _classify(values: np.ndarray, not_a_number: np.ndarray) -> np.ndarray:
-    """INPUT_PROBLEMS code per value; later assignments take precedence."""
-    problem = np.full(values.shape, _OK, np.int8)
-    problem[values > MAX_PPM] = _TOO_LARGE
-    problem[values < 0] = _NEGATIVE
-    problem[np.isinf(values)] = _NOT_FINITE
-    problem[np.isnan(values)] = _MISSING
-    problem[not_a_number] = _NOT_A_NUMBER
-    return problem
-
-
-def _valid_or_nan(values: np.ndarray) -> np.ndarray:
-    """The values with every invalid one replaced by NaN."""
-    return np.where(_classify(values, np.zeros(values.shape, bool)) == _OK, values, np.nan)
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -615,7 +480,7 @@ def _ieee_2008(col, ppm, valid) -> None:
     col["ieee2008_complete"] = _all(valid[gas] for gas in GASES)
 
 
-def _history(inp: _Inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _history(inp: Inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Usable earlier samples, most recent first, NaN-padded to RATE_MAX_SAMPLES - 1 columns.
 
     Returns (times (n, 5), gases (len(GASES), n, 5), usable count (n,)). Columns are reversed
@@ -632,7 +497,7 @@ def _history(inp: _Inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         padding = [(0, 0)] * (ordered.ndim - 1) + [(0, depth - ordered.shape[-1])]
         return np.pad(ordered, padding, constant_values=np.nan)
 
-    gases = np.stack([_valid_or_nan(inp.history_gases[gas][:, ::-1]) for gas in GASES])
+    gases = np.stack([valid_or_nan(inp.history_gases[gas][:, ::-1]) for gas in GASES])
     return newest_first(times), newest_first(gases), usable.sum(axis=1)
 
 
@@ -646,7 +511,7 @@ _TABLE_3, _TABLE_4 = _stacked_table(IEEE_2019_TABLE_3), _stacked_table(IEEE_2019
 _INCREASE_ONLY = np.array([[gas in INCREASE_ONLY_GASES] for gas in GASES])
 
 
-def _ieee_2019(col, ppm, valid, inp: _Inputs, n) -> None:
+def _ieee_2019(col, ppm, valid, inp: Inputs, n) -> None:
     """C57.104-2019 Tables 1–4 and DGA status; gases are stacked along the first axis."""
     from_sample = valid["o2"] & valid["n2"] & (ppm["n2"] > 0)
     o2_n2 = np.where(from_sample, ppm["o2"] / ppm["n2"], np.nan)
@@ -786,15 +651,15 @@ def _severity(status: np.ndarray, health: np.ndarray) -> np.ndarray:
         [1, 0, 2, 3, 4], 5).astype(np.int8)
 
 
-def _evaluate(inp: _Inputs) -> dict[str, np.ndarray]:
+def _evaluate(inp: Inputs) -> dict[str, np.ndarray]:
     """Run every rule over n samples; return the columnar result (see `diagnose_batch`)."""
     n = len(inp.sample_times)
     col: dict[str, np.ndarray] = {}
     with np.errstate(all="ignore"):
         ppm, valid = {}, {}
         for field in SAMPLE_FIELDS:
-            problem = _classify(inp.raw[field], inp.not_a_number[field])
-            valid[field] = problem == _OK
+            problem = classify(inp.raw[field], inp.not_a_number[field])
+            valid[field] = problem == OK
             ppm[field] = np.where(valid[field], inp.raw[field], np.nan)
             col[f"problem_{field}"] = problem
             col[f"ppm_{field}"] = ppm[field]
@@ -828,7 +693,7 @@ def _not_applicable_reason(c, i, prefix, needed) -> str | None:
     """The sentence behind `<prefix>_reason`."""
     code = c[f"{prefix}_reason"][i]
     if code == _GAS_MISSING:
-        missing = [gas for gas in needed if c[f"problem_{gas}"][i] != _OK]
+        missing = invalid(c, i, needed)
         return f"needs {labels(needed)}; missing or invalid: {labels(missing)}"
     if code == _ALL_ZERO:
         return f"{labels(needed)} are all zero"
@@ -858,7 +723,7 @@ def _rule_method(c, i, prefix, rules, needed) -> dict:
 def _ratio_method(c, i, prefix, rules, ratio_names) -> dict:
     """A ratio method's answer; the ratios are shown whenever its gases are valid, applicable or not."""
     answer = _rule_method(c, i, prefix, rules, RATIO_METHOD_GASES)
-    has_gases = all(c[f"problem_{gas}"][i] == _OK for gas in RATIO_METHOD_GASES)
+    has_gases = all(c[f"problem_{gas}"][i] == OK for gas in RATIO_METHOD_GASES)
     answer["ratios"] = {name: _num(c[f"ratio_{name}"][i], 4) for name in ratio_names} if has_gases else None
     return answer
 
@@ -941,7 +806,7 @@ def _ieee_2019_reasons(c, i, column, band) -> list[dict]:
 def _ieee_2019_limitations(c, i) -> list[str]:
     """What the 2019 evaluation could not look at."""
     notes = []
-    missing = [gas for gas in GASES if c[f"problem_{gas}"][i] != _OK]
+    missing = invalid(c, i, GASES)
     if missing:
         notes.append(f"not assessed (missing or invalid): {labels(missing)}")
     if c["ieee2019_o2_n2_basis"][i] == 2:
@@ -969,7 +834,7 @@ def _ieee_2019_dict(c, i) -> dict:
     if status:
         reason = None
     elif c["ieee2019_any_gas"][i]:
-        missing = [gas for gas in GASES if c[f"problem_{gas}"][i] != _OK]
+        missing = invalid(c, i, GASES)
         reason = (f"insufficient data: Status 1 needs all seven gases; missing or invalid: {labels(missing)} "
                   "(the gases given exceed no limit)")
     else:
@@ -1047,12 +912,7 @@ def _verdict_dict(c: Mapping[str, list], i: int) -> dict:
             "ieee_c57_104_2008": _ieee_2008_dict(c, i),
             "ieee_c57_104_2019": _ieee_2019_dict(c, i),
         },
-        "input": {"issues": [
-            {"field": field, "problem": INPUT_PROBLEMS[c[f"problem_{field}"][i]]}
-            for field in SAMPLE_FIELDS
-            if c[f"problem_{field}"][i] != _OK
-            and not (field in ATMOSPHERIC_GASES and c[f"problem_{field}"][i] == _MISSING)
-        ]},
+        "input": issues_dict(c, i),
     }
 
 
@@ -1060,104 +920,80 @@ def _verdict_dict(c: Mapping[str, list], i: int) -> dict:
 # key is always present; a value the engine could not work out is null.
 
 
-def _object(properties: Mapping[str, Any]) -> dict:
-    """An object of exactly these properties, all present."""
-    return {"type": "object", "properties": dict(properties), "required": list(properties),
-            "additionalProperties": False}
-
-
-def _nullable(schema: Mapping[str, Any]) -> dict:
-    """`schema` or null."""
-    return {"anyOf": [dict(schema), {"type": "null"}]}
-
-
-def _numbers_of(names: Sequence[str], nullable: bool = True) -> dict:
-    """An object of one number (null when unknown, if `nullable`) per name."""
-    return _object({name: {"type": ["number", "null"] if nullable else "number"} for name in names})
-
-
-def _one_of(values: Sequence[Any]) -> dict:
-    """Exactly one of `values`."""
-    return {"enum": list(values)}
-
-
-_TEXT_OR_NULL = {"type": ["string", "null"]}
-DUVAL_POINT_SCHEMA = _numbers_of(("x", "y"))
+DUVAL_POINT_SCHEMA = numbers_of(("x", "y"))
 _RULE_METHOD = {
     "applicable": {"type": "boolean"},
-    "reason": _TEXT_OR_NULL,
-    "result": _TEXT_OR_NULL,
-    "fault_type": _one_of((*FAULT_TYPES, None)),
-    "description": _TEXT_OR_NULL,
+    "reason": TEXT_OR_NULL,
+    "result": TEXT_OR_NULL,
+    "fault_type": one_of((*FAULT_TYPES, None)),
+    "description": TEXT_OR_NULL,
 }
-AGREEMENT_SCHEMA = _object({
+AGREEMENT_SCHEMA = object_of({
     "methods": {"type": "integer", "minimum": 0, "description": "How many methods name the fault type."},
     "of": {"type": "integer", "minimum": 0, "description": "How many methods were applicable."},
-    "supporting": {"type": "array", "items": _one_of([name for name, *_ in VOTING_METHODS])},
+    "supporting": {"type": "array", "items": one_of([name for name, *_ in VOTING_METHODS])},
 })
-_IEEE_2019 = _object({
+_IEEE_2019 = object_of({
     "applicable": {"type": "boolean"},
-    "reason": _TEXT_OR_NULL,
-    "status": _one_of((1, 2, 3, None)),
-    "o2_n2": _object({"value": {"type": ["number", "null"]}, "basis": _one_of(O2_N2_BASES),
-                      "column": _one_of(O2_N2_COLUMNS)}),
+    "reason": TEXT_OR_NULL,
+    "status": one_of((1, 2, 3, None)),
+    "o2_n2": object_of({"value": {"type": ["number", "null"]}, "basis": one_of(O2_N2_BASES),
+                      "column": one_of(O2_N2_COLUMNS)}),
     "age_years": {"type": ["number", "null"]},
-    "age_band": _one_of(AGE_BANDS),
-    "reasons": {"type": "array", "items": _object({
-        "gas": _one_of(GASES), "table": _one_of((1, 2, 3, 4)), "kind": _one_of(("concentration", "delta", "rate")),
-        "value": {"type": ["number", "null"]}, "limit": {"type": "number"}, "status": _one_of((2, 3)),
+    "age_band": one_of(AGE_BANDS),
+    "reasons": {"type": "array", "items": object_of({
+        "gas": one_of(GASES), "table": one_of((1, 2, 3, 4)), "kind": one_of(("concentration", "delta", "rate")),
+        "value": {"type": ["number", "null"]}, "limit": {"type": "number"}, "status": one_of((2, 3)),
         "text": {"type": "string"},
     })},
     "limitations": {"type": "array", "items": {"type": "string"}},
-    "limits": _object({**{table: _numbers_of(GASES, nullable=False) for table in ("table_1", "table_2", "table_3")},
-                       "table_4": _nullable(_numbers_of(GASES, nullable=False))}),
-    "deltas": _nullable(_numbers_of(GASES)),
+    "limits": object_of({**{table: numbers_of(GASES, nullable=False) for table in ("table_1", "table_2", "table_3")},
+                       "table_4": nullable(numbers_of(GASES, nullable=False))}),
+    "deltas": nullable(numbers_of(GASES)),
     "previous_sample_days": {"type": ["number", "null"]},
-    "rates": _nullable(_numbers_of(GASES)),
-    "rate_window": _nullable(_object({"samples": {"type": "integer"}, "months": {"type": ["number", "null"]},
-                                      "row": _one_of(RATE_ROWS)})),
+    "rates": nullable(numbers_of(GASES)),
+    "rate_window": nullable(object_of({"samples": {"type": "integer"}, "months": {"type": ["number", "null"]},
+                                      "row": one_of(RATE_ROWS)})),
 })
 VERDICT_SCHEMA = {
     "title": "Verdict",
-    **_object({
-        "fault": _object({
+    **object_of({
+        "fault": object_of({
             "present": {"type": ["boolean", "null"]},
-            "type": _one_of((*FAULT_TYPES, None)),
-            "description": _TEXT_OR_NULL,
+            "type": one_of((*FAULT_TYPES, None)),
+            "description": TEXT_OR_NULL,
             "agreement": AGREEMENT_SCHEMA,
-            "severity": _one_of(SEVERITIES),
+            "severity": one_of(SEVERITIES),
         }),
-        "health_index": _object({
+        "health_index": object_of({
             "value": {"type": ["number", "null"], "minimum": 0, "maximum": 100},
-            "factors": {"type": "array", "items": _object({"factor": {"type": "string"}, "detail": {"type": "string"},
+            "factors": {"type": "array", "items": object_of({"factor": {"type": "string"}, "detail": {"type": "string"},
                                                            "penalty": {"type": "number"}})},
         }),
         "rank": {"type": ["number", "null"]},
-        "action": _one_of(ACTIONS),
-        "methods": _object({
-            "duval_triangle_1": _object({**_RULE_METHOD, "percent": _nullable(_numbers_of(DUVAL_GASES)),
-                                         "point": _nullable(DUVAL_POINT_SCHEMA)}),
-            "iec_60599_ratios": _object({**_RULE_METHOD, "ratios": _nullable(_numbers_of(THREE_RATIOS))}),
-            "rogers": _object({**_RULE_METHOD, "ratios": _nullable(_numbers_of(THREE_RATIOS)),
+        "action": one_of(ACTIONS),
+        "methods": object_of({
+            "duval_triangle_1": object_of({**_RULE_METHOD, "percent": nullable(numbers_of(DUVAL_GASES)),
+                                         "point": nullable(DUVAL_POINT_SCHEMA)}),
+            "iec_60599_ratios": object_of({**_RULE_METHOD, "ratios": nullable(numbers_of(THREE_RATIOS))}),
+            "rogers": object_of({**_RULE_METHOD, "ratios": nullable(numbers_of(THREE_RATIOS)),
                                "case": {"type": ["integer", "null"]}}),
-            "doernenburg": _object({
-                **_RULE_METHOD, "ratios": _nullable(_numbers_of(DOERNENBURG_RATIOS)),
-                "validity": _object({"fault_levels": {"type": ["boolean", "null"]},
+            "doernenburg": object_of({
+                **_RULE_METHOD, "ratios": nullable(numbers_of(DOERNENBURG_RATIOS)),
+                "validity": object_of({"fault_levels": {"type": ["boolean", "null"]},
                                      "ratios_significant": {"type": ["boolean", "null"]}}),
             }),
-            "ieee_c57_104_2008": _object({
+            "ieee_c57_104_2008": object_of({
                 "applicable": {"type": "boolean"},
-                "reason": _TEXT_OR_NULL,
-                "condition": _one_of((1, 2, 3, 4, None)),
+                "reason": TEXT_OR_NULL,
+                "condition": one_of((1, 2, 3, 4, None)),
                 "complete": {"type": "boolean"},
-                "gases": _object({gas: _one_of((1, 2, 3, 4, None)) for gas in GASES}),
-                "tdcg": _nullable(_object({"ppm": {"type": ["number", "null"]}, "condition": _one_of((1, 2, 3, 4))})),
+                "gases": object_of({gas: one_of((1, 2, 3, 4, None)) for gas in GASES}),
+                "tdcg": nullable(object_of({"ppm": {"type": ["number", "null"]}, "condition": one_of((1, 2, 3, 4))})),
             }),
             "ieee_c57_104_2019": _IEEE_2019,
         }),
-        "input": _object({"issues": {"type": "array", "items": _object({
-            "field": _one_of(SAMPLE_FIELDS), "problem": _one_of(INPUT_PROBLEMS[1:]),
-        })}}),
+        "input": INPUT_SCHEMA,
     }),
 }
 
@@ -1190,7 +1026,7 @@ def diagnose(sample: Mapping[str, Any], *, history: Sequence[Mapping[str, Any]] 
     no valid O2/N2.
     Returns the dict described in the module docstring.
     """
-    columns = _evaluate(_single_inputs(sample, history, age_years, oil_preservation))
+    columns = _evaluate(single_inputs(sample, history, age_years, oil_preservation))
     return _verdict_dict({key: values.tolist() for key, values in columns.items()}, 0)
 
 
@@ -1232,6 +1068,6 @@ def diagnose_batch(gases: Mapping[str, np.ndarray], *, age_years: np.ndarray | N
     `ieee2019_rate_<gas>`. Pass the columnar form to `verdicts_from_columns` to get the
     dicts.
     """
-    inputs = _batch_inputs(gases, age_years, oil_preservation, history_times, history_gases, sample_times)
+    inputs = batch_inputs(gases, age_years, oil_preservation, history_times, history_gases, sample_times)
     columns = _evaluate(inputs)
     return columns if columnar else verdicts_from_columns(columns)
