@@ -169,10 +169,20 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from shared.dga import doernenburg, duval_triangles, iec_60599, rogers
+from shared.dga.doernenburg import (DOERNENBURG_KEY_GASES, DOERNENBURG_L1, DOERNENBURG_OTHER_GASES, DOERNENBURG_RATIOS,
+                                    DOERNENBURG_RULES)
+from shared.dga.duval_triangles import (DUVAL_GASES, DUVAL_POINT_SCHEMA, DUVAL_TRIANGLE_1_POLYGONS,
+                                        DUVAL_TRIANGLE_1_RULES, DUVAL_TRIANGLE_1_VERTICES_PERCENT, duval_point)
+from shared.dga.iec_60599 import IEC_60599_RATIO_RULES
+from shared.dga.ratios import RATIO_METHOD_GASES, RATIOS, THREE_RATIOS, ratios_of
+from shared.dga.rogers import ROGERS_RULES
+from shared.dga.rules import FAULT_DESCRIPTIONS, FAULT_TYPES, NO_DIAGNOSIS, Rule, fault_type_codes, all_of
+from shared.dga.output import rounded, as_text
 from shared.dga.bands import Band, above, at_least, below, between, count_above, from_up_to, strictly_between
 from shared.dga.inputs import (INPUT_PROBLEMS, INPUT_SCHEMA, OK, Inputs, batch_inputs, classify, invalid,
                                issues_dict, single_inputs, valid_or_nan)
-from shared.dga.schema import TEXT_OR_NULL, nullable, numbers_of, object_of, one_of
+from shared.dga.output import TEXT_OR_NULL, nullable, numbers_of, object_of, one_of
 from shared.dga.gases import (ATMOSPHERIC_GASES, DAY_SECONDS, GAS_LABELS, GASES, MAX_PPM, MONTH_SECONDS,
                               OIL_PRESERVATIONS, SAMPLE_FIELDS, SEALED, YEAR_SECONDS, labels)
 
@@ -180,122 +190,8 @@ from shared.dga.gases import (ATMOSPHERIC_GASES, DAY_SECONDS, GAS_LABELS, GASES,
 # Stored verdicts (`shared/verdict_store.py`) written by another version are served as stale.
 ENGINE_VERSION = "1.0.0"
 
-class Rule(NamedTuple):
-    """A decision-table row: `result` when all bands of any one mapping in `when` hold."""
-
-    result: str
-    fault_type: str | None
-    description: str
-    when: tuple[Mapping[str, Band], ...]
-
-
-NO_DIAGNOSIS = "no diagnosis"
-
-# Fine IEC fault types, then the coarse ones only Doernenburg gives.
-FAULT_TYPES = ("PD", "D1", "D2", "DT", "T1", "T2", "T3", "T", "D")
-FAULT_DESCRIPTIONS = {
-    "PD": "partial discharges",
-    "D1": "discharges of low energy",
-    "D2": "discharges of high energy",
-    "DT": "mixture of thermal and electrical faults",
-    "T1": "thermal fault, t < 300 °C",
-    "T2": "thermal fault, 300 °C < t < 700 °C",
-    "T3": "thermal fault, t > 700 °C",
-    "T": "thermal fault (temperature not resolved)",
-    "D": "discharge or arcing (energy not resolved)",
-}
 # The coarse answer that also supports a fine type in the vote.
 FAULT_FAMILY = {"D1": "D", "D2": "D", "T1": "T", "T2": "T", "T3": "T"}
-
-
-def _fault_rule(code: str, *when: Mapping[str, Band]) -> Rule:
-    """A rule whose answer is the IEC fault code itself."""
-    return Rule(code, code, FAULT_DESCRIPTIONS[code], when)
-
-
-DUVAL_GASES = ("ch4", "c2h4", "c2h2")
-DUVAL_TRIANGLE_1_RULES = (
-    _fault_rule("PD", {"ch4": at_least(98)}),
-    _fault_rule("T1", {"ch4": below(98), "c2h4": below(20), "c2h2": below(4)}),
-    _fault_rule("T2", {"c2h4": from_up_to(20, 50), "c2h2": below(4)}),
-    _fault_rule("T3", {"c2h4": at_least(50), "c2h2": below(15)}),
-    _fault_rule("D1", {"c2h4": below(23), "c2h2": at_least(13)}),
-    _fault_rule("D2", {"c2h4": from_up_to(23, 40), "c2h2": at_least(13)},
-                {"c2h4": at_least(40), "c2h2": at_least(29)}),
-    _fault_rule("DT", {}),  # every point the other zones leave
-)
-# Zone outlines as (%CH4, %C2H4, %C2H2), the TM vertices.
-DUVAL_TRIANGLE_1_VERTICES_PERCENT = {
-    "PD": ((100, 0, 0), (98, 0, 2), (98, 2, 0)),
-    "T1": ((96, 0, 4), (76, 20, 4), (80, 20, 0), (98, 2, 0), (98, 0, 2)),
-    "T2": ((80, 20, 0), (76, 20, 4), (46, 50, 4), (50, 50, 0)),
-    "T3": ((50, 50, 0), (35, 50, 15), (0, 85, 15), (0, 100, 0)),
-    "DT": ((87, 0, 13), (47, 40, 13), (31, 40, 29), (0, 71, 29), (0, 85, 15), (35, 50, 15),
-           (46, 50, 4), (96, 0, 4)),
-    "D1": ((0, 0, 100), (0, 23, 77), (64, 23, 13), (87, 0, 13)),
-    "D2": ((64, 23, 13), (0, 23, 77), (0, 71, 29), (31, 40, 29), (47, 40, 13)),
-}
-_HALF_SQRT3 = math.sqrt(3.0) / 2.0
-
-
-def duval_point(pct_ch4: float, pct_c2h4: float) -> tuple[float, float]:
-    """Cartesian (x, y) of a Duval Triangle 1 point; %C2H2 adds nothing because its apex is the origin."""
-    return pct_c2h4 + 0.5 * pct_ch4, _HALF_SQRT3 * pct_ch4
-
-
-DUVAL_TRIANGLE_1_POLYGONS = {
-    zone: tuple(duval_point(ch4, c2h4) for ch4, c2h4, _ in vertices)
-    for zone, vertices in DUVAL_TRIANGLE_1_VERTICES_PERCENT.items()
-}
-
-RATIOS = {
-    "c2h2_c2h4": ("c2h2", "c2h4"),
-    "ch4_h2": ("ch4", "h2"),
-    "c2h4_c2h6": ("c2h4", "c2h6"),
-    "c2h2_ch4": ("c2h2", "ch4"),
-    "c2h6_c2h2": ("c2h6", "c2h2"),
-}
-RATIO_METHOD_GASES = ("h2", "ch4", "c2h6", "c2h4", "c2h2")
-THREE_RATIOS = ("c2h2_c2h4", "ch4_h2", "c2h4_c2h6")
-
-IEC_60599_RATIO_RULES = (
-    _fault_rule("PD", {"ch4_h2": below(0.1), "c2h4_c2h6": below(0.2)}),
-    _fault_rule("D1", {"c2h2_c2h4": above(1.0), "ch4_h2": between(0.1, 0.5), "c2h4_c2h6": above(1.0)}),
-    _fault_rule("D2", {"c2h2_c2h4": between(0.6, 2.5), "ch4_h2": between(0.1, 1.0), "c2h4_c2h6": above(2.0)}),
-    _fault_rule("T1", {"ch4_h2": above(1.0), "c2h4_c2h6": below(1.0)}),
-    _fault_rule("T2", {"c2h2_c2h4": below(0.1), "ch4_h2": above(1.0), "c2h4_c2h6": between(1.0, 4.0)}),
-    _fault_rule("T3", {"c2h2_c2h4": below(0.2), "ch4_h2": above(1.0), "c2h4_c2h6": above(4.0)}),
-)
-
-# The row index is the Rogers case number.
-ROGERS_RULES = (
-    Rule("normal", None, "unit normal",
-         ({"c2h2_c2h4": below(0.1), "ch4_h2": between(0.1, 1.0), "c2h4_c2h6": below(1.0)},)),
-    Rule("PD", "PD", "low-energy discharge (partial discharge)",
-         ({"c2h2_c2h4": below(0.1), "ch4_h2": below(0.1), "c2h4_c2h6": below(1.0)},)),
-    Rule("D2", "D2", "arcing, high-energy discharge",
-         ({"c2h2_c2h4": between(0.1, 3.0), "ch4_h2": between(0.1, 1.0), "c2h4_c2h6": above(3.0)},)),
-    Rule("T1", "T1", "low-temperature thermal fault",
-         ({"c2h2_c2h4": below(0.1), "ch4_h2": between(0.1, 1.0), "c2h4_c2h6": between(1.0, 3.0)},)),
-    Rule("T2", "T2", "thermal fault < 700 °C",
-         ({"c2h2_c2h4": below(0.1), "ch4_h2": above(1.0), "c2h4_c2h6": between(1.0, 3.0)},)),
-    Rule("T3", "T3", "thermal fault > 700 °C",
-         ({"c2h2_c2h4": below(0.1), "ch4_h2": above(1.0), "c2h4_c2h6": above(3.0)},)),
-)
-
-DOERNENBURG_L1 = {"h2": 100.0, "ch4": 120.0, "co": 350.0, "c2h2": 1.0, "c2h4": 50.0, "c2h6": 65.0}
-DOERNENBURG_KEY_GASES = ("h2", "ch4", "c2h2", "c2h4")  # one must exceed 2 × L1 ...
-DOERNENBURG_OTHER_GASES = ("c2h6", "co")  # ... and one of these L1
-DOERNENBURG_RATIOS = ("ch4_h2", "c2h2_c2h4", "c2h2_ch4", "c2h6_c2h2")
-DOERNENBURG_RULES = (
-    Rule("thermal", "T", "thermal decomposition",
-         ({"ch4_h2": above(1.0), "c2h2_c2h4": below(0.75), "c2h2_ch4": below(0.3), "c2h6_c2h2": above(0.4)},)),
-    Rule("corona", "PD", "corona (low-intensity partial discharge)",
-         ({"ch4_h2": below(0.1), "c2h2_ch4": below(0.3), "c2h6_c2h2": above(0.4)},)),
-    Rule("arcing", "D", "arcing (high-intensity partial discharge)",
-         ({"ch4_h2": strictly_between(0.1, 1.0), "c2h2_c2h4": above(0.75), "c2h2_ch4": above(0.3),
-           "c2h6_c2h2": below(0.4)},)),
-)
 
 # Upper bounds (ppm) of Conditions 1, 2 and 3; above the last is Condition 4.
 IEEE_2008_CONDITION_LIMITS = {
@@ -378,95 +274,8 @@ VOTING_METHODS = (
     ("doernenburg", "doernenburg", DOERNENBURG_RULES, 0.05),
 )
 
-# Why a method is not applicable (the `<method>_reason` column codes).
-_APPLICABLE, _GAS_MISSING, _ALL_ZERO, _NO_FAULT_LEVELS, _NOT_SIGNIFICANT = range(5)
-
-
 # ---------------------------------------------------------------------------------------
 # Vectorized rules (the one implementation both paths run)
-
-
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """numerator/denominator with x/0 = +inf and 0/0 = 0 (see the module docstring)."""
-    return np.where((numerator == 0) & (denominator == 0), 0.0, numerator / denominator)
-
-
-def _first_match(rules: Sequence[Rule], values: Mapping[str, np.ndarray], size: int) -> np.ndarray:
-    """Index of the first rule that holds for each element, -1 where none does."""
-    matched = np.full(size, -1, np.int8)
-    for index, rule in enumerate(rules):
-        holds = np.zeros(size, bool)
-        for bands in rule.when:
-            alternative = np.ones(size, bool)
-            for name, band in bands.items():
-                alternative &= band.contains(values[name])
-            holds |= alternative
-        matched[(matched < 0) & holds] = index
-    return matched
-
-
-def _fault_type_codes(rules: Sequence[Rule], matched: np.ndarray) -> np.ndarray:
-    """FAULT_TYPES index of each matched rule's fault type, -1 for none or no match."""
-    lookup = [FAULT_TYPES.index(rule.fault_type) if rule.fault_type else -1 for rule in rules]
-    return np.array(lookup + [-1], np.int8)[matched]  # matched == -1 picks the trailing -1
-
-
-def _all(masks) -> np.ndarray:
-    """Element-wise AND of boolean arrays."""
-    return np.logical_and.reduce(list(masks))
-
-
-def _any(masks) -> np.ndarray:
-    """Element-wise OR of boolean arrays."""
-    return np.logical_or.reduce(list(masks))
-
-
-def _applicability(col, prefix, has_gases, other_checks=()) -> np.ndarray:
-    """Store `<prefix>_reason` (first failed check) and `<prefix>_applicable`; return the latter."""
-    reason = np.where(has_gases, _APPLICABLE, _GAS_MISSING).astype(np.int8)
-    for passed, code in other_checks:
-        reason[(reason == _APPLICABLE) & ~passed] = code
-    col[f"{prefix}_reason"] = reason
-    col[f"{prefix}_applicable"] = reason == _APPLICABLE
-    return col[f"{prefix}_applicable"]
-
-
-def _duval(col, ppm, valid, n) -> None:
-    """Duval Triangle 1 zone, relative percentages and Cartesian point."""
-    total = ppm["ch4"] + ppm["c2h4"] + ppm["c2h2"]
-    applicable = _applicability(col, "duval", _all(valid[gas] for gas in DUVAL_GASES), [(total > 0, _ALL_ZERO)])
-    percent = {gas: np.where(applicable, 100.0 * ppm[gas] / total, np.nan) for gas in DUVAL_GASES}
-    for gas in DUVAL_GASES:
-        col[f"duval_pct_{gas}"] = percent[gas]
-    col["duval_x"] = percent["c2h4"] + 0.5 * percent["ch4"]
-    col["duval_y"] = _HALF_SQRT3 * percent["ch4"]
-    col["duval_rule"] = np.where(applicable, _first_match(DUVAL_TRIANGLE_1_RULES, percent, n), -1).astype(np.int8)
-
-
-def _ratio_methods(col, ppm, valid, ratios, n) -> None:
-    """IEC 60599 and Rogers, which use the same three ratios and the same gases."""
-    has_gases = _all(valid[gas] for gas in RATIO_METHOD_GASES)
-    nonzero = _any(ppm[gas] > 0 for gas in RATIO_METHOD_GASES)
-    for prefix, rules in (("iec", IEC_60599_RATIO_RULES), ("rogers", ROGERS_RULES)):
-        applicable = _applicability(col, prefix, has_gases, [(nonzero, _ALL_ZERO)])
-        col[f"{prefix}_rule"] = np.where(applicable, _first_match(rules, ratios, n), -1).astype(np.int8)
-
-
-def _doernenburg(col, ppm, valid, ratios, n) -> None:
-    """Doernenburg ratios behind the two L1 validity steps."""
-    has_gases = _all(valid[gas] for gas in RATIO_METHOD_GASES)
-    fault_levels = (_any(ppm[gas] > 2 * DOERNENBURG_L1[gas] for gas in DOERNENBURG_KEY_GASES)
-                    & _any(ppm[gas] > DOERNENBURG_L1[gas] for gas in DOERNENBURG_OTHER_GASES))
-    for name in DOERNENBURG_RATIOS:
-        numerator, denominator = RATIOS[name]
-        col[f"doernenburg_significant_{name}"] = ((ppm[numerator] > DOERNENBURG_L1[numerator])
-                                                  | (ppm[denominator] > DOERNENBURG_L1[denominator]))
-    significant = _all(col[f"doernenburg_significant_{name}"] for name in DOERNENBURG_RATIOS)
-    col["doernenburg_fault_levels"] = fault_levels
-    col["doernenburg_ratios_significant"] = significant
-    applicable = _applicability(col, "doernenburg", has_gases,
-                                [(fault_levels, _NO_FAULT_LEVELS), (significant, _NOT_SIGNIFICANT)])
-    col["doernenburg_rule"] = np.where(applicable, _first_match(DOERNENBURG_RULES, ratios, n), -1).astype(np.int8)
 
 
 def _ieee_2008(col, ppm, valid) -> None:
@@ -477,7 +286,7 @@ def _ieee_2008(col, ppm, valid) -> None:
     col["ieee2008_tdcg_ppm"] = tdcg
     col["ieee2008_tdcg"] = np.where(np.isnan(tdcg), 0, 1 + count_above(tdcg, IEEE_2008_CONDITION_LIMITS["tdcg"]))
     col["ieee2008_condition"] = np.max([col[f"ieee2008_{key}"] for key in GASES + ("tdcg",)], axis=0).astype(np.int8)
-    col["ieee2008_complete"] = _all(valid[gas] for gas in GASES)
+    col["ieee2008_complete"] = all_of(valid[gas] for gas in GASES)
 
 
 def _history(inp: Inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -602,7 +411,7 @@ def _verdict(col, n) -> None:
 
     answers = []
     for _, prefix, rules, _ in VOTING_METHODS:
-        col[f"{prefix}_fault_type"] = _fault_type_codes(rules, col[f"{prefix}_rule"])
+        col[f"{prefix}_fault_type"] = fault_type_codes(rules, col[f"{prefix}_rule"])
         answers.append(col[f"{prefix}_fault_type"])
     family = np.array([FAULT_TYPES.index(FAULT_FAMILY[t]) if t in FAULT_FAMILY else -2 for t in FAULT_TYPES])
     scores = np.zeros((n, len(FAULT_TYPES)))
@@ -663,12 +472,13 @@ def _evaluate(inp: Inputs) -> dict[str, np.ndarray]:
             ppm[field] = np.where(valid[field], inp.raw[field], np.nan)
             col[f"problem_{field}"] = problem
             col[f"ppm_{field}"] = ppm[field]
-        ratios = {name: _ratio(ppm[numerator], ppm[denominator]) for name, (numerator, denominator) in RATIOS.items()}
+        ratios = ratios_of(ppm)
         for name, values in ratios.items():
             col[f"ratio_{name}"] = values
-        _duval(col, ppm, valid, n)
-        _ratio_methods(col, ppm, valid, ratios, n)
-        _doernenburg(col, ppm, valid, ratios, n)
+        duval_triangles.evaluate(col, ppm, valid, n)
+        iec_60599.evaluate(col, ppm, valid, ratios, n)
+        rogers.evaluate(col, ppm, valid, ratios, n)
+        doernenburg.evaluate(col, ppm, valid, ratios, n)
         _ieee_2008(col, ppm, valid)
         _ieee_2019(col, ppm, valid, inp, n)
         _verdict(col, n)
@@ -677,82 +487,6 @@ def _evaluate(inp: Inputs) -> dict[str, np.ndarray]:
 
 # ---------------------------------------------------------------------------------------
 # JSON-ready dicts from the columns
-
-
-def _num(value: float, digits: int) -> float | None:
-    """A finite float rounded to `digits` decimals, else None."""
-    return round(value, digits) if math.isfinite(value) else None
-
-
-def _text(value: float) -> str:
-    """A number for a sentence: at most 2 decimals, no trailing zeros."""
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-def _not_applicable_reason(c, i, prefix, needed) -> str | None:
-    """The sentence behind `<prefix>_reason`."""
-    code = c[f"{prefix}_reason"][i]
-    if code == _GAS_MISSING:
-        missing = invalid(c, i, needed)
-        return f"needs {labels(needed)}; missing or invalid: {labels(missing)}"
-    if code == _ALL_ZERO:
-        return f"{labels(needed)} are all zero"
-    if code == _NO_FAULT_LEVELS:
-        return ("step 1 not met: no fault by this method (needs one of H2, CH4, C2H2, C2H4 above 2×L1 "
-                "and one of C2H6, CO above L1)")
-    if code == _NOT_SIGNIFICANT:
-        weak = [name for name in DOERNENBURG_RATIOS if not c[f"doernenburg_significant_{name}"][i]]
-        return f"step 2 not met: ratios not significant (neither gas above L1 in {', '.join(weak)})"
-    return None
-
-
-def _rule_method(c, i, prefix, rules, needed) -> dict:
-    """The keys every rule-table method shares."""
-    index = c[f"{prefix}_rule"][i]
-    applicable = c[f"{prefix}_applicable"][i]
-    rule = rules[index] if index >= 0 else None
-    return {
-        "applicable": applicable,
-        "reason": _not_applicable_reason(c, i, prefix, needed),
-        "result": (rule.result if rule else NO_DIAGNOSIS) if applicable else None,
-        "fault_type": rule.fault_type if rule else None,
-        "description": (rule.description if rule else "no table row matches") if applicable else None,
-    }
-
-
-def _ratio_method(c, i, prefix, rules, ratio_names) -> dict:
-    """A ratio method's answer; the ratios are shown whenever its gases are valid, applicable or not."""
-    answer = _rule_method(c, i, prefix, rules, RATIO_METHOD_GASES)
-    has_gases = all(c[f"problem_{gas}"][i] == OK for gas in RATIO_METHOD_GASES)
-    answer["ratios"] = {name: _num(c[f"ratio_{name}"][i], 4) for name in ratio_names} if has_gases else None
-    return answer
-
-
-def _duval_dict(c, i) -> dict:
-    """Duval Triangle 1 answer."""
-    answer = _rule_method(c, i, "duval", DUVAL_TRIANGLE_1_RULES, DUVAL_GASES)
-    applicable = answer["applicable"]
-    answer["percent"] = {gas: _num(c[f"duval_pct_{gas}"][i], 2) for gas in DUVAL_GASES} if applicable else None
-    answer["point"] = {"x": _num(c["duval_x"][i], 3), "y": _num(c["duval_y"][i], 3)} if applicable else None
-    return answer
-
-
-def _rogers_dict(c, i) -> dict:
-    """Rogers answer with its case number."""
-    answer = _ratio_method(c, i, "rogers", ROGERS_RULES, THREE_RATIOS)
-    answer["case"] = c["rogers_rule"][i] if c["rogers_rule"][i] >= 0 else None
-    return answer
-
-
-def _doernenburg_dict(c, i) -> dict:
-    """Doernenburg answer with its validity steps."""
-    answer = _ratio_method(c, i, "doernenburg", DOERNENBURG_RULES, DOERNENBURG_RATIOS)
-    evaluated = answer["ratios"] is not None
-    answer["validity"] = {
-        "fault_levels": c["doernenburg_fault_levels"][i] if evaluated else None,
-        "ratios_significant": c["doernenburg_ratios_significant"][i] if evaluated else None,
-    }
-    return answer
 
 
 def _ieee_2008_dict(c, i) -> dict:
@@ -765,7 +499,7 @@ def _ieee_2008_dict(c, i) -> dict:
         "condition": condition or None,
         "complete": c["ieee2008_complete"][i],
         "gases": {gas: c[f"ieee2008_{gas}"][i] or None for gas in GASES},
-        "tdcg": {"ppm": _num(c["ieee2008_tdcg_ppm"][i], 2), "condition": tdcg} if tdcg else None,
+        "tdcg": {"ppm": rounded(c["ieee2008_tdcg_ppm"][i], 2), "condition": tdcg} if tdcg else None,
     }
 
 
@@ -780,25 +514,25 @@ def _ieee_2019_reasons(c, i, column, band) -> list[dict]:
             table = level - 1
             limit = float((IEEE_2019_TABLE_1 if table == 1 else IEEE_2019_TABLE_2)[gas][column][band])
             percentile = "90th" if table == 1 else "95th"
-            reasons.append({"gas": gas, "table": table, "kind": "concentration", "value": _num(value, 2),
+            reasons.append({"gas": gas, "table": table, "kind": "concentration", "value": rounded(value, 2),
                             "limit": limit, "status": level,
-                            "text": f"{label} {_text(value)} ppm > Table {table} limit {_text(limit)} ppm "
+                            "text": f"{label} {as_text(value)} ppm > Table {table} limit {as_text(limit)} ppm "
                                     f"({percentile} percentile)"})
         if c[f"ieee2019_delta_exceeds_{gas}"][i]:
             delta, limit = c[f"ieee2019_delta_{gas}"][i], float(IEEE_2019_TABLE_3[gas][column])
-            text = (f"{label} rose {_text(delta)} ppm since the previous sample (Table 3: any increase)"
+            text = (f"{label} rose {as_text(delta)} ppm since the previous sample (Table 3: any increase)"
                     if gas in INCREASE_ONLY_GASES else
-                    f"{label} changed by {_text(delta)} ppm since the previous sample > Table 3 limit "
-                    f"{_text(limit)} ppm")
-            reasons.append({"gas": gas, "table": 3, "kind": "delta", "value": _num(delta, 2), "limit": limit,
+                    f"{label} changed by {as_text(delta)} ppm since the previous sample > Table 3 limit "
+                    f"{as_text(limit)} ppm")
+            reasons.append({"gas": gas, "table": 3, "kind": "delta", "value": rounded(delta, 2), "limit": limit,
                             "status": 2, "text": text})
         if c[f"ieee2019_rate_exceeds_{gas}"][i]:
             rate, limit = c[f"ieee2019_rate_{gas}"][i], float(IEEE_2019_TABLE_4[gas][column][rate_row])
-            window = f"over {c['ieee2019_rate_samples'][i]} samples, {_text(c['ieee2019_rate_months'][i])} months"
-            text = (f"{label} rising {_text(rate)} ppm/year {window} (Table 4: any increasing rate)"
+            window = f"over {c['ieee2019_rate_samples'][i]} samples, {as_text(c['ieee2019_rate_months'][i])} months"
+            text = (f"{label} rising {as_text(rate)} ppm/year {window} (Table 4: any increasing rate)"
                     if gas in INCREASE_ONLY_GASES else
-                    f"{label} rising {_text(rate)} ppm/year {window} > Table 4 limit {_text(limit)} ppm/year")
-            reasons.append({"gas": gas, "table": 4, "kind": "rate", "value": _num(rate, 2), "limit": limit,
+                    f"{label} rising {as_text(rate)} ppm/year {window} > Table 4 limit {as_text(limit)} ppm/year")
+            reasons.append({"gas": gas, "table": 4, "kind": "rate", "value": rounded(rate, 2), "limit": limit,
                             "status": 3, "text": text})
     return sorted(reasons, key=lambda reason: -reason["status"])
 
@@ -844,9 +578,9 @@ def _ieee_2019_dict(c, i) -> dict:
         "applicable": status > 0,
         "reason": reason,
         "status": status or None,
-        "o2_n2": {"value": _num(c["ieee2019_o2_n2"][i], 4), "basis": O2_N2_BASES[c["ieee2019_o2_n2_basis"][i]],
+        "o2_n2": {"value": rounded(c["ieee2019_o2_n2"][i], 4), "basis": O2_N2_BASES[c["ieee2019_o2_n2_basis"][i]],
                   "column": O2_N2_COLUMNS[column]},
-        "age_years": _num(c["ieee2019_age_years"][i], 2),
+        "age_years": rounded(c["ieee2019_age_years"][i], 2),
         "age_band": AGE_BANDS[band],
         "reasons": _ieee_2019_reasons(c, i, column, band),
         "limitations": _ieee_2019_limitations(c, i),
@@ -857,10 +591,10 @@ def _ieee_2019_dict(c, i) -> dict:
             "table_4": {gas: float(IEEE_2019_TABLE_4[gas][column][rate_row]) for gas in GASES}
             if rate_row >= 0 else None,
         },
-        "deltas": {gas: _num(c[f"ieee2019_delta_{gas}"][i], 2) for gas in GASES} if has_previous else None,
-        "previous_sample_days": _num(c["ieee2019_previous_days"][i], 2),
-        "rates": {gas: _num(c[f"ieee2019_rate_{gas}"][i], 2) for gas in GASES} if rate_row >= 0 else None,
-        "rate_window": {"samples": c["ieee2019_rate_samples"][i], "months": _num(c["ieee2019_rate_months"][i], 2),
+        "deltas": {gas: rounded(c[f"ieee2019_delta_{gas}"][i], 2) for gas in GASES} if has_previous else None,
+        "previous_sample_days": rounded(c["ieee2019_previous_days"][i], 2),
+        "rates": {gas: rounded(c[f"ieee2019_rate_{gas}"][i], 2) for gas in GASES} if rate_row >= 0 else None,
+        "rate_window": {"samples": c["ieee2019_rate_samples"][i], "months": rounded(c["ieee2019_rate_months"][i], 2),
                         "row": RATE_ROWS[rate_row]} if rate_row >= 0 else None,
     }
 
@@ -873,7 +607,7 @@ def _health_factors(c, i) -> list[dict]:
     fault_type = c["fault_type"][i]
     details = {
         "status": ("ieee_c57_104_2019_status", f"DGA Status {c['ieee2019_status'][i]}"),
-        "gas_level": ("gas_level", f"{GAS_LABELS[worst_gas]} at {_text(c['health_worst_multiple'][i])}× "
+        "gas_level": ("gas_level", f"{GAS_LABELS[worst_gas]} at {as_text(c['health_worst_multiple'][i])}× "
                                    "its Table 2 limit"),
         "condition_2008": ("ieee_c57_104_2008_condition", f"Condition {c['ieee2008_condition'][i]}"),
         "fault_type": ("fault_type", f"{FAULT_TYPES[fault_type]}: {FAULT_DESCRIPTIONS[FAULT_TYPES[fault_type]]}"
@@ -901,14 +635,14 @@ def _verdict_dict(c: Mapping[str, list], i: int) -> dict:
             },
             "severity": SEVERITIES[c["severity"][i]],
         },
-        "health_index": {"value": _num(c["health_index"][i], 1), "factors": _health_factors(c, i)},
-        "rank": _num(c["rank"][i], 1),
+        "health_index": {"value": rounded(c["health_index"][i], 1), "factors": _health_factors(c, i)},
+        "rank": rounded(c["rank"][i], 1),
         "action": ACTIONS[c["severity"][i]],
         "methods": {
-            "duval_triangle_1": _duval_dict(c, i),
-            "iec_60599_ratios": _ratio_method(c, i, "iec", IEC_60599_RATIO_RULES, THREE_RATIOS),
-            "rogers": _rogers_dict(c, i),
-            "doernenburg": _doernenburg_dict(c, i),
+            "duval_triangle_1": duval_triangles.as_dict(c, i),
+            "iec_60599_ratios": iec_60599.as_dict(c, i),
+            "rogers": rogers.as_dict(c, i),
+            "doernenburg": doernenburg.as_dict(c, i),
             "ieee_c57_104_2008": _ieee_2008_dict(c, i),
             "ieee_c57_104_2019": _ieee_2019_dict(c, i),
         },
@@ -920,14 +654,6 @@ def _verdict_dict(c: Mapping[str, list], i: int) -> dict:
 # key is always present; a value the engine could not work out is null.
 
 
-DUVAL_POINT_SCHEMA = numbers_of(("x", "y"))
-_RULE_METHOD = {
-    "applicable": {"type": "boolean"},
-    "reason": TEXT_OR_NULL,
-    "result": TEXT_OR_NULL,
-    "fault_type": one_of((*FAULT_TYPES, None)),
-    "description": TEXT_OR_NULL,
-}
 AGREEMENT_SCHEMA = object_of({
     "methods": {"type": "integer", "minimum": 0, "description": "How many methods name the fault type."},
     "of": {"type": "integer", "minimum": 0, "description": "How many methods were applicable."},
@@ -973,16 +699,10 @@ VERDICT_SCHEMA = {
         "rank": {"type": ["number", "null"]},
         "action": one_of(ACTIONS),
         "methods": object_of({
-            "duval_triangle_1": object_of({**_RULE_METHOD, "percent": nullable(numbers_of(DUVAL_GASES)),
-                                         "point": nullable(DUVAL_POINT_SCHEMA)}),
-            "iec_60599_ratios": object_of({**_RULE_METHOD, "ratios": nullable(numbers_of(THREE_RATIOS))}),
-            "rogers": object_of({**_RULE_METHOD, "ratios": nullable(numbers_of(THREE_RATIOS)),
-                               "case": {"type": ["integer", "null"]}}),
-            "doernenburg": object_of({
-                **_RULE_METHOD, "ratios": nullable(numbers_of(DOERNENBURG_RATIOS)),
-                "validity": object_of({"fault_levels": {"type": ["boolean", "null"]},
-                                     "ratios_significant": {"type": ["boolean", "null"]}}),
-            }),
+            "duval_triangle_1": duval_triangles.SCHEMA,
+            "iec_60599_ratios": iec_60599.SCHEMA,
+            "rogers": rogers.SCHEMA,
+            "doernenburg": doernenburg.SCHEMA,
             "ieee_c57_104_2008": object_of({
                 "applicable": {"type": "boolean"},
                 "reason": TEXT_OR_NULL,

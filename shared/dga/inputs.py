@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from shared.dga.gases import ATMOSPHERIC_GASES, GASES, MAX_PPM, OIL_PRESERVATIONS, SAMPLE_FIELDS
-from shared.dga.schema import object_of, one_of
+from shared.dga.output import object_of, one_of
 
 INPUT_PROBLEMS = (None, "missing", "not a number", "not finite", "negative", "above 1,000,000 ppm")
 OK, MISSING, NOT_A_NUMBER, NOT_FINITE, NEGATIVE, TOO_LARGE = range(len(INPUT_PROBLEMS))
