@@ -148,6 +148,18 @@ def valid_or_nan(values: np.ndarray) -> np.ndarray:
     return np.where(classify(values, np.zeros(values.shape, bool)) == OK, values, np.nan)
 
 
+def validated(inp: Inputs, col) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(ppm, valid) per field: the value, NaN where invalid; store `problem_<field>` and `ppm_<field>`."""
+    ppm, valid = {}, {}
+    for field in SAMPLE_FIELDS:
+        problem = classify(inp.raw[field], inp.not_a_number[field])
+        valid[field] = problem == OK
+        ppm[field] = np.where(valid[field], inp.raw[field], np.nan)
+        col[f"problem_{field}"] = problem
+        col[f"ppm_{field}"] = ppm[field]
+    return ppm, valid
+
+
 def invalid(c, i, fields: Sequence[str]) -> list[str]:
     """The fields of sample i, among `fields`, that are missing or invalid."""
     return [field for field in fields if c[f"problem_{field}"][i] != OK]

@@ -4,7 +4,7 @@ Choice where the sources disagree — **ratios with a zero gas**: x/0 with x > 0
 so it lies above every bound; 0/0 is read as 0, because two absent gases point to the lowest
 code. A ratio method is "not applicable" only when every gas it uses is zero. TM sets any ratio
 with a zero denominator to 0. Ratios are compared unrounded; TM rounds them to 2 decimals
-first. A ratio whose denominator gas is 0 (an unbounded ratio) is shown as null.
+first.
 """
 
 from collections.abc import Sequence
