@@ -33,7 +33,7 @@ POST /api/v1/diagnoses[?view=full|summary] → diagnoses samples sent in the bod
     `severity`, `health_index` and `rank` (the same values as the full verdict), for up to
     `SEDA_MAX_BATCH_ROWS` samples. More than the view's limit is 413. It changes nothing, so
     it needs an API key only when reads do.
-Tables: EQUIPMENT, DGA_SAMPLE, DGA_DIAGNOSIS, DGA_CHANGE. The engine is `shared/dga.py`.
+Tables: EQUIPMENT, DGA_SAMPLE, DGA_DIAGNOSIS, DGA_CHANGE. The engine is the `shared/dga/` package.
 
 A sample is complete when all seven dissolved gases are present (O2/N2 may be missing: the
 engine then falls back on the unit's oil preservation). Age at a sample counts from the middle
@@ -48,7 +48,7 @@ import numpy as np
 
 from functions import equipment
 from shared import auth, bodies, change_feed, config, db, dga, exports, fleet, http, openapi, validation
-from shared.dga_rows import HISTORY_DEPTH, column, epoch, gases, summaries
+from shared.dga.rows import HISTORY_DEPTH, column, epoch, gases, summaries
 from shared.errors import InvalidParametersError, NotFoundError, PayloadTooLargeError
 from shared.jsonio import json_response
 from shared.unit_verdicts import (

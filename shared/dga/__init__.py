@@ -12,6 +12,8 @@ One module per concern, each holding its tables, its logic and the shaping of it
   `ieee_c57_104_2019`: one method or standard each.
 - `verdict`: the combined verdict (vote, health index, severity, rank, action), the verdict
   dict and `VERDICT_SCHEMA`.
+- `rows`: database rows → these arrays, and columns → the short verdict summary (imported
+  by the resources that read the database, not by this package).
 
 ## Choices made where the public sources disagree
 

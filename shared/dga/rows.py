@@ -1,10 +1,9 @@
 """Database rows → the DGA engine's arrays, and the engine's columns → the short verdict summary.
 
 Stored samples and units come from the database as dicts (`SELECT … FROM dga_sample`,
-`… FROM equipment`); the engine (`shared/dga.py`) wants columnar NumPy arrays. The diagnoses
+`… FROM equipment`); the engine (`diagnose_batch`) wants columnar NumPy arrays. The diagnoses
 resource and the stored verdicts (`shared/verdict_store.py`) both go through here, so a verdict
 served on the fly and one read back from DGA_DIAGNOSIS are computed from the same arrays.
-(Issue 11 moves this module into the `shared/dga/` package as `rows.py`.)
 
 A unit's *window* for a sample is that sample preceded by up to HISTORY_DEPTH earlier complete
 samples of the same unit, oldest first: everything the engine reads besides the unit itself.
