@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from shared.dga.bands import at_least, below, from_up_to
-from shared.dga.output import rounded, nullable, numbers_of, object_of
+from shared.dga.output import nullable, numbers_of, object_of, rounded
 from shared.dga.rules import ALL_ZERO, RULE_METHOD_SCHEMA, all_of, applicability, fault_rule, first_match, rule_method
 
 DUVAL_GASES = ("ch4", "c2h4", "c2h2")

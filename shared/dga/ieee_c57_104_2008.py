@@ -10,7 +10,7 @@ import numpy as np
 
 from shared.dga.bands import count_above
 from shared.dga.gases import GASES
-from shared.dga.output import TEXT_OR_NULL, rounded, nullable, object_of, one_of
+from shared.dga.output import TEXT_OR_NULL, nullable, object_of, one_of, rounded
 from shared.dga.rules import all_of
 
 # Upper bounds (ppm) of Conditions 1, 2 and 3; above the last is Condition 4.

@@ -40,7 +40,7 @@ import numpy as np
 from shared.dga.bands import count_above
 from shared.dga.gases import DAY_SECONDS, GAS_LABELS, GASES, MONTH_SECONDS, SEALED, YEAR_SECONDS, labels
 from shared.dga.inputs import Inputs, invalid, valid_or_nan
-from shared.dga.output import TEXT_OR_NULL, rounded, nullable, numbers_of, object_of, one_of, as_text
+from shared.dga.output import TEXT_OR_NULL, as_text, nullable, numbers_of, object_of, one_of, rounded
 
 O2_N2_SEALED_MAX = 0.2
 O2_N2_COLUMNS = ("<= 0.2", "> 0.2")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from shared.dga.inputs import invalid
-from shared.dga.output import rounded, nullable, numbers_of
+from shared.dga.output import nullable, numbers_of, rounded
 from shared.dga.rules import ALL_ZERO, RULE_METHOD_SCHEMA, all_of, any_of, applicability, first_match, rule_method
 
 RATIOS = {
