@@ -33,7 +33,7 @@ POST /api/v1/diagnoses[?view=full|summary] → diagnoses samples sent in the bod
     `severity`, `health_index` and `rank` (the same values as the full verdict), for up to
     `SEDA_MAX_BATCH_ROWS` samples. More than the view's limit is 413. It changes nothing, so
     it needs an API key only when reads do.
-Tables: EQUIPMENT, DGA_SAMPLE, DGA_DIAGNOSIS, DGA_CHANGE. The engine is `shared/dga.py`.
+Tables: EQUIPMENT, DGA_SAMPLE, DGA_DIAGNOSIS, DGA_CHANGE. The engine is the `shared/dga/` package.
 
 A sample is complete when all seven dissolved gases are present (O2/N2 may be missing: the
 engine then falls back on the unit's oil preservation). Age at a sample counts from the middle
@@ -44,11 +44,10 @@ import asyncio
 import dataclasses
 
 import functions_framework.aio
-import numpy as np
 
 from functions import equipment
 from shared import auth, bodies, change_feed, config, db, dga, exports, fleet, http, openapi, validation
-from shared.dga_rows import HISTORY_DEPTH, column, epoch, gases, summaries
+from shared.dga.rows import HISTORY_DEPTH, diagnose_samples, summaries
 from shared.errors import InvalidParametersError, NotFoundError, PayloadTooLargeError
 from shared.jsonio import json_response
 from shared.unit_verdicts import (
@@ -299,13 +298,7 @@ _SUMMARY = openapi.output("VerdictSummary", {**_VERDICT_SUMMARY, "rank": {"type"
 
 def _diagnose_posted(samples, summary):
     """Verdicts (or their summaries) for posted samples in one vectorized pass; runs in a worker thread."""
-    columns = dga.diagnose_batch(
-        gases(samples),
-        age_years=column(samples, "age_years"),
-        oil_preservation=[s["oil_preservation"] for s in samples],
-        sample_times=np.array([epoch(s["sampled_at"]) for s in samples], float),
-        columnar=True,
-    )
+    columns = diagnose_samples(samples)
     return summaries(columns) if summary else dga.verdicts_from_columns(columns)
 
 

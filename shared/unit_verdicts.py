@@ -4,7 +4,7 @@ Every complete sample is read with its stored verdict, if any (`dga_sample` LEFT
 `dga_diagnosis` on the sample id, through the unit's sample index), so a page costs its own
 length. A sample without a stored verdict (pending: written straight into the database) is
 diagnosed on the fly from the HISTORY_DEPTH samples before it, exactly as the stored verdict
-would be (`shared/dga_rows.py`), and nothing is written: reading one unit stays a read. A stale
+would be (`shared/dga/rows.py`), and nothing is written: reading one unit stays a read. A stale
 verdict (another engine fingerprint) is served as stored, flagged `stale`, until
 `tools.rediagnose` rewrites it.
 """
@@ -13,7 +13,7 @@ import asyncio
 import datetime
 
 from shared import dga, jsonio
-from shared.dga_rows import HISTORY_DEPTH, diagnose_windows
+from shared.dga.rows import HISTORY_DEPTH, diagnose_windows
 from shared.fleet import COMPLETE_SAMPLE, provenance
 
 SAMPLE_COLUMNS = ("id", "equipment_id", "sampled_at", *dga.SAMPLE_FIELDS)

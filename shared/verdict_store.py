@@ -1,7 +1,7 @@
 """Stored verdicts: DGA_DIAGNOSIS kept equal to a fresh computation, and DGA_CHANGE, the feed of verdict changes.
 
 A complete sample's verdict depends on the sample, on up to HISTORY_DEPTH earlier complete
-samples of the same unit (its *window*, `shared/dga_rows.py`), on the unit's year of
+samples of the same unit (its *window*, `shared/dga/rows.py`), on the unit's year of
 manufacture and oil preservation, and on the engine. Whatever changes one of these calls
 `refresh(tx, changes)` in the same transaction:
 
@@ -40,7 +40,7 @@ import hashlib
 import threading
 
 from shared import db, dga, jsonio
-from shared.dga_rows import HISTORY_DEPTH, diagnose_windows
+from shared.dga.rows import HISTORY_DEPTH, diagnose_windows
 from shared.verdict_refresh import ALL
 
 MODEL_HASH = None  # the served model file's SHA-256, once there is a model

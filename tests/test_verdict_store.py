@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from shared import db, dga, verdict_store
-from shared.dga_rows import HISTORY_DEPTH, diagnose_windows
+from shared.dga.rows import HISTORY_DEPTH, diagnose_windows
 
 GAS_FIELDS = dga.SAMPLE_FIELDS
 

@@ -1,10 +1,11 @@
 """Database rows → the DGA engine's arrays, and the engine's columns → the short verdict summary.
 
 Stored samples and units come from the database as dicts (`SELECT … FROM dga_sample`,
-`… FROM equipment`); the engine (`shared/dga.py`) wants columnar NumPy arrays. The diagnoses
+`… FROM equipment`); the engine (`diagnose_batch`) wants columnar NumPy arrays. The diagnoses
 resource and the stored verdicts (`shared/verdict_store.py`) both go through here, so a verdict
 served on the fly and one read back from DGA_DIAGNOSIS are computed from the same arrays.
-(Issue 11 moves this module into the `shared/dga/` package as `rows.py`.)
+Samples posted to the diagnoses resource (body rows that carry their own age and oil
+preservation, and no history) go through `diagnose_samples`.
 
 A unit's *window* for a sample is that sample preceded by up to HISTORY_DEPTH earlier complete
 samples of the same unit, oldest first: everything the engine reads besides the unit itself.
@@ -74,6 +75,17 @@ def diagnose_windows(units, windows):
         sample_times=times,
         history_times=history_times,
         history_gases=history_gases,
+        columnar=True,
+    )
+
+
+def diagnose_samples(samples):
+    """Columnar verdicts for samples that carry their own context (`age_years`, `oil_preservation`), without history."""
+    return dga.diagnose_batch(
+        gases(samples),
+        age_years=column(samples, "age_years"),
+        oil_preservation=[sample["oil_preservation"] for sample in samples],
+        sample_times=np.array([epoch(sample["sampled_at"]) for sample in samples], float),
         columnar=True,
     )
 

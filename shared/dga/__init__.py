@@ -1,0 +1,217 @@
+"""Dissolved-gas analysis (DGA) interpretation engine: pure Python + NumPy, no I/O.
+
+`diagnose` (one sample) and `diagnose_batch` (NumPy arrays of many) are the entry points;
+every constant callers use is importable from here (`dga.GASES`, `dga.VERDICT_SCHEMA`, ...).
+One module per concern, each holding its tables, its logic and the shaping of its output:
+
+- `gases`: the gases, their labels, MAX_PPM, oil preservations, seconds per day/month/year.
+- `inputs`: parsing and validation of one sample or a batch, `input.issues`.
+- `bands`, `rules`, `ratios`, `output`: interval bands, decision tables and the fault types
+  they name, gas ratios (the zero-gas choice), number formatting and JSON Schema blocks.
+- `duval_triangles`, `iec_60599`, `rogers`, `doernenburg`, `ieee_c57_104_2008`,
+  `ieee_c57_104_2019`: one method or standard each.
+- `verdict`: the combined verdict (vote, health index, severity, rank, action), the verdict
+  dict and `VERDICT_SCHEMA`.
+- `rows`: database rows → these arrays, and columns → the short verdict summary (imported
+  by the resources that read the database, not by this package).
+
+## Choices made where the public sources disagree
+
+The decision rules come from `/work/shared/dga/STANDARDS.md`, which gives for each value the
+public implementations it was read from (keys TM, MCM, XD, TS, SEV, TK, PY, RX). Each choice
+is written in the docstring of the module that makes it: ratios with a zero gas (`ratios`),
+Duval boundaries and the D2/DT corner (`duval_triangles`), the IEC table cells and rule order
+(`iec_60599`), the Rogers bounds (`rogers`), the Doernenburg L1 values and steps
+(`doernenburg`), the 2008 condition bounds (`ieee_c57_104_2008`), and the 2019 O2/N2 column,
+age bands, status logic and Tables 3/4 (`ieee_c57_104_2019`). The combined verdict is this
+engine's own rule, not a standard's (`verdict`).
+
+⚠ STANDARDS.md marks several of these for checking against the printed standards before
+release: the boundary inclusivity (Duval, Rogers), the 40 % D2/DT corner, the 2008 condition
+gaps, the default O2/N2 column and the Table 3 status logic.
+
+## Output shape of `diagnose` (JSON-ready; floats rounded, never NaN/inf)
+
+    {"fault": {"present": bool | None, "type": str | None, "description": str | None,
+               "agreement": {"methods": int, "of": int, "supporting": [method, ...]},
+               "severity": "none|unknown|low|medium|high|critical"},
+     "health_index": {"value": float | None,
+                      "factors": [{"factor": str, "detail": str, "penalty": float}]},
+     "rank": float,
+     "action": str,
+     "methods": {
+        "duval_triangle_1": {"applicable", "reason", "result", "fault_type", "description",
+                             "percent": {"ch4", "c2h4", "c2h2"}, "point": {"x", "y"}},
+        "iec_60599_ratios": {"applicable", "reason", "result", "fault_type", "description",
+                             "ratios": {"c2h2_c2h4", "ch4_h2", "c2h4_c2h6"}},
+        "rogers": {... as IEC ..., "case": 0-5 | None},
+        "doernenburg": {... as IEC with ratios ch4_h2, c2h2_c2h4, c2h2_ch4, c2h6_c2h2 ...,
+                        "validity": {"fault_levels": bool | None,
+                                     "ratios_significant": bool | None}},
+        "ieee_c57_104_2008": {"applicable", "reason", "condition", "complete",
+                              "gases": {gas: 1-4 | None}, "tdcg": {"ppm", "condition"} | None},
+        "ieee_c57_104_2019": {"applicable", "reason", "status": 1|2|3|None,
+                              "o2_n2": {"value", "basis", "column"}, "age_years", "age_band",
+                              "reasons": [{"gas", "table", "kind", "value", "limit",
+                                           "status", "text"}],
+                              "limitations": [str], "limits": {"table_1".."table_4"},
+                              "deltas": {gas: ppm} | None, "previous_sample_days": float | None,
+                              "rates": {gas: ppm/year} | None,
+                              "rate_window": {"samples", "months", "row"} | None}},
+     "input": {"issues": [{"field": str, "problem": str}]}}
+
+Every method always carries `applicable` (bool) and `reason` (str, or None when
+applicable), and always has the same keys: a key that cannot be filled is null.
+`result` is the method's own answer label: the zone, the case code, "normal", "thermal",
+and so on, or "no diagnosis". `fault_type` is that answer mapped to `FAULT_TYPES`.
+Ratios are shown whenever the method's gases are valid, even when a validity step
+fails. A ratio whose denominator gas is 0 (an unbounded ratio) is shown as null.
+
+## Single and batch paths
+
+`diagnose` turns one sample into arrays of length 1 and runs the same vectorized rules
+(`_evaluate`, below) as `diagnose_batch`. The two paths therefore compute every ratio and
+comparison with the same operations in the same order, and they agree on every boundary
+by construction. `diagnose_batch(..., columnar=True)` returns those arrays (see
+`diagnose_batch`). `verdicts_from_columns` turns them into the dicts above.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from shared.dga import doernenburg, duval_triangles, iec_60599, ieee_c57_104_2008, ieee_c57_104_2019, rogers, verdict
+from shared.dga.bands import Band, above, at_least, below, between, from_up_to, strictly_between
+from shared.dga.doernenburg import (DOERNENBURG_KEY_GASES, DOERNENBURG_L1, DOERNENBURG_OTHER_GASES, DOERNENBURG_RATIOS,
+                                    DOERNENBURG_RULES)
+from shared.dga.duval_triangles import (DUVAL_GASES, DUVAL_POINT_SCHEMA, DUVAL_TRIANGLE_1_POLYGONS,
+                                        DUVAL_TRIANGLE_1_RULES, DUVAL_TRIANGLE_1_VERTICES_PERCENT, duval_point)
+from shared.dga.gases import (ATMOSPHERIC_GASES, DAY_SECONDS, GAS_LABELS, GASES, MAX_PPM, MONTH_SECONDS,
+                              OIL_PRESERVATIONS, SAMPLE_FIELDS, YEAR_SECONDS)
+from shared.dga.iec_60599 import IEC_60599_RATIO_RULES
+from shared.dga.ieee_c57_104_2008 import IEEE_2008_CONDITION_LIMITS, TDCG_GASES
+from shared.dga.ieee_c57_104_2019 import (AGE_BANDS, IEEE_2019_TABLE_1, IEEE_2019_TABLE_2, IEEE_2019_TABLE_3,
+                                          IEEE_2019_TABLE_4, INCREASE_ONLY_GASES, O2_N2_BASES, O2_N2_COLUMNS,
+                                          O2_N2_SEALED_MAX, RATE_MAX_MONTHS, RATE_MAX_SAMPLES, RATE_MIN_MONTHS,
+                                          RATE_MIN_SAMPLES, RATE_ROWS, RATE_SHORT_ROW_MAX_MONTHS)
+from shared.dga.inputs import INPUT_PROBLEMS, Inputs, batch_inputs, single_inputs, validated
+from shared.dga.ratios import RATIO_METHOD_GASES, RATIOS, THREE_RATIOS, ratios_of
+from shared.dga.rogers import ROGERS_RULES
+from shared.dga.rules import FAULT_DESCRIPTIONS, FAULT_TYPES, NO_DIAGNOSIS, Rule
+from shared.dga.verdict import (ACTIONS, AGREEMENT_SCHEMA, CONDITION_2008_PENALTY, CRITICAL_BELOW_HEALTH, FAULT_FAMILY,
+                                FAULT_TYPE_PENALTY, GAS_EXCESS_MAX_PENALTY, MEDIUM_BELOW_HEALTH, SEVERITIES,
+                                STATUS_PENALTY, VERDICT_SCHEMA, VOTING_METHODS, verdict_dict, verdicts_from_columns)
+from shared.dga.verdict import _severity  # noqa: F401 -- tests/test_dga_engine.py checks the severity edges on it
+
+# The engine's version: raised whenever a verdict on the same data could come out different.
+# Stored verdicts (`shared/verdict_store.py`) written by another version are served as stale.
+ENGINE_VERSION = "1.0.0"
+
+__all__ = [
+    "ENGINE_VERSION", "diagnose", "diagnose_batch", "verdicts_from_columns",
+    # gases
+    "ATMOSPHERIC_GASES", "DAY_SECONDS", "GAS_LABELS", "GASES", "MAX_PPM", "MONTH_SECONDS", "OIL_PRESERVATIONS",
+    "SAMPLE_FIELDS", "YEAR_SECONDS", "INPUT_PROBLEMS",
+    # bands, rules and ratios
+    "Band", "above", "at_least", "below", "between", "from_up_to", "strictly_between",
+    "FAULT_DESCRIPTIONS", "FAULT_TYPES", "NO_DIAGNOSIS", "Rule", "RATIO_METHOD_GASES", "RATIOS", "THREE_RATIOS",
+    # methods
+    "DUVAL_GASES", "DUVAL_POINT_SCHEMA", "DUVAL_TRIANGLE_1_POLYGONS", "DUVAL_TRIANGLE_1_RULES",
+    "DUVAL_TRIANGLE_1_VERTICES_PERCENT", "duval_point", "IEC_60599_RATIO_RULES", "ROGERS_RULES",
+    "DOERNENBURG_KEY_GASES", "DOERNENBURG_L1", "DOERNENBURG_OTHER_GASES", "DOERNENBURG_RATIOS", "DOERNENBURG_RULES",
+    "IEEE_2008_CONDITION_LIMITS", "TDCG_GASES",
+    "AGE_BANDS", "IEEE_2019_TABLE_1", "IEEE_2019_TABLE_2", "IEEE_2019_TABLE_3", "IEEE_2019_TABLE_4",
+    "INCREASE_ONLY_GASES", "O2_N2_BASES", "O2_N2_COLUMNS", "O2_N2_SEALED_MAX", "RATE_MAX_MONTHS", "RATE_MAX_SAMPLES",
+    "RATE_MIN_MONTHS", "RATE_MIN_SAMPLES", "RATE_ROWS", "RATE_SHORT_ROW_MAX_MONTHS",
+    # verdict
+    "ACTIONS", "AGREEMENT_SCHEMA", "CONDITION_2008_PENALTY", "CRITICAL_BELOW_HEALTH", "FAULT_FAMILY",
+    "FAULT_TYPE_PENALTY", "GAS_EXCESS_MAX_PENALTY", "MEDIUM_BELOW_HEALTH", "SEVERITIES", "STATUS_PENALTY",
+    "VERDICT_SCHEMA", "VOTING_METHODS",
+]
+
+
+def _evaluate(inp: Inputs) -> dict[str, np.ndarray]:
+    """Run every rule over n samples; return the columnar result (see `diagnose_batch`)."""
+    n = len(inp.sample_times)
+    col: dict[str, np.ndarray] = {}
+    with np.errstate(all="ignore"):
+        ppm, valid = validated(inp, col)
+        ratios = ratios_of(ppm)
+        for name, values in ratios.items():
+            col[f"ratio_{name}"] = values
+        duval_triangles.evaluate(col, ppm, valid, n)
+        iec_60599.evaluate(col, ppm, valid, ratios, n)
+        rogers.evaluate(col, ppm, valid, ratios, n)
+        doernenburg.evaluate(col, ppm, valid, ratios, n)
+        ieee_c57_104_2008.evaluate(col, ppm, valid)
+        ieee_c57_104_2019.evaluate(col, ppm, valid, inp, n)
+        verdict.evaluate(col, n)
+    return col
+
+
+def diagnose(sample: Mapping[str, Any], *, history: Sequence[Mapping[str, Any]] = (),
+             age_years: float | None = None, oil_preservation: str | None = None) -> dict:
+    """Interpret one DGA sample; never raises for bad values, never returns NaN or infinity.
+
+    sample: gas ppm values keyed by lowercase gas name (GASES, plus optional "o2", "n2"),
+    and optionally "sampled_at": a datetime (naive = UTC), a date, or epoch seconds.
+    Each value must be a real number (int, float, Decimal, NumPy number) that is ≥ 0 and
+    ≤ MAX_PPM. Anything else counts as missing for the methods and is listed in
+    input.issues.
+    history: earlier samples of the same unit, each with "sampled_at" and its gases. An
+    entry without a valid time, or one not earlier than the sample, is ignored. The
+    entries are used in time order: the latest one gives the 2019 Table 3 delta, and the
+    last 3–6 samples give the Table 4 rates.
+    age_years: age of the unit in years. None, ≤ 0 or not finite means "unknown".
+    oil_preservation: "sealed" or "free_breathing". It is used only when the sample has
+    no valid O2/N2.
+    Returns the dict described in the package docstring.
+    """
+    columns = _evaluate(single_inputs(sample, history, age_years, oil_preservation))
+    return verdict_dict({key: values.tolist() for key, values in columns.items()}, 0)
+
+
+def diagnose_batch(gases: Mapping[str, np.ndarray], *, age_years: np.ndarray | None = None,
+                   oil_preservation: Sequence[str | None] | None = None,
+                   history_times: np.ndarray | None = None,
+                   history_gases: Mapping[str, np.ndarray] | None = None,
+                   sample_times: np.ndarray | None = None,
+                   columnar: bool = False) -> list[dict] | dict[str, np.ndarray]:
+    """Vectorized `diagnose` over n samples; element i equals diagnose(sample_i, history=..., ...).
+
+    gases: SAMPLE_FIELDS name -> 1-D float array of length n. NaN means missing, and a
+    field that is absent is all missing. Negative, infinite and > MAX_PPM values are
+    invalid, as in `diagnose`.
+    age_years: (n,) years, NaN = unknown. oil_preservation: n entries, "sealed",
+    "free_breathing" or None.
+    sample_times: (n,) epoch seconds of each sample (what `datetime.timestamp()` gives),
+    NaN = unknown.
+    history_times: (n, k) epoch seconds of earlier samples, NaN-padded; the current
+    sample is not included. history_gases: GASES name -> (n, k) ppm, NaN-padded. The
+    entries of a row may be in any order; they are used as in `diagnose`.
+    A shape mismatch raises ValueError, because it is a programming error. Bad values
+    never raise.
+
+    columnar=False returns the list of verdict dicts. columnar=True returns the cheap
+    columnar form: a dict of NumPy arrays of length n, with NaN where a value is absent.
+    Codes index the module's tuples:
+    - `fault_type` → FAULT_TYPES, and -1 = none;
+    - `severity` → SEVERITIES;
+    - `fault_present`: -1 unknown, 0 no, 1 yes;
+    - `duval_rule` / `iec_rule` / `rogers_rule` / `doernenburg_rule` → that method's
+      rule tuple, and -1 = not applicable or no diagnosis;
+    - `<method>_applicable` (bool);
+    - `ieee2019_status`: 0 = unknown;
+    - `ieee2008_condition`: 0 = none;
+    - `problem_<field>` → INPUT_PROBLEMS.
+    The other columns: `health_index`, `rank`, `duval_pct_<gas>`, `duval_x`, `duval_y`,
+    `ratio_<name>`, `ieee2019_level_<gas>`, `ieee2019_delta_<gas>` and
+    `ieee2019_rate_<gas>`. Pass the columnar form to `verdicts_from_columns` to get the
+    dicts.
+    """
+    inputs = batch_inputs(gases, age_years, oil_preservation, history_times, history_gases, sample_times)
+    columns = _evaluate(inputs)
+    return columns if columnar else verdicts_from_columns(columns)

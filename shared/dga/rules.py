@@ -1,0 +1,124 @@
+"""Decision tables: rules made of bands, the fault types they name, and what every rule-table method shares.
+
+A rule-table method (Duval Triangle 1, IEC 60599, Rogers, Doernenburg) stores, per sample,
+`<prefix>_applicable`, `<prefix>_reason` (why not: the codes below, then the method's own) and
+`<prefix>_rule` (the index of the first matching rule, -1 for none), and answers with the keys
+of `rule_method`.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from shared.dga.bands import Band
+from shared.dga.gases import labels
+from shared.dga.inputs import invalid
+from shared.dga.output import TEXT_OR_NULL, one_of
+
+NO_DIAGNOSIS = "no diagnosis"
+
+# Fine IEC fault types, then the coarse ones only Doernenburg gives.
+FAULT_TYPES = ("PD", "D1", "D2", "DT", "T1", "T2", "T3", "T", "D")
+FAULT_DESCRIPTIONS = {
+    "PD": "partial discharges",
+    "D1": "discharges of low energy",
+    "D2": "discharges of high energy",
+    "DT": "mixture of thermal and electrical faults",
+    "T1": "thermal fault, t < 300 °C",
+    "T2": "thermal fault, 300 °C < t < 700 °C",
+    "T3": "thermal fault, t > 700 °C",
+    "T": "thermal fault (temperature not resolved)",
+    "D": "discharge or arcing (energy not resolved)",
+}
+
+# Why a method is not applicable (the `<prefix>_reason` codes); a method numbers its own
+# reasons from FIRST_OWN_REASON and words them itself.
+APPLICABLE, GAS_MISSING, ALL_ZERO, FIRST_OWN_REASON = range(4)
+
+
+class Rule(NamedTuple):
+    """A decision-table row: `result` when all bands of any one mapping in `when` hold."""
+
+    result: str
+    fault_type: str | None
+    description: str
+    when: tuple[Mapping[str, Band], ...]
+
+
+def fault_rule(code: str, *when: Mapping[str, Band]) -> Rule:
+    """A rule whose answer is the IEC fault code itself."""
+    return Rule(code, code, FAULT_DESCRIPTIONS[code], when)
+
+
+def first_match(rules: Sequence[Rule], values: Mapping[str, np.ndarray], size: int) -> np.ndarray:
+    """Index of the first rule that holds for each element, -1 where none does."""
+    matched = np.full(size, -1, np.int8)
+    for index, rule in enumerate(rules):
+        holds = np.zeros(size, bool)
+        for bands in rule.when:
+            alternative = np.ones(size, bool)
+            for name, band in bands.items():
+                alternative &= band.contains(values[name])
+            holds |= alternative
+        matched[(matched < 0) & holds] = index
+    return matched
+
+
+def fault_type_codes(rules: Sequence[Rule], matched: np.ndarray) -> np.ndarray:
+    """FAULT_TYPES index of each matched rule's fault type, -1 for none or no match."""
+    lookup = [FAULT_TYPES.index(rule.fault_type) if rule.fault_type else -1 for rule in rules]
+    return np.array(lookup + [-1], np.int8)[matched]  # matched == -1 picks the trailing -1
+
+
+def all_of(masks) -> np.ndarray:
+    """Element-wise AND of boolean arrays."""
+    return np.logical_and.reduce(list(masks))
+
+
+def any_of(masks) -> np.ndarray:
+    """Element-wise OR of boolean arrays."""
+    return np.logical_or.reduce(list(masks))
+
+
+def applicability(col, prefix, has_gases, other_checks=()) -> np.ndarray:
+    """Store `<prefix>_reason` (first failed check) and `<prefix>_applicable`; return the latter."""
+    reason = np.where(has_gases, APPLICABLE, GAS_MISSING).astype(np.int8)
+    for passed, code in other_checks:
+        reason[(reason == APPLICABLE) & ~passed] = code
+    col[f"{prefix}_reason"] = reason
+    col[f"{prefix}_applicable"] = reason == APPLICABLE
+    return col[f"{prefix}_applicable"]
+
+
+def _not_applicable_reason(c, i, prefix, needed) -> str | None:
+    """The sentence behind a shared `<prefix>_reason` code (None for applicable and for the method's own)."""
+    code = c[f"{prefix}_reason"][i]
+    if code == GAS_MISSING:
+        return f"needs {labels(needed)}; missing or invalid: {labels(invalid(c, i, needed))}"
+    if code == ALL_ZERO:
+        return f"{labels(needed)} are all zero"
+    return None
+
+
+def rule_method(c, i, prefix, rules, needed) -> dict:
+    """The keys every rule-table method shares."""
+    index = c[f"{prefix}_rule"][i]
+    applicable = c[f"{prefix}_applicable"][i]
+    rule = rules[index] if index >= 0 else None
+    return {
+        "applicable": applicable,
+        "reason": _not_applicable_reason(c, i, prefix, needed),
+        "result": (rule.result if rule else NO_DIAGNOSIS) if applicable else None,
+        "fault_type": rule.fault_type if rule else None,
+        "description": (rule.description if rule else "no table row matches") if applicable else None,
+    }
+
+
+RULE_METHOD_SCHEMA = {
+    "applicable": {"type": "boolean"},
+    "reason": TEXT_OR_NULL,
+    "result": TEXT_OR_NULL,
+    "fault_type": one_of((*FAULT_TYPES, None)),
+    "description": TEXT_OR_NULL,
+}
