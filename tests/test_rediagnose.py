@@ -2,6 +2,7 @@
 and `POST /api/v1/diagnose-pending` as a scheduler calls it. Afterwards every stored verdict equals a fresh one."""
 
 import concurrent.futures
+import contextlib
 import io
 import json
 import os
@@ -96,6 +97,18 @@ def _wait_for_first_commit(path, process):
         time.sleep(0.005)
 
 
+@contextlib.contextmanager
+def _write_lock_taken_now(path):
+    """SQLite's write lock on `path`, taken by this process within a millisecond (a helper process would take
+    ~0.2 s to start, long enough for a fast catch-up of the demo fleet to finish first) and held until the block ends."""
+    with contextlib.closing(sqlite3.connect(path, timeout=GUARD_S, isolation_level=None)) as connection:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            connection.execute("ROLLBACK")
+
+
 def _units_done_whole(path):
     """The units with any verdict; each has a verdict for every complete sample and its feed entry (batches are atomic)."""
     done = [row[0] for row in _query(path, "SELECT DISTINCT equipment_id FROM dga_diagnosis")]
@@ -165,7 +178,7 @@ def test_a_run_killed_mid_way_loses_at_most_its_batch_and_the_next_run_finishes(
     process = _start_rediagnose(upgraded_db, "--batch-units", "1")
     try:
         _wait_for_first_commit(upgraded_db, process)
-        with write_lock_held(upgraded_db):  # the next batch waits for the lock: killed before the end, surely
+        with _write_lock_taken_now(upgraded_db):  # the next batch waits for the lock: killed before the end, surely
             os.kill(process.pid, signal.SIGKILL)
             process.wait(timeout=GUARD_S)
     finally:
@@ -191,7 +204,7 @@ def test_sigterm_rolls_the_batch_in_progress_back_and_says_how_to_carry_on(upgra
     process = _start_rediagnose(upgraded_db, "--batch-units", "1", SEDA_SQLITE_BUSY_TIMEOUT_MS="2000")
     try:
         _wait_for_first_commit(upgraded_db, process)
-        with write_lock_held(upgraded_db):  # holds the next batch at BEGIN until the signal has been handled
+        with _write_lock_taken_now(upgraded_db):  # holds the next batch at BEGIN until the signal has been handled
             done = len(_units_done_whole(upgraded_db))
             process.send_signal(signal.SIGTERM)
             _, stderr = process.communicate(timeout=GUARD_S)
