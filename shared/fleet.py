@@ -39,7 +39,7 @@ page answers `X-Verdicts-Pending: true` (`catch_up`).
 import asyncio
 import weakref
 
-from shared import config, context, cursors, db, dga, exports, jsonio, verdict_store
+from shared import config, context, cursors, db, exports, jsonio, verdict_store
 from shared.errors import ApiError, DatabaseUnavailableError, from_database_error
 
 NO_VERDICT_RANK = -1.0
@@ -52,8 +52,6 @@ ENTRY_FIELDS = (
     "dga_status", "fault_present", "fault_type", "agreement", "severity", "health_index", "rank", "action",
     "engine_version", "diagnosed_at", "stale",
 )
-# A complete sample (every dissolved gas present), of `dga_sample s`; also read by `shared/unit_verdicts.py`.
-COMPLETE_SAMPLE = " AND ".join(f"s.{gas} IS NOT NULL" for gas in dga.GASES)
 _UNIT_COLUMNS = ("e.id AS equipment_id, e.name AS equipment_name, e.substation_id, e.kind, "
                  "e.status AS equipment_status")
 _VERDICT_COLUMNS = ("d.sample_id, d.sampled_at, d.dga_status, d.fault_present, d.fault_type, d.severity, "
@@ -62,9 +60,8 @@ _FROM_LATEST = "FROM dga_diagnosis d JOIN equipment e ON e.id = d.equipment_id W
 # A page reads the summary columns only; `agreement` and `action` come from the verdict documents (`parts_of`).
 _RANKED = f"SELECT {_UNIT_COLUMNS}, {_VERDICT_COLUMNS} {_FROM_LATEST}"
 _EXPORTED = f"SELECT {_UNIT_COLUMNS}, {_VERDICT_COLUMNS}, d.verdict {_FROM_LATEST}"
-DOCUMENTS_PER_READ = 100  # the IN-list always has this many binds (the last id repeated): one statement text
-_DOCUMENTS = (f"SELECT sample_id, diagnosed_at, verdict FROM dga_diagnosis WHERE sample_id IN "
-              f"({', '.join(f':s{position}' for position in range(DOCUMENTS_PER_READ))})")
+_DOCUMENT_IDS = db.FixedInList("s", 100)
+_DOCUMENTS = f"SELECT sample_id, diagnosed_at, verdict FROM dga_diagnosis WHERE sample_id IN ({_DOCUMENT_IDS.sql})"
 # What a page takes from the verdict documents, kept per (sample id, diagnosed_at): a stored verdict is
 # rewritten only with a new diagnosed_at, so an entry never goes out of date; the oldest go first.
 PARTS_CACHED = 50_000
@@ -73,7 +70,7 @@ _RANKED_COUNT = f"SELECT COUNT(*) AS ranked {_FROM_LATEST}"
 # Units without a latest verdict; `sampled` tells a pending unit from one without a complete sample.
 _TAIL = (
     f"SELECT {_UNIT_COLUMNS}, CASE WHEN EXISTS (SELECT 1 FROM dga_sample s WHERE s.equipment_id = e.id AND "
-    f"{COMPLETE_SAMPLE}) THEN 1 ELSE 0 END AS sampled FROM equipment e "
+    f"{verdict_store.COMPLETE}) THEN 1 ELSE 0 END AS sampled FROM equipment e "
     "WHERE e.id NOT IN (SELECT d.equipment_id FROM dga_diagnosis d WHERE d.is_latest = 1)"
 )
 _BY_SUBSTATION = "e.substation_id = :p_substation_id"
@@ -81,7 +78,7 @@ _TOP_SAMPLE = "SELECT MAX(id) AS top FROM dga_sample"
 _TOP_VERDICT = "SELECT MAX(sample_id) AS top FROM dga_diagnosis"
 _PENDING = (
     "SELECT s.id, s.equipment_id, s.sampled_at FROM dga_sample s WHERE s.id > :checked AND s.id <= :top "
-    f"AND {COMPLETE_SAMPLE} AND NOT EXISTS (SELECT 1 FROM dga_diagnosis d WHERE d.sample_id = s.id) ORDER BY s.id"
+    f"AND {verdict_store.COMPLETE} AND NOT EXISTS (SELECT 1 FROM dga_diagnosis d WHERE d.sample_id = s.id) ORDER BY s.id"
 )
 # The statuses of a failed catch-up that leave the page to be served without it: the database cannot write now.
 _CATCH_UP_CAN_WAIT = frozenset({429, 503, 504})
@@ -194,10 +191,8 @@ async def _read_parts(sample_ids):
     """(sample id, diagnosed_at) -> (agreement, action) of the stored verdicts of `sample_ids`, read now."""
     documents = []
     async with db.connect() as conn:
-        for start in range(0, len(sample_ids), DOCUMENTS_PER_READ):
-            chunk = sample_ids[start : start + DOCUMENTS_PER_READ]
-            padded = chunk + [chunk[-1]] * (DOCUMENTS_PER_READ - len(chunk))
-            documents.extend(await conn.fetch_all(_DOCUMENTS, {f"s{n}": sample for n, sample in enumerate(padded)}))
+        for binds in _DOCUMENT_IDS.chunks(sample_ids):
+            documents.extend(await conn.fetch_all(_DOCUMENTS, binds))
     parsed = await asyncio.to_thread(lambda: [parts_of(document["verdict"]) for document in documents])
     return {(document["sample_id"], document["diagnosed_at"]): parts for document, parts in zip(documents, parsed)}
 

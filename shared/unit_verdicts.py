@@ -12,19 +12,19 @@ verdict (another engine fingerprint) is served as stored, flagged `stale`, until
 import asyncio
 import datetime
 
-from shared import dga, jsonio
+from shared import dga, jsonio, verdict_store
 from shared.dga.rows import HISTORY_DEPTH, diagnose_windows
-from shared.fleet import COMPLETE_SAMPLE, provenance
+from shared.fleet import provenance
 
 SAMPLE_COLUMNS = ("id", "equipment_id", "sampled_at", *dga.SAMPLE_FIELDS)
 # The unit's complete samples, each with its stored verdict's provenance and document (NULL when pending).
 SAMPLES_WITH_VERDICTS = (
     f"SELECT {', '.join('s.' + name for name in SAMPLE_COLUMNS)}, d.engine_version, d.fingerprint, d.diagnosed_at, "
     "d.verdict FROM dga_sample s LEFT JOIN dga_diagnosis d ON d.sample_id = s.id "
-    f"WHERE s.equipment_id = :id AND {COMPLETE_SAMPLE}"
+    f"WHERE s.equipment_id = :id AND {verdict_store.COMPLETE}"
 )
 UNIT_SAMPLES = (f"SELECT {', '.join('s.' + name for name in SAMPLE_COLUMNS)} FROM dga_sample s "
-                f"WHERE s.equipment_id = :id AND {COMPLETE_SAMPLE}")
+                f"WHERE s.equipment_id = :id AND {verdict_store.COMPLETE}")
 NO_VERDICT = {"engine_version": None, "diagnosed_at": None, "stale": False}  # the provenance of no verdict at all
 POINT_FIELDS = ("sample_id", "sampled_at", "dga_status", "fault_type", "severity", "health_index", "duval_point",
                 "engine_version", "diagnosed_at", "stale")

@@ -57,6 +57,8 @@ FINGERPRINT = _fingerprint(dga.ENGINE_VERSION, MODEL_HASH, VERDICT_SETTINGS)
 
 UNIT_FIELDS = ("id", "year_manufactured", "oil_preservation")
 SAMPLE_FIELDS = ("id", "equipment_id", "sampled_at", *dga.SAMPLE_FIELDS)
+# A complete sample: every dissolved gas present. Only DGA_SAMPLE has these columns, so the
+# condition serves every query over it, aliased or not (the fleet and unit reads use it too).
 COMPLETE = " AND ".join(f"{gas} IS NOT NULL" for gas in dga.GASES)
 SUMMARY_FIELDS = ("dga_status", "fault_type", "severity")  # the values whose change the feed reports
 STORED_FIELDS = ("sample_id", "equipment_id", "is_latest", "fingerprint", *SUMMARY_FIELDS)
@@ -68,20 +70,19 @@ CHANGE_COLUMNS = (
     "equipment_id", "changed_at", "sample_id", "sampled_at", "engine_version", "previous_status",
     "previous_fault_type", "previous_severity", "dga_status", "fault_type", "severity",
 )
-# Units are read this many at a time; the IN-list always has this many binds (the last id
-# repeated), so each statement has one text and the database parses it once.
+# Units are read this many at a time, through IN-lists of one fixed text.
 UNITS_PER_READ = 100
-_UNIT_BINDS = ", ".join(f":u{position}" for position in range(UNITS_PER_READ))
+_UNITS = db.FixedInList("u", UNITS_PER_READ)
 
-_READ_UNITS = f"SELECT {', '.join(UNIT_FIELDS)} FROM equipment WHERE id IN ({_UNIT_BINDS})"
+_READ_UNITS = f"SELECT {', '.join(UNIT_FIELDS)} FROM equipment WHERE id IN ({_UNITS.sql})"
 _READ_SAMPLES = (
-    f"SELECT {', '.join(SAMPLE_FIELDS)} FROM dga_sample WHERE equipment_id IN ({_UNIT_BINDS}) AND {COMPLETE} "
+    f"SELECT {', '.join(SAMPLE_FIELDS)} FROM dga_sample WHERE equipment_id IN ({_UNITS.sql}) AND {COMPLETE} "
     "ORDER BY equipment_id, sampled_at"
 )
-_READ_STORED = f"SELECT {', '.join(STORED_FIELDS)} FROM dga_diagnosis WHERE equipment_id IN ({_UNIT_BINDS})"
+_READ_STORED = f"SELECT {', '.join(STORED_FIELDS)} FROM dga_diagnosis WHERE equipment_id IN ({_UNITS.sql})"
 _READ_REPORTED = (
     f"SELECT c.equipment_id, c.sample_id, {', '.join('c.' + name for name in SUMMARY_FIELDS)} FROM dga_change c "
-    f"WHERE c.equipment_id IN ({_UNIT_BINDS}) "
+    f"WHERE c.equipment_id IN ({_UNITS.sql}) "
     "AND c.id = (SELECT MAX(last.id) FROM dga_change last WHERE last.equipment_id = c.equipment_id)"
 )
 _UPSERT = db.Upsert("dga_diagnosis", ("sample_id",), COLUMNS)
@@ -246,15 +247,6 @@ def _collector_paused():
                 gc.enable()
 
 
-def _unit_chunks(unit_ids):
-    """Fixed-size IN-list binds for every UNITS_PER_READ of `unit_ids`, in id order."""
-    unit_ids = sorted(unit_ids)
-    for start in range(0, len(unit_ids), UNITS_PER_READ):
-        chunk = unit_ids[start : start + UNITS_PER_READ]
-        padded = chunk + [chunk[-1]] * (UNITS_PER_READ - len(chunk))
-        yield {f"u{position}": unit for position, unit in enumerate(padded)}
-
-
 _STATE_QUERIES = (_READ_UNITS, _READ_SAMPLES, _READ_STORED, _READ_REPORTED)  # the arguments of `states_of`, in order
 # In a transaction the units are read FOR UPDATE: two writers refreshing one unit at once (an API
 # write and tools.rediagnose on Oracle) take turns, so the feed records each change once.
@@ -267,7 +259,7 @@ async def read_states(session, unit_ids, *, lock=True):
     `lock` (inside a transaction) locks the units' rows until it ends; pass False on a read-only session.
     """
     states = []
-    for binds in _unit_chunks(unit_ids):
+    for binds in _UNITS.chunks(sorted(unit_ids)):
         queries = _LOCKED_STATE_QUERIES if lock else _STATE_QUERIES
         states.extend(states_of(*[await session.fetch_all(query, binds) for query in queries]))
     return states
@@ -281,7 +273,7 @@ def rediagnose_sync(fetch_all, execute_many, unit_ids, now):
     database. Memory stays one chunk's verdicts. Returns the number of verdicts written.
     """
     written = 0
-    for binds in _unit_chunks(unit_ids):
+    for binds in _UNITS.chunks(sorted(unit_ids)):
         states = states_of(*[fetch_all(query, binds) for query in _STATE_QUERIES])
         result = plan(states, {state.unit["id"]: ALL for state in states}, now)
         for statement, rows in result.statements():

@@ -35,12 +35,12 @@ import os
 
 from shared import config
 from shared.db.dialects import ORACLE, SQLITE, Dialect, ForUpdate, OracleDialect, SqliteDialect, Upsert
-from shared.db.interface import statement_observers, where
+from shared.db.interface import FixedInList, statement_observers, where
 from shared.db.sqlite import SqliteDatabase
 from shared.db.sqlite_files import create_if_absent
 
 __all__ = [
-    "ORACLE", "SQLITE", "SESSION_SETUP_SQL", "Dialect", "ForUpdate", "OracleDatabase", "OracleDialect",
+    "ORACLE", "SQLITE", "SESSION_SETUP_SQL", "Dialect", "FixedInList", "ForUpdate", "OracleDatabase", "OracleDialect",
     "SqliteDatabase", "SqliteDialect", "Upsert", "connect", "database", "oracle_bind_types",
     "open_at_start", "oracle_connect_params", "reset", "statement_observers", "stream", "transaction", "where",
 ]

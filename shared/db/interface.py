@@ -30,6 +30,27 @@ def where(conditions, values):
     return clause, {f"p_{name}": values[name] for name in chosen}
 
 
+class FixedInList:
+    """An IN-list of always `size` binds named `<prefix>0` … (the last value repeated to fill it).
+
+    A statement with one fixed text for any number of values up to `size` is parsed once by the
+    database (and Oracle's limit of 1,000 IN-list entries is never reached); more values are read
+    `size` at a time.
+    """
+
+    def __init__(self, prefix, size):
+        self.prefix = prefix
+        self.size = size
+        self.sql = ", ".join(f":{prefix}{position}" for position in range(size))
+
+    def chunks(self, values):
+        """The binds of every `size` of `values`, in the order given."""
+        for start in range(0, len(values), self.size):
+            chunk = list(values[start : start + self.size])
+            padded = chunk + [chunk[-1]] * (self.size - len(chunk))
+            yield {f"{self.prefix}{position}": value for position, value in enumerate(padded)}
+
+
 class Verbs:
     """What every session and transaction offers on top of its own `fetch_all`."""
 
