@@ -179,6 +179,30 @@ def test_after_start_a_missing_file_is_never_created(demo_db, tmp_path):
     assert not missing.exists()
 
 
+_OPEN_AND_CLOSE_FOREVER = """
+import sqlite3, sys
+while True:
+    connection = sqlite3.connect(sys.argv[1])
+    connection.execute("SELECT COUNT(*) FROM dga_diagnosis").fetchall()
+    connection.close()  # the last connection to close checkpoints the WAL and removes it, under a lock
+"""
+
+
+def test_a_process_starting_while_another_opens_and_closes_the_file_opens_it(demo_db):
+    # What an operator's script or a test polling the file does beside a starting tool. Before the
+    # start-up read waited out such moments, ~half of these opens failed with "not a readable SQLite
+    # database (database is locked) ... restore it from a backup".
+    poller = subprocess.Popen([sys.executable, "-c", _OPEN_AND_CLOSE_FOREVER, str(demo_db)])
+    try:
+        for _ in range(300):
+            use_database(demo_db)
+            db.database()
+            assert poller.poll() is None
+    finally:
+        poller.kill()
+        poller.wait()
+
+
 def test_write_lock_held_by_another_process_is_503_after_the_busy_timeout(server, demo_db):
     with write_lock_held(demo_db):
         before = table_snapshot(demo_db)

@@ -272,30 +272,47 @@ class SqliteDatabase:
             # Opened now and kept: a handle on the file this process serves, through which the
             # WAL can still be emptied into it if the file is replaced (see `_release_replaced_file`).
             self._reader = None
-            version = migrations.sqlite_version(self._reader_connection())
+            version = self._schema_version()
+            self._reader_connection()
         except OSError:
             raise DatabaseUnavailableError(DATABASE_UNAVAILABLE) from None
         except sqlite3.DatabaseError as exc:
-            if getattr(exc, "sqlite_errorname", "") == "SQLITE_CANTOPEN":
-                raise
+            if getattr(exc, "sqlite_errorname", "") in ("SQLITE_CANTOPEN", "SQLITE_BUSY"):
+                raise  # absent, or locked past the busy timeout: not a damaged file, so no advice to restore it
             raise unreadable(path, exc) from None
         migrations.require_current(version, f"SQLite ({path})")
 
-    def open_connection(self, busy_timeout_s=None):
-        """A new connection to the existing file (never creating one): autocommit, WAL, foreign keys."""
-        if busy_timeout_s is None:
-            busy_timeout_s = config.settings().sqlite_busy_timeout_ms / 1000
+    def _schema_version(self):
+        """The file's schema version, read as the process starts.
+
+        Through a connection of its own that waits out a lock for the busy timeout, unlike the
+        loop's reader: another process's connection closing (its checkpoint of the WAL) or
+        recovering the WAL holds a lock for a moment, which must not make the file look unreadable.
+        """
+        with contextlib.closing(self.open_connection()) as connection:
+            return migrations.sqlite_version(connection)
+
+    def open_connection(self, wait_for_locks=True):
+        """A new connection to the existing file (never creating one): autocommit, WAL, foreign keys.
+
+        It waits for a lock up to `SEDA_SQLITE_BUSY_TIMEOUT_MS`; with `wait_for_locks=False` it
+        stops waiting once it is set up: the set-up itself may meet another connection's close
+        (its WAL checkpoint) or WAL recovery, a lock of a moment that must not fail it.
+        """
+        busy_timeout_ms = config.settings().sqlite_busy_timeout_ms
         connection = sqlite3.connect(
             self._uri,
             uri=True,
             detect_types=sqlite3.PARSE_DECLTYPES,
             isolation_level=None,
             check_same_thread=False,
-            timeout=busy_timeout_s,
+            timeout=busy_timeout_ms / 1000,
             factory=statements.TimedConnection,
         )
         connection.execute("PRAGMA foreign_keys = ON")
-        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA synchronous = NORMAL")  # reads the file: the statement that can meet such a lock
+        if not wait_for_locks:
+            connection.execute("PRAGMA busy_timeout = 0")
         return connection
 
     def _check_file(self):
@@ -347,7 +364,7 @@ class SqliteDatabase:
         """The event-loop thread's connection, opened again after a replaced file let go of it."""
         if self._reader is None:
             # No waiting for a lock on the loop: a locked read goes to a thread, which waits (`_inline_rows`).
-            self._reader = self.open_connection(busy_timeout_s=0)
+            self._reader = self.open_connection(wait_for_locks=False)
         return self._reader
 
     def _close_reader(self):
