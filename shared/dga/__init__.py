@@ -89,8 +89,8 @@ from shared.dga.doernenburg import (DOERNENBURG_KEY_GASES, DOERNENBURG_L1, DOERN
                                     DOERNENBURG_RULES)
 from shared.dga.duval_triangles import (DUVAL_GASES, DUVAL_POINT_SCHEMA, DUVAL_TRIANGLE_1_POLYGONS,
                                         DUVAL_TRIANGLE_1_RULES, DUVAL_TRIANGLE_1_VERTICES_PERCENT, duval_point)
-from shared.dga.gases import (ATMOSPHERIC_GASES, DAY_SECONDS, GAS_LABELS, GASES, MAX_PPM, MONTH_SECONDS,
-                              OIL_PRESERVATIONS, SAMPLE_FIELDS, YEAR_SECONDS)
+from shared.dga.gases import (ATMOSPHERIC_GASES, DAY_SECONDS, GAS_LABELS, GASES, INSULATING_LIQUIDS, MAX_PPM,
+                              MONTH_SECONDS, OIL_PRESERVATIONS, SAMPLE_FIELDS, YEAR_SECONDS)
 from shared.dga.iec_60599 import IEC_60599_RATIO_RULES
 from shared.dga.ieee_c57_104_2008 import IEEE_2008_CONDITION_LIMITS, TDCG_GASES
 from shared.dga.ieee_c57_104_2019 import (AGE_BANDS, IEEE_2019_TABLE_1, IEEE_2019_TABLE_2, IEEE_2019_TABLE_3,
@@ -113,7 +113,7 @@ ENGINE_VERSION = "1.0.0"
 __all__ = [
     "ENGINE_VERSION", "diagnose", "diagnose_batch", "verdicts_from_columns",
     # gases
-    "ATMOSPHERIC_GASES", "DAY_SECONDS", "GAS_LABELS", "GASES", "MAX_PPM", "MONTH_SECONDS", "OIL_PRESERVATIONS",
+    "ATMOSPHERIC_GASES", "DAY_SECONDS", "GAS_LABELS", "GASES", "INSULATING_LIQUIDS", "MAX_PPM", "MONTH_SECONDS", "OIL_PRESERVATIONS",
     "SAMPLE_FIELDS", "YEAR_SECONDS", "INPUT_PROBLEMS",
     # bands, rules and ratios
     "Band", "above", "at_least", "below", "between", "from_up_to", "strictly_between",
@@ -139,6 +139,7 @@ def _evaluate(inp: Inputs) -> dict[str, np.ndarray]:
     col: dict[str, np.ndarray] = {}
     with np.errstate(all="ignore"):
         ppm, valid = validated(inp, col)
+        col["liquid"] = inp.liquid
         ratios = ratios_of(ppm)
         for name, values in ratios.items():
             col[f"ratio_{name}"] = values
@@ -153,7 +154,8 @@ def _evaluate(inp: Inputs) -> dict[str, np.ndarray]:
 
 
 def diagnose(sample: Mapping[str, Any], *, history: Sequence[Mapping[str, Any]] = (),
-             age_years: float | None = None, oil_preservation: str | None = None) -> dict:
+             age_years: float | None = None, oil_preservation: str | None = None,
+             insulating_liquid: str | None = None) -> dict:
     """Interpret one DGA sample; never raises for bad values, never returns NaN or infinity.
 
     sample: gas ppm values keyed by lowercase gas name (GASES, plus optional "o2", "n2"),
@@ -168,9 +170,10 @@ def diagnose(sample: Mapping[str, Any], *, history: Sequence[Mapping[str, Any]] 
     age_years: age of the unit in years. None, ≤ 0 or not finite means "unknown".
     oil_preservation: "sealed" or "free_breathing". It is used only when the sample has
     no valid O2/N2.
+    insulating_liquid: one of INSULATING_LIQUIDS; None or anything else means mineral oil.
     Returns the dict described in the package docstring.
     """
-    columns = _evaluate(single_inputs(sample, history, age_years, oil_preservation))
+    columns = _evaluate(single_inputs(sample, history, age_years, oil_preservation, insulating_liquid))
     return verdict_dict({key: values.tolist() for key, values in columns.items()}, 0)
 
 
@@ -179,6 +182,7 @@ def diagnose_batch(gases: Mapping[str, np.ndarray], *, age_years: np.ndarray | N
                    history_times: np.ndarray | None = None,
                    history_gases: Mapping[str, np.ndarray] | None = None,
                    sample_times: np.ndarray | None = None,
+                   insulating_liquid: Sequence[str | None] | None = None,
                    columnar: bool = False) -> list[dict] | dict[str, np.ndarray]:
     """Vectorized `diagnose` over n samples; element i equals diagnose(sample_i, history=..., ...).
 
@@ -186,7 +190,8 @@ def diagnose_batch(gases: Mapping[str, np.ndarray], *, age_years: np.ndarray | N
     field that is absent is all missing. Negative, infinite and > MAX_PPM values are
     invalid, as in `diagnose`.
     age_years: (n,) years, NaN = unknown. oil_preservation: n entries, "sealed",
-    "free_breathing" or None.
+    "free_breathing" or None. insulating_liquid: n entries of INSULATING_LIQUIDS or None
+    (mineral).
     sample_times: (n,) epoch seconds of each sample (what `datetime.timestamp()` gives),
     NaN = unknown.
     history_times: (n, k) epoch seconds of earlier samples, NaN-padded; the current
@@ -212,6 +217,7 @@ def diagnose_batch(gases: Mapping[str, np.ndarray], *, age_years: np.ndarray | N
     `ieee2019_rate_<gas>`. Pass the columnar form to `verdicts_from_columns` to get the
     dicts.
     """
-    inputs = batch_inputs(gases, age_years, oil_preservation, history_times, history_gases, sample_times)
+    inputs = batch_inputs(gases, age_years, oil_preservation, history_times, history_gases, sample_times,
+                          insulating_liquid)
     columns = _evaluate(inputs)
     return columns if columnar else verdicts_from_columns(columns)

@@ -19,6 +19,11 @@ MAX_PPM = 1_000_000.0
 OIL_PRESERVATIONS = (None, "sealed", "free_breathing")
 SEALED = OIL_PRESERVATIONS.index("sealed")
 
+# The insulating liquid of a unit; mineral oil (the first) when not given, as for nearly every
+# power transformer. Methods published for mineral oil only are not applicable to the others.
+INSULATING_LIQUIDS = ("mineral", "natural_ester", "synthetic_ester", "silicone")
+MINERAL = INSULATING_LIQUIDS.index("mineral")
+
 DAY_SECONDS = 86_400.0
 YEAR_SECONDS = 365.25 * DAY_SECONDS
 MONTH_SECONDS = YEAR_SECONDS / 12.0  # 30.4375 days

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from shared.dga.gases import ATMOSPHERIC_GASES, GASES, MAX_PPM, OIL_PRESERVATIONS, SAMPLE_FIELDS
+from shared.dga.gases import ATMOSPHERIC_GASES, GASES, INSULATING_LIQUIDS, MAX_PPM, OIL_PRESERVATIONS, SAMPLE_FIELDS
 from shared.dga.output import object_of, one_of
 
 INPUT_PROBLEMS = (None, "missing", "not a number", "not finite", "negative", "above 1,000,000 ppm")
@@ -27,6 +27,7 @@ class Inputs(NamedTuple):
     not_a_number: dict[str, np.ndarray]  # SAMPLE_FIELDS -> (n,) bool
     age_years: np.ndarray  # (n,)
     preservation: np.ndarray  # (n,) index into OIL_PRESERVATIONS
+    liquid: np.ndarray  # (n,) index into INSULATING_LIQUIDS
     sample_times: np.ndarray  # (n,) epoch seconds
     history_times: np.ndarray  # (n, k) epoch seconds
     history_gases: dict[str, np.ndarray]  # GASES -> (n, k)
@@ -63,7 +64,13 @@ def _preservation_code(value: Any) -> int:
     return OIL_PRESERVATIONS.index(value) if isinstance(value, str) and value in OIL_PRESERVATIONS else 0
 
 
-def single_inputs(sample: Any, history: Any, age_years: Any, oil_preservation: Any) -> Inputs:
+def _liquid_code(value: Any) -> int:
+    """Index of a known insulating liquid in INSULATING_LIQUIDS, 0 (mineral) for anything else."""
+    return INSULATING_LIQUIDS.index(value) if isinstance(value, str) and value in INSULATING_LIQUIDS else 0
+
+
+def single_inputs(sample: Any, history: Any, age_years: Any, oil_preservation: Any,
+                  insulating_liquid: Any = None) -> Inputs:
     """Arrays of length 1 for one sample and its history."""
     sample = sample if isinstance(sample, Mapping) else {}
     parsed = {field: _parse_number(sample.get(field)) for field in SAMPLE_FIELDS}
@@ -78,13 +85,15 @@ def single_inputs(sample: Any, history: Any, age_years: Any, oil_preservation: A
         not_a_number={field: np.array([bad]) for field, (_, bad) in parsed.items()},
         age_years=np.array([_parse_number(age_years)[0]]),
         preservation=np.array([_preservation_code(oil_preservation)], np.int8),
+        liquid=np.array([_liquid_code(insulating_liquid)], np.int8),
         sample_times=np.array([_epoch_seconds(sample.get("sampled_at"))]),
         history_times=history_times,
         history_gases=history_gases,
     )
 
 
-def batch_inputs(gases, age_years, oil_preservation, history_times, history_gases, sample_times) -> Inputs:
+def batch_inputs(gases, age_years, oil_preservation, history_times, history_gases, sample_times,
+                 insulating_liquid=None) -> Inputs:
     """Validated float arrays for `diagnose_batch`; a wrong shape is a programming error (ValueError)."""
     arrays = {field: np.asarray(values, dtype=float) for field, values in gases.items() if field in SAMPLE_FIELDS}
     sizes = {array.shape for array in arrays.values()}
@@ -99,14 +108,17 @@ def batch_inputs(gases, age_years, oil_preservation, history_times, history_gase
             raise ValueError(f"{name} must have shape ({n},); got {array.shape}")
         return array
 
-    if oil_preservation is None:
-        preservation = np.zeros(n, np.int8)
-    else:
-        labels = np.asarray(list(oil_preservation), dtype=object)
-        if labels.shape != (n,):
-            raise ValueError(f"oil_preservation must have {n} entries; got {labels.shape}")
-        preservation = np.select([labels == name for name in OIL_PRESERVATIONS[1:]],
-                                 range(1, len(OIL_PRESERVATIONS)), 0).astype(np.int8)
+    def codes(labels, known, name):
+        """Index of each label in `known` (0 for anything else, and for all when `labels` is None)."""
+        if labels is None:
+            return np.zeros(n, np.int8)
+        array = np.asarray(list(labels), dtype=object)
+        if array.shape != (n,):
+            raise ValueError(f"{name} must have {n} entries; got {array.shape}")
+        return np.select([array == label for label in known[1:]], range(1, len(known)), 0).astype(np.int8)
+
+    preservation = codes(oil_preservation, OIL_PRESERVATIONS, "oil_preservation")
+    liquid = codes(insulating_liquid, INSULATING_LIQUIDS, "insulating_liquid")
     times = np.empty((n, 0)) if history_times is None else np.asarray(history_times, dtype=float)
     if times.ndim != 2 or times.shape[0] != n:
         raise ValueError(f"history_times must have shape ({n}, k); got {times.shape}")
@@ -121,6 +133,7 @@ def batch_inputs(gases, age_years, oil_preservation, history_times, history_gase
         not_a_number={field: np.zeros(n, bool) for field in SAMPLE_FIELDS},
         age_years=column(age_years, "age_years"),
         preservation=preservation,
+        liquid=liquid,
         sample_times=column(sample_times, "sample_times"),
         history_times=times,
         history_gases=past,

@@ -33,8 +33,10 @@ FAULT_DESCRIPTIONS = {
 }
 
 # Why a method is not applicable (the `<prefix>_reason` codes); a method numbers its own
-# reasons from FIRST_OWN_REASON and words them itself.
-APPLICABLE, GAS_MISSING, ALL_ZERO, FIRST_OWN_REASON = range(4)
+# reasons from FIRST_OWN_REASON and words them itself. NOT_FOR_LIQUID: the method is published
+# for mineral oil only; BELOW_TYPICAL: the method's gases are all below typical values (IEEE
+# C57.104-2019 Table 1), too little to name a fault.
+APPLICABLE, GAS_MISSING, ALL_ZERO, NOT_FOR_LIQUID, BELOW_TYPICAL, FIRST_OWN_REASON = range(6)
 
 
 class Rule(NamedTuple):
