@@ -18,8 +18,9 @@ from shared.dga.output import TEXT_OR_NULL, one_of
 
 NO_DIAGNOSIS = "no diagnosis"
 
-# Fine IEC fault types, then the coarse ones only Doernenburg gives.
-FAULT_TYPES = ("PD", "D1", "D2", "DT", "T1", "T2", "T3", "T", "D")
+# Fine IEC fault types, then the coarse ones only Doernenburg gives, then the zones of Duval's
+# later graphical methods (Triangles 4 and 5, Pentagons 1 and 2) that have no IEC class.
+FAULT_TYPES = ("PD", "D1", "D2", "DT", "T1", "T2", "T3", "T", "D", "S", "O", "C", "T3-H")
 FAULT_DESCRIPTIONS = {
     "PD": "partial discharges",
     "D1": "discharges of low energy",
@@ -30,6 +31,10 @@ FAULT_DESCRIPTIONS = {
     "T3": "thermal fault, t > 700 °C",
     "T": "thermal fault (temperature not resolved)",
     "D": "discharge or arcing (energy not resolved)",
+    "S": "stray gassing of mineral oil (t < 200 °C)",
+    "O": "overheating, t < 250 °C",
+    "C": "possible carbonization of paper (t > 300 °C)",
+    "T3-H": "thermal fault, t > 700 °C, in oil only",
 }
 
 # Why a method is not applicable (the `<prefix>_reason` codes); a method numbers its own

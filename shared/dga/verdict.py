@@ -56,7 +56,7 @@ STATUS_PENALTY = (0.0, 0.0, 20.0, 40.0)  # by 2019 status 0 (unknown), 1, 2, 3
 CONDITION_2008_PENALTY = (0.0, 0.0, 5.0, 10.0, 20.0)  # by 2008 condition 0 (none), 1..4
 GAS_EXCESS_MAX_PENALTY = 20.0  # reached at 10 × the Table 2 limit
 FAULT_TYPE_PENALTY = {"PD": 5.0, "D1": 15.0, "D2": 20.0, "DT": 15.0, "T1": 5.0, "T2": 10.0, "T3": 15.0,
-                      "T": 10.0, "D": 15.0}
+                      "T": 10.0, "D": 15.0, "S": 0.0, "O": 5.0, "C": 15.0, "T3-H": 15.0}
 SEVERITIES = ("none", "unknown", "low", "medium", "high", "critical")
 MEDIUM_BELOW_HEALTH, CRITICAL_BELOW_HEALTH = 70.0, 30.0
 ACTIONS = (
