@@ -547,7 +547,7 @@ def test_thermal_fault_with_full_agreement():
     fault = verdict["fault"]
     assert fault["present"] and fault["type"] == "T3" and fault["severity"] == "critical"
     assert fault["agreement"] == {"methods": 4, "of": 4, "supporting": [
-        "duval_triangle_1", "iec_60599_ratios", "rogers", "doernenburg"]}
+        "duval_triangle_1", "iec_60599_ratios", "rogers", "doernenburg"], "dissenting": [], "basis": "duval_triangle_1"}
     assert verdict["methods"]["doernenburg"]["result"] == "thermal"
     factors = {factor["factor"]: factor["penalty"] for factor in verdict["health_index"]["factors"]}
     assert factors == {"ieee_c57_104_2019_status": 40.0, "gas_level": 20.0, "fault_type": 15.0,
@@ -556,13 +556,61 @@ def test_thermal_fault_with_full_agreement():
     assert verdict["action"] == "Investigate now; consider removing from service."
 
 
-def test_vote_tie_goes_to_duval():
+def test_triangle_1_gives_the_type_and_a_ratio_method_that_names_another_dissents():
     sample = {"h2": 250.0, "ch4": 60.0, "c2h6": 20.0, "c2h4": 80.0, "c2h2": 15.0, "co": 300.0, "co2": 2500.0}
     verdict = dga.diagnose(sample)
     methods = verdict["methods"]
     assert (methods["duval_triangle_1"]["result"], methods["rogers"]["result"]) == ("T3", "D2")
     assert verdict["fault"]["type"] == "T3"
-    assert verdict["fault"]["agreement"] == {"methods": 1, "of": 3, "supporting": ["duval_triangle_1"]}
+    assert verdict["fault"]["agreement"] == {"methods": 1, "of": 3, "supporting": ["duval_triangle_1"],
+                                             "dissenting": ["rogers"], "basis": "duval_triangle_1"}
+
+
+def _columns_with(answers, status=3):
+    """A columnar result of one sample whose methods gave `answers` (prefix → rule index, -1 none), for verdict.evaluate."""
+    from shared.dga import verdict
+
+    columns = {"ieee2019_status": np.array([status])}
+    for _, prefix, _ in verdict.AGREEMENT_METHODS:
+        rule = answers.get(prefix, -1)
+        columns[f"{prefix}_rule"] = np.array([rule], np.int8)
+        columns[f"{prefix}_applicable"] = np.array([rule >= 0])
+    return columns
+
+
+def _rule_index(rules, result):
+    return [rule.result for rule in rules].index(result)
+
+
+@pytest.mark.parametrize("triangle", ["T1", "T2", "T3"])
+def test_a_coarse_thermal_answer_never_overrides_the_triangle_even_when_ratio_tables_side_with_it(triangle):
+    # The flat vote let Doernenburg's "thermal" (support for T1, T2 and T3 at once) side with two
+    # ratio tables against the triangle; the basis is now the triangle whatever the others say.
+    from shared.dga import verdict
+
+    other = {"T1": "T2", "T2": "T3", "T3": "T2"}[triangle]
+    columns = _columns_with({"duval": _rule_index(dga.DUVAL_TRIANGLE_1_RULES, triangle),
+                             "iec": _rule_index(dga.IEC_60599_RATIO_RULES, other),
+                             "rogers": _rule_index(dga.ROGERS_RULES, other),
+                             "doernenburg": _rule_index(dga.DOERNENBURG_RULES, "thermal")})
+    verdict.evaluate_type(columns, 1)
+    assert dga.FAULT_TYPES[columns["fault_type"][0]] == triangle
+    assert columns["fault_basis"][0] == 0 and columns["fault_agreement"][0] == 2  # the triangle and Doernenburg
+
+
+def test_without_the_triangle_the_finest_method_that_names_a_type_is_the_basis():
+    from shared.dga import verdict
+
+    columns = _columns_with({"rogers": _rule_index(dga.ROGERS_RULES, "T2"),
+                             "doernenburg": _rule_index(dga.DOERNENBURG_RULES, "thermal")})
+    verdict.evaluate_type(columns, 1)
+    assert dga.FAULT_TYPES[columns["fault_type"][0]] == "T2" and columns["fault_basis"][0] == 2
+    only_coarse = _columns_with({"doernenburg": _rule_index(dga.DOERNENBURG_RULES, "arcing")})
+    verdict.evaluate_type(only_coarse, 1)
+    assert dga.FAULT_TYPES[only_coarse["fault_type"][0]] == "D"
+    normal = _columns_with({"duval": _rule_index(dga.DUVAL_TRIANGLE_1_RULES, "T3")}, status=1)
+    verdict.evaluate_type(normal, 1)
+    assert normal["fault_type"][0] == -1 and normal["fault_basis"][0] == -1  # presence comes from the status alone
 
 
 def test_unknown_status_sorts_between_healthy_and_faulty():

@@ -103,7 +103,7 @@ from shared.dga.rogers import ROGERS_RULES
 from shared.dga.rules import FAULT_DESCRIPTIONS, FAULT_TYPES, NO_DIAGNOSIS, Rule
 from shared.dga.verdict import (ACTIONS, AGREEMENT_SCHEMA, CONDITION_2008_PENALTY, CRITICAL_BELOW_HEALTH, FAULT_FAMILY,
                                 FAULT_TYPE_PENALTY, GAS_EXCESS_MAX_PENALTY, MEDIUM_BELOW_HEALTH, SEVERITIES,
-                                STATUS_PENALTY, VERDICT_SCHEMA, VOTING_METHODS, verdict_dict, verdicts_from_columns)
+                                STATUS_PENALTY, VERDICT_SCHEMA, AGREEMENT_METHODS, verdict_dict, verdicts_from_columns)
 from shared.dga.verdict import _severity  # noqa: F401 -- tests/test_dga_engine.py checks the severity edges on it
 
 # The engine's version: raised whenever a verdict on the same data could come out different.
@@ -129,7 +129,7 @@ __all__ = [
     # verdict
     "ACTIONS", "AGREEMENT_SCHEMA", "CONDITION_2008_PENALTY", "CRITICAL_BELOW_HEALTH", "FAULT_FAMILY",
     "FAULT_TYPE_PENALTY", "GAS_EXCESS_MAX_PENALTY", "MEDIUM_BELOW_HEALTH", "SEVERITIES", "STATUS_PENALTY",
-    "VERDICT_SCHEMA", "VOTING_METHODS",
+    "VERDICT_SCHEMA", "AGREEMENT_METHODS",
 ]
 
 

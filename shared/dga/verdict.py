@@ -1,24 +1,34 @@
 """The combined verdict: fault presence and type, health index, severity, rank and action.
 
-This is the engine's own rule, not a standard's: a fault is present when the IEEE
-C57.104-2019 status is 2 or 3. The Duval triangle never answers "normal", so it is gated by
-the status. A 2008 Condition 4 always implies a 2019 status ≥ 2, so the gate agrees with 2008
-at the extreme.
+This is the engine's own rule, built on the standards' guidance rather than on a vote, and
+decided without looking at labelled data:
 
-- `fault.type`: a vote over the four interpretation methods (Duval, IEC, Rogers,
-  Doernenburg), counted only when a fault is present. A method supports a fault type when it
-  gives that type. Doernenburg's coarse "thermal"/"arcing" answers support T1/T2/T3 and
-  D1/D2. The type with the most support wins. Ties go to Duval, then IEC, then Rogers (Duval
-  Triangle 1 is the primary method of IEC 60599 and always answers). The coarse types "T"
-  and "D" appear only when Doernenburg is the sole support.
-  `agreement` = {"methods": supporting methods, "of": applicable methods}.
+- **Presence** from the IEEE C57.104-2019 status (concentrations, deltas and rates): a fault
+  is present at Status 2 or 3, absent at Status 1, unknown when the status is. The graphical
+  and ratio methods never answer "normal" (the Duval triangle cannot), so none of them decides
+  presence. A 2008 Condition 4 always implies a 2019 status ≥ 2, so the gate agrees with 2008
+  at the extreme.
+- **Type** (only when present) from one method, the *basis*: the first of `AGREEMENT_METHODS`
+  that names a type, in this order of fineness and standing: Duval Triangle 1 (the graphical
+  method of IEC 60599, which always names a zone when its gases are usable), then the ratio
+  tables (IEC 60599, Rogers: fine classes but "no diagnosis" for many samples) and last
+  Doernenburg (coarse: thermal or arcing). A later method is the basis only when every earlier
+  one names nothing (not applicable, gases below typical values, no table row), so a coarser
+  answer never overrides a finer one. Where the basis names several classes at once (a sample
+  in the overlap of IEC's D1 and D2 rows), the class the other methods support most is taken;
+  a tie within one family gives the family (D1/D2 → "D").
+- **Agreement**: every other applicable method confirms (its answer is the type, or its coarse
+  family: Doernenburg's "thermal" confirms T1, T2 and T3) or dissents. Dissent is reported
+  (`agreement.dissenting`), never counted against the basis.
+- `agreement` = {"methods": confirming methods incl. the basis, "of": applicable methods,
+  "supporting": [...], "dissenting": [...], "basis": method | null}.
 - `health_index.value` = 100 − penalties, clamped to 0–100 (100 = healthy):
   - 2019 status 2 / 3: 20 / 40;
   - worst gas relative to its 2019 Table 2 limit: 20·log10(value/limit), clamped to
     0–20 (20 at 10× the limit);
   - 2008 worst condition 2 / 3 / 4: 5 / 10 / 20;
   - fault type (only when present): PD 5, T1 5, T2 10, T3 15, DT 15, D1 15, D2 20,
-    T 10, D 15.
+    T 10, D 15 (and S 0, O 5, C 15, T3-H 15 for the zones of Duval's later methods).
   The value is null when the 2019 status is unknown.
 - `fault.severity`:
   - "none": Status 1.
@@ -49,8 +59,8 @@ from shared.dga.output import TEXT_OR_NULL, as_text, object_of, one_of, rounded
 from shared.dga.rogers import ROGERS_RULES
 from shared.dga.rules import FAULT_DESCRIPTIONS, FAULT_TYPES, fault_type_codes
 
-# The coarse answer that also supports a fine type in the vote.
-FAULT_FAMILY = {"D1": "D", "D2": "D", "T1": "T", "T2": "T", "T3": "T"}
+# The coarse answer a fine type belongs to: a method naming either confirms the other.
+FAULT_FAMILY = {"D1": "D", "D2": "D", "T1": "T", "T2": "T", "T3": "T", "O": "T", "C": "T", "T3-H": "T"}
 
 STATUS_PENALTY = (0.0, 0.0, 20.0, 40.0)  # by 2019 status 0 (unknown), 1, 2, 3
 CONDITION_2008_PENALTY = (0.0, 0.0, 5.0, 10.0, 20.0)  # by 2008 condition 0 (none), 1..4
@@ -68,42 +78,103 @@ ACTIONS = (
     "Resample within 1 week and plan a diagnostic investigation.",
     "Investigate now; consider removing from service.",
 )
-# Vote order = tie-break priority: the weights only break ties (they sum to < 1).
-VOTING_METHODS = (
-    ("duval_triangle_1", "duval", DUVAL_TRIANGLE_1_RULES, 0.4),
-    ("iec_60599_ratios", "iec", IEC_60599_RATIO_RULES, 0.2),
-    ("rogers", "rogers", ROGERS_RULES, 0.1),
-    ("doernenburg", "doernenburg", DOERNENBURG_RULES, 0.05),
+# The methods that may give the type, in order: the first that names one is the basis.
+AGREEMENT_METHODS = (
+    ("duval_triangle_1", "duval", DUVAL_TRIANGLE_1_RULES),
+    ("iec_60599_ratios", "iec", IEC_60599_RATIO_RULES),
+    ("rogers", "rogers", ROGERS_RULES),
+    ("doernenburg", "doernenburg", DOERNENBURG_RULES),
 )
+_TYPE_BIT = {fault_type: 1 << code for code, fault_type in enumerate(FAULT_TYPES)}
+# The types a named type confirms: itself, its family, and (for a family) every member.
+_CONFIRMS = {
+    fault_type: _TYPE_BIT[fault_type] | _TYPE_BIT.get(FAULT_FAMILY.get(fault_type), 0)
+    | sum(_TYPE_BIT[member] for member, family in FAULT_FAMILY.items() if family == fault_type)
+    for fault_type in FAULT_TYPES
+}
 
 
-def evaluate(col, n) -> None:
-    """Fault presence, vote on the fault type, health index, severity and rank."""
+def _named_types(col, prefix, rules) -> np.ndarray:
+    """Bitmask (over FAULT_TYPES) of the types a method names for each sample: its rule's, or every matching row's."""
+    matches = col.get(f"{prefix}_matches")  # a table whose rows can overlap reports every row that holds
+    if matches is None:
+        codes = fault_type_codes(rules, col[f"{prefix}_rule"])
+        return np.where(codes >= 0, 1 << codes.astype(np.int64), 0)
+    named = np.zeros(len(matches), np.int64)
+    for row, rule in enumerate(rules):
+        if rule.fault_type:
+            named |= np.where((matches >> row) & 1, _TYPE_BIT[rule.fault_type], 0)
+    return named
+
+
+def _confirmed(named: np.ndarray) -> np.ndarray:
+    """Bitmask of every type the named types confirm."""
+    confirmed = np.zeros(len(named), np.int64)
+    for fault_type, bit in _TYPE_BIT.items():
+        confirmed |= np.where(named & bit, _CONFIRMS[fault_type], 0)
+    return confirmed
+
+
+_FAMILY_MEMBERS = {family: [FAULT_TYPES.index(member) for member, of in FAULT_FAMILY.items() if of == family]
+                   for family in sorted(set(FAULT_FAMILY.values()))}
+
+
+def _choose(candidates: np.ndarray, confirmations: list[np.ndarray]) -> np.ndarray:
+    """FAULT_TYPES code of the one type among each sample's candidate types (-1 for none).
+
+    A single candidate is the type. Among several, the one most other methods confirm; several
+    leaders of one family give the family; leaders of different families, the first in
+    FAULT_TYPES order.
+    """
+    is_candidate = np.stack([(candidates & bit) != 0 for bit in _TYPE_BIT.values()], axis=1)
+    votes = np.stack([sum(((confirmed & bit) != 0).astype(np.int8) for confirmed in confirmations)
+                      for bit in _TYPE_BIT.values()], axis=1)
+    votes = np.where(is_candidate, votes, -1)
+    best = votes.max(axis=1)
+    leaders = is_candidate & (votes == best[:, None])
+    chosen = np.argmax(leaders, axis=1)
+    several = leaders.sum(axis=1) > 1
+    for family, members in _FAMILY_MEMBERS.items():
+        outside = np.delete(leaders, members, axis=1).any(axis=1)
+        chosen = np.where(several & ~outside, FAULT_TYPES.index(family), chosen)
+    return np.where(best >= 0, chosen, -1)
+
+
+def evaluate_type(col, n) -> None:
+    """Fault presence from the 2019 status, the type from the basis method, and every method's agreement."""
     status = col["ieee2019_status"]
     present = status >= 2
     col["fault_present"] = np.where(status == 0, -1, present).astype(np.int8)
 
-    answers = []
-    for _, prefix, rules, _ in VOTING_METHODS:
-        col[f"{prefix}_fault_type"] = fault_type_codes(rules, col[f"{prefix}_rule"])
-        answers.append(col[f"{prefix}_fault_type"])
-    family = np.array([FAULT_TYPES.index(FAULT_FAMILY[t]) if t in FAULT_FAMILY else -2 for t in FAULT_TYPES])
-    scores = np.zeros((n, len(FAULT_TYPES)))
-    for code in range(len(FAULT_TYPES)):
-        for answer, (*_, weight) in zip(answers, VOTING_METHODS):
-            exact = answer == code
-            scores[:, code] += (exact | (answer == family[code])) + weight * exact
-    best = np.argmax(scores, axis=1)
-    fault_type = np.where(present & (scores.max(axis=1) >= 1), best, -1).astype(np.int8)
+    named = [_named_types(col, prefix, rules) for _, prefix, rules in AGREEMENT_METHODS]
+    confirmed = [_confirmed(types) for types in named]
+    basis = np.full(n, -1, np.int8)
+    for index, types in enumerate(named):
+        basis[(basis < 0) & (types != 0)] = index
+    candidates = np.select([basis == index for index in range(len(named))], named, 0)
+    others = [np.where(basis == index, 0, types) for index, types in enumerate(confirmed)]
+    fault_type = np.where(present, _choose(candidates, others), -1).astype(np.int8)
     col["fault_type"] = fault_type
-    supporting = np.zeros(n, np.int8)
-    for bit, answer in enumerate(answers):
-        supports = (fault_type >= 0) & ((answer == fault_type) | (answer == family[fault_type]))
-        supporting |= (supports << bit).astype(np.int8)
+    col["fault_basis"] = np.where(fault_type >= 0, basis, -1).astype(np.int8)
+    type_bit = np.where(fault_type >= 0, 1 << np.maximum(fault_type, 0).astype(np.int64), 0)
+    supporting = np.zeros(n, np.int16)
+    dissenting = np.zeros(n, np.int16)
+    for bit, (types, confirms) in enumerate(zip(named, confirmed)):
+        supports = (type_bit & confirms) != 0
+        supporting |= (supports << bit).astype(np.int16)
+        dissenting |= (((type_bit != 0) & (types != 0) & ~supports) << bit).astype(np.int16)
     col["fault_supporting"] = supporting
-    col["fault_agreement"] = sum((supporting >> bit) & 1 for bit in range(len(answers))).astype(np.int8)
+    col["fault_dissenting"] = dissenting
+    col["fault_agreement"] = sum((supporting >> bit) & 1 for bit in range(len(named))).astype(np.int8)
     col["fault_methods_applicable"] = sum(
-        col[f"{prefix}_applicable"].astype(np.int8) for _, prefix, _, _ in VOTING_METHODS).astype(np.int8)
+        col[f"{prefix}_applicable"].astype(np.int8) for _, prefix, _ in AGREEMENT_METHODS).astype(np.int8)
+
+
+def evaluate(col, n) -> None:
+    """Fault presence and type (`evaluate_type`), health index, severity and rank."""
+    evaluate_type(col, n)
+    status = col["ieee2019_status"]
+    fault_type = col["fault_type"]
 
     multiples = np.stack([np.nan_to_num(col[f"ieee2019_table2_multiple_{gas}"], nan=0.0) for gas in GASES])
     worst_gas = np.argmax(multiples, axis=0)
@@ -153,11 +224,16 @@ def _health_factors(c, i) -> list[dict]:
     return sorted(factors, key=lambda factor: -factor["penalty"])
 
 
+def _methods_in(bits: int) -> list[str]:
+    """The names of the AGREEMENT_METHODS whose bits are set."""
+    return [name for bit, (name, *_) in enumerate(AGREEMENT_METHODS) if bits >> bit & 1]
+
+
 def verdict_dict(c: Mapping[str, list], i: int) -> dict:
     """The JSON-ready verdict of sample i from columns already converted to lists."""
     fault_type = c["fault_type"][i]
     present = c["fault_present"][i]
-    supporting = c["fault_supporting"][i]
+    supporting, dissenting, basis = c["fault_supporting"][i], c["fault_dissenting"][i], c["fault_basis"][i]
     return {
         "fault": {
             "present": None if present < 0 else bool(present),
@@ -166,7 +242,9 @@ def verdict_dict(c: Mapping[str, list], i: int) -> dict:
             "agreement": {
                 "methods": c["fault_agreement"][i],
                 "of": c["fault_methods_applicable"][i],
-                "supporting": [name for bit, (name, *_) in enumerate(VOTING_METHODS) if supporting >> bit & 1],
+                "supporting": _methods_in(supporting),
+                "dissenting": _methods_in(dissenting),
+                "basis": AGREEMENT_METHODS[basis][0] if basis >= 0 else None,
             },
             "severity": SEVERITIES[c["severity"][i]],
         },
@@ -185,10 +263,16 @@ def verdict_dict(c: Mapping[str, list], i: int) -> dict:
     }
 
 
+_METHOD_NAMES = [name for name, *_ in AGREEMENT_METHODS]
 AGREEMENT_SCHEMA = object_of({
-    "methods": {"type": "integer", "minimum": 0, "description": "How many methods name the fault type."},
+    "methods": {"type": "integer", "minimum": 0, "description": "How many methods confirm the fault type."},
     "of": {"type": "integer", "minimum": 0, "description": "How many methods were applicable."},
-    "supporting": {"type": "array", "items": one_of([name for name, *_ in VOTING_METHODS])},
+    "supporting": {"type": "array", "items": one_of(_METHOD_NAMES),
+                   "description": "The methods that confirm the type, the basis first among them."},
+    "dissenting": {"type": "array", "items": one_of(_METHOD_NAMES),
+                   "description": "The methods that name another type (reported, never counted against the basis)."},
+    "basis": {**one_of([*_METHOD_NAMES, None]),
+              "description": "The method the type is taken from: the first, in order of fineness, that names one."},
 })
 VERDICT_SCHEMA = {
     "title": "Verdict",
