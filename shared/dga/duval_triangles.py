@@ -300,8 +300,10 @@ def as_dict(c, i, triangle: Triangle = TRIANGLE_1) -> dict:
     answer["reason"] = answer["reason"] or _own_reason(c, i, triangle)
     applicable = answer["applicable"]
     prefix = triangle.prefix
-    answer["percent"] = {gas: rounded(c[f"{prefix}_pct_{gas}"][i], 2) for gas in triangle.gases} if applicable else None
-    answer["point"] = {"x": rounded(c[f"{prefix}_x"][i], 3), "y": rounded(c[f"{prefix}_y"][i], 3)} if applicable else None
+    percent = {gas: rounded(c[f"{prefix}_pct_{gas}"][i], 2) for gas in triangle.gases}
+    answer["percent"] = percent if applicable else None
+    point = {"x": rounded(c[f"{prefix}_x"][i], 3), "y": rounded(c[f"{prefix}_y"][i], 3)}
+    answer["point"] = point if applicable else None
     return answer
 
 
