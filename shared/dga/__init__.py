@@ -42,6 +42,9 @@ gaps, the default O2/N2 column and the Table 3 status logic.
      "methods": {
         "duval_triangle_1": {"applicable", "reason", "result", "fault_type", "description",
                              "percent": {"ch4", "c2h4", "c2h2"}, "point": {"x", "y"}},
+        "duval_triangle_3": {... as Triangle 1; never applicable (no confirmed variant) ...},
+        "duval_triangle_4": {... as Triangle 1, "percent": {"h2", "ch4", "c2h6"} ...},
+        "duval_triangle_5": {... as Triangle 1, "percent": {"ch4", "c2h4", "c2h6"} ...},
         "iec_60599_ratios": {"applicable", "reason", "result", "fault_type", "description",
                              "ratios": {"c2h2_c2h4", "ch4_h2", "c2h4_c2h6"}},
         "rogers": {... as IEC ..., "case": 0-5 | None},
@@ -88,7 +91,11 @@ from shared.dga.bands import Band, above, at_least, below, between, from_up_to, 
 from shared.dga.doernenburg import (DOERNENBURG_KEY_GASES, DOERNENBURG_L1, DOERNENBURG_OTHER_GASES, DOERNENBURG_RATIOS,
                                     DOERNENBURG_RULES)
 from shared.dga.duval_triangles import (DUVAL_GASES, DUVAL_POINT_SCHEMA, DUVAL_TRIANGLE_1_POLYGONS,
-                                        DUVAL_TRIANGLE_1_RULES, DUVAL_TRIANGLE_1_VERTICES_PERCENT, duval_point)
+                                        DUVAL_TRIANGLE_1_RULES, DUVAL_TRIANGLE_1_VERTICES_PERCENT,
+                                        DUVAL_TRIANGLE_4_GASES, DUVAL_TRIANGLE_4_POLYGONS, DUVAL_TRIANGLE_4_RULES,
+                                        DUVAL_TRIANGLE_4_VERTICES_PERCENT, DUVAL_TRIANGLE_5_GASES,
+                                        DUVAL_TRIANGLE_5_POLYGONS, DUVAL_TRIANGLE_5_RULES,
+                                        DUVAL_TRIANGLE_5_VERTICES_PERCENT, duval_point)
 from shared.dga.gases import (ATMOSPHERIC_GASES, DAY_SECONDS, GAS_LABELS, GASES, INSULATING_LIQUIDS, MAX_PPM,
                               MONTH_SECONDS, OIL_PRESERVATIONS, SAMPLE_FIELDS, YEAR_SECONDS)
 from shared.dga.iec_60599 import IEC_60599_RATIO_RULES
@@ -120,7 +127,10 @@ __all__ = [
     "FAULT_DESCRIPTIONS", "FAULT_TYPES", "NO_DIAGNOSIS", "Rule", "RATIO_METHOD_GASES", "RATIOS", "THREE_RATIOS",
     # methods
     "DUVAL_GASES", "DUVAL_POINT_SCHEMA", "DUVAL_TRIANGLE_1_POLYGONS", "DUVAL_TRIANGLE_1_RULES",
-    "DUVAL_TRIANGLE_1_VERTICES_PERCENT", "duval_point", "IEC_60599_RATIO_RULES", "ROGERS_RULES",
+    "DUVAL_TRIANGLE_1_VERTICES_PERCENT", "DUVAL_TRIANGLE_4_GASES", "DUVAL_TRIANGLE_4_POLYGONS",
+    "DUVAL_TRIANGLE_4_RULES", "DUVAL_TRIANGLE_4_VERTICES_PERCENT", "DUVAL_TRIANGLE_5_GASES",
+    "DUVAL_TRIANGLE_5_POLYGONS", "DUVAL_TRIANGLE_5_RULES", "DUVAL_TRIANGLE_5_VERTICES_PERCENT", "duval_point",
+    "IEC_60599_RATIO_RULES", "ROGERS_RULES",
     "DOERNENBURG_KEY_GASES", "DOERNENBURG_L1", "DOERNENBURG_OTHER_GASES", "DOERNENBURG_RATIOS", "DOERNENBURG_RULES",
     "IEEE_2008_CONDITION_LIMITS", "TDCG_GASES",
     "AGE_BANDS", "IEEE_2019_TABLE_1", "IEEE_2019_TABLE_2", "IEEE_2019_TABLE_3", "IEEE_2019_TABLE_4",
@@ -206,13 +216,15 @@ def diagnose_batch(gases: Mapping[str, np.ndarray], *, age_years: np.ndarray | N
     - `fault_type` → FAULT_TYPES, and -1 = none;
     - `severity` → SEVERITIES;
     - `fault_present`: -1 unknown, 0 no, 1 yes;
-    - `duval_rule` / `iec_rule` / `rogers_rule` / `doernenburg_rule` → that method's
-      rule tuple, and -1 = not applicable or no diagnosis;
+    - `duval_rule` / `duval4_rule` / `duval5_rule` / `iec_rule` / `rogers_rule` /
+      `doernenburg_rule` → that method's rule tuple, and -1 = not applicable or no
+      diagnosis (`duval3_rule` is always -1);
     - `<method>_applicable` (bool);
     - `ieee2019_status`: 0 = unknown;
     - `ieee2008_condition`: 0 = none;
     - `problem_<field>` → INPUT_PROBLEMS.
-    The other columns: `health_index`, `rank`, `duval_pct_<gas>`, `duval_x`, `duval_y`,
+    The other columns: `health_index`, `rank`, `duval_pct_<gas>`, `duval_x`, `duval_y` (and
+    the same with the prefixes `duval3`, `duval4`, `duval5`),
     `ratio_<name>`, `ieee2019_level_<gas>`, `ieee2019_delta_<gas>` and
     `ieee2019_rate_<gas>`. Pass the columnar form to `verdicts_from_columns` to get the
     dicts.

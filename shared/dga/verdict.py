@@ -253,6 +253,9 @@ def verdict_dict(c: Mapping[str, list], i: int) -> dict:
         "action": ACTIONS[c["severity"][i]],
         "methods": {
             "duval_triangle_1": duval_triangles.as_dict(c, i),
+            "duval_triangle_3": duval_triangles.as_dict(c, i, duval_triangles.TRIANGLE_3),
+            "duval_triangle_4": duval_triangles.as_dict(c, i, duval_triangles.TRIANGLE_4),
+            "duval_triangle_5": duval_triangles.as_dict(c, i, duval_triangles.TRIANGLE_5),
             "iec_60599_ratios": iec_60599.as_dict(c, i),
             "rogers": rogers.as_dict(c, i),
             "doernenburg": doernenburg.as_dict(c, i),
@@ -293,6 +296,9 @@ VERDICT_SCHEMA = {
         "action": one_of(ACTIONS),
         "methods": object_of({
             "duval_triangle_1": duval_triangles.SCHEMA,
+            "duval_triangle_3": duval_triangles.TRIANGLE_3_SCHEMA,
+            "duval_triangle_4": duval_triangles.TRIANGLE_4_SCHEMA,
+            "duval_triangle_5": duval_triangles.TRIANGLE_5_SCHEMA,
             "iec_60599_ratios": iec_60599.SCHEMA,
             "rogers": rogers.SCHEMA,
             "doernenburg": doernenburg.SCHEMA,
