@@ -358,8 +358,8 @@ def test_output_is_finite_batch_equals_single_and_matches_the_schema():
     assert seen["duval_triangle_3"] == {None}
 
 
-def test_new_methods_are_in_the_verdict_schema_but_not_in_the_vote():
+def test_new_methods_are_in_the_verdict_schema_and_refine_rather_than_confirm():
     methods = dga.VERDICT_SCHEMA["properties"]["methods"]["properties"]
     assert set(NEW_METHODS) <= set(methods)
     assert methods["duval_triangle_4"]["properties"]["percent"]["anyOf"][0]["required"] == ["h2", "ch4", "c2h6"]
-    assert not set(NEW_METHODS) & {name for name, *_ in dga.VOTING_METHODS}
+    assert not set(NEW_METHODS) & {name for name, *_ in dga.AGREEMENT_METHODS}
