@@ -571,7 +571,7 @@ def _columns_with(answers, status=3):
     from shared.dga import verdict
 
     columns = {"ieee2019_status": np.array([status])}
-    for _, prefix, _ in verdict.AGREEMENT_METHODS:
+    for _, prefix, *_ in verdict.AGREEMENT_METHODS + verdict.REFINING_METHODS:
         rule = answers.get(prefix, -1)
         columns[f"{prefix}_rule"] = np.array([rule], np.int8)
         columns[f"{prefix}_applicable"] = np.array([rule >= 0])

@@ -240,3 +240,44 @@ def test_decimal_and_numpy_inputs_match_floats():
     as_decimal = {gas: decimal.Decimal(str(value)) for gas, value in sample.items()}
     as_numpy = {gas: np.float64(value) for gas, value in sample.items()}
     assert dga.diagnose(sample) == dga.diagnose(as_decimal) == dga.diagnose(as_numpy)
+
+
+# --- the verdict hierarchy -------------------------------------------------------------
+
+def _random_fleet(seed, count):
+    """`count` samples whose gases span trace to fault levels, with zeros, in every proportion."""
+    rng = np.random.default_rng(seed)
+    return {gas: rng.choice([0.0, 1.0, 10.0, 100.0, 1000.0], count) * rng.random(count) for gas in dga.GASES}
+
+
+def test_the_type_is_triangle_1s_zone_or_a_refinement_inside_it_on_thousands_of_random_samples():
+    from shared.dga import verdict as verdict_module
+
+    refiners = {name: after for name, _, _, after in verdict_module.REFINING_METHODS}
+    verdicts = dga.diagnose_batch(_random_fleet(11, 4000))
+    refined = 0
+    for verdict in verdicts:
+        fault, triangle = verdict["fault"], verdict["methods"]["duval_triangle_1"]
+        if not fault["present"] or triangle["fault_type"] is None:
+            assert fault["refinement"] is None
+            continue
+        assert fault["type"] == triangle["fault_type"] and fault["agreement"]["basis"] == "duval_triangle_1"
+        refinement = fault["refinement"]
+        if refinement is None:
+            continue
+        refined += 1
+        assert triangle["result"] in refiners[refinement["method"]]  # the refiner applies after this zone ...
+        assert refinement["type"] in verdict_module.REFINEMENTS[triangle["result"]]  # ... and names a class inside it
+        assert verdict["methods"][refinement["method"]]["fault_type"] == refinement["type"]
+    assert refined > 100  # the property was exercised, not vacuous
+
+
+def test_a_method_later_in_the_hierarchy_is_the_basis_only_when_every_earlier_one_names_nothing():
+    names = [name for name, *_ in dga.AGREEMENT_METHODS]
+    for verdict in dga.diagnose_batch(_random_fleet(12, 4000)):
+        basis = verdict["fault"]["agreement"]["basis"]
+        if basis is None:
+            continue
+        earlier = names[:names.index(basis)]
+        assert all(verdict["methods"][name]["fault_type"] is None for name in earlier), verdict["methods"]
+        assert basis in verdict["fault"]["agreement"]["supporting"]

@@ -17,6 +17,12 @@ decided without looking at labelled data:
   answer never overrides a finer one. Where the basis names several classes at once (a sample
   in the overlap of IEC's D1 and D2 rows), the class the other methods support most is taken;
   a tie within one family gives the family (D1/D2 → "D").
+- **Refinement** (only when the type is Triangle 1's zone): Duval's later methods look inside
+  that zone — Triangle 4 (after PD, T1, T2) and Triangle 5 (after T2, T3), as IEEE
+  C57.104-2019 Annex D applies them. The first of `REFINING_METHODS` whose zone is one of
+  `REFINEMENTS[Triangle 1's zone]` (a class inside it: stray gassing S, overheating O, paper
+  carbonization C, oil-only T3-H) is `fault.refinement`; the type itself stays Triangle 1's
+  zone, so the finer answer is added, never substituted.
 - **Agreement**: every other applicable method confirms (its answer is the type, or its coarse
   family: Doernenburg's "thermal" confirms T1, T2 and T3) or dissents. Dissent is reported
   (`agreement.dissenting`), never counted against the basis.
@@ -51,7 +57,7 @@ import numpy as np
 
 from shared.dga import doernenburg, duval_triangles, iec_60599, ieee_c57_104_2008, ieee_c57_104_2019, rogers
 from shared.dga.doernenburg import DOERNENBURG_RULES
-from shared.dga.duval_triangles import DUVAL_TRIANGLE_1_RULES
+from shared.dga.duval_triangles import DUVAL_TRIANGLE_1_RULES, REFINES, TRIANGLE_4, TRIANGLE_5
 from shared.dga.gases import GAS_LABELS, GASES
 from shared.dga.iec_60599 import IEC_60599_RATIO_RULES
 from shared.dga.inputs import INPUT_SCHEMA, issues_dict
@@ -85,6 +91,15 @@ AGREEMENT_METHODS = (
     ("rogers", "rogers", ROGERS_RULES),
     ("doernenburg", "doernenburg", DOERNENBURG_RULES),
 )
+# The methods that may refine Triangle 1's zone, in order, and the zones they apply after.
+REFINING_METHODS = (
+    ("duval_triangle_4", TRIANGLE_4.prefix, TRIANGLE_4.rules, REFINES[TRIANGLE_4.prefix]),
+    ("duval_triangle_5", TRIANGLE_5.prefix, TRIANGLE_5.rules, REFINES[TRIANGLE_5.prefix]),
+)
+# The classes inside each Triangle 1 zone (Duval 2008; IEEE C57.104-2019 Annex D): what a
+# refining method may add. PD can be stray gassing; a low or medium thermal fault, stray
+# gassing, overheating below 250 °C or paper carbonization; T3, carbonization or oil only.
+REFINEMENTS = {"PD": ("S",), "T1": ("S", "O", "C"), "T2": ("S", "O", "C"), "T3": ("C", "T3-H")}
 _TYPE_BIT = {fault_type: 1 << code for code, fault_type in enumerate(FAULT_TYPES)}
 # The types a named type confirms: itself, its family, and (for a family) every member.
 _CONFIRMS = {
@@ -168,6 +183,27 @@ def evaluate_type(col, n) -> None:
     col["fault_agreement"] = sum((supporting >> bit) & 1 for bit in range(len(named))).astype(np.int8)
     col["fault_methods_applicable"] = sum(
         col[f"{prefix}_applicable"].astype(np.int8) for _, prefix, _ in AGREEMENT_METHODS).astype(np.int8)
+    _refine(col, n, np.where(col["fault_basis"] == 0, fault_type, -1))
+
+
+def _refine(col, n, zone) -> None:
+    """`fault_refinement` (FAULT_TYPES code) and `fault_refined_by` (REFINING_METHODS index), -1 for none.
+
+    `zone`: each sample's type where it is Triangle 1's zone, else -1.
+    """
+    refinement = np.full(n, -1, np.int8)
+    refined_by = np.full(n, -1, np.int8)
+    for index, (_, prefix, rules, after) in enumerate(REFINING_METHODS):
+        answer = fault_type_codes(rules, col[f"{prefix}_rule"])
+        for zone_type, inside in REFINEMENTS.items():
+            if zone_type not in after:
+                continue
+            refines = ((refinement < 0) & (zone == FAULT_TYPES.index(zone_type))
+                       & np.isin(answer, [FAULT_TYPES.index(label) for label in inside]))
+            refinement[refines] = answer[refines]
+            refined_by[refines] = index
+    col["fault_refinement"] = refinement
+    col["fault_refined_by"] = refined_by
 
 
 def evaluate(col, n) -> None:
@@ -224,6 +260,15 @@ def _health_factors(c, i) -> list[dict]:
     return sorted(factors, key=lambda factor: -factor["penalty"])
 
 
+def _refinement(c, i) -> dict | None:
+    """The verdict's `fault.refinement`: the class inside Triangle 1's zone a later Duval method found, or None."""
+    refinement = c["fault_refinement"][i]
+    if refinement < 0:
+        return None
+    label = FAULT_TYPES[refinement]
+    return {"type": label, "description": FAULT_DESCRIPTIONS[label], "method": REFINING_METHODS[c["fault_refined_by"][i]][0]}
+
+
 def _methods_in(bits: int) -> list[str]:
     """The names of the AGREEMENT_METHODS whose bits are set."""
     return [name for bit, (name, *_) in enumerate(AGREEMENT_METHODS) if bits >> bit & 1]
@@ -246,6 +291,7 @@ def verdict_dict(c: Mapping[str, list], i: int) -> dict:
                 "dissenting": _methods_in(dissenting),
                 "basis": AGREEMENT_METHODS[basis][0] if basis >= 0 else None,
             },
+            "refinement": _refinement(c, i),
             "severity": SEVERITIES[c["severity"][i]],
         },
         "health_index": {"value": rounded(c["health_index"][i], 1), "factors": _health_factors(c, i)},
@@ -285,6 +331,11 @@ VERDICT_SCHEMA = {
             "type": one_of((*FAULT_TYPES, None)),
             "description": TEXT_OR_NULL,
             "agreement": AGREEMENT_SCHEMA,
+            "refinement": {"anyOf": [object_of({
+                "type": one_of(sorted({label for inside in REFINEMENTS.values() for label in inside})),
+                "description": {"type": "string"},
+                "method": one_of([name for name, *_ in REFINING_METHODS]),
+            }), {"type": "null"}], "description": "The class inside Triangle 1's zone that a later Duval method found."},
             "severity": one_of(SEVERITIES),
         }),
         "health_index": object_of({
