@@ -311,15 +311,18 @@ def test_co2_co_is_reported_and_never_a_fault_type():
 # --- batch == single for every new field ---------------------------------------------------
 
 def test_batch_equals_single_on_the_new_cases():
-    samples = [ONLY_ETHANE, ONLY_ACETYLENE, TRACES, three_ratios(2.0, 0.3, 3.0), {**ALL_ZERO, "co": 1000.0,
-                                                                                   "co2": 2990.0}]
+    samples = [ONLY_ETHANE, ONLY_ACETYLENE, TRACES, three_ratios(2.0, 0.3, 3.0),
+               {**ALL_ZERO, "co": 1000.0, "co2": 2990.0}]
     gases = {gas: np.array([np.nan if sample.get(gas) is None else sample[gas] for sample in samples])
              for gas in dga.SAMPLE_FIELDS}
-    batch = dga.diagnose_batch(gases)
-    assert batch == [dga.diagnose(sample) for sample in samples]
+    assert dga.diagnose_batch(gases) == [dga.diagnose(sample) for sample in samples]
+
+
+def test_batch_equals_single_on_a_table_3_fall():
     now = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
-    assert dga.diagnose({**ALL_ZERO, "sampled_at": now}, history=[{**ALL_ZERO, "h2": 30.0,
-                                                                  "sampled_at": now - dt.timedelta(days=9)}]) \
-        == dga.diagnose_batch({gas: np.array([0.0]) for gas in dga.GASES}, sample_times=np.array([now.timestamp()]),
-                              history_times=np.array([[(now - dt.timedelta(days=9)).timestamp()]]),
-                              history_gases={gas: np.array([[30.0 if gas == "h2" else 0.0]]) for gas in dga.GASES})[0]
+    before = now - dt.timedelta(days=9)
+    single = dga.diagnose({**ALL_ZERO, "sampled_at": now}, history=[{**ALL_ZERO, "h2": 30.0, "sampled_at": before}])
+    batch = dga.diagnose_batch({gas: np.array([0.0]) for gas in dga.GASES}, sample_times=np.array([now.timestamp()]),
+                               history_times=np.array([[before.timestamp()]]),
+                               history_gases={gas: np.array([[30.0 if gas == "h2" else 0.0]]) for gas in dga.GASES})
+    assert batch == [single] and single["methods"]["ieee_c57_104_2019"]["reasons"][0]["text"].startswith("H2 fell 30")

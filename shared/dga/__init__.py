@@ -231,8 +231,8 @@ def diagnose_batch(gases: Mapping[str, np.ndarray], *, age_years: np.ndarray | N
     - `problem_<field>` → INPUT_PROBLEMS.
     The other columns: `health_index`, `rank`, `duval_pct_<gas>`, `duval_x`, `duval_y`,
     `ratio_<name>`, `ieee2019_level_<gas>`, `ieee2019_table1_<gas>` (the Table 1 limit
-    applied), `ieee2019_delta_<gas>`, `ieee2019_rate_<gas>` and `co2_co_ratio`. Pass the columnar form to `verdicts_from_columns` to get the
-    dicts.
+    applied), `ieee2019_delta_<gas>`, `ieee2019_rate_<gas>` and `co2_co_ratio`. Pass the
+    columnar form to `verdicts_from_columns` to get the dicts.
     """
     inputs = batch_inputs(gases, age_years, oil_preservation, history_times, history_gases, sample_times,
                           insulating_liquid)

@@ -289,7 +289,8 @@ def _alternative(c, i) -> dict | None:
     """The other O2/N2 column and the status under it, when the column was assumed (None when it is known)."""
     if c["ieee2019_o2_n2_basis"][i] != O2_N2_BASES.index("default"):
         return None
-    return {"column": O2_N2_COLUMNS[1 - c["ieee2019_column"][i]], "status": c["ieee2019_other_column_status"][i] or None}
+    other = 1 - c["ieee2019_column"][i]
+    return {"column": O2_N2_COLUMNS[other], "status": c["ieee2019_other_column_status"][i] or None}
 
 
 def _ieee_2019_limitations(c, i) -> list[str]:
