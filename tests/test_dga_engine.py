@@ -170,11 +170,16 @@ def test_rogers_case_on_both_sides_of_each_boundary(ratios, case):
     assert answer["result"] == expected
 
 
-def test_ratio_with_zero_denominator_is_unbounded_and_zero_over_zero_is_zero():
+def test_ratio_with_zero_denominator_is_unbounded_and_zero_over_zero_is_undefined():
     sample = {"h2": 500.0, "ch4": 20.0, "c2h6": 10.0, "c2h4": 0.0, "c2h2": 0.0}
     iec = method(sample, "iec_60599_ratios")
-    assert iec["ratios"] == {"c2h2_c2h4": 0.0, "ch4_h2": 0.04, "c2h4_c2h6": 0.0} and iec["result"] == "PD"
-    assert method(sample, "rogers")["result"] == "PD"
+    # IEC's PD row does not read C2H2/C2H4 ("not significant"), so the undefined 0/0 does not stop it
+    assert iec["ratios"] == {"c2h2_c2h4": None, "ch4_h2": 0.04, "c2h4_c2h6": 0.0} and iec["result"] == "PD"
+    assert iec["undefined_ratios"] == ["c2h2_c2h4"]
+    # Rogers' PD case needs C2H2/C2H4 < 0.1, which 0/0 is not: no answer rather than a guess
+    rogers = method(sample, "rogers")
+    assert not rogers["applicable"] and rogers["result"] is None and rogers["case"] is None
+    assert rogers["reason"] == "C2H2/C2H4 is 0/0 (both gases zero): the ratio is undefined"
     arcing = method({"h2": 100.0, "ch4": 40.0, "c2h6": 0.0, "c2h4": 50.0, "c2h2": 50.0}, "iec_60599_ratios")
     assert arcing["ratios"]["c2h4_c2h6"] is None and arcing["result"] == "D2"
 
@@ -538,8 +543,11 @@ def test_normal_sample():
     assert verdict["fault"]["present"] is False and verdict["fault"]["type"] is None
     assert verdict["fault"]["severity"] == "none" and verdict["action"] == "Normal sampling interval."
     assert verdict["health_index"] == {"value": 100.0, "factors": []} and verdict["rank"] == 0.0
-    # the triangle still answers, but never turns a normal sample into a fault
-    assert verdict["methods"]["duval_triangle_1"]["result"] == "T2"
+    # the triangle's gases are within typical values, so it names no zone (it used to say T2)
+    duval = verdict["methods"]["duval_triangle_1"]
+    assert not duval["applicable"] and duval["result"] is None and duval["fault_type"] is None
+    assert duval["reason"] == ("below typical values (IEEE C57.104-2019 Table 1, O2/N2 > 0.2, age unknown): "
+                               "CH4 10 ≤ 20, C2H4 5 ≤ 50, C2H2 0 ≤ 2")
 
 
 def test_thermal_fault_with_full_agreement():

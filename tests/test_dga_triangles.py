@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from shared import dga
+from shared.dga import typical
 from shared.dga.rules import first_match
 
 RNG_SEED = 11
@@ -84,9 +85,14 @@ def test_triangle_4_zone_on_both_sides_of_each_edge(percent, zone):
     assert zone_of(dga.DUVAL_TRIANGLE_4_RULES, dga.DUVAL_TRIANGLE_4_GASES, percent) == zone
 
 
+# Percentages as ppm, times a power of two (exact in floating point, so every percentage is unchanged)
+# that lifts them above the trace levels at which the methods are gated (IEEE C57.104-2019 Table 1).
+ABOVE_TRACE = 64.0
+
+
 @pytest.mark.parametrize(("percent", "zone"), [case for case in TRIANGLE_4_EDGES if case[0][1] > 0])
 def test_triangle_4_edges_through_the_engine_after_triangle_1_pd(percent, zone):
-    h2, ch4, c2h6 = percent  # no C2H4 or C2H2: Triangle 1 is PD (100 % CH4)
+    h2, ch4, c2h6 = (ABOVE_TRACE * value for value in percent)  # no C2H4 or C2H2: Triangle 1 is PD (100 % CH4)
     methods = dga.diagnose({"h2": h2, "ch4": ch4, "c2h6": c2h6, "c2h4": 0, "c2h2": 0})["methods"]
     assert methods["duval_triangle_1"]["result"] == "PD"
     answer = methods["duval_triangle_4"]
@@ -130,7 +136,7 @@ def test_triangle_5_zone_on_both_sides_of_each_edge(percent, zone):
 @pytest.mark.parametrize(("percent", "zone"), [
     case for case in TRIANGLE_5_EDGES if case[0][1] > 0 and case[0][1] >= case[0][0] / 4])
 def test_triangle_5_edges_through_the_engine_after_triangle_1_t2_or_t3(percent, zone):
-    ch4, c2h4, c2h6 = percent  # no C2H2 and C2H4 ≥ CH4 / 4: Triangle 1 is T2 or T3
+    ch4, c2h4, c2h6 = (ABOVE_TRACE * value for value in percent)  # no C2H2, C2H4 ≥ CH4 / 4: Triangle 1 is T2 or T3
     methods = dga.diagnose({"ch4": ch4, "c2h4": c2h4, "c2h6": c2h6, "c2h2": 0, "h2": 1})["methods"]
     assert methods["duval_triangle_1"]["result"] in ("T2", "T3")
     answer = methods["duval_triangle_5"]
@@ -188,8 +194,11 @@ def test_zone_nd_names_no_fault():
      "applies only when Triangle 1 is in T2 or T3; Triangle 1 is in D2"),
     ({"h2": 10, "ch4": 10, "c2h6": 10, "c2h4": 80, "c2h2": 0}, "duval_triangle_4",
      "applies only when Triangle 1 is in PD, T1 or T2; Triangle 1 is in T3"),
-    ({"h2": 10, "ch4": 10, "c2h6": 10, "c2h4": 0, "c2h2": 0}, "duval_triangle_5",
+    ({"h2": 10, "ch4": 100, "c2h6": 10, "c2h4": 0, "c2h2": 0}, "duval_triangle_5",
      "applies only when Triangle 1 is in T2 or T3; Triangle 1 is in PD"),
+    # CH4 at a trace level: Triangle 1 names no zone ("below typical values"), so 4 and 5 follow nothing
+    ({"h2": 10, "ch4": 10, "c2h6": 10, "c2h4": 0, "c2h2": 0}, "duval_triangle_5",
+     "applies only when Triangle 1 is in T2 or T3; Triangle 1 is not applicable"),
     ({"h2": 10, "ch4": 10, "c2h6": 10}, "duval_triangle_4",
      "applies only when Triangle 1 is in PD, T1 or T2; Triangle 1 is not applicable"),
     ({"ch4": 10, "c2h4": 10, "c2h2": 0}, "duval_triangle_4", "needs H2, CH4, C2H6; missing or invalid: H2, C2H6"),
@@ -215,7 +224,8 @@ def test_applicability_follows_triangle_1_zone_on_random_samples():
     for prefix, gases, zones in (("duval4", dga.DUVAL_TRIANGLE_4_GASES, ("PD", "T1", "T2")),
                                  ("duval5", dga.DUVAL_TRIANGLE_5_GASES, ("T2", "T3"))):
         positive = sum(columns[f"ppm_{gas}"] for gas in gases) > 0
-        expected = np.isin(zone, zones) & positive
+        traces = typical.within_table_1(columns, gases)  # its own gases too low to say anything
+        expected = np.isin(zone, zones) & positive & ~traces
         assert np.array_equal(columns[f"{prefix}_applicable"], expected)
         assert (columns[f"{prefix}_rule"][expected] >= 0).all()  # an applicable triangle always names a zone
         assert (columns[f"{prefix}_rule"][~expected] == -1).all()
@@ -333,8 +343,14 @@ def test_zones_are_scale_invariant():
     for factor in (0.25, 8.0, 1024.0):  # powers of two: the shares stay exactly the same
         scaled = dga.diagnose_batch({gas: values * factor for gas, values in gases.items()}, columnar=True)
         for prefix in ("duval", "duval4", "duval5"):
-            assert np.array_equal(base[f"{prefix}_rule"], scaled[f"{prefix}_rule"])
-            assert np.array_equal(base[f"{prefix}_x"], scaled[f"{prefix}_x"], equal_nan=True)
+            # The trace-level gate reads absolute levels: where it lets both scales answer, they answer alike,
+            # and scaling up never silences a triangle.
+            both = base[f"{prefix}_applicable"] & scaled[f"{prefix}_applicable"]
+            assert np.array_equal(base[f"{prefix}_rule"][both], scaled[f"{prefix}_rule"][both])
+            assert np.array_equal(base[f"{prefix}_x"][both], scaled[f"{prefix}_x"][both])
+            low, high = (base, scaled) if factor > 1 else (scaled, base)
+            assert not (low[f"{prefix}_applicable"] & ~high[f"{prefix}_applicable"]).any()
+            assert both.sum() > 100  # exercised
 
 
 def test_output_is_finite_batch_equals_single_and_matches_the_schema():

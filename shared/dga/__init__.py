@@ -9,7 +9,9 @@ One module per concern, each holding its tables, its logic and the shaping of it
 - `bands`, `rules`, `ratios`, `output`: interval bands, decision tables and the fault types
   they name, gas ratios (the zero-gas choice), number formatting and JSON Schema blocks.
 - `duval_triangles`, `iec_60599`, `rogers`, `doernenburg`, `ieee_c57_104_2008`,
-  `ieee_c57_104_2019`: one method or standard each.
+  `ieee_c57_104_2019`: one method or standard each; `co2_co`: the CO2/CO cellulose indicator.
+- `typical`: the trace-level gate — a method whose gases are all within the 2019 Table 1
+  limits says "below typical values" instead of naming a fault.
 - `verdict`: the combined verdict (vote, health index, severity, rank, action), the verdict
   dict and `VERDICT_SCHEMA`.
 - `rows`: database rows → these arrays, and columns → the short verdict summary (imported
@@ -22,8 +24,9 @@ public implementations it was read from (keys TM, MCM, XD, TS, SEV, TK, PY, RX).
 is written in the docstring of the module that makes it: ratios with a zero gas (`ratios`),
 Duval boundaries and the D2/DT corner (`duval_triangles`), the IEC table cells and rule order
 (`iec_60599`), the Rogers bounds (`rogers`), the Doernenburg L1 values and steps
-(`doernenburg`), the 2008 condition bounds (`ieee_c57_104_2008`), and the 2019 O2/N2 column,
-age bands, status logic and Tables 3/4 (`ieee_c57_104_2019`). The combined verdict is this
+(`doernenburg`), the 2008 condition bounds (`ieee_c57_104_2008`), the 2019 O2/N2 column,
+age bands, status logic and Tables 3/4 (`ieee_c57_104_2019`), the trace-level gate
+(`typical`) and the CO2/CO thresholds (`co2_co`). The combined verdict is this
 engine's own rule, not a standard's (`verdict`).
 
 ⚠ STANDARDS.md marks several of these for checking against the printed standards before
@@ -46,21 +49,25 @@ gaps, the default O2/N2 column and the Table 3 status logic.
         "duval_triangle_4": {... as Triangle 1, "percent": {"h2", "ch4", "c2h6"} ...},
         "duval_triangle_5": {... as Triangle 1, "percent": {"ch4", "c2h4", "c2h6"} ...},
         "iec_60599_ratios": {"applicable", "reason", "result", "fault_type", "description",
-                             "ratios": {"c2h2_c2h4", "ch4_h2", "c2h4_c2h6"}},
-        "rogers": {... as IEC ..., "case": 0-5 | None},
+                             "ratios": {"c2h2_c2h4", "ch4_h2", "c2h4_c2h6"},
+                             "undefined_ratios": [name] | None, "matches": [result, ...]},
+        "rogers": {... as IEC without "matches" ..., "case": 0-5 | None},
         "doernenburg": {... as IEC with ratios ch4_h2, c2h2_c2h4, c2h2_ch4, c2h6_c2h2 ...,
                         "validity": {"fault_levels": bool | None,
                                      "ratios_significant": bool | None}},
         "ieee_c57_104_2008": {"applicable", "reason", "condition", "complete",
                               "gases": {gas: 1-4 | None}, "tdcg": {"ppm", "condition"} | None},
         "ieee_c57_104_2019": {"applicable", "reason", "status": 1|2|3|None,
-                              "o2_n2": {"value", "basis", "column"}, "age_years", "age_band",
+                              "o2_n2": {"value", "basis", "column"},
+                              "alternative": {"column", "status"} | None, "age_years", "age_band",
                               "reasons": [{"gas", "table", "kind", "value", "limit",
                                            "status", "text"}],
                               "limitations": [str], "limits": {"table_1".."table_4"},
                               "deltas": {gas: ppm} | None, "previous_sample_days": float | None,
                               "rates": {gas: ppm/year} | None,
-                              "rate_window": {"samples", "months", "row"} | None}},
+                              "rate_window": {"samples", "months", "row"} | None},
+        "co2_co": {"applicable", "reason", "ratio", "indicator": "none" | "paper_involvement" |
+                   "mild_overheating_or_oxidation" | None, "description"}},
      "input": {"issues": [{"field": str, "problem": str}]}}
 
 Every method always carries `applicable` (bool) and `reason` (str, or None when
@@ -68,7 +75,11 @@ applicable), and always has the same keys: a key that cannot be filled is null.
 `result` is the method's own answer label: the zone, the case code, "normal", "thermal",
 and so on, or "no diagnosis". `fault_type` is that answer mapped to `FAULT_TYPES`.
 Ratios are shown whenever the method's gases are valid, even when a validity step
-fails. A ratio whose denominator gas is 0 (an unbounded ratio) is shown as null.
+fails. A ratio whose denominator gas is 0 (x/0 unbounded, or 0/0 undefined) is shown as
+null; `undefined_ratios` names the 0/0 ones. `result` and `fault_type` come from the first
+table row that holds, in table order; IEC's `matches` lists every row that holds (its D1 and
+D2 rows overlap). A method whose gases are all within the 2019 Table 1 limits is not
+applicable, reason "below typical values (...)" with the values compared (`typical`).
 
 ## Single and batch paths
 
@@ -86,7 +97,8 @@ from typing import Any
 
 import numpy as np
 
-from shared.dga import doernenburg, duval_triangles, iec_60599, ieee_c57_104_2008, ieee_c57_104_2019, rogers, verdict
+from shared.dga import (co2_co, doernenburg, duval_triangles, iec_60599, ieee_c57_104_2008, ieee_c57_104_2019, rogers,
+                        typical, verdict)
 from shared.dga.bands import Band, above, at_least, below, between, from_up_to, strictly_between
 from shared.dga.doernenburg import (DOERNENBURG_KEY_GASES, DOERNENBURG_L1, DOERNENBURG_OTHER_GASES, DOERNENBURG_RATIOS,
                                     DOERNENBURG_RULES)
@@ -158,7 +170,10 @@ def _evaluate(inp: Inputs) -> dict[str, np.ndarray]:
         rogers.evaluate(col, ppm, valid, ratios, n)
         doernenburg.evaluate(col, ppm, valid, ratios, n)
         ieee_c57_104_2008.evaluate(col, ppm, valid)
+        co2_co.evaluate(col, ppm, valid)
         ieee_c57_104_2019.evaluate(col, ppm, valid, inp, n)
+        typical.gate(col)  # reads the 2019 levels; the verdict must see the gated answers
+        duval_triangles.follow_triangle_1(col)
         verdict.evaluate(col, n)
     return col
 
@@ -220,14 +235,17 @@ def diagnose_batch(gases: Mapping[str, np.ndarray], *, age_years: np.ndarray | N
       `doernenburg_rule` → that method's rule tuple, and -1 = not applicable or no
       diagnosis (`duval3_rule` is always -1);
     - `<method>_applicable` (bool);
-    - `ieee2019_status`: 0 = unknown;
+    - `iec_matches`: bitmask of every IEC row that holds (bit k = IEC_60599_RATIO_RULES[k]);
+    - `ieee2019_status`: 0 = unknown; `ieee2019_other_column_status`: the status under the
+      other O2/N2 column where the column was assumed, else 0;
+    - `co2_co_indicator` → co2_co.INDICATORS, and -1 = not applicable;
     - `ieee2008_condition`: 0 = none;
     - `problem_<field>` → INPUT_PROBLEMS.
     The other columns: `health_index`, `rank`, `duval_pct_<gas>`, `duval_x`, `duval_y` (and
     the same with the prefixes `duval3`, `duval4`, `duval5`),
-    `ratio_<name>`, `ieee2019_level_<gas>`, `ieee2019_delta_<gas>` and
-    `ieee2019_rate_<gas>`. Pass the columnar form to `verdicts_from_columns` to get the
-    dicts.
+    `ratio_<name>`, `ieee2019_level_<gas>`, `ieee2019_table1_<gas>` (the Table 1 limit
+    applied), `ieee2019_delta_<gas>`, `ieee2019_rate_<gas>` and `co2_co_ratio`. Pass the
+    columnar form to `verdicts_from_columns` to get the dicts.
     """
     inputs = batch_inputs(gases, age_years, oil_preservation, history_times, history_gases, sample_times,
                           insulating_liquid)

@@ -112,8 +112,8 @@ import numpy as np
 from shared.dga.bands import at_least, below, from_up_to
 from shared.dga.gases import INSULATING_LIQUIDS, MINERAL
 from shared.dga.output import nullable, numbers_of, object_of, rounded
-from shared.dga.rules import (ALL_ZERO, FIRST_OWN_REASON, RULE_METHOD_SCHEMA, Rule, all_of, applicability, fault_rule,
-                              first_match, rule_method)
+from shared.dga.rules import (ALL_ZERO, FIRST_OWN_REASON, GAS_MISSING, NOT_FOR_LIQUID, RULE_METHOD_SCHEMA, Rule, all_of,
+                              applicability, fault_rule, first_match, rule_method)
 
 # Triangle 4 and 5: Triangle 1 is in a zone the triangle does not refine, or not applicable.
 TRIANGLE_1_ELSEWHERE = FIRST_OWN_REASON
@@ -272,6 +272,24 @@ def evaluate(col, ppm, valid, n) -> None:
     col["duval3_reason"] = np.where(col["liquid"] == MINERAL, MINERAL_OIL, UNCONFIRMED).astype(np.int8)
     col["duval3_applicable"] = np.zeros(n, bool)
     _place(col, TRIANGLE_3, ppm, col["duval3_applicable"], n)
+
+
+def follow_triangle_1(col) -> None:
+    """Triangles 4 and 5 "not applicable: Triangle 1 is …" again where a later gate changed Triangle 1's answer.
+
+    `evaluate` applies them after Triangle 1's zone; the gates that run after every method (trace
+    levels, the insulating liquid) can still make Triangle 1 not applicable, and a refinement of
+    a zone that is no longer named would refine nothing. Where Triangle 1 names none of their
+    zones, that is the reason shown, before their own trace-level one (but after their own gases
+    missing or zero, and the liquid).
+    """
+    for triangle in (TRIANGLE_4, TRIANGLE_5):
+        prefix = triangle.prefix
+        reason = col[f"{prefix}_reason"]
+        left = ~_triangle_1_in(col, REFINES[prefix]) & ~np.isin(reason, (GAS_MISSING, ALL_ZERO, NOT_FOR_LIQUID))
+        col[f"{prefix}_reason"] = np.where(left, TRIANGLE_1_ELSEWHERE, col[f"{prefix}_reason"]).astype(np.int8)
+        col[f"{prefix}_applicable"] = col[f"{prefix}_applicable"] & ~left
+        col[f"{prefix}_rule"] = np.where(left, -1, col[f"{prefix}_rule"]).astype(np.int8)
 
 
 def _own_reason(c, i, triangle: Triangle) -> str | None:

@@ -10,7 +10,9 @@ reason gives the gas, table, value and limit.
   **> 0.2 (free-breathing) tables** are used (TM, TS; SEV reports "insufficient data"
   instead). They are lower for H2, CH4, C2H6, CO and CO2, so this default flags sooner,
   except for C2H2 (Table 1 limit 2 ppm instead of 1). An O2/N2 of exactly 0.2 uses the
-  ≤ 0.2 column.
+  ≤ 0.2 column. Because that default is a guess, the status is also worked out under the
+  other (≤ 0.2) column: the answer's `alternative` gives that column and its status (null when
+  the column is known), and a limitation sentence names both statuses when they differ.
 - Age bands: unknown (missing, ≤ 0 or not finite), 0 < age < 10 → "1-9",
   10 ≤ age ≤ 30 → "10-30", age > 30 → ">30" (TM, SEV).
 - The status logic is variant A (SEV, TK). Status 3: a gas above Table 2, or a rate above
@@ -20,9 +22,19 @@ reason gives the gas, table, value and limit.
 - Status 1 needs all seven gases. If a gas is missing and the others exceed nothing, the
   status is null ("insufficient data"). A Status 2 or 3 found in the gases that are given
   stands, because more gases can only raise the worst-gas status.
-- Table 3: |current − previous| > limit. So a large fall also counts; the table is of
-  absolute changes (TS, SEV). For C2H2 the entry is "any increase": current − previous > 0.
-  The previous sample is the latest earlier sample, whatever the time between.
+- Table 3: |current − previous| > limit, so a fall counts like a rise of the same size. For
+  C2H2 the entry is "any increase": current − previous > 0. The previous sample is the latest
+  earlier sample, whatever the time between. Sources: TS titles the table "95th percentile
+  absolute deltas between successive samples" and SEV compares `abs(delta)`; MCM
+  (`R/screening.R`, which calls itself "simplified") compares the signed `newest − previous`,
+  so only rises count there. No public text of the standard's Table 3 could be read (the
+  studylib copy shows its first page only). Kept |delta| because two of the three sources say
+  so, one of them in the table's own title, and a 95th percentile of *absolute* changes makes
+  a large fall as atypical as a large rise; a fall that large means the history is broken (oil
+  processing such as degassing, a sampling or laboratory error, a mixed-up sample), and Status
+  2's "confirm and resample" is the right call for that too. A fall is worded "fell", with
+  that advice, so it is not read as gassing. ⚠ To check against the printed Table 3 and its
+  notes on oil processing.
 - Table 4: the window is the largest set of the 3–6 most recent samples (the current one
   included) whose time span is 4–24 months, both ends inclusive. A month is 30.4375 days and
   a year 365.25 days. The rate of a gas is the slope of the least-squares line through the
@@ -153,24 +165,41 @@ def evaluate(col, ppm, valid, inp: Inputs, n) -> None:
 
     current = np.stack([ppm[gas] for gas in GASES])
     is_valid = np.stack([valid[gas] for gas in GASES])
-    table_2 = _TABLE_2[:, column, band]
-    level = np.where(is_valid, 1 + count_above(current, (_TABLE_1[:, column, band], table_2)), 0).astype(np.int8)
-    delta = current - past[:, :, 0]
-    delta_exceeds = np.where(_INCREASE_ONLY, delta > 0, np.abs(delta) > _TABLE_3[:, column])
     years = [(t - t_now) / YEAR_SECONDS for t in window_times]
     rate = _rate(window, [current] + [past[:, :, back] for back in range(RATE_MAX_SAMPLES - 1)], years)
-    rate_exceeds = rate > _TABLE_4[:, column, rate_row]
+    delta = current - past[:, :, 0]
+    level, delta_exceeds, rate_exceeds, status = _status(column, band, current, is_valid, delta, rate, rate_row)
     for k, gas in enumerate(GASES):
         col[f"ieee2019_level_{gas}"] = level[k]
-        col[f"ieee2019_table2_multiple_{gas}"] = current[k] / table_2[k]
+        col[f"ieee2019_table1_{gas}"] = _TABLE_1[k, column, band]
+        col[f"ieee2019_table2_multiple_{gas}"] = current[k] / _TABLE_2[k, column, band]
         col[f"ieee2019_delta_{gas}"] = delta[k]
         col[f"ieee2019_delta_exceeds_{gas}"] = delta_exceeds[k]
         col[f"ieee2019_rate_{gas}"] = rate[k]
         col[f"ieee2019_rate_exceeds_{gas}"] = rate_exceeds[k]
+    col["ieee2019_status"] = status
+    col["ieee2019_any_gas"] = is_valid.any(axis=0)
+    # With neither O2/N2 nor the oil preservation known, the column is a guess: the status under
+    # the other column says what the guess decided (0 where the column is known).
+    guessed = col["ieee2019_o2_n2_basis"] == O2_N2_BASES.index("default")
+    other_status = _status(1 - column, band, current, is_valid, delta, rate, rate_row)[-1]
+    col["ieee2019_other_column_status"] = np.where(guessed, other_status, 0).astype(np.int8)
+
+
+def _status(column, band, current, is_valid, delta, rate, rate_row):
+    """(level, delta_exceeds, rate_exceeds, status) of every gas and sample under O2/N2 column `column`.
+
+    A value exceeds a limit when it is > the limit, everywhere (`count_above`, the deltas, the
+    rates); `typical.gate` reads `level` == 1 as "within Table 1" so that it uses the same test.
+    """
+    level = np.where(is_valid, 1 + count_above(current, (_TABLE_1[:, column, band], _TABLE_2[:, column, band])),
+                     0).astype(np.int8)
+    delta_exceeds = np.where(_INCREASE_ONLY, delta > 0, np.abs(delta) > _TABLE_3[:, column])
+    rate_exceeds = rate > _TABLE_4[:, column, rate_row]
     status_3 = ((level == 3) | rate_exceeds).any(axis=0)
     status_2 = ((level == 2) | delta_exceeds).any(axis=0)
-    col["ieee2019_status"] = np.select([status_3, status_2, is_valid.all(axis=0)], [3, 2, 1], 0).astype(np.int8)
-    col["ieee2019_any_gas"] = is_valid.any(axis=0)
+    status = np.select([status_3, status_2, is_valid.all(axis=0)], [3, 2, 1], 0).astype(np.int8)
+    return level, delta_exceeds, rate_exceeds, status
 
 
 def _rate(window: np.ndarray, values: list[np.ndarray], years: list[np.ndarray]) -> np.ndarray:
@@ -218,10 +247,7 @@ def _ieee_2019_reasons(c, i, column, band) -> list[dict]:
                                     f"({percentile} percentile)"})
         if c[f"ieee2019_delta_exceeds_{gas}"][i]:
             delta, limit = c[f"ieee2019_delta_{gas}"][i], float(IEEE_2019_TABLE_3[gas][column])
-            text = (f"{label} rose {as_text(delta)} ppm since the previous sample (Table 3: any increase)"
-                    if gas in INCREASE_ONLY_GASES else
-                    f"{label} changed by {as_text(delta)} ppm since the previous sample > Table 3 limit "
-                    f"{as_text(limit)} ppm")
+            text = _delta_text(gas, delta, limit)
             reasons.append({"gas": gas, "table": 3, "kind": "delta", "value": rounded(delta, 2), "limit": limit,
                             "status": 2, "text": text})
         if c[f"ieee2019_rate_exceeds_{gas}"][i]:
@@ -235,14 +261,52 @@ def _ieee_2019_reasons(c, i, column, band) -> list[dict]:
     return sorted(reasons, key=lambda reason: -reason["status"])
 
 
+def _delta_text(gas: str, delta: float, limit: float) -> str:
+    """The sentence of a Table 3 exceedance: a rise, or a fall, which counts the same (see the module docstring)."""
+    label = GAS_LABELS[gas]
+    if gas in INCREASE_ONLY_GASES:
+        return f"{label} rose {as_text(delta)} ppm since the previous sample (Table 3: any increase)"
+    if delta > 0:
+        return f"{label} rose {as_text(delta)} ppm since the previous sample > Table 3 limit {as_text(limit)} ppm"
+    return (f"{label} fell {as_text(-delta)} ppm since the previous sample > Table 3 limit {as_text(limit)} ppm "
+            "(Table 3 limits the change either way; a fall this large suggests oil processing such as "
+            "degassing, or a sampling or laboratory error: after oil processing, start the history again)")
+
+
+def _column_text(column: int) -> str:
+    """An O2/N2 column as a sentence writes it."""
+    return "O2/N2 ≤ 0.2" if column == 0 else "O2/N2 > 0.2"
+
+
+def table_1_basis(c, i) -> str:
+    """Which Table 1 column sample i was compared with, for a sentence."""
+    band = AGE_BANDS[c["ieee2019_age_band"][i]]
+    age = "age unknown" if band == "unknown" else f"age {band} years"
+    return f"IEEE C57.104-2019 Table 1, {_column_text(c['ieee2019_column'][i])}, {age}"
+
+
+def _alternative(c, i) -> dict | None:
+    """The other O2/N2 column and the status under it, when the column was assumed (None when it is known)."""
+    if c["ieee2019_o2_n2_basis"][i] != O2_N2_BASES.index("default"):
+        return None
+    other = 1 - c["ieee2019_column"][i]
+    return {"column": O2_N2_COLUMNS[other], "status": c["ieee2019_other_column_status"][i] or None}
+
+
 def _ieee_2019_limitations(c, i) -> list[str]:
     """What the 2019 evaluation could not look at."""
     notes = []
     missing = invalid(c, i, GASES)
     if missing:
         notes.append(f"not assessed (missing or invalid): {labels(missing)}")
-    if c["ieee2019_o2_n2_basis"][i] == 2:
+    alternative = _alternative(c, i)
+    if alternative:
         notes.append("O2/N2 and oil preservation unknown: used the O2/N2 > 0.2 tables (default)")
+        status, other = c["ieee2019_status"][i], alternative["status"]
+        if status != (other or 0):
+            notes.append(f"under the {_column_text(1 - c['ieee2019_column'][i])} tables the status would be "
+                         f"{other or 'unknown'} instead of {status or 'unknown'}: give the O2 and N2 values or "
+                         "the oil preservation")
     if c["ieee2019_age_band"][i] == 0:
         notes.append("age unknown: used the 'unknown age' column")
     if not c["ieee2019_has_previous"][i]:
@@ -278,6 +342,7 @@ def as_dict(c, i) -> dict:
         "status": status or None,
         "o2_n2": {"value": rounded(c["ieee2019_o2_n2"][i], 4), "basis": O2_N2_BASES[c["ieee2019_o2_n2_basis"][i]],
                   "column": O2_N2_COLUMNS[column]},
+        "alternative": _alternative(c, i),
         "age_years": rounded(c["ieee2019_age_years"][i], 2),
         "age_band": AGE_BANDS[band],
         "reasons": _ieee_2019_reasons(c, i, column, band),
@@ -303,6 +368,7 @@ SCHEMA = object_of({
     "status": one_of((1, 2, 3, None)),
     "o2_n2": object_of({"value": {"type": ["number", "null"]}, "basis": one_of(O2_N2_BASES),
                       "column": one_of(O2_N2_COLUMNS)}),
+    "alternative": nullable(object_of({"column": one_of(O2_N2_COLUMNS), "status": one_of((1, 2, 3, None))})),
     "age_years": {"type": ["number", "null"]},
     "age_band": one_of(AGE_BANDS),
     "reasons": {"type": "array", "items": object_of({

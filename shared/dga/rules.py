@@ -2,8 +2,10 @@
 
 A rule-table method (Duval Triangle 1, IEC 60599, Rogers, Doernenburg) stores, per sample,
 `<prefix>_applicable`, `<prefix>_reason` (why not: the codes below, then the method's own) and
-`<prefix>_rule` (the index of the first matching rule, -1 for none), and answers with the keys
-of `rule_method`.
+`<prefix>_rule` (the index of the first matching rule in table order, -1 for none), and answers
+with the keys of `rule_method`. A table whose rows can overlap (IEC 60599: D1 and D2) also
+stores `<prefix>_matches`, a bitmask of every row that holds (`all_matches`), so the overlap is
+reported instead of hidden behind row order.
 """
 
 from collections.abc import Mapping, Sequence
@@ -12,9 +14,10 @@ from typing import NamedTuple
 import numpy as np
 
 from shared.dga.bands import Band
-from shared.dga.gases import labels
+from shared.dga.gases import GAS_LABELS, labels
+from shared.dga.ieee_c57_104_2019 import table_1_basis
 from shared.dga.inputs import invalid
-from shared.dga.output import TEXT_OR_NULL, one_of
+from shared.dga.output import TEXT_OR_NULL, as_text, one_of
 
 NO_DIAGNOSIS = "no diagnosis"
 
@@ -40,8 +43,9 @@ FAULT_DESCRIPTIONS = {
 # Why a method is not applicable (the `<prefix>_reason` codes); a method numbers its own
 # reasons from FIRST_OWN_REASON and words them itself. NOT_FOR_LIQUID: the method is published
 # for mineral oil only; BELOW_TYPICAL: the method's gases are all below typical values (IEEE
-# C57.104-2019 Table 1), too little to name a fault.
-APPLICABLE, GAS_MISSING, ALL_ZERO, NOT_FOR_LIQUID, BELOW_TYPICAL, FIRST_OWN_REASON = range(6)
+# C57.104-2019 Table 1), too little to name a fault (set by `typical.gate`); UNDEFINED_RATIO: no
+# table row holds because a ratio the table needs is 0/0 (worded by `ratios.ratio_method`).
+APPLICABLE, GAS_MISSING, ALL_ZERO, NOT_FOR_LIQUID, BELOW_TYPICAL, UNDEFINED_RATIO, FIRST_OWN_REASON = range(7)
 
 
 class Rule(NamedTuple):
@@ -58,18 +62,41 @@ def fault_rule(code: str, *when: Mapping[str, Band]) -> Rule:
     return Rule(code, code, FAULT_DESCRIPTIONS[code], when)
 
 
+def _holds(rule: Rule, values: Mapping[str, np.ndarray], size: int) -> np.ndarray:
+    """Where all bands of any one mapping in `rule.when` hold."""
+    holds = np.zeros(size, bool)
+    for bands in rule.when:
+        alternative = np.ones(size, bool)
+        for name, band in bands.items():
+            alternative &= band.contains(values[name])
+        holds |= alternative
+    return holds
+
+
 def first_match(rules: Sequence[Rule], values: Mapping[str, np.ndarray], size: int) -> np.ndarray:
     """Index of the first rule that holds for each element, -1 where none does."""
     matched = np.full(size, -1, np.int8)
     for index, rule in enumerate(rules):
-        holds = np.zeros(size, bool)
-        for bands in rule.when:
-            alternative = np.ones(size, bool)
-            for name, band in bands.items():
-                alternative &= band.contains(values[name])
-            holds |= alternative
-        matched[(matched < 0) & holds] = index
+        matched[(matched < 0) & _holds(rule, values, size)] = index
     return matched
+
+
+def all_matches(rules: Sequence[Rule], values: Mapping[str, np.ndarray], size: int) -> np.ndarray:
+    """Bitmask of every rule that holds for each element: bit k set when rules[k] holds."""
+    matches = np.zeros(size, np.int32)
+    for index, rule in enumerate(rules):
+        matches |= _holds(rule, values, size).astype(np.int32) << index
+    return matches
+
+
+def matched_results(rules: Sequence[Rule], matches: int) -> list[str]:
+    """The `result` of every rule set in a bitmask from `all_matches`, in table order."""
+    return [rule.result for index, rule in enumerate(rules) if matches >> index & 1]
+
+
+def band_names(rules: Sequence[Rule]) -> tuple[str, ...]:
+    """Every value name the bands of a table compare, in order of first use."""
+    return tuple(dict.fromkeys(name for rule in rules for bands in rule.when for name in bands))
 
 
 def fault_type_codes(rules: Sequence[Rule], matched: np.ndarray) -> np.ndarray:
@@ -105,6 +132,10 @@ def _not_applicable_reason(c, i, prefix, needed) -> str | None:
         return f"needs {labels(needed)}; missing or invalid: {labels(invalid(c, i, needed))}"
     if code == ALL_ZERO:
         return f"{labels(needed)} are all zero"
+    if code == BELOW_TYPICAL:
+        compared = ", ".join(f"{GAS_LABELS[gas]} {as_text(c[f'ppm_{gas}'][i])} ≤ "
+                             f"{as_text(c[f'ieee2019_table1_{gas}'][i])}" for gas in needed)
+        return f"below typical values ({table_1_basis(c, i)}): {compared}"
     return None
 
 

@@ -55,7 +55,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from shared.dga import doernenburg, duval_triangles, iec_60599, ieee_c57_104_2008, ieee_c57_104_2019, rogers
+from shared.dga import co2_co, doernenburg, duval_triangles, iec_60599, ieee_c57_104_2008, ieee_c57_104_2019, rogers
 from shared.dga.doernenburg import DOERNENBURG_RULES
 from shared.dga.duval_triangles import DUVAL_TRIANGLE_1_RULES, REFINES, TRIANGLE_4, TRIANGLE_5
 from shared.dga.gases import GAS_LABELS, GASES
@@ -307,6 +307,7 @@ def verdict_dict(c: Mapping[str, list], i: int) -> dict:
             "doernenburg": doernenburg.as_dict(c, i),
             "ieee_c57_104_2008": ieee_c57_104_2008.as_dict(c, i),
             "ieee_c57_104_2019": ieee_c57_104_2019.as_dict(c, i),
+            "co2_co": co2_co.as_dict(c, i),
         },
         "input": issues_dict(c, i),
     }
@@ -355,6 +356,7 @@ VERDICT_SCHEMA = {
             "doernenburg": doernenburg.SCHEMA,
             "ieee_c57_104_2008": ieee_c57_104_2008.SCHEMA,
             "ieee_c57_104_2019": ieee_c57_104_2019.SCHEMA,
+            "co2_co": co2_co.SCHEMA,
         }),
         "input": INPUT_SCHEMA,
     }),

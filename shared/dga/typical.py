@@ -1,0 +1,60 @@
+"""Trace levels: a method whose gases are all within typical values says so instead of naming a fault.
+
+Every graphical and ratio method turns any nonzero gases into a zone or a code, so 1 ppm each
+of H2, CH4 and C2H6 would be "PD". A proportion of traces means nothing, so where **every gas a
+method uses is within its IEEE C57.104-2019 Table 1 limit** (the 90th percentile of the
+sample's own column: O2/N2 or oil preservation, and age band, as `ieee_c57_104_2019` picks
+them), `gate` makes the method "not applicable" with reason `rules.BELOW_TYPICAL`, worded
+"below typical values (IEEE C57.104-2019 Table 1, O2/N2 > 0.2, age unknown): CH4 1 ≤ 20, ...".
+
+The test is the 2019 module's own: a gas is within Table 1 where its `ieee2019_level_<gas>` is
+1, i.e. valid and not > the limit (a value equal to the limit is within it, as for the status).
+So the gate and the fault-presence status cannot disagree: a method is gated only when none of
+its gases moves the status, and a gas that lifts the status to 2 always lets its methods answer.
+
+A method already "not applicable" for a reason that says more (a gas missing, all gases zero,
+not published for the liquid) keeps that reason.
+"""
+
+import numpy as np
+
+from shared.dga.duval_triangles import DUVAL_GASES, DUVAL_TRIANGLE_4_GASES, DUVAL_TRIANGLE_5_GASES
+from shared.dga.ratios import RATIO_METHOD_GASES
+from shared.dga.rules import ALL_ZERO, BELOW_TYPICAL, GAS_MISSING, NOT_FOR_LIQUID, all_of
+
+# Method prefix -> the gases whose proportions it reads. Doernenburg's ratios use the five
+# hydrocarbons and H2 (CO enters only its validity step). To gate a new method, add its
+# prefix here; Pentagons 1/2 (`pentagon1`, `pentagon2`: H2 and the four hydrocarbons) join after the merge.
+GATED_GASES = {
+    "duval": DUVAL_GASES,
+    "duval4": DUVAL_TRIANGLE_4_GASES,
+    "duval5": DUVAL_TRIANGLE_5_GASES,
+    "iec": RATIO_METHOD_GASES,
+    "rogers": RATIO_METHOD_GASES,
+    "doernenburg": RATIO_METHOD_GASES,
+}
+# Reasons that say more than "below typical values", so the gate leaves them.
+_KEPT_REASONS = (GAS_MISSING, ALL_ZERO, NOT_FOR_LIQUID)
+
+
+def within_table_1(col, gases) -> np.ndarray:
+    """Where every one of `gases` is valid and within its 2019 Table 1 limit (level 1)."""
+    return all_of(col[f"ieee2019_level_{gas}"] == 1 for gas in gases)
+
+
+def gate(col) -> None:
+    """Make every method in GATED_GASES "below typical values" where all its gases are within Table 1.
+
+    Runs after `ieee_c57_104_2019.evaluate` (it reads the levels) and before `verdict.evaluate`
+    (the vote then sees no answer from a gated method).
+    """
+    for prefix, gases in GATED_GASES.items():
+        if f"{prefix}_reason" not in col:
+            continue  # a method of another branch, not evaluated in this build
+        reason = col[f"{prefix}_reason"]
+        gated = within_table_1(col, gases) & ~np.isin(reason, _KEPT_REASONS)
+        col[f"{prefix}_reason"] = np.where(gated, BELOW_TYPICAL, reason).astype(np.int8)
+        col[f"{prefix}_applicable"] = col[f"{prefix}_applicable"] & ~gated
+        col[f"{prefix}_rule"] = np.where(gated, -1, col[f"{prefix}_rule"]).astype(np.int8)
+        if f"{prefix}_matches" in col:
+            col[f"{prefix}_matches"] = np.where(gated, 0, col[f"{prefix}_matches"]).astype(np.int32)
