@@ -588,3 +588,63 @@ def test_status_2_sample_is_low_severity():
     assert verdict["methods"]["ieee_c57_104_2019"]["status"] == 2
     assert verdict["fault"]["present"] and verdict["fault"]["severity"] == "low"
     assert verdict["action"] == "Resample within 3 months and watch the trend."
+
+
+# --- insulating liquids -------------------------------------------------------------------
+
+MINERAL_ONLY = ("duval_triangle_1", "iec_60599_ratios", "rogers", "doernenburg", "ieee_c57_104_2008")
+OTHER_LIQUIDS = [liquid for liquid in dga.INSULATING_LIQUIDS if liquid != "mineral"]
+
+
+@pytest.mark.parametrize("liquid", OTHER_LIQUIDS)
+def test_mineral_oil_methods_say_not_applicable_to_another_liquid(liquid):
+    mineral = dga.diagnose(THERMAL_FAULT, oil_preservation="sealed")
+    assert mineral["fault"]["present"] and mineral["methods"]["duval_triangle_1"]["fault_type"]  # a fault in oil
+
+    verdict = dga.diagnose(THERMAL_FAULT, oil_preservation="sealed", insulating_liquid=liquid)
+
+    label = {"natural_ester": "natural ester", "synthetic_ester": "synthetic ester", "silicone": "silicone liquid"}
+    expected = f"published for mineral oil only; not applicable to {label[liquid]}"
+    for name in MINERAL_ONLY:
+        answer = verdict["methods"][name]
+        assert (answer["applicable"], answer["reason"]) == (False, expected), name
+        assert answer.get("fault_type") is None and answer.get("condition") is None, name
+    status_2019 = verdict["methods"]["ieee_c57_104_2019"]
+    assert status_2019["applicable"] is False and status_2019["status"] is None and status_2019["reasons"] == []
+    assert status_2019["reason"].startswith(expected) and "unknown" in status_2019["reason"]
+    assert verdict["fault"] == {"present": None, "type": None, "description": None, "severity": "unknown",
+                                "agreement": {"methods": 0, "of": 0, "supporting": []}}
+    assert verdict["health_index"] == {"value": None, "factors": []} and verdict["rank"] == 100.0
+    assert verdict["action"] == dga.NOT_FOR_LIQUID_ACTION != dga.ACTIONS[1]
+
+
+def test_mineral_oil_is_the_default_liquid():
+    plain = dga.diagnose(THERMAL_FAULT, oil_preservation="sealed")
+    assert dga.diagnose(THERMAL_FAULT, oil_preservation="sealed", insulating_liquid="mineral") == plain
+    assert dga.diagnose(THERMAL_FAULT, oil_preservation="sealed", insulating_liquid="transformer juice") == plain
+    unknown = dga.diagnose({gas: NORMAL[gas] for gas in dga.GASES[:5]})  # unknown for missing data, not the liquid
+    assert unknown["action"] == dga.ACTIONS[1]
+
+
+def test_a_batch_of_mixed_liquids_equals_the_single_verdicts():
+    liquids = ["mineral", "natural_ester", None, "silicone", "synthetic_ester", "mineral"]
+    samples = [THERMAL_FAULT, NORMAL, THERMAL_FAULT, THERMAL_FAULT, {**NORMAL, "h2": 85.0}, NORMAL]
+    gases = {gas: np.array([sample[gas] for sample in samples], float) for gas in dga.GASES}
+
+    batch = dga.diagnose_batch(gases, insulating_liquid=liquids)
+
+    assert batch == [dga.diagnose(sample, insulating_liquid=liquid) for sample, liquid in zip(samples, liquids)]
+    assert [verdict["fault"]["severity"] == "unknown" for verdict in batch] == [False, True, False, True, True, False]
+
+
+def test_the_liquid_gate_skips_methods_that_are_not_there():
+    from shared.dga import liquids
+
+    columns = dga.diagnose_batch({gas: np.array([THERMAL_FAULT[gas]] * 2) for gas in dga.GASES}, columnar=True)
+    assert "duval4_applicable" not in columns  # added by another part of issue 11; the gate must not need it
+    columns["liquid"] = np.array([dga.INSULATING_LIQUIDS.index("mineral"), dga.INSULATING_LIQUIDS.index("silicone")])
+
+    liquids.gate(columns)
+
+    assert columns["duval_applicable"].tolist() == [True, False] and columns["duval_rule"][1] == -1
+    assert columns["ieee2019_status"][0] > 0 and columns["ieee2019_status"][1] == 0

@@ -4,12 +4,15 @@
 every constant callers use is importable from here (`dga.GASES`, `dga.VERDICT_SCHEMA`, ...).
 One module per concern, each holding its tables, its logic and the shaping of its output:
 
-- `gases`: the gases, their labels, MAX_PPM, oil preservations, seconds per day/month/year.
+- `gases`: the gases, their labels, MAX_PPM, oil preservations, insulating liquids, seconds
+  per day/month/year.
 - `inputs`: parsing and validation of one sample or a batch, `input.issues`.
 - `bands`, `rules`, `ratios`, `output`: interval bands, decision tables and the fault types
   they name, gas ratios (the zero-gas choice), number formatting and JSON Schema blocks.
 - `duval_triangles`, `iec_60599`, `rogers`, `doernenburg`, `ieee_c57_104_2008`,
   `ieee_c57_104_2019`: one method or standard each.
+- `liquids`: which methods hold for a unit's insulating liquid (the mineral-oil-only ones say
+  "not applicable to <liquid>" for the others), and the sources of that decision.
 - `verdict`: the combined verdict (vote, health index, severity, rank, action), the verdict
   dict and `VERDICT_SCHEMA`.
 - `rows`: database rows → these arrays, and columns → the short verdict summary (imported
@@ -83,7 +86,8 @@ from typing import Any
 
 import numpy as np
 
-from shared.dga import doernenburg, duval_triangles, iec_60599, ieee_c57_104_2008, ieee_c57_104_2019, rogers, verdict
+from shared.dga import (doernenburg, duval_triangles, iec_60599, ieee_c57_104_2008, ieee_c57_104_2019, liquids, rogers,
+                        verdict)
 from shared.dga.bands import Band, above, at_least, below, between, from_up_to, strictly_between
 from shared.dga.doernenburg import (DOERNENBURG_KEY_GASES, DOERNENBURG_L1, DOERNENBURG_OTHER_GASES, DOERNENBURG_RATIOS,
                                     DOERNENBURG_RULES)
@@ -102,8 +106,9 @@ from shared.dga.ratios import RATIO_METHOD_GASES, RATIOS, THREE_RATIOS, ratios_o
 from shared.dga.rogers import ROGERS_RULES
 from shared.dga.rules import FAULT_DESCRIPTIONS, FAULT_TYPES, NO_DIAGNOSIS, Rule
 from shared.dga.verdict import (ACTIONS, AGREEMENT_SCHEMA, CONDITION_2008_PENALTY, CRITICAL_BELOW_HEALTH, FAULT_FAMILY,
-                                FAULT_TYPE_PENALTY, GAS_EXCESS_MAX_PENALTY, MEDIUM_BELOW_HEALTH, SEVERITIES,
-                                STATUS_PENALTY, VERDICT_SCHEMA, VOTING_METHODS, verdict_dict, verdicts_from_columns)
+                                FAULT_TYPE_PENALTY, GAS_EXCESS_MAX_PENALTY, MEDIUM_BELOW_HEALTH, NOT_FOR_LIQUID_ACTION,
+                                SEVERITIES, STATUS_PENALTY, VERDICT_SCHEMA, VOTING_METHODS, verdict_dict,
+                                verdicts_from_columns)
 from shared.dga.verdict import _severity  # noqa: F401 -- tests/test_dga_engine.py checks the severity edges on it
 
 # The engine's version: raised whenever a verdict on the same data could come out different.
@@ -128,7 +133,8 @@ __all__ = [
     "RATE_MIN_MONTHS", "RATE_MIN_SAMPLES", "RATE_ROWS", "RATE_SHORT_ROW_MAX_MONTHS",
     # verdict
     "ACTIONS", "AGREEMENT_SCHEMA", "CONDITION_2008_PENALTY", "CRITICAL_BELOW_HEALTH", "FAULT_FAMILY",
-    "FAULT_TYPE_PENALTY", "GAS_EXCESS_MAX_PENALTY", "MEDIUM_BELOW_HEALTH", "SEVERITIES", "STATUS_PENALTY",
+    "FAULT_TYPE_PENALTY", "GAS_EXCESS_MAX_PENALTY", "MEDIUM_BELOW_HEALTH", "NOT_FOR_LIQUID_ACTION", "SEVERITIES",
+    "STATUS_PENALTY",
     "VERDICT_SCHEMA", "VOTING_METHODS",
 ]
 
@@ -149,6 +155,7 @@ def _evaluate(inp: Inputs) -> dict[str, np.ndarray]:
         doernenburg.evaluate(col, ppm, valid, ratios, n)
         ieee_c57_104_2008.evaluate(col, ppm, valid)
         ieee_c57_104_2019.evaluate(col, ppm, valid, inp, n)
+        liquids.gate(col)  # after every method, before the verdict reads them
         verdict.evaluate(col, n)
     return col
 
@@ -209,7 +216,9 @@ def diagnose_batch(gases: Mapping[str, np.ndarray], *, age_years: np.ndarray | N
     - `duval_rule` / `iec_rule` / `rogers_rule` / `doernenburg_rule` → that method's
       rule tuple, and -1 = not applicable or no diagnosis;
     - `<method>_applicable` (bool);
-    - `ieee2019_status`: 0 = unknown;
+    - `ieee2019_status`: 0 = unknown; `ieee2019_reason` / `ieee2008_reason` → `rules`'
+      reason codes (NOT_FOR_LIQUID: not mineral oil, `liquids`);
+    - `liquid` → INSULATING_LIQUIDS;
     - `ieee2008_condition`: 0 = none;
     - `problem_<field>` → INPUT_PROBLEMS.
     The other columns: `health_index`, `rank`, `duval_pct_<gas>`, `duval_x`, `duval_y`,

@@ -23,6 +23,8 @@ SEALED = OIL_PRESERVATIONS.index("sealed")
 # power transformer. Methods published for mineral oil only are not applicable to the others.
 INSULATING_LIQUIDS = ("mineral", "natural_ester", "synthetic_ester", "silicone")
 MINERAL = INSULATING_LIQUIDS.index("mineral")
+LIQUID_LABELS = {"mineral": "mineral oil", "natural_ester": "natural ester", "synthetic_ester": "synthetic ester",
+                 "silicone": "silicone liquid"}
 
 DAY_SECONDS = 86_400.0
 YEAR_SECONDS = 365.25 * DAY_SECONDS
