@@ -28,7 +28,7 @@ def _rows(path, sql, binds=()):
 
 def fresh_verdicts(path, unit_id):
     """Sample id -> the engine's verdict computed now from the unit's complete samples."""
-    unit = _rows(path, "SELECT id, year_manufactured, oil_preservation FROM equipment WHERE id = ?", (unit_id,))[0]
+    unit = _rows(path, f"SELECT {', '.join(verdict_store.UNIT_FIELDS)} FROM equipment WHERE id = ?", (unit_id,))[0]
     samples = _rows(path, f"SELECT id, equipment_id, sampled_at, {', '.join(GAS_FIELDS)} FROM dga_sample "
                           f"WHERE equipment_id = ? AND {verdict_store.COMPLETE} ORDER BY sampled_at", (unit_id,))
     if not samples:
