@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 PAGES = {
     "/api/v1/equipment?limit=100": (
         "SELECT id, substation_id, name, kind, manufacturer, rated_mva, voltage_kv, year_manufactured, "
-        "oil_preservation, status FROM equipment ORDER BY id LIMIT 100 OFFSET 0"
+        "oil_preservation, insulating_liquid, status FROM equipment ORDER BY id LIMIT 100 OFFSET 0"
     ),
     "/api/v1/measurements?limit=100": (
         "SELECT id, equipment_id, sampled_at, h2, ch4, c2h6, c2h4, c2h2, co, co2, o2, n2, lab FROM dga_sample "

@@ -12,7 +12,7 @@ GET /api/v1/diagnoses[?substation_id=&status=&fault=&limit=&offset=|cursor=&form
 GET /api/v1/diagnoses/<equipment_id>[?at=&history=true&limit=&offset=&format=] → the stored verdict
     on the unit's latest complete sample (as of `at`), with `engine_version`, `diagnosed_at` and
     `stale` beside it; a sample without a stored verdict is diagnosed on the fly from its earlier
-    samples and the unit's age and oil preservation (`shared/unit_verdicts.py`). `history=true`
+    samples and the unit's age, oil preservation and insulating liquid (`shared/unit_verdicts.py`). `history=true`
     adds `history`, one page of the verdict series of every complete sample, oldest first:
     `limit` (default `SEDA_DEFAULT_PAGE_SIZE`) and `offset` page it, and `Link: <…>; rel="next"`
     names the next page, as on collections; with `format=ndjson|csv` the whole series is streamed
@@ -26,7 +26,8 @@ GET /api/v1/diagnoses/changes[?since=&limit=&substation_id=&worsened=true] → t
 POST /api/v1/diagnoses[?view=full|summary] → diagnoses samples sent in the body, touching no
     table: one JSON object gives one verdict; a JSON array (or `text/csv` with a header row)
     gives an array of verdicts in the same order. Fields: the gases in ppm (`h2` … `co2`,
-    optional `o2`, `n2`), optional `sampled_at`, `age_years` and `oil_preservation`. Every
+    optional `o2`, `n2`), optional `sampled_at`, `age_years`, `oil_preservation` and
+    `insulating_liquid` (mineral oil when absent). Every
     invalid field of every sample is reported at once (400, by index). `view=full` (the
     default) gives the whole verdict, ~3 kB each, for at most `SEDA_MAX_FULL_VERDICTS` samples;
     `view=summary` gives per sample only `dga_status`, `fault_present`, `fault_type`,
@@ -59,7 +60,7 @@ from shared.unit_verdicts import (
     series,
 )
 
-_UNIT_FIELDS = ("substation_id", "name", "kind", "year_manufactured", "oil_preservation", "status")
+_UNIT_FIELDS = ("substation_id", "name", "kind", "year_manufactured", "oil_preservation", "insulating_liquid", "status")
 _UNIT_SELECT = f"SELECT {', '.join(('id', *_UNIT_FIELDS))} FROM equipment WHERE id = :id"
 
 _FLEET_QUERY = {
@@ -87,6 +88,7 @@ _SAMPLE_FIELDS = {
     "sampled_at": bodies.Field("timestamp"),
     "age_years": bodies.Field("number", maximum=200),
     "oil_preservation": bodies.Field("choice", choices=dga.OIL_PRESERVATIONS[1:]),
+    "insulating_liquid": bodies.Field("choice", choices=dga.INSULATING_LIQUIDS),  # none: mineral oil
 }
 _BODY_TYPES = (bodies.JSON, bodies.CSV)
 

@@ -3,9 +3,10 @@
 GET /api/v1/equipment[?substation_id=&kind=&status=&limit=&offset=] → array ordered by id;
 GET /api/v1/equipment/<id> → one object with its `ETag` (304 for a matching If-None-Match) or 404;
 POST /api/v1/equipment (JSON object) → 201 with the new row, its `ETag` and `Location`;
-PUT /api/v1/equipment/<id> (every field) → 200 with the row; a missing optional field becomes null;
+PUT /api/v1/equipment/<id> (every field) → 200 with the row; a missing optional field becomes null
+    (`insulating_liquid`: mineral, its default, as on POST);
 PATCH /api/v1/equipment/<id> (some fields; `application/json` or `application/merge-patch+json`,
-    null clears an optional field) → 200 with the row;
+    null clears an optional field, and sets `insulating_liquid` back to mineral) → 200 with the row;
 DELETE /api/v1/equipment/<id>[?cascade=true] → 204; 409 while DGA samples reference the unit,
     unless `cascade=true` deletes them with it (status `retired` keeps a unit and its history).
 Writes need an API key with the `admin` scope (401 without a valid key, 403 without the scope)
@@ -13,8 +14,9 @@ and are recorded in the audit trail (`shared/audit.py`). PUT, PATCH and DELETE n
 (428 without it, 412 when the unit changed since; `If-Match: *` skips the comparison), checked
 against the row locked for the change. A body's `id`, if given, must be the path's. 400 lists
 every invalid field; 409 when the substation does not exist or another unit in it has the name.
-A change of `year_manufactured` or `oil_preservation` rewrites the unit's stored verdicts, and a
-cascading delete removes them, in the same transaction (`shared/verdict_store.py`).
+A change of `year_manufactured`, `oil_preservation` or `insulating_liquid` rewrites the unit's
+stored verdicts, and a cascading delete removes them, in the same transaction
+(`shared/verdict_store.py`).
 Tables: EQUIPMENT; SUBSTATION (must exist); DGA_SAMPLE (references, cascade); DGA_DIAGNOSIS, DGA_CHANGE; AUDIT_LOG.
 """
 
@@ -22,11 +24,11 @@ import functions_framework.aio
 
 from shared import audit, auth, bodies, db, http, openapi, validation, verdict_refresh
 from shared.errors import ConflictError, SchemaValidationError
-from shared.schema import EQUIPMENT_KINDS, EQUIPMENT_STATUSES, OIL_PRESERVATIONS
+from shared.schema import EQUIPMENT_KINDS, EQUIPMENT_STATUSES, INSULATING_LIQUIDS, OIL_PRESERVATIONS
 
 _COLUMNS = (
     "substation_id", "name", "kind", "manufacturer", "rated_mva", "voltage_kv", "year_manufactured",
-    "oil_preservation", "status",
+    "oil_preservation", "insulating_liquid", "status",
 )
 _SELECT = f"SELECT id, {', '.join(_COLUMNS)} FROM equipment"
 _FILTERS = {
@@ -51,6 +53,8 @@ FIELDS = {
     "voltage_kv": bodies.Field("number", maximum=99_999.9, decimals=1),  # NUMBER(6,1)
     "year_manufactured": bodies.Field("integer", minimum=1900, maximum=2100),
     "oil_preservation": bodies.Field("choice", required=True, choices=OIL_PRESERVATIONS),
+    # Mineral oil unless told otherwise; methods published for mineral oil only say so for the others.
+    "insulating_liquid": bodies.Field("choice", choices=INSULATING_LIQUIDS, default=INSULATING_LIQUIDS[0]),
     "status": bodies.Field("choice", required=True, choices=EQUIPMENT_STATUSES),
 }
 # PUT and PATCH accept the `id` a GET returned, so a read row can be sent back as it is.
@@ -60,7 +64,7 @@ _PATCH_TYPES = (bodies.JSON, "application/merge-patch+json")
 _ROW = openapi.row_schema("Equipment", FIELDS)
 _EXAMPLE = {"substation_id": 1, "name": "T-901", "kind": "power_transformer", "manufacturer": "Hyosung",
             "rated_mva": 100.0, "voltage_kv": 154.0, "year_manufactured": 2005, "oil_preservation": "sealed",
-            "status": "in_service"}
+            "insulating_liquid": "mineral", "status": "in_service"}
 
 _BY_ID = f"{_SELECT} WHERE id = :id"
 _BY_NAME = f"{_SELECT} WHERE substation_id = :substation_id AND name = :name"
@@ -70,7 +74,7 @@ _UPDATE = f"UPDATE equipment SET {', '.join(f'{c} = :{c}' for c in _COLUMNS)} WH
 _SAMPLE_COUNT = "SELECT COUNT(*) AS samples FROM dga_sample WHERE equipment_id = :id"
 _DELETE_SAMPLES = "DELETE FROM dga_sample WHERE equipment_id = :id"
 _DELETE = "DELETE FROM equipment WHERE id = :id"
-_VERDICT_INPUTS = ("year_manufactured", "oil_preservation")  # unit fields a DGA verdict depends on
+_VERDICT_INPUTS = ("year_manufactured", "oil_preservation", "insulating_liquid")  # unit fields a verdict depends on
 
 
 @openapi.operation(openapi.page(_ROW), query=_QUERY)

@@ -24,7 +24,8 @@ never just the first: an object's problems are the 400's `details`, each
   1 to `max_bytes` bytes in UTF-8 (Oracle's VARCHAR2 counts bytes, and a Korean character
   takes three) without control characters (`validation.TEXT_FORMS`), one of the listed
   choices, or an ISO 8601 timestamp by the same parser as query parameters (converted to UTC);
-  null or absent means missing, which only optional fields may be. Text is stored as sent:
+  null or absent means missing, which only optional fields may be (an optional field with a
+  `default` takes it instead; a PATCH leaves an absent field as it is). Text is stored as sent:
   a cell that looks like a spreadsheet formula is neutralised only when the service writes
   CSV (`shared/csvout.py`).
 """
@@ -70,6 +71,7 @@ class Field:
     choices: tuple[str, ...] = ()
     max_bytes: int = 100
     decimals: int | None = None  # the column's scale: more decimals would be rounded away by Oracle
+    default: str | None = None  # what null or absence means for an optional field (None: no value)
 
     def schema(self):
         """The JSON values this field accepts as JSON Schema (null too unless required), for the OpenAPI document.
@@ -89,6 +91,9 @@ class Field:
         else:
             value["examples"] = validation.TIMESTAMP_SCHEMA["examples"]
         accepted = _accepted(self, from_text=False)
+        if self.default is not None:
+            value["default"] = self.default
+            accepted += f"; null or absent: {self.default}"
         return {**value, "description": f"{accepted[0].upper()}{accepted[1:]}."}
 
 
@@ -330,7 +335,7 @@ def _validated(item, fields, *, partial, from_text):
         if raw is None and field.required:
             problems.append(problem(name, f"'{name}' is required: give {_accepted(field, from_text)}."))
         elif raw is None:
-            values[name] = None
+            values[name] = field.default
         else:
             try:
                 values[name] = _CHECKS[field.type](field, _from_text(field, raw) if from_text else raw)

@@ -6,7 +6,8 @@ defined once here and used by the DDL, the demo-data generator and request valid
 Ids are AUTOINCREMENT so that SQLite never hands out the id of a deleted row again (Oracle's
 identity columns never do); databases made before that are rebuilt by
 `shared/db/migrations/m0002_ids_never_reused.py`. Every change to this DDL ships as a
-migration in `shared/db/migrations/`.
+migration in `shared/db/migrations/` (`insulating_liquid` is the last column of EQUIPMENT because
+version 5 added it with ADD COLUMN).
 """
 
 EQUIPMENT_KINDS = (
@@ -18,6 +19,8 @@ EQUIPMENT_KINDS = (
 )
 OIL_PRESERVATIONS = ("sealed", "free_breathing")
 EQUIPMENT_STATUSES = ("in_service", "standby", "retired")
+# The DGA engine reads the same list (`shared/dga/gases.py`); the first is the default.
+INSULATING_LIQUIDS = ("mineral", "natural_ester", "synthetic_ester", "silicone")
 SAMPLE_GASES = ("h2", "ch4", "c2h6", "c2h4", "c2h2", "co", "co2", "o2", "n2")
 
 
@@ -59,10 +62,12 @@ CREATE TABLE IF NOT EXISTS equipment (
   year_manufactured INTEGER,
   oil_preservation  TEXT NOT NULL,
   status            TEXT NOT NULL,
+  insulating_liquid TEXT NOT NULL DEFAULT '{INSULATING_LIQUIDS[0]}',
   CONSTRAINT equipment_name_uk UNIQUE (substation_id, name),
   CONSTRAINT equipment_kind_ck CHECK (kind IN ({_sql_list(EQUIPMENT_KINDS)})),
   CONSTRAINT equipment_oil_ck CHECK (oil_preservation IN ({_sql_list(OIL_PRESERVATIONS)})),
-  CONSTRAINT equipment_status_ck CHECK (status IN ({_sql_list(EQUIPMENT_STATUSES)}))
+  CONSTRAINT equipment_status_ck CHECK (status IN ({_sql_list(EQUIPMENT_STATUSES)})),
+  CONSTRAINT equipment_liquid_ck CHECK (insulating_liquid IN ({_sql_list(INSULATING_LIQUIDS)}))
 );
 
 CREATE INDEX IF NOT EXISTS equipment_substation_ix ON equipment (substation_id);

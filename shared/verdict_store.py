@@ -2,7 +2,7 @@
 
 A complete sample's verdict depends on the sample, on up to HISTORY_DEPTH earlier complete
 samples of the same unit (its *window*, `shared/dga/rows.py`), on the unit's year of
-manufacture and oil preservation, and on the engine. Whatever changes one of these calls
+manufacture, oil preservation and insulating liquid, and on the engine. Whatever changes one of these calls
 `refresh(tx, changes)` in the same transaction:
 
     await verdict_store.refresh(tx, {unit_id: {sampled_at, …}})   # samples written or deleted
@@ -55,7 +55,7 @@ def _fingerprint(engine_version, model_hash, settings):
 
 FINGERPRINT = _fingerprint(dga.ENGINE_VERSION, MODEL_HASH, VERDICT_SETTINGS)
 
-UNIT_FIELDS = ("id", "year_manufactured", "oil_preservation")
+UNIT_FIELDS = ("id", "year_manufactured", "oil_preservation", "insulating_liquid")
 SAMPLE_FIELDS = ("id", "equipment_id", "sampled_at", *dga.SAMPLE_FIELDS)
 # A complete sample: every dissolved gas present. Only DGA_SAMPLE has these columns, so the
 # condition serves every query over it, aliased or not (the fleet and unit reads use it too).

@@ -13,7 +13,7 @@ from contract import ERROR_KEYS, error_body
 SUBSTATION_KEYS = {"id", "name", "region", "voltage_kv", "latitude", "longitude", "commissioned_year"}
 EQUIPMENT_KEYS = {
     "id", "substation_id", "name", "kind", "manufacturer", "rated_mva", "voltage_kv",
-    "year_manufactured", "oil_preservation", "status",
+    "year_manufactured", "oil_preservation", "insulating_liquid", "status",
 }
 SAMPLE_KEYS = {"id", "equipment_id", "sampled_at", "h2", "ch4", "c2h6", "c2h4", "c2h2", "co", "co2", "o2", "n2", "lab"}
 HEALTH_KEYS = {"status", "database", "schema_version", "checks", "latency_ms"}

@@ -644,3 +644,51 @@ def test_status_2_sample_is_low_severity():
     assert verdict["methods"]["ieee_c57_104_2019"]["status"] == 2
     assert verdict["fault"]["present"] and verdict["fault"]["severity"] == "low"
     assert verdict["action"] == "Resample within 3 months and watch the trend."
+
+
+# --- insulating liquids -------------------------------------------------------------------
+
+MINERAL_ONLY = ("duval_triangle_1", "iec_60599_ratios", "rogers", "doernenburg", "ieee_c57_104_2008")
+OTHER_LIQUIDS = [liquid for liquid in dga.INSULATING_LIQUIDS if liquid != "mineral"]
+
+
+@pytest.mark.parametrize("liquid", OTHER_LIQUIDS)
+def test_mineral_oil_methods_say_not_applicable_to_another_liquid(liquid):
+    mineral = dga.diagnose(THERMAL_FAULT, oil_preservation="sealed")
+    assert mineral["fault"]["present"] and mineral["methods"]["duval_triangle_1"]["fault_type"]  # a fault in oil
+
+    verdict = dga.diagnose(THERMAL_FAULT, oil_preservation="sealed", insulating_liquid=liquid)
+
+    label = {"natural_ester": "natural ester", "synthetic_ester": "synthetic ester", "silicone": "silicone liquid"}
+    expected = f"published for mineral oil only; not applicable to {label[liquid]}"
+    for name in MINERAL_ONLY:
+        answer = verdict["methods"][name]
+        assert (answer["applicable"], answer["reason"]) == (False, expected), name
+        assert answer.get("fault_type") is None and answer.get("condition") is None, name
+    status_2019 = verdict["methods"]["ieee_c57_104_2019"]
+    assert status_2019["applicable"] is False and status_2019["status"] is None and status_2019["reasons"] == []
+    assert status_2019["reason"].startswith(expected) and "unknown" in status_2019["reason"]
+    assert verdict["fault"] == {"present": None, "type": None, "description": None, "severity": "unknown",
+                                "refinement": None,
+                                "agreement": {"methods": 0, "of": 0, "supporting": [], "dissenting": [], "basis": None}}
+    assert verdict["health_index"] == {"value": None, "factors": []} and verdict["rank"] == 100.0
+    assert verdict["action"] == dga.NOT_FOR_LIQUID_ACTION != dga.ACTIONS[1]
+
+
+def test_mineral_oil_is_the_default_liquid():
+    plain = dga.diagnose(THERMAL_FAULT, oil_preservation="sealed")
+    assert dga.diagnose(THERMAL_FAULT, oil_preservation="sealed", insulating_liquid="mineral") == plain
+    assert dga.diagnose(THERMAL_FAULT, oil_preservation="sealed", insulating_liquid="transformer juice") == plain
+    unknown = dga.diagnose({gas: NORMAL[gas] for gas in dga.GASES[:5]})  # unknown for missing data, not the liquid
+    assert unknown["action"] == dga.ACTIONS[1]
+
+
+def test_a_batch_of_mixed_liquids_equals_the_single_verdicts():
+    liquids = ["mineral", "natural_ester", None, "silicone", "synthetic_ester", "mineral"]
+    samples = [THERMAL_FAULT, NORMAL, THERMAL_FAULT, THERMAL_FAULT, {**NORMAL, "h2": 85.0}, NORMAL]
+    gases = {gas: np.array([sample[gas] for sample in samples], float) for gas in dga.GASES}
+
+    batch = dga.diagnose_batch(gases, insulating_liquid=liquids)
+
+    assert batch == [dga.diagnose(sample, insulating_liquid=liquid) for sample, liquid in zip(samples, liquids)]
+    assert [verdict["fault"]["severity"] == "unknown" for verdict in batch] == [False, True, False, True, True, False]

@@ -210,6 +210,21 @@ def test_post_array_gives_verdicts_in_order(client):
     assert verdicts[2]["methods"]["duval_triangle_1"]["applicable"] is False
 
 
+def test_posted_samples_carry_their_liquid_and_an_unknown_one_is_refused(client):
+    csv = "h2,ch4,c2h6,c2h4,c2h2,co,co2,insulating_liquid\r\n500,120,30,80,40,300,2000,silicone\r\n500,120,30,80,40,300,2000,\r\n"
+    verdicts = client.post("/api/v1/diagnoses", content=csv.encode(), headers={"Content-Type": "text/csv"}).json()
+    assert verdicts == [dga.diagnose(ARCING, insulating_liquid="silicone"), dga.diagnose(ARCING)]
+    assert [v["fault"]["severity"] for v in verdicts] == ["unknown", dga.diagnose(ARCING)["fault"]["severity"]]
+    summary = client.post("/api/v1/diagnoses?view=summary", json=[{**ARCING, "insulating_liquid": "natural_ester"}])
+    assert summary.json()[0]["dga_status"] is None and summary.json()[0]["fault_present"] is None
+
+    response = client.post("/api/v1/diagnoses", json={**ARCING, "insulating_liquid": "ester"})
+
+    assert response.status_code == 400 and response.json()["error"] == "SchemaValidation"
+    assert "'insulating_liquid' must be one of mineral, natural_ester, synthetic_ester, silicone; received 'ester'" in (
+        response.json()["message"])
+
+
 def test_post_csv(client):
     csv = "h2,ch4,c2h6,c2h4,c2h2,co,co2\r\n10,5,3,2,0,200,1500\r\n500,120,30,80,40,300,2000\r\n"
     response = client.post("/api/v1/diagnoses", content=csv.encode(), headers={"Content-Type": "text/csv"})

@@ -2,18 +2,24 @@
 refuses any schema but its own, at start-up, naming the command."""
 
 import contextlib
+import datetime
 import pathlib
 import sqlite3
 
+import pytest
+
 from conftest import API_KEY, make_client, run_server_expecting_refusal, run_tool, table_snapshot, use_database
-from shared import demo_data
-from shared.db import SQLITE, migrations
+from shared import demo_data, schema
+from shared.db import SQLITE, migrations, sqlite_files
 from shared.db.dialects import prepared_binds
+from shared.db.migrations import m0005_insulating_liquid
+from shared.db.sqlite_statements import execute_many, rows
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 V1_DDL = (FIXTURES / "sqlite_schema_v1.sql").read_text()
 V2_DDL = (FIXTURES / "sqlite_schema_v2.sql").read_text()
 V3_DDL = (FIXTURES / "sqlite_schema_v3.sql").read_text()
+V4_DDL = (FIXTURES / "sqlite_schema_v4.sql").read_text()
 
 
 def make_v1_database(path):
@@ -29,6 +35,34 @@ def make_v2_database(path):
 def make_v3_database(path):
     """A database exactly as release 3 made it: versions 1–3 recorded, the demo fleet, a deleted newest sample."""
     return _make_database(path, V3_DDL, versions=migrations.history()[:3])
+
+
+def make_v4_database(path):
+    """A database exactly as release 4 made it: versions 1–4 recorded, the demo fleet and its stored verdicts."""
+    _make_database(path, V4_DDL, versions=migrations.history()[:4])
+    # Release 4 read units without a liquid, and diagnosed every one as mineral oil.
+    release_4_units = "'mineral' AS insulating_liquid"
+    connection = sqlite_files.open_new_file(path)
+    try:
+        from shared import verdict_store
+
+        connection.execute("BEGIN")
+        unit_ids = [unit_id for (unit_id,) in connection.execute("SELECT id FROM equipment")]
+        verdict_store.rediagnose_sync(
+            lambda sql, binds: rows(connection, sql.replace("insulating_liquid", release_4_units), binds),
+            lambda sql, written: execute_many(connection, sql, written), unit_ids, datetime.datetime.now(datetime.UTC))
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
+    return path
+
+
+def assert_rows_kept(before, after):
+    """Every row of every table of `before` is in `after` unchanged, equipment rows with the liquid added (mineral)."""
+    kept = {table: rows for table, rows in after.items() if table in before and table != "schema_version"}
+    expected = {table: rows for table, rows in before.items() if table != "schema_version"}
+    expected["equipment"] = [(*row, "mineral") for row in before["equipment"]]
+    assert kept == expected
 
 
 def _make_database(path, ddl, versions):
@@ -67,7 +101,7 @@ def test_upgrade_from_version_1_keeps_every_row_and_backs_up_first(tmp_path):
 
     assert result.returncode == 0, result.stderr
     after = table_snapshot(path)
-    assert {t: rows for t, rows in after.items() if t in before} == before
+    assert_rows_kept(before, after)
     versions = [row[:2] for row in after["schema_version"]]
     assert versions == migrations.history()
     backups = list(tmp_path.glob("seda.sqlite3.v1.*.bak"))
@@ -101,9 +135,7 @@ def test_upgrade_from_version_2_keeps_every_row_and_gives_the_schema_of_a_new_da
     assert result.returncode == 0, result.stderr
     assert f"from schema version 2 to {migrations.CURRENT_VERSION}" in result.stdout
     after = table_snapshot(path)
-    assert {table: after[table] for table in before if table != "schema_version"} == {
-        table: rows for table, rows in before.items() if table != "schema_version"
-    }
+    assert_rows_kept(before, after)
     assert after["schema_version"][:2] == before["schema_version"]
     assert [row[:2] for row in after["schema_version"]] == migrations.history()
     assert after["audit_log"] == []
@@ -118,18 +150,52 @@ def test_upgrade_from_version_3_keeps_every_row_and_leaves_every_verdict_pending
     result = run_migrate(path)
 
     assert result.returncode == 0, result.stderr
-    assert "from schema version 3 to 4" in result.stdout and "python -m tools.rediagnose" in result.stdout
+    assert f"from schema version 3 to {migrations.CURRENT_VERSION}" in result.stdout
+    assert "python -m tools.rediagnose" in result.stdout
     after = table_snapshot(path)
-    assert {table: after[table] for table in before if table != "schema_version"} == {
-        table: rows for table, rows in before.items() if table != "schema_version"
-    }
+    assert_rows_kept(before, after)
     assert [row[:2] for row in after["schema_version"]] == migrations.history()
     assert after["dga_diagnosis"] == [] and after["dga_change"] == []  # written by tools.rediagnose, not here
     assert _shape(path) == _shape(demo_db)
 
 
+def test_upgrade_from_version_4_makes_every_unit_mineral_and_keeps_every_verdict_current(tmp_path, demo_db):
+    from test_verdict_store import assert_stored_equal_fresh
+
+    path = make_v4_database(tmp_path / "release-4.sqlite3")
+    before = table_snapshot(path)
+    assert before["dga_diagnosis"] and before["dga_change"]
+
+    result = run_migrate(path)
+
+    assert result.returncode == 0, result.stderr
+    assert "from schema version 4 to 5" in result.stdout
+    assert "rediagnose" not in result.stdout  # no NEXT_STEP: a mineral unit's verdict did not change
+    after = table_snapshot(path)
+    assert_rows_kept(before, after)  # the stored verdicts and the feed included, untouched
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        liquids = connection.execute("SELECT DISTINCT insulating_liquid FROM equipment").fetchall()
+        unit_ids = [unit_id for (unit_id,) in connection.execute("SELECT id FROM equipment")]
+    assert liquids == [("mineral",)]
+    assert_stored_equal_fresh(path, unit_ids)
+    assert [row[:2] for row in after["schema_version"]] == migrations.history()
+    assert _shape(path) == _shape(demo_db)
+
+
+def test_version_5_checks_the_liquids_the_engine_knows(tmp_path):
+    path = make_v4_database(tmp_path / "release-4.sqlite3")
+    assert run_migrate(path).returncode == 0
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        for liquid in schema.INSULATING_LIQUIDS:  # the frozen check accepts today's list, and nothing else
+            connection.execute("UPDATE equipment SET insulating_liquid = ? WHERE id = 1", (liquid,))
+        with pytest.raises(sqlite3.IntegrityError, match="equipment_liquid_ck"):
+            connection.execute("UPDATE equipment SET insulating_liquid = 'castor oil' WHERE id = 1")
+    frozen = m0005_insulating_liquid._LIQUIDS
+    assert frozen == ", ".join(f"'{liquid}'" for liquid in schema.INSULATING_LIQUIDS)
+
+
 def test_a_database_upgraded_from_any_release_serves_and_audits_writes(tmp_path):
-    for version, make in ((1, make_v1_database), (2, make_v2_database), (3, make_v3_database)):
+    for version, make in ((1, make_v1_database), (2, make_v2_database), (3, make_v3_database), (4, make_v4_database)):
         path = make(tmp_path / f"v{version}.sqlite3")
         assert run_migrate(path).returncode == 0
         use_database(path, SEDA_API_KEYS=API_KEY)

@@ -115,6 +115,20 @@ def test_bodies_and_rows_are_described_by_the_field_tables(client):
     assert set(schemas["Equipment"]["required"]) == set(row)
 
 
+def test_the_insulating_liquid_is_documented_where_it_is_read_and_written(client):
+    from shared.schema import INSULATING_LIQUIDS
+
+    schemas = _document(client)["components"]["schemas"]
+    for title in ("NewEquipment", "EquipmentReplacement", "EquipmentChanges", "Equipment", "DgaSample"):
+        liquid = schemas[title]["properties"]["insulating_liquid"]
+        assert liquid["enum"] == [*INSULATING_LIQUIDS, None], title
+        assert "one of mineral, natural_ester, synthetic_ester, silicone" in liquid["description"].lower(), title
+    equipment_liquid = schemas["NewEquipment"]["properties"]["insulating_liquid"]
+    assert equipment_liquid["default"] == "mineral" and "null or absent: mineral" in equipment_liquid["description"]
+    assert "insulating_liquid" not in schemas["NewEquipment"]["required"]
+    assert "insulating_liquid" in schemas["DiagnosedUnit"]["properties"]
+
+
 def test_every_error_status_is_the_one_error_body_with_the_names_it_can_carry(client):
     document = _document(client)
     for path, method, operation in _operations(document):

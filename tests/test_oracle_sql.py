@@ -14,7 +14,7 @@ from sqlglot import exp
 
 from conftest import ROOT
 from shared import db, demo_data
-from shared.schema import SAMPLE_GASES
+from shared.schema import INSULATING_LIQUIDS, SAMPLE_GASES
 
 # The statements that exercise every filter, paging clause and item lookup of every resource.
 EXERCISE = [
@@ -224,7 +224,7 @@ def test_migration_statements_parse_as_oracle():
 
     for migration in migrations.MIGRATIONS:
         for statement in migration.ORACLE_STATEMENTS:
-            assert isinstance(parse_oracle(statement), exp.Create), statement
+            assert isinstance(parse_oracle(statement), (exp.Create, exp.Alter)), statement
     assert isinstance(parse_oracle(migrations.VERSION_QUERY), exp.Select)
     assert isinstance(parse_oracle(migrations.RECORD_VERSION), exp.Insert)
 
@@ -242,6 +242,25 @@ def test_migrations_create_on_oracle_what_the_schema_script_creates():
     for migration in migrations.MIGRATIONS:
         for name, tree in created(migration.ORACLE_STATEMENTS).items():
             assert tree == script[name], f"version {migration.VERSION} creates {name} unlike 02_schema.sql"
+
+
+def test_the_liquid_column_added_on_oracle_is_the_one_the_schema_script_creates():
+    from shared.db.migrations import m0005_insulating_liquid
+
+    def liquid_column(tree):
+        """(type, default, NOT NULL, the accepted values) of the insulating_liquid column a statement defines."""
+        column = next(c for c in tree.find_all(exp.ColumnDef) if c.name == "insulating_liquid")
+        constraints = [constraint.kind for constraint in column.constraints]
+        default = next(kind.this for kind in constraints if isinstance(kind, exp.DefaultColumnConstraint))
+        check = next(check for check in tree.find_all(exp.In) if check.this.name == "insulating_liquid")
+        not_null = any(isinstance(kind, exp.NotNullColumnConstraint) for kind in constraints)
+        return column.kind.sql("oracle"), default.sql("oracle"), not_null, [value.name for value in check.expressions]
+
+    (added,) = [parse_oracle(statement) for statement in m0005_insulating_liquid.ORACLE_STATEMENTS]
+    created = next(tree for tree in map(parse_oracle, script_statements(ROOT / "sql" / "oracle" / "02_schema.sql"))
+                   if isinstance(tree, exp.Create) and tree.this.this.name == "equipment")
+    assert liquid_column(added) == liquid_column(created) == (
+        "VARCHAR2(20)", "'mineral'", True, list(INSULATING_LIQUIDS))
 
 
 def test_admin_script_contains_only_known_unparsable_commands():

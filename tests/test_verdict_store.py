@@ -28,7 +28,7 @@ def _rows(path, sql, binds=()):
 
 def fresh_verdicts(path, unit_id):
     """Sample id -> the engine's verdict computed now from the unit's complete samples."""
-    unit = _rows(path, "SELECT id, year_manufactured, oil_preservation FROM equipment WHERE id = ?", (unit_id,))[0]
+    unit = _rows(path, f"SELECT {', '.join(verdict_store.UNIT_FIELDS)} FROM equipment WHERE id = ?", (unit_id,))[0]
     samples = _rows(path, f"SELECT id, equipment_id, sampled_at, {', '.join(GAS_FIELDS)} FROM dga_sample "
                           f"WHERE equipment_id = ? AND {verdict_store.COMPLETE} ORDER BY sampled_at", (unit_id,))
     if not samples:
@@ -100,10 +100,34 @@ def test_stored_verdicts_equal_fresh_ones_after_any_sequence_of_writes(writer, d
             response = writer.delete(f"/api/v1/measurements/{rng.choice(existing)['id']}")
         else:
             response = writer.patch(f"/api/v1/equipment/{unit}", headers={"If-Match": "*"}, json={
-                "year_manufactured": rng.randrange(1970, 2020), "oil_preservation": rng.choice(dga.OIL_PRESERVATIONS[1:])})
+                "year_manufactured": rng.randrange(1970, 2020), "oil_preservation": rng.choice(dga.OIL_PRESERVATIONS[1:]),
+                "insulating_liquid": rng.choice(dga.INSULATING_LIQUIDS)})
         assert response.status_code in (200, 204), (step, action, response.text)
         assert_stored_equal_fresh(demo_db, [unit])
     assert_stored_equal_fresh(demo_db, units)
+
+
+def test_a_change_of_liquid_rewrites_the_units_verdicts_in_its_transaction(writer, demo_db):
+    latest = "SELECT severity, verdict FROM dga_diagnosis WHERE equipment_id = 1 AND is_latest = 1"
+    mineral = _rows(demo_db, latest)[0]
+    assert mineral["severity"] != "unknown"
+
+    response = writer.patch("/api/v1/equipment/1", json={"insulating_liquid": "natural_ester"}, headers={"If-Match": "*"})
+
+    assert response.status_code == 200
+    assert_stored_equal_fresh(demo_db, [1])
+    ester = _rows(demo_db, latest)[0]
+    assert ester["severity"] == "unknown"
+    assert orjson.loads(ester["verdict"])["methods"]["duval_triangle_1"]["reason"] == (
+        "published for mineral oil only; not applicable to natural ester")
+    feed = _rows(demo_db, "SELECT previous_severity, severity FROM dga_change WHERE equipment_id = 1 ORDER BY id")
+    assert feed[-1] == {"previous_severity": mineral["severity"], "severity": "unknown"}
+    unit = writer.get("/api/v1/diagnoses/1").json()
+    assert unit["equipment"]["insulating_liquid"] == "natural_ester" and unit["diagnosis"]["fault"]["present"] is None
+
+    writer.patch("/api/v1/equipment/1", json={"insulating_liquid": "mineral"}, headers={"If-Match": "*"})
+    assert_stored_equal_fresh(demo_db, [1])
+    assert _rows(demo_db, latest)[0]["verdict"] == mineral["verdict"]
 
 
 def test_a_batch_across_many_units_writes_every_verdict_it_changes(writer, demo_db):

@@ -38,7 +38,7 @@ def test_post_creates_a_unit_that_reads_back_identical(writer, sql):
     response = _create(writer)
     created = response.json()
     assert response.headers["location"] == f"http://testserver/api/v1/equipment/{created['id']}"
-    assert created == {"id": created["id"], **UNIT}
+    assert created == {"id": created["id"], **UNIT, "insulating_liquid": "mineral"}  # the default liquid
     body, etag = _read(writer, created["id"])
     assert body == created and etag == response.headers["etag"]
     assert sql("SELECT name, substation_id FROM equipment WHERE id = ?", (created["id"],)) == [("T9-new", 2)]
@@ -116,9 +116,49 @@ def test_put_replaces_every_field(writer):
     del replacement["manufacturer"]
     response = writer.put(f"/api/v1/equipment/{created['id']}", json=replacement, headers={"If-Match": etag})
     assert response.status_code == 200
-    assert response.json() == {**replacement, "id": created["id"], "manufacturer": None}
+    assert response.json() == {**replacement, "id": created["id"], "manufacturer": None, "insulating_liquid": "mineral"}
     assert response.headers["etag"] != etag
     assert _read(writer, created["id"]) == (response.json(), response.headers["etag"])
+
+
+LIQUID_ACCEPTED = "'insulating_liquid' must be one of mineral, natural_ester, synthetic_ester, silicone"
+
+
+def test_post_takes_an_insulating_liquid_and_refuses_an_unknown_one(writer, demo_db):
+    created = _create(writer, insulating_liquid="natural_ester").json()
+    assert created["insulating_liquid"] == "natural_ester" and _read(writer, created["id"])[0] == created
+    before = table_snapshot(demo_db)
+
+    response = writer.post("/api/v1/equipment", json={**UNIT, "name": "T9-castor", "insulating_liquid": "castor oil"})
+
+    assert response.status_code == 400
+    error = response.json()
+    assert error["error"] == "SchemaValidation" and error["request_id"]
+    assert error["details"] == [{"field": "insulating_liquid", "message": f"{LIQUID_ACCEPTED}; received 'castor oil'."}]
+    assert table_snapshot(demo_db) == before
+
+
+def test_put_without_a_liquid_puts_back_mineral_oil(writer):
+    created = _create(writer, insulating_liquid="silicone").json()
+    _, etag = _read(writer, created["id"])
+    response = writer.put(f"/api/v1/equipment/{created['id']}", json=UNIT, headers={"If-Match": etag})
+    assert response.status_code == 200 and response.json()["insulating_liquid"] == "mineral"
+    assert response.headers["etag"] != etag
+
+
+def test_patch_changes_the_liquid_keeps_it_when_absent_and_null_means_mineral(writer, demo_db):
+    _, etag = _read(writer, 4)
+    changed = writer.patch("/api/v1/equipment/4", json={"insulating_liquid": "synthetic_ester"}, headers={"If-Match": etag})
+    assert changed.status_code == 200 and changed.json()["insulating_liquid"] == "synthetic_ester"
+    assert changed.headers["etag"] != etag and _read(writer, 4) == (changed.json(), changed.headers["etag"])
+    kept = writer.patch("/api/v1/equipment/4", json={"status": "standby"}, headers={"If-Match": "*"})
+    assert kept.json()["insulating_liquid"] == "synthetic_ester"
+    before = table_snapshot(demo_db)
+    refused = writer.patch("/api/v1/equipment/4", json={"insulating_liquid": 3}, headers={"If-Match": "*"})
+    assert refused.status_code == 400 and f"{LIQUID_ACCEPTED}; received 3." in refused.json()["message"]
+    assert table_snapshot(demo_db) == before
+    cleared = writer.patch("/api/v1/equipment/4", json={"insulating_liquid": None}, headers={"If-Match": "*"})
+    assert cleared.status_code == 200 and cleared.json()["insulating_liquid"] == "mineral"
 
 
 def test_put_accepts_a_read_row_sent_back_but_not_another_id(writer):

@@ -4,12 +4,15 @@
 every constant callers use is importable from here (`dga.GASES`, `dga.VERDICT_SCHEMA`, ...).
 One module per concern, each holding its tables, its logic and the shaping of its output:
 
-- `gases`: the gases, their labels, MAX_PPM, oil preservations, seconds per day/month/year.
+- `gases`: the gases, their labels, MAX_PPM, oil preservations, insulating liquids, seconds
+  per day/month/year.
 - `inputs`: parsing and validation of one sample or a batch, `input.issues`.
 - `bands`, `rules`, `ratios`, `output`: interval bands, decision tables and the fault types
   they name, gas ratios (the zero-gas choice), number formatting and JSON Schema blocks.
 - `duval_triangles`, `iec_60599`, `rogers`, `doernenburg`, `ieee_c57_104_2008`,
   `ieee_c57_104_2019`: one method or standard each; `co2_co`: the CO2/CO cellulose indicator.
+- `liquids`: which methods hold for a unit's insulating liquid (the mineral-oil-only ones say
+  "not applicable to <liquid>" for the others), and the sources of that decision.
 - `typical`: the trace-level gate — a method whose gases are all within the 2019 Table 1
   limits says "below typical values" instead of naming a fault.
 - `verdict`: the combined verdict (vote, health index, severity, rank, action), the verdict
@@ -97,8 +100,8 @@ from typing import Any
 
 import numpy as np
 
-from shared.dga import (co2_co, doernenburg, duval_triangles, iec_60599, ieee_c57_104_2008, ieee_c57_104_2019, rogers,
-                        typical, verdict)
+from shared.dga import (co2_co, doernenburg, duval_triangles, iec_60599, ieee_c57_104_2008, ieee_c57_104_2019, liquids,
+                        rogers, typical, verdict)
 from shared.dga.bands import Band, above, at_least, below, between, from_up_to, strictly_between
 from shared.dga.doernenburg import (DOERNENBURG_KEY_GASES, DOERNENBURG_L1, DOERNENBURG_OTHER_GASES, DOERNENBURG_RATIOS,
                                     DOERNENBURG_RULES)
@@ -121,8 +124,9 @@ from shared.dga.ratios import RATIO_METHOD_GASES, RATIOS, THREE_RATIOS, ratios_o
 from shared.dga.rogers import ROGERS_RULES
 from shared.dga.rules import FAULT_DESCRIPTIONS, FAULT_TYPES, NO_DIAGNOSIS, Rule
 from shared.dga.verdict import (ACTIONS, AGREEMENT_SCHEMA, CONDITION_2008_PENALTY, CRITICAL_BELOW_HEALTH, FAULT_FAMILY,
-                                FAULT_TYPE_PENALTY, GAS_EXCESS_MAX_PENALTY, MEDIUM_BELOW_HEALTH, SEVERITIES,
-                                STATUS_PENALTY, VERDICT_SCHEMA, AGREEMENT_METHODS, verdict_dict, verdicts_from_columns)
+                                FAULT_TYPE_PENALTY, GAS_EXCESS_MAX_PENALTY, MEDIUM_BELOW_HEALTH, NOT_FOR_LIQUID_ACTION,
+                                SEVERITIES, STATUS_PENALTY, VERDICT_SCHEMA, AGREEMENT_METHODS, verdict_dict,
+                                verdicts_from_columns)
 from shared.dga.verdict import _severity  # noqa: F401 -- tests/test_dga_engine.py checks the severity edges on it
 
 # The engine's version: raised whenever a verdict on the same data could come out different.
@@ -150,8 +154,8 @@ __all__ = [
     "RATE_MIN_MONTHS", "RATE_MIN_SAMPLES", "RATE_ROWS", "RATE_SHORT_ROW_MAX_MONTHS",
     # verdict
     "ACTIONS", "AGREEMENT_SCHEMA", "CONDITION_2008_PENALTY", "CRITICAL_BELOW_HEALTH", "FAULT_FAMILY",
-    "FAULT_TYPE_PENALTY", "GAS_EXCESS_MAX_PENALTY", "MEDIUM_BELOW_HEALTH", "SEVERITIES", "STATUS_PENALTY",
-    "VERDICT_SCHEMA", "AGREEMENT_METHODS",
+    "FAULT_TYPE_PENALTY", "GAS_EXCESS_MAX_PENALTY", "MEDIUM_BELOW_HEALTH", "NOT_FOR_LIQUID_ACTION", "SEVERITIES",
+    "STATUS_PENALTY", "VERDICT_SCHEMA", "AGREEMENT_METHODS",
 ]
 
 
@@ -172,6 +176,7 @@ def _evaluate(inp: Inputs) -> dict[str, np.ndarray]:
         ieee_c57_104_2008.evaluate(col, ppm, valid)
         co2_co.evaluate(col, ppm, valid)
         ieee_c57_104_2019.evaluate(col, ppm, valid, inp, n)
+        liquids.gate(col)  # after every method: the mineral-oil-only ones, for other liquids
         typical.gate(col)  # reads the 2019 levels; the verdict must see the gated answers
         duval_triangles.follow_triangle_1(col)
         verdict.evaluate(col, n)
@@ -239,6 +244,9 @@ def diagnose_batch(gases: Mapping[str, np.ndarray], *, age_years: np.ndarray | N
     - `ieee2019_status`: 0 = unknown; `ieee2019_other_column_status`: the status under the
       other O2/N2 column where the column was assumed, else 0;
     - `co2_co_indicator` → co2_co.INDICATORS, and -1 = not applicable;
+    - `ieee2019_reason` / `ieee2008_reason` → `rules`' reason codes (NOT_FOR_LIQUID: not
+      mineral oil, `liquids`);
+    - `liquid` → INSULATING_LIQUIDS;
     - `ieee2008_condition`: 0 = none;
     - `problem_<field>` → INPUT_PROBLEMS.
     The other columns: `health_index`, `rank`, `duval_pct_<gas>`, `duval_x`, `duval_y` (and

@@ -5,6 +5,8 @@ Every other module of the package, the schema and the demo data take these from 
 
 from collections.abc import Sequence
 
+from shared.schema import INSULATING_LIQUIDS
+
 GASES = ("h2", "ch4", "c2h6", "c2h4", "c2h2", "co", "co2")
 ATMOSPHERIC_GASES = ("o2", "n2")
 SAMPLE_FIELDS = GASES + ATMOSPHERIC_GASES
@@ -19,10 +21,12 @@ MAX_PPM = 1_000_000.0
 OIL_PRESERVATIONS = (None, "sealed", "free_breathing")
 SEALED = OIL_PRESERVATIONS.index("sealed")
 
-# The insulating liquid of a unit; mineral oil (the first) when not given, as for nearly every
-# power transformer. Methods published for mineral oil only are not applicable to the others.
-INSULATING_LIQUIDS = ("mineral", "natural_ester", "synthetic_ester", "silicone")
+# The insulating liquid of a unit (INSULATING_LIQUIDS, one list with the schema's check and the
+# API's choices); mineral oil (the first) when not given, as for nearly every power transformer.
+# Methods published for mineral oil only are not applicable to the others (`liquids.py`).
 MINERAL = INSULATING_LIQUIDS.index("mineral")
+LIQUID_LABELS = {"mineral": "mineral oil", "natural_ester": "natural ester", "synthetic_ester": "synthetic ester",
+                 "silicone": "silicone liquid"}
 
 DAY_SECONDS = 86_400.0
 YEAR_SECONDS = 365.25 * DAY_SECONDS

@@ -11,7 +11,7 @@ import numpy as np
 from shared.dga.bands import count_above
 from shared.dga.gases import GASES
 from shared.dga.output import TEXT_OR_NULL, nullable, object_of, one_of, rounded
-from shared.dga.rules import all_of
+from shared.dga.rules import APPLICABLE, FIRST_OWN_REASON, NOT_FOR_LIQUID, all_of, mineral_only_reason
 
 # Upper bounds (ppm) of Conditions 1, 2 and 3; above the last is Condition 4.
 IEEE_2008_CONDITION_LIMITS = {
@@ -25,6 +25,8 @@ IEEE_2008_CONDITION_LIMITS = {
     "tdcg": (720, 1920, 4630),
 }
 TDCG_GASES = ("h2", "ch4", "c2h6", "c2h4", "c2h2", "co")
+_CONDITION_KEYS = GASES + ("tdcg",)
+_NO_VALID_GAS = FIRST_OWN_REASON  # the `ieee2008_reason` code of a sample without one valid gas
 
 
 def evaluate(col, ppm, valid) -> None:
@@ -34,8 +36,25 @@ def evaluate(col, ppm, valid) -> None:
     tdcg = ppm["h2"] + ppm["ch4"] + ppm["c2h6"] + ppm["c2h4"] + ppm["c2h2"] + ppm["co"]
     col["ieee2008_tdcg_ppm"] = tdcg
     col["ieee2008_tdcg"] = np.where(np.isnan(tdcg), 0, 1 + count_above(tdcg, IEEE_2008_CONDITION_LIMITS["tdcg"]))
-    col["ieee2008_condition"] = np.max([col[f"ieee2008_{key}"] for key in GASES + ("tdcg",)], axis=0).astype(np.int8)
+    col["ieee2008_condition"] = np.max([col[f"ieee2008_{key}"] for key in _CONDITION_KEYS], axis=0).astype(np.int8)
+    col["ieee2008_reason"] = np.where(col["ieee2008_condition"] > 0, APPLICABLE, _NO_VALID_GAS).astype(np.int8)
     col["ieee2008_complete"] = all_of(valid[gas] for gas in GASES)
+
+
+def withdraw(col, where, code) -> None:
+    """No condition at all, for the reason `code` (`rules` numbering), on the samples `where` holds."""
+    for key in _CONDITION_KEYS:
+        col[f"ieee2008_{key}"] = np.where(where, 0, col[f"ieee2008_{key}"])
+    col["ieee2008_condition"] = np.where(where, 0, col["ieee2008_condition"]).astype(np.int8)
+    col["ieee2008_reason"] = np.where(where, code, col["ieee2008_reason"]).astype(np.int8)
+
+
+def _reason(c, i) -> str | None:
+    """Why the conditions say nothing, or None when they apply."""
+    code = c["ieee2008_reason"][i]
+    if code == NOT_FOR_LIQUID:
+        return mineral_only_reason(c["liquid"][i])
+    return None if code == APPLICABLE else "no valid gas value"
 
 
 def as_dict(c, i) -> dict:
@@ -44,7 +63,7 @@ def as_dict(c, i) -> dict:
     tdcg = c["ieee2008_tdcg"][i]
     return {
         "applicable": condition > 0,
-        "reason": None if condition > 0 else "no valid gas value",
+        "reason": _reason(c, i),
         "condition": condition or None,
         "complete": c["ieee2008_complete"][i],
         "gases": {gas: c[f"ieee2008_{gas}"][i] or None for gas in GASES},

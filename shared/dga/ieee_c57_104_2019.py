@@ -53,6 +53,7 @@ from shared.dga.bands import count_above
 from shared.dga.gases import DAY_SECONDS, GAS_LABELS, GASES, MONTH_SECONDS, SEALED, YEAR_SECONDS, labels
 from shared.dga.inputs import Inputs, invalid, valid_or_nan
 from shared.dga.output import TEXT_OR_NULL, as_text, nullable, numbers_of, object_of, one_of, rounded
+from shared.dga.rules import APPLICABLE, FIRST_OWN_REASON, GAS_MISSING, NOT_FOR_LIQUID, mineral_only_reason
 
 O2_N2_SEALED_MAX = 0.2
 O2_N2_COLUMNS = ("<= 0.2", "> 0.2")
@@ -128,6 +129,7 @@ def _stacked_table(table: Mapping[str, Any]) -> np.ndarray:
 _TABLE_1, _TABLE_2 = _stacked_table(IEEE_2019_TABLE_1), _stacked_table(IEEE_2019_TABLE_2)
 _TABLE_3, _TABLE_4 = _stacked_table(IEEE_2019_TABLE_3), _stacked_table(IEEE_2019_TABLE_4)
 _INCREASE_ONLY = np.array([[gas in INCREASE_ONLY_GASES] for gas in GASES])
+_NO_VALID_GAS = FIRST_OWN_REASON  # the `ieee2019_reason` code of a sample without one valid gas
 
 
 def evaluate(col, ppm, valid, inp: Inputs, n) -> None:
@@ -178,7 +180,8 @@ def evaluate(col, ppm, valid, inp: Inputs, n) -> None:
         col[f"ieee2019_rate_{gas}"] = rate[k]
         col[f"ieee2019_rate_exceeds_{gas}"] = rate_exceeds[k]
     col["ieee2019_status"] = status
-    col["ieee2019_any_gas"] = is_valid.any(axis=0)
+    col["ieee2019_reason"] = np.select([status > 0, is_valid.any(axis=0)], [APPLICABLE, GAS_MISSING],
+                                       _NO_VALID_GAS).astype(np.int8)
     # With neither O2/N2 nor the oil preservation known, the column is a guess: the status under
     # the other column says what the guess decided (0 where the column is known).
     guessed = col["ieee2019_o2_n2_basis"] == O2_N2_BASES.index("default")
@@ -200,6 +203,22 @@ def _status(column, band, current, is_valid, delta, rate, rate_row):
     status_2 = ((level == 2) | delta_exceeds).any(axis=0)
     status = np.select([status_3, status_2, is_valid.all(axis=0)], [3, 2, 1], 0).astype(np.int8)
     return level, delta_exceeds, rate_exceeds, status
+
+
+def withdraw(col, where, code) -> None:
+    """No status (unknown) and no exceedance, for the reason `code` (`rules` numbering), where `where` holds.
+
+    The verdict reads status 0 as "fault presence unknown" (severity "unknown", no health index).
+    The deltas and rates stay: they are measurements, not a judgement against the tables.
+    """
+    col["ieee2019_status"] = np.where(where, 0, col["ieee2019_status"]).astype(np.int8)
+    col["ieee2019_reason"] = np.where(where, code, col["ieee2019_reason"]).astype(np.int8)
+    col["ieee2019_other_column_status"] = np.where(where, 0, col["ieee2019_other_column_status"]).astype(np.int8)
+    for gas in GASES:
+        col[f"ieee2019_level_{gas}"] = np.where(where, 0, col[f"ieee2019_level_{gas}"]).astype(np.int8)
+        col[f"ieee2019_table2_multiple_{gas}"] = np.where(where, np.nan, col[f"ieee2019_table2_multiple_{gas}"])
+        col[f"ieee2019_delta_exceeds_{gas}"] = col[f"ieee2019_delta_exceeds_{gas}"] & ~where
+        col[f"ieee2019_rate_exceeds_{gas}"] = col[f"ieee2019_rate_exceeds_{gas}"] & ~where
 
 
 def _rate(window: np.ndarray, values: list[np.ndarray], years: list[np.ndarray]) -> np.ndarray:
@@ -322,23 +341,29 @@ def _ieee_2019_limitations(c, i) -> list[str]:
     return notes
 
 
+def _reason(c, i) -> str | None:
+    """Why there is no status, or None when there is one."""
+    code = c["ieee2019_reason"][i]
+    if code == APPLICABLE:
+        return None
+    if code == GAS_MISSING:
+        return (f"insufficient data: Status 1 needs all seven gases; missing or invalid: {labels(invalid(c, i, GASES))} "
+                "(the gases given exceed no limit)")
+    if code == NOT_FOR_LIQUID:
+        return (f"{mineral_only_reason(c['liquid'][i])}: its limits are mineral-oil norms, so the DGA status, fault "
+                "presence and severity are unknown")
+    return "no valid gas value"
+
+
 def as_dict(c, i) -> dict:
     """C57.104-2019 status, reasons and the limits applied."""
     status = c["ieee2019_status"][i]
     column, band = c["ieee2019_column"][i], c["ieee2019_age_band"][i]
     rate_row = c["ieee2019_rate_row"][i]
-    if status:
-        reason = None
-    elif c["ieee2019_any_gas"][i]:
-        missing = invalid(c, i, GASES)
-        reason = (f"insufficient data: Status 1 needs all seven gases; missing or invalid: {labels(missing)} "
-                  "(the gases given exceed no limit)")
-    else:
-        reason = "no valid gas value"
     has_previous = c["ieee2019_has_previous"][i]
     return {
         "applicable": status > 0,
-        "reason": reason,
+        "reason": _reason(c, i),
         "status": status or None,
         "o2_n2": {"value": rounded(c["ieee2019_o2_n2"][i], 4), "basis": O2_N2_BASES[c["ieee2019_o2_n2_basis"][i]],
                   "column": O2_N2_COLUMNS[column]},

@@ -4,8 +4,9 @@ Stored samples and units come from the database as dicts (`SELECT … FROM dga_s
 `… FROM equipment`); the engine (`diagnose_batch`) wants columnar NumPy arrays. The diagnoses
 resource and the stored verdicts (`shared/verdict_store.py`) both go through here, so a verdict
 served on the fly and one read back from DGA_DIAGNOSIS are computed from the same arrays.
-Samples posted to the diagnoses resource (body rows that carry their own age and oil
-preservation, and no history) go through `diagnose_samples`.
+Samples posted to the diagnoses resource (body rows that carry their own age, oil
+preservation and insulating liquid, and no history) go through `diagnose_samples`. A unit row
+gives `year_manufactured`, `oil_preservation` and `insulating_liquid`.
 
 A unit's *window* for a sample is that sample preceded by up to HISTORY_DEPTH earlier complete
 samples of the same unit, oldest first: everything the engine reads besides the unit itself.
@@ -72,6 +73,7 @@ def diagnose_windows(units, windows):
         gases(current),
         age_years=age_years(units, times),
         oil_preservation=[unit["oil_preservation"] for unit in units],
+        insulating_liquid=[unit["insulating_liquid"] for unit in units],
         sample_times=times,
         history_times=history_times,
         history_gases=history_gases,
@@ -80,11 +82,13 @@ def diagnose_windows(units, windows):
 
 
 def diagnose_samples(samples):
-    """Columnar verdicts for samples that carry their own context (`age_years`, `oil_preservation`), without history."""
+    """Columnar verdicts for samples that carry their own context (`age_years`, `oil_preservation`,
+    `insulating_liquid`), without history."""
     return dga.diagnose_batch(
         gases(samples),
         age_years=column(samples, "age_years"),
         oil_preservation=[sample["oil_preservation"] for sample in samples],
+        insulating_liquid=[sample["insulating_liquid"] for sample in samples],
         sample_times=np.array([epoch(sample["sampled_at"]) for sample in samples], float),
         columnar=True,
     )

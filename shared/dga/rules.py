@@ -14,8 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from shared.dga.bands import Band
-from shared.dga.gases import GAS_LABELS, labels
-from shared.dga.ieee_c57_104_2019 import table_1_basis
+from shared.dga.gases import GAS_LABELS, INSULATING_LIQUIDS, LIQUID_LABELS, labels
 from shared.dga.inputs import invalid
 from shared.dga.output import TEXT_OR_NULL, as_text, one_of
 
@@ -125,6 +124,21 @@ def applicability(col, prefix, has_gases, other_checks=()) -> np.ndarray:
     return col[f"{prefix}_applicable"]
 
 
+def withdraw(col, prefix, where, code) -> None:
+    """Make a rule-table method not applicable, for the reason `code`, on the samples `where` holds."""
+    col[f"{prefix}_applicable"] = col[f"{prefix}_applicable"] & ~where
+    col[f"{prefix}_reason"] = np.where(where, code, col[f"{prefix}_reason"]).astype(np.int8)
+    if f"{prefix}_rule" in col:
+        col[f"{prefix}_rule"] = np.where(where, -1, col[f"{prefix}_rule"]).astype(np.int8)
+    if f"{prefix}_matches" in col:  # a table whose rows can overlap (IEC 60599)
+        col[f"{prefix}_matches"] = np.where(where, 0, col[f"{prefix}_matches"]).astype(np.int32)
+
+
+def mineral_only_reason(liquid_code) -> str:
+    """Why a method published for mineral oil says nothing about a sample of another liquid (`shared/dga/liquids.py`)."""
+    return f"published for mineral oil only; not applicable to {LIQUID_LABELS[INSULATING_LIQUIDS[liquid_code]]}"
+
+
 def _not_applicable_reason(c, i, prefix, needed) -> str | None:
     """The sentence behind a shared `<prefix>_reason` code (None for applicable and for the method's own)."""
     code = c[f"{prefix}_reason"][i]
@@ -133,9 +147,12 @@ def _not_applicable_reason(c, i, prefix, needed) -> str | None:
     if code == ALL_ZERO:
         return f"{labels(needed)} are all zero"
     if code == BELOW_TYPICAL:
+        from shared.dga.ieee_c57_104_2019 import table_1_basis  # here: that module is built on this one
         compared = ", ".join(f"{GAS_LABELS[gas]} {as_text(c[f'ppm_{gas}'][i])} ≤ "
                              f"{as_text(c[f'ieee2019_table1_{gas}'][i])}" for gas in needed)
         return f"below typical values ({table_1_basis(c, i)}): {compared}"
+    if code == NOT_FOR_LIQUID:
+        return mineral_only_reason(c["liquid"][i])
     return None
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from shared.dga.duval_triangles import DUVAL_GASES, DUVAL_TRIANGLE_4_GASES, DUVAL_TRIANGLE_5_GASES
 from shared.dga.ratios import RATIO_METHOD_GASES
-from shared.dga.rules import ALL_ZERO, BELOW_TYPICAL, GAS_MISSING, NOT_FOR_LIQUID, all_of
+from shared.dga.rules import ALL_ZERO, BELOW_TYPICAL, GAS_MISSING, NOT_FOR_LIQUID, all_of, withdraw
 
 # Method prefix -> the gases whose proportions it reads. Doernenburg's ratios use the five
 # hydrocarbons and H2 (CO enters only its validity step). To gate a new method, add its
@@ -51,10 +51,5 @@ def gate(col) -> None:
     for prefix, gases in GATED_GASES.items():
         if f"{prefix}_reason" not in col:
             continue  # a method of another branch, not evaluated in this build
-        reason = col[f"{prefix}_reason"]
-        gated = within_table_1(col, gases) & ~np.isin(reason, _KEPT_REASONS)
-        col[f"{prefix}_reason"] = np.where(gated, BELOW_TYPICAL, reason).astype(np.int8)
-        col[f"{prefix}_applicable"] = col[f"{prefix}_applicable"] & ~gated
-        col[f"{prefix}_rule"] = np.where(gated, -1, col[f"{prefix}_rule"]).astype(np.int8)
-        if f"{prefix}_matches" in col:
-            col[f"{prefix}_matches"] = np.where(gated, 0, col[f"{prefix}_matches"]).astype(np.int32)
+        withdraw(col, prefix, within_table_1(col, gases) & ~np.isin(col[f"{prefix}_reason"], _KEPT_REASONS),
+                 BELOW_TYPICAL)

@@ -45,7 +45,9 @@ decided without looking at labelled data:
   none 0, unknown 1, low 2, medium 3, high 4, critical 5 ("unknown" gets exactly 100).
   Higher is worse: sort a fleet by `rank` descending to get the worst first. The
   severity tiers never overlap.
-- `action`: fixed plain-language advice for each severity (see `ACTIONS`).
+- `action`: fixed plain-language advice for each severity (see `ACTIONS`); a unit whose
+  liquid the 2019 tables do not cover gets NOT_FOR_LIQUID_ACTION instead of the "unknown"
+  advice to correct the data (`liquids.py`).
 
 `verdict_dict` puts every module's part of the verdict together, and `VERDICT_SCHEMA` (the
 OpenAPI document's `Verdict`) their schemas.
@@ -63,7 +65,7 @@ from shared.dga.iec_60599 import IEC_60599_RATIO_RULES
 from shared.dga.inputs import INPUT_SCHEMA, issues_dict
 from shared.dga.output import TEXT_OR_NULL, as_text, object_of, one_of, rounded
 from shared.dga.rogers import ROGERS_RULES
-from shared.dga.rules import FAULT_DESCRIPTIONS, FAULT_TYPES, fault_type_codes
+from shared.dga.rules import FAULT_DESCRIPTIONS, FAULT_TYPES, NOT_FOR_LIQUID, fault_type_codes
 
 # The coarse answer a fine type belongs to: a method naming either confirms the other.
 FAULT_FAMILY = {"D1": "D", "D2": "D", "T1": "T", "T2": "T", "T3": "T", "O": "T", "C": "T", "T3-H": "T"}
@@ -83,6 +85,11 @@ ACTIONS = (
     "Resample within 1 month; review the fault type, loading and recent events.",
     "Resample within 1 week and plan a diagnostic investigation.",
     "Investigate now; consider removing from service.",
+)
+# The action of an "unknown" severity whose cause is the unit's liquid, not its data (`liquids.py`).
+NOT_FOR_LIQUID_ACTION = (
+    "Not assessed: the DGA limits applied here are published for mineral oil only; interpret this unit's gases "
+    "by the guide for its liquid (IEEE C57.155 for natural and synthetic esters)."
 )
 # The methods that may give the type, in order: the first that names one is the basis.
 AGREEMENT_METHODS = (
@@ -296,7 +303,7 @@ def verdict_dict(c: Mapping[str, list], i: int) -> dict:
         },
         "health_index": {"value": rounded(c["health_index"][i], 1), "factors": _health_factors(c, i)},
         "rank": rounded(c["rank"][i], 1),
-        "action": ACTIONS[c["severity"][i]],
+        "action": NOT_FOR_LIQUID_ACTION if c["ieee2019_reason"][i] == NOT_FOR_LIQUID else ACTIONS[c["severity"][i]],
         "methods": {
             "duval_triangle_1": duval_triangles.as_dict(c, i),
             "duval_triangle_3": duval_triangles.as_dict(c, i, duval_triangles.TRIANGLE_3),
@@ -345,7 +352,7 @@ VERDICT_SCHEMA = {
                                                            "penalty": {"type": "number"}})},
         }),
         "rank": {"type": ["number", "null"]},
-        "action": one_of(ACTIONS),
+        "action": one_of((*ACTIONS, NOT_FOR_LIQUID_ACTION)),
         "methods": object_of({
             "duval_triangle_1": duval_triangles.SCHEMA,
             "duval_triangle_3": duval_triangles.TRIANGLE_3_SCHEMA,

@@ -17,6 +17,8 @@ INSERT INTO schema_version (version, description, applied_at)
   VALUES (3, 'every write is recorded in an audit log', SYS_EXTRACT_UTC(SYSTIMESTAMP));
 INSERT INTO schema_version (version, description, applied_at)
   VALUES (4, 'a stored verdict per complete DGA sample, and the log of verdict changes', SYS_EXTRACT_UTC(SYSTIMESTAMP));
+INSERT INTO schema_version (version, description, applied_at)
+  VALUES (5, 'every unit records its insulating liquid, mineral oil by default', SYS_EXTRACT_UTC(SYSTIMESTAMP));
 
 CREATE TABLE test_table (
   hello VARCHAR2(20)
@@ -46,10 +48,12 @@ CREATE TABLE equipment (
   year_manufactured NUMBER(4),
   oil_preservation  VARCHAR2(20)  NOT NULL,
   status            VARCHAR2(20)  NOT NULL,
+  insulating_liquid VARCHAR2(20)  DEFAULT 'mineral' NOT NULL,
   CONSTRAINT equipment_name_uk UNIQUE (substation_id, name),
   CONSTRAINT equipment_kind_ck CHECK (kind IN ('power_transformer', 'auto_transformer', 'shunt_reactor', 'station_service_transformer', 'grounding_transformer')),
   CONSTRAINT equipment_oil_ck CHECK (oil_preservation IN ('sealed', 'free_breathing')),
-  CONSTRAINT equipment_status_ck CHECK (status IN ('in_service', 'standby', 'retired'))
+  CONSTRAINT equipment_status_ck CHECK (status IN ('in_service', 'standby', 'retired')),
+  CONSTRAINT equipment_liquid_ck CHECK (insulating_liquid IN ('mineral', 'natural_ester', 'synthetic_ester', 'silicone'))
 );
 
 CREATE INDEX equipment_substation_ix ON equipment (substation_id);
