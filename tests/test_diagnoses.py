@@ -24,7 +24,8 @@ def test_unit_verdict_shape_and_latest_sample(client, sql):
     diagnosis = body["diagnosis"]
     assert set(diagnosis) >= {"fault", "health_index", "rank", "action", "methods"}
     assert set(diagnosis["methods"]) == {
-        "duval_triangle_1", "iec_60599_ratios", "rogers", "doernenburg", "ieee_c57_104_2008", "ieee_c57_104_2019",
+        "duval_triangle_1", "duval_pentagon_1", "duval_pentagon_2", "iec_60599_ratios", "rogers", "doernenburg",
+        "ieee_c57_104_2008", "ieee_c57_104_2019",
     }
 
 

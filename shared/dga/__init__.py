@@ -8,7 +8,7 @@ One module per concern, each holding its tables, its logic and the shaping of it
 - `inputs`: parsing and validation of one sample or a batch, `input.issues`.
 - `bands`, `rules`, `ratios`, `output`: interval bands, decision tables and the fault types
   they name, gas ratios (the zero-gas choice), number formatting and JSON Schema blocks.
-- `duval_triangles`, `iec_60599`, `rogers`, `doernenburg`, `ieee_c57_104_2008`,
+- `duval_triangles`, `duval_pentagons`, `iec_60599`, `rogers`, `doernenburg`, `ieee_c57_104_2008`,
   `ieee_c57_104_2019`: one method or standard each.
 - `verdict`: the combined verdict (vote, health index, severity, rank, action), the verdict
   dict and `VERDICT_SCHEMA`.
@@ -20,7 +20,8 @@ One module per concern, each holding its tables, its logic and the shaping of it
 The decision rules come from `/work/shared/dga/STANDARDS.md`, which gives for each value the
 public implementations it was read from (keys TM, MCM, XD, TS, SEV, TK, PY, RX). Each choice
 is written in the docstring of the module that makes it: ratios with a zero gas (`ratios`),
-Duval boundaries and the D2/DT corner (`duval_triangles`), the IEC table cells and rule order
+Duval boundaries and the D2/DT corner (`duval_triangles`), the pentagon zone vertices, centroid
+and edge rule (`duval_pentagons`), the IEC table cells and rule order
 (`iec_60599`), the Rogers bounds (`rogers`), the Doernenburg L1 values and steps
 (`doernenburg`), the 2008 condition bounds (`ieee_c57_104_2008`), and the 2019 O2/N2 column,
 age bands, status logic and Tables 3/4 (`ieee_c57_104_2019`). The combined verdict is this
@@ -42,6 +43,9 @@ gaps, the default O2/N2 column and the Table 3 status logic.
      "methods": {
         "duval_triangle_1": {"applicable", "reason", "result", "fault_type", "description",
                              "percent": {"ch4", "c2h4", "c2h2"}, "point": {"x", "y"}},
+        "duval_pentagon_1": {"applicable", "reason", "result", "fault_type", "description",
+                             "percent": {"h2", "c2h6", "ch4", "c2h4", "c2h2"}, "point": {"x", "y"}},
+        "duval_pentagon_2": {... as duval_pentagon_1 ...},
         "iec_60599_ratios": {"applicable", "reason", "result", "fault_type", "description",
                              "ratios": {"c2h2_c2h4", "ch4_h2", "c2h4_c2h6"}},
         "rogers": {... as IEC ..., "case": 0-5 | None},
@@ -83,10 +87,13 @@ from typing import Any
 
 import numpy as np
 
-from shared.dga import doernenburg, duval_triangles, iec_60599, ieee_c57_104_2008, ieee_c57_104_2019, rogers, verdict
+from shared.dga import (doernenburg, duval_pentagons, duval_triangles, iec_60599, ieee_c57_104_2008, ieee_c57_104_2019,
+                        rogers, verdict)
 from shared.dga.bands import Band, above, at_least, below, between, from_up_to, strictly_between
 from shared.dga.doernenburg import (DOERNENBURG_KEY_GASES, DOERNENBURG_L1, DOERNENBURG_OTHER_GASES, DOERNENBURG_RATIOS,
                                     DOERNENBURG_RULES)
+from shared.dga.duval_pentagons import (DUVAL_PENTAGON_1_POLYGONS, DUVAL_PENTAGON_1_RULES, DUVAL_PENTAGON_2_POLYGONS,
+                                        DUVAL_PENTAGON_2_RULES, DUVAL_PENTAGON_AXIS_VERTICES, DUVAL_PENTAGON_GASES)
 from shared.dga.duval_triangles import (DUVAL_GASES, DUVAL_POINT_SCHEMA, DUVAL_TRIANGLE_1_POLYGONS,
                                         DUVAL_TRIANGLE_1_RULES, DUVAL_TRIANGLE_1_VERTICES_PERCENT, duval_point)
 from shared.dga.gases import (ATMOSPHERIC_GASES, DAY_SECONDS, GAS_LABELS, GASES, INSULATING_LIQUIDS, MAX_PPM,
@@ -120,7 +127,9 @@ __all__ = [
     "FAULT_DESCRIPTIONS", "FAULT_TYPES", "NO_DIAGNOSIS", "Rule", "RATIO_METHOD_GASES", "RATIOS", "THREE_RATIOS",
     # methods
     "DUVAL_GASES", "DUVAL_POINT_SCHEMA", "DUVAL_TRIANGLE_1_POLYGONS", "DUVAL_TRIANGLE_1_RULES",
-    "DUVAL_TRIANGLE_1_VERTICES_PERCENT", "duval_point", "IEC_60599_RATIO_RULES", "ROGERS_RULES",
+    "DUVAL_TRIANGLE_1_VERTICES_PERCENT", "duval_point", "DUVAL_PENTAGON_1_POLYGONS", "DUVAL_PENTAGON_1_RULES",
+    "DUVAL_PENTAGON_2_POLYGONS", "DUVAL_PENTAGON_2_RULES", "DUVAL_PENTAGON_AXIS_VERTICES", "DUVAL_PENTAGON_GASES",
+    "IEC_60599_RATIO_RULES", "ROGERS_RULES",
     "DOERNENBURG_KEY_GASES", "DOERNENBURG_L1", "DOERNENBURG_OTHER_GASES", "DOERNENBURG_RATIOS", "DOERNENBURG_RULES",
     "IEEE_2008_CONDITION_LIMITS", "TDCG_GASES",
     "AGE_BANDS", "IEEE_2019_TABLE_1", "IEEE_2019_TABLE_2", "IEEE_2019_TABLE_3", "IEEE_2019_TABLE_4",
@@ -144,6 +153,7 @@ def _evaluate(inp: Inputs) -> dict[str, np.ndarray]:
         for name, values in ratios.items():
             col[f"ratio_{name}"] = values
         duval_triangles.evaluate(col, ppm, valid, n)
+        duval_pentagons.evaluate(col, ppm, valid)
         iec_60599.evaluate(col, ppm, valid, ratios, n)
         rogers.evaluate(col, ppm, valid, ratios, n)
         doernenburg.evaluate(col, ppm, valid, ratios, n)
@@ -206,13 +216,14 @@ def diagnose_batch(gases: Mapping[str, np.ndarray], *, age_years: np.ndarray | N
     - `fault_type` → FAULT_TYPES, and -1 = none;
     - `severity` → SEVERITIES;
     - `fault_present`: -1 unknown, 0 no, 1 yes;
-    - `duval_rule` / `iec_rule` / `rogers_rule` / `doernenburg_rule` → that method's
-      rule tuple, and -1 = not applicable or no diagnosis;
+    - `duval_rule` / `pentagon1_rule` / `pentagon2_rule` / `iec_rule` / `rogers_rule` /
+      `doernenburg_rule` → that method's rule tuple, and -1 = not applicable or no diagnosis;
     - `<method>_applicable` (bool);
     - `ieee2019_status`: 0 = unknown;
     - `ieee2008_condition`: 0 = none;
     - `problem_<field>` → INPUT_PROBLEMS.
     The other columns: `health_index`, `rank`, `duval_pct_<gas>`, `duval_x`, `duval_y`,
+    `pentagon_pct_<gas>`, `pentagon_x`, `pentagon_y`,
     `ratio_<name>`, `ieee2019_level_<gas>`, `ieee2019_delta_<gas>` and
     `ieee2019_rate_<gas>`. Pass the columnar form to `verdicts_from_columns` to get the
     dicts.

@@ -39,7 +39,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from shared.dga import doernenburg, duval_triangles, iec_60599, ieee_c57_104_2008, ieee_c57_104_2019, rogers
+from shared.dga import (doernenburg, duval_pentagons, duval_triangles, iec_60599, ieee_c57_104_2008, ieee_c57_104_2019,
+                        rogers)
 from shared.dga.doernenburg import DOERNENBURG_RULES
 from shared.dga.duval_triangles import DUVAL_TRIANGLE_1_RULES
 from shared.dga.gases import GAS_LABELS, GASES
@@ -175,6 +176,8 @@ def verdict_dict(c: Mapping[str, list], i: int) -> dict:
         "action": ACTIONS[c["severity"][i]],
         "methods": {
             "duval_triangle_1": duval_triangles.as_dict(c, i),
+            "duval_pentagon_1": duval_pentagons.as_dict(c, i, "pentagon1"),
+            "duval_pentagon_2": duval_pentagons.as_dict(c, i, "pentagon2"),
             "iec_60599_ratios": iec_60599.as_dict(c, i),
             "rogers": rogers.as_dict(c, i),
             "doernenburg": doernenburg.as_dict(c, i),
@@ -209,6 +212,8 @@ VERDICT_SCHEMA = {
         "action": one_of(ACTIONS),
         "methods": object_of({
             "duval_triangle_1": duval_triangles.SCHEMA,
+            "duval_pentagon_1": duval_pentagons.SCHEMA,
+            "duval_pentagon_2": duval_pentagons.SCHEMA,
             "iec_60599_ratios": iec_60599.SCHEMA,
             "rogers": rogers.SCHEMA,
             "doernenburg": doernenburg.SCHEMA,
