@@ -53,18 +53,21 @@ Sources (the standard and the paper are paywalled; each value was read from publ
   `dga/duval_pentagon.py`: every vertex as in the table except D1 (38, 12) and T1 (−35, 3)
   (its S keeps (−35, 3.1)). Its centroid scales the radius-40 corners by the shares, which
   shrinks every point 2.5× (PD unreachable); the axis order is the one above.
-- Four further public files whose repository the index does not name, all with the table's
-  values (find_string ids `68957058211` and `55923320786`, Python; `40695629190` and
-  `56858293717`, JavaScript, Pentagon 2), one with T3 (1, −32) and T1 (−35, 3) (`71267813006`).
-  `68957058211` also scales by radius 40.
+- Public files whose repository the index does not name (reopen with `read_file(id=...)`):
+  `68957058211` and `55923320786` (Python, both pentagons), `55613508627` (Python,
+  Pentagon 1), `40695629190` and `56858293717` (JavaScript, Pentagon 2; the latter draws S
+  without the PD notch) give the table's values vertex for vertex; `71267813006` and
+  `52596262551` (TypeScript) give T3 (1, −32) and T1 (−35, 3). `68957058211` scales by
+  radius 40 like AT.
 - **XD** `engineers-tools/xDGA` @ `35a5599dcc912f88270aa4a7e617d61ddf752de4` :
   `xDGA.CORE/Algorithms/DuvalPentagons/DuvalPentagonOneRule.cs`, `DuvalPentagonTwoRule.cs`
   (cites IEEE EI Magazine 30(6) pp. 9–12): same axes, centroid and PD/D1/S, but D2 and T3
   meet at (−1, −2) and (24, −30), T3 has a corner at (−23.3, −32.4) (a sign slip for 23.3)
   and T1/S use (−35, 3). Its zones overlap, so it is listed, not followed.
 
-Choice: the table's values, which six of the eight sources give vertex for vertex (as far
-as public copies show, the values printed in the paper); they tile the pentagon with no gap
+Choice: the table's values — five public files give them vertex for vertex, and AT, TM and
+the TypeScript pair differ from them only in the variants below (as far as public copies
+show, they are the values printed in the paper). They tile the pentagon with no gap
 and no overlap (the tests check the areas). What the variants would change: AT's and
 `71267813006`'s T1 corner (−35, 3) with S at (−35, 3.1) leaves a sliver up to 0.09 high
 along the T1/S edge in no zone; TM's (−35, 3) for both moves that sliver from T1 to S; T3
@@ -80,8 +83,9 @@ crossing rule (an edge counts when y_low ≤ y < y_high and x < the edge's x at 
 from each edge's lower end so that two zones sharing an edge compute it identically. It is a
 geometric convention: the published pentagons do not say which side owns an edge. Examples:
 pure H2 at (0, 33.33) lies on the S/D1 edge and is D1; (−1, 30) on the S/PD edge is PD;
-(0, 30) on the PD/D1 edge is D1. A point outside every zone (impossible for a sample's
-centroid, since the zones cover radius 40) would get rule −1, "no diagnosis".
+(0, 30) on the PD/D1 edge is D1. A point outside every zone would get rule −1, "no
+diagnosis"; no sample gets there, since every centroid lies within radius 100/3, which the
+zones cover with more than 5 units to spare.
 """
 
 import math
