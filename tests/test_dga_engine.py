@@ -554,8 +554,9 @@ def test_thermal_fault_with_full_agreement():
     verdict = dga.diagnose(THERMAL_FAULT)
     fault = verdict["fault"]
     assert fault["present"] and fault["type"] == "T3" and fault["severity"] == "critical"
-    assert fault["agreement"] == {"methods": 4, "of": 4, "supporting": [
-        "duval_triangle_1", "iec_60599_ratios", "rogers", "doernenburg"], "dissenting": [], "basis": "duval_triangle_1"}
+    assert fault["agreement"] == {"methods": 5, "of": 5, "supporting": [
+        "duval_triangle_1", "duval_pentagon_1", "iec_60599_ratios", "rogers", "doernenburg"], "dissenting": [],
+        "basis": "duval_triangle_1"}
     assert verdict["methods"]["doernenburg"]["result"] == "thermal"
     factors = {factor["factor"]: factor["penalty"] for factor in verdict["health_index"]["factors"]}
     assert factors == {"ieee_c57_104_2019_status": 40.0, "gas_level": 20.0, "fault_type": 15.0,
@@ -570,8 +571,8 @@ def test_triangle_1_gives_the_type_and_a_ratio_method_that_names_another_dissent
     methods = verdict["methods"]
     assert (methods["duval_triangle_1"]["result"], methods["rogers"]["result"]) == ("T3", "D2")
     assert verdict["fault"]["type"] == "T3"
-    assert verdict["fault"]["agreement"] == {"methods": 1, "of": 3, "supporting": ["duval_triangle_1"],
-                                             "dissenting": ["rogers"], "basis": "duval_triangle_1"}
+    assert verdict["fault"]["agreement"] == {"methods": 1, "of": 4, "supporting": ["duval_triangle_1"],
+                                             "dissenting": ["duval_pentagon_1", "rogers"], "basis": "duval_triangle_1"}
 
 
 def _columns_with(answers, status=3):
@@ -612,7 +613,8 @@ def test_without_the_triangle_the_finest_method_that_names_a_type_is_the_basis()
     columns = _columns_with({"rogers": _rule_index(dga.ROGERS_RULES, "T2"),
                              "doernenburg": _rule_index(dga.DOERNENBURG_RULES, "thermal")})
     verdict.evaluate_type(columns, 1)
-    assert dga.FAULT_TYPES[columns["fault_type"][0]] == "T2" and columns["fault_basis"][0] == 2
+    assert dga.FAULT_TYPES[columns["fault_type"][0]] == "T2"
+    assert dga.AGREEMENT_METHODS[columns["fault_basis"][0]][0] == "rogers"
     only_coarse = _columns_with({"doernenburg": _rule_index(dga.DOERNENBURG_RULES, "arcing")})
     verdict.evaluate_type(only_coarse, 1)
     assert dga.FAULT_TYPES[only_coarse["fault_type"][0]] == "D"

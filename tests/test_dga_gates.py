@@ -50,17 +50,20 @@ def test_a_sample_of_one_gas_gets_no_fault_name_from_the_ratio_methods(sample, r
     assert verdict["fault"]["type"] != "PD"  # ... but the ratio tables no longer call it PD
 
 
-def test_only_ethane_gets_no_fault_type_in_the_verdict():
+def test_only_ethane_gets_no_type_from_a_ratio_and_stray_gassing_from_the_pentagon():
+    # No ratio method names a fault (every ratio it needs is 0/0) and Triangle 1's gases are all zero;
+    # Duval Pentagon 1 places pure ethane (the limit of its centroid, see duval_pentagons) in S.
     verdict = dga.diagnose(ONLY_ETHANE)
-    assert verdict["fault"]["present"] and verdict["fault"]["type"] is None
-    assert verdict["fault"]["agreement"] == {"methods": 0, "of": 0, "supporting": [], "dissenting": [], "basis": None}
+    assert verdict["fault"]["present"] and verdict["fault"]["type"] == "S"
+    assert verdict["fault"]["agreement"] == {"methods": 1, "of": 1, "supporting": ["duval_pentagon_1"],
+                                             "dissenting": [], "basis": "duval_pentagon_1"}
 
 
-def test_only_acetylene_is_named_by_the_triangle_alone():
-    # 100 % C2H2 is inside Duval Triangle 1's D1 zone; the ratio tables add nothing to it any more.
+def test_only_acetylene_is_named_by_the_graphical_methods_alone():
+    # 100 % C2H2 is inside Duval Triangle 1's and Pentagon 1's D1 zones; the ratio tables add nothing any more.
     verdict = dga.diagnose(ONLY_ACETYLENE)
     assert verdict["fault"]["type"] == "D1"
-    assert verdict["fault"]["agreement"]["supporting"] == ["duval_triangle_1"]
+    assert verdict["fault"]["agreement"]["supporting"] == ["duval_triangle_1", "duval_pentagon_1"]
 
 
 def test_x_over_zero_is_still_unbounded_and_matches_open_upper_bands():

@@ -24,8 +24,9 @@ def test_unit_verdict_shape_and_latest_sample(client, sql):
     diagnosis = body["diagnosis"]
     assert set(diagnosis) >= {"fault", "health_index", "rank", "action", "methods"}
     assert set(diagnosis["methods"]) == {
-        "duval_triangle_1", "duval_triangle_3", "duval_triangle_4", "duval_triangle_5", "iec_60599_ratios", "rogers",
-        "doernenburg", "ieee_c57_104_2008", "ieee_c57_104_2019", "co2_co",
+        "duval_triangle_1", "duval_triangle_3", "duval_triangle_4", "duval_triangle_5", "duval_pentagon_1",
+        "duval_pentagon_2", "iec_60599_ratios", "rogers", "doernenburg", "ieee_c57_104_2008", "ieee_c57_104_2019",
+        "co2_co",
     }
 
 

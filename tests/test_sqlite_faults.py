@@ -239,11 +239,17 @@ def test_a_corrupt_file_stops_start_up_and_is_left_alone(tmp_path, free_port):
 
 
 @pytest.fixture
-def small_disk(tmp_path):
-    """A 16 MiB tmpfs (the demo database takes 12): a disk that really fills up. Needs the right to mount (root here)."""
+def small_disk(tmp_path, demo_db_template):
+    """A tmpfs 4 MiB larger than the demo database: a disk that really fills up. Needs the right to mount (root here).
+
+    Sized from the database rather than fixed, because the stored verdicts grow whenever the
+    engine reports more (the two Duval pentagons took the demo database from ~13.5 to ~15.7 MiB).
+    """
+    size_mib = -(-demo_db_template.stat().st_size // 2**20) + 4
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)], capture_output=True)
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mib}m", "tmpfs", str(mount_point)],
+                            capture_output=True)
     if result.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {result.stderr.decode().strip()}")
     yield mount_point

@@ -9,7 +9,7 @@ One module per concern, each holding its tables, its logic and the shaping of it
 - `inputs`: parsing and validation of one sample or a batch, `input.issues`.
 - `bands`, `rules`, `ratios`, `output`: interval bands, decision tables and the fault types
   they name, gas ratios (the zero-gas choice), number formatting and JSON Schema blocks.
-- `duval_triangles`, `iec_60599`, `rogers`, `doernenburg`, `ieee_c57_104_2008`,
+- `duval_triangles`, `duval_pentagons`, `iec_60599`, `rogers`, `doernenburg`, `ieee_c57_104_2008`,
   `ieee_c57_104_2019`: one method or standard each; `co2_co`: the CO2/CO cellulose indicator.
 - `liquids`: which methods hold for a unit's insulating liquid (the mineral-oil-only ones say
   "not applicable to <liquid>" for the others), and the sources of that decision.
@@ -25,7 +25,8 @@ One module per concern, each holding its tables, its logic and the shaping of it
 The decision rules come from `/work/shared/dga/STANDARDS.md`, which gives for each value the
 public implementations it was read from (keys TM, MCM, XD, TS, SEV, TK, PY, RX). Each choice
 is written in the docstring of the module that makes it: ratios with a zero gas (`ratios`),
-Duval boundaries and the D2/DT corner (`duval_triangles`), the IEC table cells and rule order
+Duval boundaries and the D2/DT corner (`duval_triangles`), the pentagon zone vertices, centroid
+and edge rule (`duval_pentagons`), the IEC table cells and rule order
 (`iec_60599`), the Rogers bounds (`rogers`), the Doernenburg L1 values and steps
 (`doernenburg`), the 2008 condition bounds (`ieee_c57_104_2008`), the 2019 O2/N2 column,
 age bands, status logic and Tables 3/4 (`ieee_c57_104_2019`), the trace-level gate
@@ -51,6 +52,9 @@ gaps, the default O2/N2 column and the Table 3 status logic.
         "duval_triangle_3": {... as Triangle 1; never applicable (no confirmed variant) ...},
         "duval_triangle_4": {... as Triangle 1, "percent": {"h2", "ch4", "c2h6"} ...},
         "duval_triangle_5": {... as Triangle 1, "percent": {"ch4", "c2h4", "c2h6"} ...},
+        "duval_pentagon_1": {"applicable", "reason", "result", "fault_type", "description",
+                             "percent": {"h2", "c2h6", "ch4", "c2h4", "c2h2"}, "point": {"x", "y"}},
+        "duval_pentagon_2": {... as duval_pentagon_1 ...},
         "iec_60599_ratios": {"applicable", "reason", "result", "fault_type", "description",
                              "ratios": {"c2h2_c2h4", "ch4_h2", "c2h4_c2h6"},
                              "undefined_ratios": [name] | None, "matches": [result, ...]},
@@ -100,11 +104,13 @@ from typing import Any
 
 import numpy as np
 
-from shared.dga import (co2_co, doernenburg, duval_triangles, iec_60599, ieee_c57_104_2008, ieee_c57_104_2019, liquids,
-                        rogers, typical, verdict)
+from shared.dga import (co2_co, doernenburg, duval_pentagons, duval_triangles, iec_60599, ieee_c57_104_2008,
+                        ieee_c57_104_2019, liquids, rogers, typical, verdict)
 from shared.dga.bands import Band, above, at_least, below, between, from_up_to, strictly_between
 from shared.dga.doernenburg import (DOERNENBURG_KEY_GASES, DOERNENBURG_L1, DOERNENBURG_OTHER_GASES, DOERNENBURG_RATIOS,
                                     DOERNENBURG_RULES)
+from shared.dga.duval_pentagons import (DUVAL_PENTAGON_1_POLYGONS, DUVAL_PENTAGON_1_RULES, DUVAL_PENTAGON_2_POLYGONS,
+                                        DUVAL_PENTAGON_2_RULES, DUVAL_PENTAGON_AXIS_VERTICES, DUVAL_PENTAGON_GASES)
 from shared.dga.duval_triangles import (DUVAL_GASES, DUVAL_POINT_SCHEMA, DUVAL_TRIANGLE_1_POLYGONS,
                                         DUVAL_TRIANGLE_1_RULES, DUVAL_TRIANGLE_1_VERTICES_PERCENT,
                                         DUVAL_TRIANGLE_4_GASES, DUVAL_TRIANGLE_4_POLYGONS, DUVAL_TRIANGLE_4_RULES,
@@ -146,6 +152,8 @@ __all__ = [
     "DUVAL_TRIANGLE_1_VERTICES_PERCENT", "DUVAL_TRIANGLE_4_GASES", "DUVAL_TRIANGLE_4_POLYGONS",
     "DUVAL_TRIANGLE_4_RULES", "DUVAL_TRIANGLE_4_VERTICES_PERCENT", "DUVAL_TRIANGLE_5_GASES",
     "DUVAL_TRIANGLE_5_POLYGONS", "DUVAL_TRIANGLE_5_RULES", "DUVAL_TRIANGLE_5_VERTICES_PERCENT", "duval_point",
+    "DUVAL_PENTAGON_1_POLYGONS", "DUVAL_PENTAGON_1_RULES", "DUVAL_PENTAGON_2_POLYGONS", "DUVAL_PENTAGON_2_RULES",
+    "DUVAL_PENTAGON_AXIS_VERTICES", "DUVAL_PENTAGON_GASES",
     "IEC_60599_RATIO_RULES", "ROGERS_RULES",
     "DOERNENBURG_KEY_GASES", "DOERNENBURG_L1", "DOERNENBURG_OTHER_GASES", "DOERNENBURG_RATIOS", "DOERNENBURG_RULES",
     "IEEE_2008_CONDITION_LIMITS", "TDCG_GASES",
@@ -170,6 +178,7 @@ def _evaluate(inp: Inputs) -> dict[str, np.ndarray]:
         for name, values in ratios.items():
             col[f"ratio_{name}"] = values
         duval_triangles.evaluate(col, ppm, valid, n)
+        duval_pentagons.evaluate(col, ppm, valid)
         iec_60599.evaluate(col, ppm, valid, ratios, n)
         rogers.evaluate(col, ppm, valid, ratios, n)
         doernenburg.evaluate(col, ppm, valid, ratios, n)
@@ -236,9 +245,9 @@ def diagnose_batch(gases: Mapping[str, np.ndarray], *, age_years: np.ndarray | N
     - `fault_type` → FAULT_TYPES, and -1 = none;
     - `severity` → SEVERITIES;
     - `fault_present`: -1 unknown, 0 no, 1 yes;
-    - `duval_rule` / `duval4_rule` / `duval5_rule` / `iec_rule` / `rogers_rule` /
-      `doernenburg_rule` → that method's rule tuple, and -1 = not applicable or no
-      diagnosis (`duval3_rule` is always -1);
+    - `duval_rule` / `duval4_rule` / `duval5_rule` / `pentagon1_rule` / `pentagon2_rule` /
+      `iec_rule` / `rogers_rule` / `doernenburg_rule` → that method's rule tuple, and -1 =
+      not applicable or no diagnosis (`duval3_rule` is always -1);
     - `<method>_applicable` (bool);
     - `iec_matches`: bitmask of every IEC row that holds (bit k = IEC_60599_RATIO_RULES[k]);
     - `ieee2019_status`: 0 = unknown; `ieee2019_other_column_status`: the status under the
@@ -250,10 +259,11 @@ def diagnose_batch(gases: Mapping[str, np.ndarray], *, age_years: np.ndarray | N
     - `ieee2008_condition`: 0 = none;
     - `problem_<field>` → INPUT_PROBLEMS.
     The other columns: `health_index`, `rank`, `duval_pct_<gas>`, `duval_x`, `duval_y` (and
-    the same with the prefixes `duval3`, `duval4`, `duval5`),
-    `ratio_<name>`, `ieee2019_level_<gas>`, `ieee2019_table1_<gas>` (the Table 1 limit
-    applied), `ieee2019_delta_<gas>`, `ieee2019_rate_<gas>` and `co2_co_ratio`. Pass the
-    columnar form to `verdicts_from_columns` to get the dicts.
+    the same with the prefixes `duval3`, `duval4`, `duval5`), `pentagon_pct_<gas>`,
+    `pentagon_x`, `pentagon_y`, `ratio_<name>`, `ieee2019_level_<gas>`,
+    `ieee2019_table1_<gas>` (the Table 1 limit applied), `ieee2019_delta_<gas>`,
+    `ieee2019_rate_<gas>` and `co2_co_ratio`. Pass the columnar form to
+    `verdicts_from_columns` to get the dicts.
     """
     inputs = batch_inputs(gases, age_years, oil_preservation, history_times, history_gases, sample_times,
                           insulating_liquid)

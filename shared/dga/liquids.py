@@ -2,7 +2,7 @@
 
 `gate(col)` runs after every method has been evaluated and before the verdict: on each sample
 whose unit is not filled with mineral oil (`col["liquid"]`, an index into INSULATING_LIQUIDS)
-every method of MINERAL_ONLY_METHODS that is present becomes not applicable, with the reason
+every method of MINERAL_ONLY_METHODS becomes not applicable, with the reason
 `rules.NOT_FOR_LIQUID` ("published for mineral oil only; not applicable to natural ester"), and
 the IEEE C57.104 conditions and status are withdrawn too (MINERAL_ONLY_STANDARDS). A unit of
 mineral oil, the default, is untouched: its verdicts are exactly what they were before the
@@ -42,13 +42,6 @@ liquid was known, so no stored verdict has to be rewritten for it.
   esters because those limits do not carry over. Not applicable either.
 - CIGRE: Technical Brochure 443 ("DGA in non-mineral oils and load tap changers", 2010) is the
   source Duval's Triangle 3 and the C57.155 work draw on; its text was not available here.
-
-## Tightening after the merge
-
-Other parts of issue 11 add Duval Triangles 4 and 5 and Pentagons 1 and 2 while this module is
-written, so `gate` skips any prefix absent from `col`, and sets `<prefix>_rule` only where a
-method has one. Once they are merged, the lead can make a missing prefix an error (a renamed
-method would otherwise escape the gate silently), and add Triangle 3 for the liquids it covers.
 """
 
 import numpy as np
@@ -70,7 +63,6 @@ def gate(col) -> None:
     if not other_liquid.any():
         return
     for prefix in MINERAL_ONLY_METHODS:
-        if f"{prefix}_applicable" in col:  # methods still being added elsewhere may be absent (see above)
-            withdraw(col, prefix, other_liquid, NOT_FOR_LIQUID)
+        withdraw(col, prefix, other_liquid, NOT_FOR_LIQUID)
     for standard in MINERAL_ONLY_STANDARDS:
         standard.withdraw(col, other_liquid, NOT_FOR_LIQUID)

@@ -18,17 +18,19 @@ not published for the liquid) keeps that reason.
 
 import numpy as np
 
+from shared.dga.duval_pentagons import DUVAL_PENTAGON_GASES
 from shared.dga.duval_triangles import DUVAL_GASES, DUVAL_TRIANGLE_4_GASES, DUVAL_TRIANGLE_5_GASES
 from shared.dga.ratios import RATIO_METHOD_GASES
 from shared.dga.rules import ALL_ZERO, BELOW_TYPICAL, GAS_MISSING, NOT_FOR_LIQUID, all_of, withdraw
 
 # Method prefix -> the gases whose proportions it reads. Doernenburg's ratios use the five
-# hydrocarbons and H2 (CO enters only its validity step). To gate a new method, add its
-# prefix here; Pentagons 1/2 (`pentagon1`, `pentagon2`: H2 and the four hydrocarbons) join after the merge.
+# hydrocarbons and H2 (CO enters only its validity step).
 GATED_GASES = {
     "duval": DUVAL_GASES,
     "duval4": DUVAL_TRIANGLE_4_GASES,
     "duval5": DUVAL_TRIANGLE_5_GASES,
+    "pentagon1": DUVAL_PENTAGON_GASES,
+    "pentagon2": DUVAL_PENTAGON_GASES,
     "iec": RATIO_METHOD_GASES,
     "rogers": RATIO_METHOD_GASES,
     "doernenburg": RATIO_METHOD_GASES,
@@ -49,7 +51,5 @@ def gate(col) -> None:
     (the vote then sees no answer from a gated method).
     """
     for prefix, gases in GATED_GASES.items():
-        if f"{prefix}_reason" not in col:
-            continue  # a method of another branch, not evaluated in this build
         withdraw(col, prefix, within_table_1(col, gases) & ~np.isin(col[f"{prefix}_reason"], _KEPT_REASONS),
                  BELOW_TYPICAL)

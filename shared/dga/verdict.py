@@ -10,19 +10,22 @@ decided without looking at labelled data:
   at the extreme.
 - **Type** (only when present) from one method, the *basis*: the first of `AGREEMENT_METHODS`
   that names a type, in this order of fineness and standing: Duval Triangle 1 (the graphical
-  method of IEC 60599, which always names a zone when its gases are usable), then the ratio
-  tables (IEC 60599, Rogers: fine classes but "no diagnosis" for many samples) and last
-  Doernenburg (coarse: thermal or arcing). A later method is the basis only when every earlier
-  one names nothing (not applicable, gases below typical values, no table row), so a coarser
-  answer never overrides a finer one. Where the basis names several classes at once (a sample
-  in the overlap of IEC's D1 and D2 rows), the class the other methods support most is taken;
-  a tie within one family gives the family (D1/D2 → "D").
+  method of IEC 60599, which always names a zone when its gases are usable), Duval Pentagon 1
+  (the same classes plus stray gassing S, from five gases: it still answers where Triangle 1's
+  three gases are all at trace levels but H2 or C2H6 is not), then the ratio tables (IEC
+  60599, Rogers: fine classes but "no diagnosis" for many samples) and last Doernenburg
+  (coarse: thermal or arcing). A later method is the basis only when every earlier one names
+  nothing (not applicable, gases below typical values, no table row), so a coarser answer never
+  overrides a finer one. Where the basis names several classes at once (a sample in the overlap
+  of IEC's D1 and D2 rows), the class the other methods support most is taken; a tie within
+  one family gives the family (D1/D2 → "D").
 - **Refinement** (only when the type is Triangle 1's zone): Duval's later methods look inside
   that zone — Triangle 4 (after PD, T1, T2) and Triangle 5 (after T2, T3), as IEEE
-  C57.104-2019 Annex D applies them. The first of `REFINING_METHODS` whose zone is one of
-  `REFINEMENTS[Triangle 1's zone]` (a class inside it: stray gassing S, overheating O, paper
-  carbonization C, oil-only T3-H) is `fault.refinement`; the type itself stays Triangle 1's
-  zone, so the finer answer is added, never substituted.
+  C57.104-2019 Annex D applies them, then Pentagon 2 (Duval & Lamarre 2014: Pentagon 1's zones
+  split into overheating O, paper carbonization C and oil-only T3-H). The first of
+  `REFINING_METHODS` whose zone is one of `REFINEMENTS[Triangle 1's zone]` (a class inside it)
+  is `fault.refinement`; the type itself stays Triangle 1's zone, so the finer answer is added,
+  never substituted, and a refining method that names a class outside the zone refines nothing.
 - **Agreement**: every other applicable method confirms (its answer is the type, or its coarse
   family: Doernenburg's "thermal" confirms T1, T2 and T3) or dissents. Dissent is reported
   (`agreement.dissenting`), never counted against the basis.
@@ -57,8 +60,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from shared.dga import co2_co, doernenburg, duval_triangles, iec_60599, ieee_c57_104_2008, ieee_c57_104_2019, rogers
+from shared.dga import (co2_co, doernenburg, duval_pentagons, duval_triangles, iec_60599, ieee_c57_104_2008,
+                        ieee_c57_104_2019, rogers)
 from shared.dga.doernenburg import DOERNENBURG_RULES
+from shared.dga.duval_pentagons import DUVAL_PENTAGON_1_RULES, DUVAL_PENTAGON_2_RULES
 from shared.dga.duval_triangles import DUVAL_TRIANGLE_1_RULES, REFINES, TRIANGLE_4, TRIANGLE_5
 from shared.dga.gases import GAS_LABELS, GASES
 from shared.dga.iec_60599 import IEC_60599_RATIO_RULES
@@ -94,6 +99,7 @@ NOT_FOR_LIQUID_ACTION = (
 # The methods that may give the type, in order: the first that names one is the basis.
 AGREEMENT_METHODS = (
     ("duval_triangle_1", "duval", DUVAL_TRIANGLE_1_RULES),
+    ("duval_pentagon_1", "pentagon1", DUVAL_PENTAGON_1_RULES),
     ("iec_60599_ratios", "iec", IEC_60599_RATIO_RULES),
     ("rogers", "rogers", ROGERS_RULES),
     ("doernenburg", "doernenburg", DOERNENBURG_RULES),
@@ -102,6 +108,7 @@ AGREEMENT_METHODS = (
 REFINING_METHODS = (
     ("duval_triangle_4", TRIANGLE_4.prefix, TRIANGLE_4.rules, REFINES[TRIANGLE_4.prefix]),
     ("duval_triangle_5", TRIANGLE_5.prefix, TRIANGLE_5.rules, REFINES[TRIANGLE_5.prefix]),
+    ("duval_pentagon_2", "pentagon2", DUVAL_PENTAGON_2_RULES, ("PD", "T1", "T2", "T3")),
 )
 # The classes inside each Triangle 1 zone (Duval 2008; IEEE C57.104-2019 Annex D): what a
 # refining method may add. PD can be stray gassing; a low or medium thermal fault, stray
@@ -309,6 +316,8 @@ def verdict_dict(c: Mapping[str, list], i: int) -> dict:
             "duval_triangle_3": duval_triangles.as_dict(c, i, duval_triangles.TRIANGLE_3),
             "duval_triangle_4": duval_triangles.as_dict(c, i, duval_triangles.TRIANGLE_4),
             "duval_triangle_5": duval_triangles.as_dict(c, i, duval_triangles.TRIANGLE_5),
+            "duval_pentagon_1": duval_pentagons.as_dict(c, i, "pentagon1"),
+            "duval_pentagon_2": duval_pentagons.as_dict(c, i, "pentagon2"),
             "iec_60599_ratios": iec_60599.as_dict(c, i),
             "rogers": rogers.as_dict(c, i),
             "doernenburg": doernenburg.as_dict(c, i),
@@ -358,6 +367,8 @@ VERDICT_SCHEMA = {
             "duval_triangle_3": duval_triangles.TRIANGLE_3_SCHEMA,
             "duval_triangle_4": duval_triangles.TRIANGLE_4_SCHEMA,
             "duval_triangle_5": duval_triangles.TRIANGLE_5_SCHEMA,
+            "duval_pentagon_1": duval_pentagons.SCHEMA,
+            "duval_pentagon_2": duval_pentagons.SCHEMA,
             "iec_60599_ratios": iec_60599.SCHEMA,
             "rogers": rogers.SCHEMA,
             "doernenburg": doernenburg.SCHEMA,
