@@ -87,8 +87,9 @@ def test_traces_give_no_fault_name_and_say_below_typical_values():
     verdict = dga.diagnose(TRACES)
     assert_conforms(verdict)
     duval = verdict["methods"]["duval_triangle_1"]
+    # No zone, but the point stays: it is where the sample lies, for plotting a unit's history.
     assert duval == {"applicable": False, "result": None, "fault_type": None, "description": None,
-                     "percent": None, "point": None, "reason": (
+                     "percent": {"ch4": 100.0, "c2h4": 0.0, "c2h2": 0.0}, "point": {"x": 50.0, "y": 86.603}, "reason": (
                          "below typical values (IEEE C57.104-2019 Table 1, O2/N2 > 0.2, age unknown): "
                          "CH4 1 ≤ 20, C2H4 0 ≤ 50, C2H2 0 ≤ 2")}
     for name in RATIO_METHODS:

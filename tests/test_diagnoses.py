@@ -69,8 +69,9 @@ def test_history_series_covers_every_complete_sample(client, sql):
     assert [point["sample_id"] for point in series] == [row[0] for row in complete]
     assert series[-1]["health_index"] == body["diagnosis"]["health_index"]["value"]
     assert series[0]["severity"] in ("none", "low") and series[-1]["severity"] in ("high", "critical")
-    # the healthy first sample has trace gases only, so the triangle is "below typical values" and has no point
-    assert series[0]["duval_point"] is None and set(series[-1]["duval_point"]) == {"x", "y"}
+    # the healthy first sample has trace gases only: the triangle names no zone ("below typical values")
+    # but the sample keeps its point, so a unit's whole history can be plotted
+    assert set(series[0]["duval_point"]) == set(series[-1]["duval_point"]) == {"x", "y"}
 
 
 def test_history_entries_equal_single_sample_diagnoses(client, sql):

@@ -137,7 +137,7 @@ from shared.dga.verdict import _severity  # noqa: F401 -- tests/test_dga_engine.
 
 # The engine's version: raised whenever a verdict on the same data could come out different.
 # Stored verdicts (`shared/verdict_store.py`) written by another version are served as stale.
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "2.0.0"
 
 __all__ = [
     "ENGINE_VERSION", "diagnose", "diagnose_batch", "verdicts_from_columns",

@@ -94,7 +94,7 @@ import numpy as np
 
 from shared.dga.duval_triangles import DUVAL_POINT_SCHEMA
 from shared.dga.output import nullable, numbers_of, object_of, rounded
-from shared.dga.rules import ALL_ZERO, RULE_METHOD_SCHEMA, all_of, applicability, fault_rule, rule_method
+from shared.dga.rules import ALL_ZERO, RULE_METHOD_SCHEMA, all_of, applicability, fault_rule, plotted, rule_method
 
 DUVAL_PENTAGON_GASES = ("h2", "c2h6", "ch4", "c2h4", "c2h2")  # counter-clockwise from the top axis
 
@@ -204,10 +204,10 @@ def as_dict(c, i, prefix) -> dict:
     """Pentagon `prefix`'s answer ("pentagon1" or "pentagon2")."""
     rules, _ = DUVAL_PENTAGONS[prefix]
     answer = rule_method(c, i, prefix, rules, DUVAL_PENTAGON_GASES)
-    applicable = answer["applicable"]
+    shown = plotted(c, i, prefix)
     answer["percent"] = ({gas: rounded(c[f"pentagon_pct_{gas}"][i], 2) for gas in DUVAL_PENTAGON_GASES}
-                         if applicable else None)
-    answer["point"] = {"x": rounded(c["pentagon_x"][i], 3), "y": rounded(c["pentagon_y"][i], 3)} if applicable else None
+                         if shown else None)
+    answer["point"] = {"x": rounded(c["pentagon_x"][i], 3), "y": rounded(c["pentagon_y"][i], 3)} if shown else None
     return answer
 
 

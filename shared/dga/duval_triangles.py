@@ -113,7 +113,7 @@ from shared.dga.bands import at_least, below, from_up_to
 from shared.dga.gases import INSULATING_LIQUIDS, MINERAL
 from shared.dga.output import nullable, numbers_of, object_of, rounded
 from shared.dga.rules import (ALL_ZERO, FIRST_OWN_REASON, GAS_MISSING, NOT_FOR_LIQUID, RULE_METHOD_SCHEMA, Rule, all_of,
-                              applicability, fault_rule, first_match, rule_method)
+                              applicability, fault_rule, first_match, plotted, rule_method)
 
 # Triangle 4 and 5: Triangle 1 is in a zone the triangle does not refine, or not applicable.
 TRIANGLE_1_ELSEWHERE = FIRST_OWN_REASON
@@ -316,12 +316,12 @@ def as_dict(c, i, triangle: Triangle = TRIANGLE_1) -> dict:
     """One triangle's answer (Triangle 1 unless another is given)."""
     answer = rule_method(c, i, triangle.prefix, triangle.rules, triangle.gases)
     answer["reason"] = answer["reason"] or _own_reason(c, i, triangle)
-    applicable = answer["applicable"]
     prefix = triangle.prefix
+    shown = plotted(c, i, prefix)
     percent = {gas: rounded(c[f"{prefix}_pct_{gas}"][i], 2) for gas in triangle.gases}
-    answer["percent"] = percent if applicable else None
+    answer["percent"] = percent if shown else None
     point = {"x": rounded(c[f"{prefix}_x"][i], 3), "y": rounded(c[f"{prefix}_y"][i], 3)}
-    answer["point"] = point if applicable else None
+    answer["point"] = point if shown else None
     return answer
 
 

@@ -156,6 +156,15 @@ def _not_applicable_reason(c, i, prefix, needed) -> str | None:
     return None
 
 
+def plotted(c, i, prefix) -> bool:
+    """Whether a graphical method shows its point: when it answers, and when its gases are only too low to.
+
+    A sample below typical values still has a place in the figure (a unit's history plots its
+    healthy samples too); one of another liquid, or whose gases are missing, has none.
+    """
+    return bool(c[f"{prefix}_applicable"][i]) or c[f"{prefix}_reason"][i] == BELOW_TYPICAL
+
+
 def rule_method(c, i, prefix, rules, needed) -> dict:
     """The keys every rule-table method shares."""
     index = c[f"{prefix}_rule"][i]
