@@ -153,15 +153,15 @@ def report(title: str, rows: list, verdicts: list, coarse: bool) -> None:
     answers = {method: pairs for method, pairs in answers.items()
                if any(given not in (NOT_APPLICABLE,) for _, given in pairs)}  # a method that never applies says nothing
     files = sorted({row[0] for row in rows})
-    print(f"### {title} ({len(rows)} rows)\n")
+    print(f"##### {title} ({len(rows)} rows)\n")
     print("Rows per file: " + ", ".join(f"`{name}` {sum(row[0] == name for row in rows)}" for name in files) + "\n")
     for method, pairs in answers.items():
         overall, answered = agreement(pairs)
-        print(f"#### {method}\n")
+        print(f"###### {method}\n")
         print("\n".join(confusion_table(pairs, coarse)))
         coarse_text = f"; coarse class (PD / D / T / N) {coarse_agreement(pairs)} of the rows it classed" if coarse else ""
         print(f"\nAgreement: {overall} of all rows; {answered} of the rows the method answered{coarse_text}.\n")
-    print("#### Agreement per file (all rows / answered rows)\n")
+    print("###### Agreement per file (all rows / answered rows)\n")
     print("| method | " + " | ".join(f"`{name}`" for name in files) + " | all files |")
     print("|---|" + "---:|" * (len(files) + 1))
     for method, pairs in answers.items():
@@ -180,7 +180,7 @@ def main() -> None:
     if not rows:
         sys.exit(f"no CSV rows found in {directory}")
     verdicts = dga.diagnose_batch({gas: [row[2][gas] for row in rows] for gas in dga.GASES})
-    print(f"## DGA method agreement with the labels of `../shared/dga` (engine {dga.ENGINE_VERSION})\n")
+    print(f"#### DGA method agreement with the labels of `../shared/dga` (engine {dga.ENGINE_VERSION})\n")
     print("Labels are not ground truth: how the compilations labelled their rows is unknown, and the inspected "
           "cases follow their sources' own fine classes. 0.0001 is read as 0 and an empty cell as not given. No "
           "O2/N2, oil preservation or age is given, so the default O2/N2 > 0.2 columns and the 'unknown age' "
