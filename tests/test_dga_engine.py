@@ -650,7 +650,8 @@ def test_status_2_sample_is_low_severity():
 
 # --- insulating liquids -------------------------------------------------------------------
 
-MINERAL_ONLY = ("duval_triangle_1", "iec_60599_ratios", "rogers", "doernenburg", "ieee_c57_104_2008")
+MINERAL_ONLY = ("duval_triangle_1", "duval_triangle_4", "duval_triangle_5", "duval_pentagon_1", "duval_pentagon_2",
+                "iec_60599_ratios", "rogers", "doernenburg", "ieee_c57_104_2008", "co2_co")
 OTHER_LIQUIDS = [liquid for liquid in dga.INSULATING_LIQUIDS if liquid != "mineral"]
 
 

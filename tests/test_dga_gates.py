@@ -17,8 +17,8 @@ from test_dga_engine import ALL_ZERO, assert_json_ready, method, three_ratios, w
 RATIO_METHODS = ("iec_60599_ratios", "rogers", "doernenburg")
 INTERPRETATIONS = ("duval_triangle_1", *RATIO_METHODS)
 # The verdict's method key -> its column prefix, for the methods the trace gate covers.
-GATED_PREFIXES = {"duval_triangle_1": "duval", "iec_60599_ratios": "iec", "rogers": "rogers",
-                  "doernenburg": "doernenburg"}
+GATED_PREFIXES = {"duval_triangle_1": "duval", "duval_pentagon_1": "pentagon1", "duval_pentagon_2": "pentagon2",
+                  "iec_60599_ratios": "iec", "rogers": "rogers", "doernenburg": "doernenburg"}
 
 
 def assert_conforms(verdict):
@@ -145,6 +145,39 @@ def test_a_method_is_gated_exactly_when_none_of_its_gases_exceeds_table_1(sample
         assert gated == (quiet and not all_zero), (name, sample)
         if gated:
             assert answer["fault_type"] is None
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.fixed_dictionaries({gas: st.one_of(st.just(0.0), st.floats(0.01, 60.0), st.sampled_from([1.0, 10.0, 20.0]))
+                              for gas in dga.GASES}),
+       st.lists(st.fixed_dictionaries({gas: st.one_of(st.just(0.0), st.floats(0.01, 60.0)) for gas in dga.GASES}),
+                min_size=1, max_size=5),
+       st.sampled_from([None, "sealed", "free_breathing"]))
+def test_a_gas_that_moves_the_status_by_its_delta_or_rate_lets_its_methods_answer(sample, history, preservation):
+    # Traces that rise faster than Table 3 or 4 allow raise the status although every level is typical;
+    # the gate must then let every method that reads the rising gas answer.
+    month = dga.MONTH_SECONDS
+    now = 1.7e9
+    past = [{**entry, "sampled_at": now - (len(history) - index) * 2 * month} for index, entry in enumerate(history)]
+    verdict = dga.diagnose({**sample, "sampled_at": now}, history=past, oil_preservation=preservation)
+    moving = {reason["gas"] for reason in verdict["methods"]["ieee_c57_104_2019"]["reasons"]}
+    for name, prefix in {**GATED_PREFIXES, "duval_triangle_4": "duval4", "duval_triangle_5": "duval5"}.items():
+        gated = (verdict["methods"][name]["reason"] or "").startswith("below typical values")
+        assert not (gated and moving & set(typical.GATED_GASES[prefix])), (name, moving)
+
+
+def test_traces_rising_past_table_3_raise_the_status_and_the_methods_that_read_them_answer():
+    now = 1.7e9
+    verdict = dga.diagnose({"h2": 30, "ch4": 10, "c2h6": 10, "c2h4": 5, "c2h2": 0, "co": 100, "co2": 1000,
+                            "sampled_at": now},
+                           history=[{"h2": 1, "ch4": 1, "c2h6": 1, "c2h4": 1, "c2h2": 0, "co": 100, "co2": 1000,
+                                     "sampled_at": now - 30 * dga.DAY_SECONDS}])
+    status = verdict["methods"]["ieee_c57_104_2019"]
+    assert status["status"] == 2 and {reason["kind"] for reason in status["reasons"]} == {"delta"}
+    methods = verdict["methods"]
+    # H2 and C2H6 rose: the pentagons read them and answer; Triangle 1 reads neither and stays quiet.
+    assert methods["duval_triangle_1"]["reason"].startswith("below typical values")
+    assert methods["duval_pentagon_1"]["applicable"] and verdict["fault"]["type"] == methods["duval_pentagon_1"]["fault_type"]
 
 
 def test_the_verdict_names_no_type_when_every_method_is_gated_though_a_fault_is_present():

@@ -21,6 +21,7 @@ import sys
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # run as a script from anywhere
 from shared import dga  # noqa: E402
+from shared.dga.verdict import REFINEMENTS  # noqa: E402
 
 DEFAULT_DIRECTORY = REPO_ROOT.parent / "shared" / "dga"
 ZERO_PLACEHOLDER = 0.0001
@@ -37,21 +38,19 @@ NON_ANSWERS = {NOT_APPLICABLE, BELOW_TYPICAL, UNDEFINED, TRIANGLE_1_ELSEWHERE, S
 COLUMN_ORDER = (*dga.FAULT_TYPES, "ND", "normal", "corona", "arcing", "thermal", NO_FAULT, STEP_1, dga.NO_DIAGNOSIS,
                 UNDEFINED, BELOW_TYPICAL, STEP_2, TRIANGLE_1_ELSEWHERE, NOT_APPLICABLE, TYPE_UNKNOWN, STATUS_UNKNOWN)
 # Answers that agree with a label besides the label itself: Doernenburg's coarse classes, the
-# later Duval zones inside an IEC class (O: overheating < 250 °C ⊂ T1; C: paper carbonization,
-# T2 or T3; T3-H: T3 in oil), and whatever says "no fault" (Rogers' normal, stray gassing S) for N.
+# classes the verdict counts as inside an IEC zone (`verdict.REFINEMENTS`: S inside PD; S, O, C
+# inside T1 and T2; C, T3-H inside T3), and what says "no fault" (Rogers' normal) for N.
 ALSO_AGREES = {
-    "N": {"normal", NO_FAULT, STEP_1, "S"},
-    "PD": {"corona"},
+    "N": {"normal", NO_FAULT, STEP_1},
+    "PD": {"corona", *REFINEMENTS["PD"]},
     "D1": {"arcing", "D"},
     "D2": {"arcing", "D"},
-    "T1": {"thermal", "T", "O"},
-    "T2": {"thermal", "T", "C"},
-    "T3": {"thermal", "T", "C", "T3-H"},
+    **{label: {"thermal", "T", *REFINEMENTS[label]} for label in ("T1", "T2", "T3")},
 }
 # Coarse classes, for the inspected cases: what the sources' fine conventions can still be compared on.
 COARSE = {"PD": "PD", "corona": "PD", "D1": "D", "D2": "D", "D": "D", "arcing": "D", "T1": "T", "T2": "T", "T3": "T",
           "T": "T", "thermal": "T", "O": "T", "C": "T", "T3-H": "T", "N": "N", "normal": "N", NO_FAULT: "N",
-          STEP_1: "N", "S": "N"}
+          STEP_1: "N"}
 
 
 def read_rows(directory: pathlib.Path) -> list[tuple[str, bool, dict, str]]:
@@ -186,8 +185,9 @@ def main() -> None:
           "O2/N2, oil preservation or age is given, so the default O2/N2 > 0.2 columns and the 'unknown age' "
           "column apply (the 2019 status needs all seven gases for Status 1; the compilations have no CO or CO2). "
           "'agree' counts an answer as agreeing when it names the label, or a class inside it or containing it "
-          "(Doernenburg's thermal/arcing/corona; O ⊂ T1, C ⊂ T2/T3, T3-H ⊂ T3), or says normal/no fault/stray "
-          "gassing for N. 'below typical' = every gas the method reads is within its 2019 Table 1 limit.\n")
+          "(Doernenburg's thermal/arcing/corona; the classes the verdict refines a zone into: S inside PD; "
+          "S, O, C inside T1 and T2; C, T3-H inside T3), or says normal/no fault for N. 'below typical' = every "
+          "gas the method reads is within its 2019 Table 1 limit (no row has a history).\n")
     for title, inspected in (("Literature compilations", False), ("Inspected cases", True)):
         chosen = [index for index, row in enumerate(rows) if row[1] == inspected]
         if chosen:

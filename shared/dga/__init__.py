@@ -13,10 +13,11 @@ One module per concern, each holding its tables, its logic and the shaping of it
   `ieee_c57_104_2019`: one method or standard each; `co2_co`: the CO2/CO cellulose indicator.
 - `liquids`: which methods hold for a unit's insulating liquid (the mineral-oil-only ones say
   "not applicable to <liquid>" for the others), and the sources of that decision.
-- `typical`: the trace-level gate — a method whose gases are all within the 2019 Table 1
-  limits says "below typical values" instead of naming a fault.
-- `verdict`: the combined verdict (vote, health index, severity, rank, action), the verdict
-  dict and `VERDICT_SCHEMA`.
+- `typical`: the trace-level gate — a method none of whose gases moves the 2019 status (all
+  within Table 1, none rising past Table 3 or 4) says "below typical values" instead of naming
+  a fault.
+- `verdict`: the combined verdict (the hierarchy of methods, health index, severity, rank,
+  action), the verdict dict and `VERDICT_SCHEMA`.
 - `rows`: database rows → these arrays, and columns → the short verdict summary (imported
   by the resources that read the database, not by this package).
 
@@ -40,7 +41,9 @@ gaps, the default O2/N2 column and the Table 3 status logic.
 ## Output shape of `diagnose` (JSON-ready; floats rounded, never NaN/inf)
 
     {"fault": {"present": bool | None, "type": str | None, "description": str | None,
-               "agreement": {"methods": int, "of": int, "supporting": [method, ...]},
+               "agreement": {"methods": int, "of": int, "supporting": [method, ...],
+                             "dissenting": [method, ...], "basis": method | None},
+               "refinement": {"type": str, "description": str, "method": str} | None,
                "severity": "none|unknown|low|medium|high|critical"},
      "health_index": {"value": float | None,
                       "factors": [{"factor": str, "detail": str, "penalty": float}]},

@@ -25,6 +25,15 @@ so the published zones stop at radius 40.
 absent gases 1e-10 ppm. Where the pentagon has area, the limit is the ordinary centroid,
 so one rule covers every sample.
 
+**Near-degenerate samples move.** The centroid is not continuous where the pentagon gains its
+first area: with gases only on non-neighbouring axes, a trace on an axis beside one of them
+makes that pair's triangle the whole area, and the point jumps to its centroid. H2 500 and
+CH4 15 ppm lie in PD; with 0.5 ppm C2H2 besides (C2H2's axis neighbours H2's) the point moves to
+the D1 side of the PD/D1 edge. That is the published method, not an artefact of this code
+(TM's 1e-10 ppm trick does the same); such a sample's other methods say whether to believe it,
+and Triangle 1, before Pentagon 1 in the verdict's order, answers first whenever its gases
+are above trace levels.
+
 ## Zones (x, y in the same coordinates; `DUVAL_PENTAGON_1_POLYGONS`, `DUVAL_PENTAGON_2_POLYGONS`)
 
 | zone | vertices |
@@ -84,8 +93,9 @@ from each edge's lower end so that two zones sharing an edge compute it identica
 geometric convention: the published pentagons do not say which side owns an edge. Examples:
 pure H2 at (0, 33.33) lies on the S/D1 edge and is D1; (−1, 30) on the S/PD edge is PD;
 (0, 30) on the PD/D1 edge is D1. A point outside every zone would get rule −1, "no
-diagnosis"; no sample gets there, since every centroid lies within radius 100/3, which the
-zones cover with more than 5 units to spare.
+diagnosis"; no sample gets there: every centroid lies in the pentagon whose corners are the
+pure-gas points (100/3 along each axis), and the zones, which reach 40 along each axis, hold it
+whole.
 """
 
 import math

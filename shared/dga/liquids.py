@@ -50,9 +50,11 @@ from shared.dga import ieee_c57_104_2008, ieee_c57_104_2019
 from shared.dga.gases import MINERAL
 from shared.dga.rules import NOT_FOR_LIQUID, withdraw
 
-# Rule-table methods published for mineral oil only, by column prefix: Duval Triangles 1, 4 and 5,
-# Duval Pentagons 1 and 2, the IEC 60599 ratios, Rogers, Doernenburg.
-MINERAL_ONLY_METHODS = ("duval", "duval4", "duval5", "pentagon1", "pentagon2", "iec", "rogers", "doernenburg")
+# Methods published for mineral oil only, by column prefix: Duval Triangles 1, 4 and 5, Duval
+# Pentagons 1 and 2, the IEC 60599 ratios, Rogers, Doernenburg, and IEC 60599's CO2/CO indicator
+# (esters make CO and CO2 from the fluid itself, so the ratio says nothing about the paper).
+MINERAL_ONLY_METHODS = ("duval", "duval4", "duval5", "pentagon1", "pentagon2", "iec", "rogers", "doernenburg",
+                        "co2_co")
 # Standards with columns of their own, each withdrawn by its module's `withdraw(col, where, code)`.
 MINERAL_ONLY_STANDARDS = (ieee_c57_104_2008, ieee_c57_104_2019)
 
