@@ -173,9 +173,12 @@ def validated(inp: Inputs, col) -> tuple[dict[str, np.ndarray], dict[str, np.nda
     return ppm, valid
 
 
+_PROBLEM_COLUMNS = {field: f"problem_{field}" for field in SAMPLE_FIELDS}  # read for every method of every verdict
+
+
 def invalid(c, i, fields: Sequence[str]) -> list[str]:
     """The fields of sample i, among `fields`, that are missing or invalid."""
-    return [field for field in fields if c[f"problem_{field}"][i] != OK]
+    return [field for field in fields if c[_PROBLEM_COLUMNS[field]][i] != OK]
 
 
 def issues_dict(c, i) -> dict:

@@ -8,6 +8,7 @@ stores `<prefix>_matches`, a bitmask of every row that holds (`all_matches`), so
 reported instead of hidden behind row order.
 """
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -139,6 +140,16 @@ def mineral_only_reason(liquid_code) -> str:
     return f"published for mineral oil only; not applicable to {LIQUID_LABELS[INSULATING_LIQUIDS[liquid_code]]}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _within(gas: str, value: float, limit: float) -> str:
+    """A gas within its limit for the trace-level sentence, e.g. `CH4 1 ≤ 20`.
+
+    Cached: the methods of one sample share their gases, so each pair is written once per verdict
+    rather than once per method.
+    """
+    return f"{GAS_LABELS[gas]} {as_text(value)} ≤ {as_text(limit)}"
+
+
 def _not_applicable_reason(c, i, prefix, needed) -> str | None:
     """The sentence behind a shared `<prefix>_reason` code (None for applicable and for the method's own)."""
     code = c[f"{prefix}_reason"][i]
@@ -148,8 +159,7 @@ def _not_applicable_reason(c, i, prefix, needed) -> str | None:
         return f"{labels(needed)} are all zero"
     if code == BELOW_TYPICAL:
         from shared.dga.ieee_c57_104_2019 import table_1_basis  # here: that module is built on this one
-        compared = ", ".join(f"{GAS_LABELS[gas]} {as_text(c[f'ppm_{gas}'][i])} ≤ "
-                             f"{as_text(c[f'ieee2019_table1_{gas}'][i])}" for gas in needed)
+        compared = ", ".join(_within(gas, c[f"ppm_{gas}"][i], c[f"ieee2019_table1_{gas}"][i]) for gas in needed)
         return f"below typical values ({table_1_basis(c, i)}): {compared}"
     if code == NOT_FOR_LIQUID:
         return mineral_only_reason(c["liquid"][i])

@@ -283,9 +283,14 @@ def _refinement(c, i) -> dict | None:
     return {"type": label, "description": FAULT_DESCRIPTIONS[label], "method": REFINING_METHODS[c["fault_refined_by"][i]][0]}
 
 
+# The AGREEMENT_METHODS names of every bitmask, worked out once: each verdict reads two of them.
+_NAMES_BY_BITS = tuple(tuple(name for bit, (name, *_) in enumerate(AGREEMENT_METHODS) if bits >> bit & 1)
+                       for bits in range(1 << len(AGREEMENT_METHODS)))
+
+
 def _methods_in(bits: int) -> list[str]:
     """The names of the AGREEMENT_METHODS whose bits are set."""
-    return [name for bit, (name, *_) in enumerate(AGREEMENT_METHODS) if bits >> bit & 1]
+    return list(_NAMES_BY_BITS[bits])
 
 
 def verdict_dict(c: Mapping[str, list], i: int) -> dict:
