@@ -329,3 +329,42 @@ def test_catch_up_statements_parse_as_oracle(writer, demo_db):
     assert all("MOD(s.equipment_id, :parts) = :remainder" in statement for statement in
                (*paging, pending.COUNT_NEEDING, pending.COUNT_TO_WRITE))
     assert any(isinstance(tree, exp.Merge) and tree.this.name == "dga_diagnosis" for tree in trees.values())
+
+
+def test_inspection_and_scorecard_statements_parse_as_oracle(writer, demo_db):
+    """Every statement of the inspections: the page with each filter, the item, every write, the equipment cascade,
+    and the scorecard's reads (stored verdicts, and the units and samples of verdicts it computes)."""
+    import sqlite3
+
+    connection = sqlite3.connect(demo_db)
+    with connection:
+        connection.execute("UPDATE dga_diagnosis SET fingerprint = 'older engine' WHERE equipment_id IN (3, 11)")
+    connection.close()
+
+    def exercise():
+        assert writer.get("/api/v1/inspections?equipment_id=1&finding=none&from=2020-01-01&to=2030-01-01&limit=5"
+                          "&offset=1").status_code == 200
+        unit = writer.post("/api/v1/equipment", json=UNIT).json()["id"]
+        body = {"equipment_id": unit, "inspected_at": "2030-01-01T09:00:00+09:00", "finding": "T1", "reference": "WO"}
+        created = writer.post("/api/v1/inspections", json=body)
+        path = f"/api/v1/inspections/{created.json()['id']}"
+        assert writer.get(path).status_code == 200
+        assert writer.put(path, json=body, headers={"If-Match": created.headers["etag"]}).status_code == 200
+        assert writer.patch(path, json={"finding": "T2"}, headers={"If-Match": "*"}).status_code == 200
+        assert writer.delete(path, headers={"If-Match": "*"}).status_code == 204
+        writer.post("/api/v1/inspections", json=body)
+        assert writer.delete(f"/api/v1/equipment/{unit}?cascade=true", headers={"If-Match": "*"}).status_code == 204
+        card = writer.get("/api/v1/inspections/scorecard?substation_id=1&equipment_id=3&window_days=400").json()
+        assert card["verdicts"]["computed"] == 1
+        assert writer.get("/api/v1/inspections/scorecard").json()["verdicts"]["computed"] == 2
+
+    observed = _observing(exercise)
+    trees = [parse_oracle(db.ORACLE.render(sql, paged)) for sql, paged in observed]
+    touched = {table.name for tree in trees for table in tree.find_all(exp.Table)}
+    assert {"inspection", "dga_sample", "dga_diagnosis", "equipment"} <= touched
+    kinds = {type(tree).__name__ for tree in trees if any(t.name == "inspection" for t in tree.find_all(exp.Table))}
+    assert kinds == {"Select", "Insert", "Update", "Delete"}
+    rendered = [db.ORACLE.render(sql, paged) for sql, paged in observed]
+    assert any(":p_finding" in sql and ":p_from" in sql for sql in rendered)
+    assert any("BETWEEN :earliest AND :latest" in sql for sql in rendered), "the scorecard's candidate samples"
+    assert any(sql.startswith("SELECT id FROM equipment WHERE id = :id FOR UPDATE") for sql in rendered)
