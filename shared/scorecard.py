@@ -52,7 +52,6 @@ windows).
 
 import asyncio
 import bisect
-import dataclasses
 import datetime
 
 from shared import db, jsonio
@@ -84,15 +83,6 @@ _INSPECTIONS = (
 )
 _ORDER = " ORDER BY i.equipment_id, i.inspected_at, i.id"
 _STORED = f"SELECT sample_id, verdict FROM dga_diagnosis WHERE sample_id IN ({_SAMPLES.sql})"
-
-
-@dataclasses.dataclass(frozen=True)
-class Target:
-    """The sample an inspection is scored on, and the verdict on it."""
-
-    sample_id: int
-    sampled_at: datetime.datetime
-    verdict: dict | None = None
 
 
 # --- the rules: pure functions of inspections and verdicts ---------------------------------------------------
@@ -180,7 +170,8 @@ class MethodScore:
             "presence": self.presence.as_dict(),
             "fine": self.fine.as_dict(),
             "coarse": self.coarse.as_dict(),
-            "recall": {finding: self.recall[finding].as_dict("recall") for finding in sorted(self.recall, key=order.get)},
+            "recall": {finding: self.recall[finding].as_dict("recall")
+                       for finding in sorted(self.recall, key=order.get)},
             "confusion": {finding: dict(sorted(self.confusion[finding].items()))
                           for finding in sorted(self.confusion, key=order.get)},
             "unscored": self.unscored,
@@ -194,27 +185,28 @@ def unscored_entry(inspection, reason, message):
             "message": message}
 
 
-def score(inspections, targets):
-    """The per-method scores of `inspections`, each scored on `targets[inspection id]` (a Target, or None)."""
+def score(inspections, verdicts):
+    """The per-method scores of `inspections`, each scored on `verdicts[inspection id]`: the verdict on its sample,
+    or None when it has none within the window."""
     names = []
-    for target in targets.values():
-        if target is not None:
-            names.extend(name for name in methods_of(target.verdict) if name not in names)
+    for verdict in verdicts.values():
+        if verdict is not None:
+            names.extend(name for name in methods_of(verdict) if name not in names)
     methods = {name: MethodScore() for name in names}
     for inspection in inspections:
-        target = targets.get(inspection["id"])
-        if target is None:
+        verdict = verdicts.get(inspection["id"])
+        if verdict is None:
             for method in methods.values():
                 method.skip(inspection, "no_sample", REASONS["no_sample"])
             continue
-        if target.verdict["fault"]["present"] is None:
+        if verdict["fault"]["present"] is None:
             for method in methods.values():
                 method.skip(inspection, "verdict_unknown", REASONS["verdict_unknown"])
             continue
         for name, method in methods.items():
-            answer, why_not = answer_of(target.verdict, name)
-            if inspection["finding"] == NO_FAULT:
-                method.score(inspection, NO_FAULT if target.verdict["fault"]["present"] is False else answer or NO_ANSWER)
+            answer, why_not = answer_of(verdict, name)
+            if inspection["finding"] == NO_FAULT:  # presence only: a method that does not apply still answers
+                method.score(inspection, answer or NO_ANSWER)
             elif why_not is not None:
                 method.skip(inspection, "not_applicable", why_not)
             else:
@@ -242,26 +234,27 @@ async def build(values):
         inspections = await conn.fetch_all(f"{_INSPECTIONS}{clause}{_ORDER}", binds, large=True)
         chosen = await _chosen_samples(conn, inspections, window)
         verdicts, computed = await _verdicts(conn, chosen)
-    targets = {inspection_id: None if sample is None else Target(sample["id"], sample["sampled_at"], verdicts[sample["id"]])
-               for inspection_id, sample in chosen.items()}
-    methods = await asyncio.to_thread(score, inspections, targets)
+    scored_on = {inspection_id: None if sample is None else verdicts[sample["id"]]
+                 for inspection_id, sample in chosen.items()}
+    methods = await asyncio.to_thread(score, inspections, scored_on)
     return {
         "window_days": window_days,
-        "inspections": _counts(inspections, targets),
+        "inspections": _counts(inspections, scored_on),
         "verdicts": {"stored": len(verdicts) - computed, "computed": computed},
         "methods": methods,
     }
 
 
-def _counts(inspections, targets):
-    """How many inspections were considered, by finding, and how many had a sample to score."""
+def _counts(inspections, scored_on):
+    """How many inspections were considered, by finding, and how many had a sample to score (`scored_on`: as in
+    `score`)."""
     by_finding = {}
     for inspection in inspections:
         by_finding[inspection["finding"]] = by_finding.get(inspection["finding"], 0) + 1
-    with_sample = sum(target is not None for target in targets.values())
-    unknown = sum(target is not None and target.verdict["fault"]["present"] is None for target in targets.values())
-    return {"considered": len(inspections), "with_sample": with_sample, "without_sample": len(inspections) - with_sample,
-            "verdict_unknown": unknown,
+    with_sample = sum(verdict is not None for verdict in scored_on.values())
+    unknown = sum(verdict is not None and verdict["fault"]["present"] is None for verdict in scored_on.values())
+    return {"considered": len(inspections), "with_sample": with_sample,
+            "without_sample": len(inspections) - with_sample, "verdict_unknown": unknown,
             "by_finding": {finding: by_finding[finding] for finding in INSPECTION_FINDINGS if finding in by_finding}}
 
 
@@ -299,7 +292,8 @@ async def _verdicts(conn, chosen):
     from shared import verdict_store
 
     samples = {sample["id"]: sample for sample in chosen.values() if sample is not None}
-    current = sorted(sample_id for sample_id, sample in samples.items() if sample["fingerprint"] == verdict_store.FINGERPRINT)
+    current = sorted(sample_id for sample_id, sample in samples.items()
+                     if sample["fingerprint"] == verdict_store.FINGERPRINT)
     verdicts = {}
     for binds in _SAMPLES.chunks(current):
         for row in await conn.fetch_all(_STORED, binds, large=True):
