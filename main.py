@@ -35,6 +35,7 @@ _ROUTES = {
     "openapi.json": ("functions.openapi", "openapi"),
     "docs": ("functions.docs", "docs"),
     "audit": ("functions.audit", "audit"),
+    "inspections": ("functions.inspections", "inspections"),
     # A verb phrase as a path is kebab-case; a target name must be an identifier.
     "diagnose-pending": ("functions.diagnose_pending", "diagnose_pending"),
 }

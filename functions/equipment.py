@@ -7,8 +7,8 @@ PUT /api/v1/equipment/<id> (every field) → 200 with the row; a missing optiona
     (`insulating_liquid`: mineral, its default, as on POST);
 PATCH /api/v1/equipment/<id> (some fields; `application/json` or `application/merge-patch+json`,
     null clears an optional field, and sets `insulating_liquid` back to mineral) → 200 with the row;
-DELETE /api/v1/equipment/<id>[?cascade=true] → 204; 409 while DGA samples reference the unit,
-    unless `cascade=true` deletes them with it (status `retired` keeps a unit and its history).
+DELETE /api/v1/equipment/<id>[?cascade=true] → 204; 409 while DGA samples or inspections reference the
+    unit, unless `cascade=true` deletes them with it (status `retired` keeps a unit and its history).
 Writes need an API key with the `admin` scope (401 without a valid key, 403 without the scope)
 and are recorded in the audit trail (`shared/audit.py`). PUT, PATCH and DELETE need `If-Match` with the ETag from GET
 (428 without it, 412 when the unit changed since; `If-Match: *` skips the comparison), checked
@@ -17,7 +17,8 @@ every invalid field; 409 when the substation does not exist or another unit in i
 A change of `year_manufactured`, `oil_preservation` or `insulating_liquid` rewrites the unit's
 stored verdicts, and a cascading delete removes them, in the same transaction
 (`shared/verdict_store.py`).
-Tables: EQUIPMENT; SUBSTATION (must exist); DGA_SAMPLE (references, cascade); DGA_DIAGNOSIS, DGA_CHANGE; AUDIT_LOG.
+Tables: EQUIPMENT; SUBSTATION (must exist); DGA_SAMPLE, INSPECTION (reference it, cascade); DGA_DIAGNOSIS, DGA_CHANGE;
+AUDIT_LOG.
 """
 
 import functions_framework.aio
@@ -71,8 +72,11 @@ _BY_NAME = f"{_SELECT} WHERE substation_id = :substation_id AND name = :name"
 _SUBSTATION = "SELECT id FROM substation WHERE id = :id"
 _INSERT = f"INSERT INTO equipment ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)})"
 _UPDATE = f"UPDATE equipment SET {', '.join(f'{c} = :{c}' for c in _COLUMNS)} WHERE id = :id"
-_SAMPLE_COUNT = "SELECT COUNT(*) AS samples FROM dga_sample WHERE equipment_id = :id"
-_DELETE_SAMPLES = "DELETE FROM dga_sample WHERE equipment_id = :id"
+_DEPENDENTS = (
+    "SELECT (SELECT COUNT(*) FROM dga_sample WHERE equipment_id = :id) AS samples, "
+    "(SELECT COUNT(*) FROM inspection WHERE equipment_id = :id) AS inspections FROM equipment WHERE id = :id"
+)
+_DELETE_DEPENDENTS = ("DELETE FROM dga_sample WHERE equipment_id = :id", "DELETE FROM inspection WHERE equipment_id = :id")
 _DELETE = "DELETE FROM equipment WHERE id = :id"
 _VERDICT_INPUTS = ("year_manufactured", "oil_preservation", "insulating_liquid")  # unit fields a verdict depends on
 
@@ -128,21 +132,22 @@ async def _patch(request, equipment_id):
 @openapi.operation(openapi.no_content("Deleted."), query=_DELETE_QUERY, errors=(ConflictError,),
                    if_match="required")
 async def _delete(request, equipment_id):
-    """Delete a unit, and with `cascade=true` its samples; 409 while samples reference it otherwise."""
+    """Delete a unit, and with `cascade=true` its samples and inspections; 409 while they reference it otherwise."""
     cascade = validation.parse_query(request.query_params, _DELETE_QUERY).get("cascade") == "true"
     async with db.transaction() as tx:
         await http.locked_row(tx, request, _SELECT, equipment_id, "equipment", if_match_required=True)
-        # int(): Oracle's COUNT(*) arrives as a float.
-        samples = int((await tx.fetch_one(_SAMPLE_COUNT, {"id": equipment_id}))["samples"])
-        if samples and not cascade:
+        counts = await tx.fetch_one(_DEPENDENTS, {"id": equipment_id})
+        samples, inspections = int(counts["samples"]), int(counts["inspections"])  # Oracle's COUNT(*) is a float
+        if (samples or inspections) and not cascade:
             raise ConflictError(
-                f"Equipment {equipment_id} has {samples} DGA samples; delete them with it by repeating the request "
-                "with ?cascade=true, or keep its history by setting its status to retired."
+                f"Equipment {equipment_id} has {samples} DGA samples and {inspections} inspections; delete them with "
+                "it by repeating the request with ?cascade=true, or keep its history by setting its status to retired."
             )
-        await tx.execute(_DELETE_SAMPLES, {"id": equipment_id})
+        for statement in _DELETE_DEPENDENTS:
+            await tx.execute(statement, {"id": equipment_id})
         await verdict_refresh.refresh(tx, {equipment_id: verdict_refresh.ALL})  # the feed says the unit has no verdict now
         await tx.execute(_DELETE, {"id": equipment_id})
-        await audit.record(tx, request, "equipment", {"id": [equipment_id]}, deleted=1 + samples)
+        await audit.record(tx, request, "equipment", {"id": [equipment_id]}, deleted=1 + samples + inspections)
     return http.no_content()
 
 

@@ -9,7 +9,7 @@ GET /api/v1/health/ready, and GET /api/v1/health → 200 `{"status": "ok", "data
     empty table passes: it was read); else 503 DatabaseUnavailable whose message names the
     first failing check and whose `details` list every one (`{"check", "message"}`).
 None of them needs an API key, even with SEDA_REQUIRE_KEYS_FOR_READS on: probes carry none.
-Tables: SCHEMA_VERSION, TEST_TABLE, SUBSTATION, EQUIPMENT, DGA_SAMPLE, AUDIT_LOG (at most one row each).
+Tables: SCHEMA_VERSION and every one of SERVED_TABLES (at most one row each).
 """
 
 import time
@@ -22,7 +22,9 @@ from shared.errors import ApiError, DatabaseUnavailableError, from_database_erro
 from shared.headers import NO_STORE
 from shared.jsonio import json_response
 
-SERVED_TABLES = ("test_table", "substation", "equipment", "dga_sample", "audit_log", "dga_diagnosis", "dga_change")
+SERVED_TABLES = (
+    "test_table", "substation", "equipment", "dga_sample", "audit_log", "dga_diagnosis", "dga_change", "inspection",
+)
 _TABLE_PROBES = {table: f"SELECT 1 AS found FROM {table}" for table in SERVED_TABLES}
 _ONE_ROW = {"limit": 1, "offset": 0}
 _OK = {"const": "ok"}

@@ -22,7 +22,7 @@ from shared import context
 from shared.jsonio import dumps
 
 # The resources whose writes are recorded: the values `resource_name` can hold.
-RESOURCES = ("equipment", "measurements", "diagnoses")  # diagnoses: stored verdicts caught up (diagnose-pending)
+RESOURCES = ("equipment", "measurements", "diagnoses", "inspections")  # diagnoses: stored verdicts caught up (diagnose-pending)
 COLUMNS = (
     "recorded_at", "request_id", "key_id", "operation", "resource_name", "ids", "inserted", "updated", "deleted",
 )

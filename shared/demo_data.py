@@ -16,6 +16,12 @@ Gas model (ppm, µl/l), after the team's DGA notes (dga/STANDARDS.md §1 and §6
 - sealed units have O2/N2 <= 0.2, free-breathing ones > 0.2;
 - about 0.5 % of samples are incomplete lab reports (some gases None).
 
+Inspections (`Fleet.inspections`): every faulty unit is opened 1.5 to 3.5 years after its fault's
+onset, once the fault's gases are well developed, and the inspection finds that fault (its fine
+class, or for about a quarter of them only its family, D or T); about a tenth of the healthy units
+that are not retired get a routine internal inspection that finds nothing (`none`). They come from
+a generator of their own, seeded with the seed, so adding them changed no other row.
+
 Samples stream in batches (`Fleet.sample_batches`). Each unit's samples come from a numpy
 generator seeded with (seed, equipment id), so rows do not depend on the batch size, and a
 million samples never sit in memory at once.
@@ -28,7 +34,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from shared.schema import EQUIPMENT_KINDS, OIL_PRESERVATIONS, SAMPLE_GASES
+from shared.schema import EQUIPMENT_KINDS, NO_FAULT, OIL_PRESERVATIONS, SAMPLE_GASES
 
 SUBSTATION_COLUMNS = ("id", "name", "region", "voltage_kv", "latitude", "longitude", "commissioned_year")
 EQUIPMENT_COLUMNS = (
@@ -36,6 +42,7 @@ EQUIPMENT_COLUMNS = (
     "year_manufactured", "oil_preservation", "status",
 )  # fmt: skip
 SAMPLE_COLUMNS = ("id", "equipment_id", "sampled_at", *SAMPLE_GASES, "lab")
+INSPECTION_COLUMNS = ("id", "equipment_id", "inspected_at", "finding", "description", "reference")
 
 DEFAULT_SEED = 20261031
 HISTORY_END = datetime(2026, 10, 31, tzinfo=timezone.utc)
@@ -182,6 +189,23 @@ _FAULT_LATEST_YEARS_BEFORE_END = 4
 _WHOLE_PPM_GASES = ("co2", "o2", "n2")  # labs report these large values to whole ppm, the others to 0.1 ppm
 # Gases a lab report may lack: atmospheric gases not analysed, H2 lost from the syringe, ...
 _MISSING_GAS_SETS = (("o2", "n2"), ("h2",), ("co2",), ("c2h6",), ("co", "co2", "o2", "n2"))
+# Inspections: when a faulty unit is opened (years after the onset), the share recorded by family only,
+# the share of healthy units inspected, and what the engineers wrote.
+_INSPECTION_AFTER_ONSET_YEARS = (1.5, 3.5)
+_COARSE_FINDING_SHARE = 0.25
+_HEALTHY_INSPECTED_SHARE = 0.1
+_FAMILY = {"D1": "D", "D2": "D", "T1": "T", "T2": "T", "T3": "T"}
+_FINDING_DESCRIPTIONS = {
+    "PD": "Partial discharge: X-wax and tracking marks at the HV lead exit",
+    "D1": "Low-energy discharge: carbonised tracking on a tap-changer barrier board",
+    "D2": "High-energy arcing: flashover marks between the LV winding and a core clamp",
+    "T1": "Overheating below 300 °C: discoloured paper on the LV winding",
+    "T2": "Overheating of 300 to 700 °C: a heated bolted joint of a lead connection",
+    "T3": "Overheating above 700 °C: circulating current in the core, melted core-clamp insulation",
+    "D": "Discharge marks found; their energy not determined",
+    "T": "Overheated parts found; the temperature range not determined",
+    NO_FAULT: "Routine internal inspection: nothing abnormal found",
+}
 
 
 @dataclass(frozen=True)
@@ -208,6 +232,7 @@ class Fleet:
     sample_count: int
     seed: int
     plans: tuple[_UnitPlan, ...] = field(repr=False)  # per unit, what sample_batches draws from
+    inspections: list[dict] = field(default_factory=list)  # rows of INSPECTION_COLUMNS, by unit and time
 
     def sample_batches(self, batch_size: int = 5000) -> Iterator[list[dict]]:
         """DGA sample rows (keys SAMPLE_COLUMNS) in lists of `batch_size`, ids 1..sample_count in order."""
@@ -240,8 +265,10 @@ def generate(seed: int = DEFAULT_SEED, samples: int | None = None) -> Fleet:
 
 
 def insert_statements() -> dict[str, str]:
-    """INSERT statements with named binds for substation, equipment, dga_sample — plain SQL for SQLite and Oracle."""
-    tables = {"substation": SUBSTATION_COLUMNS, "equipment": EQUIPMENT_COLUMNS, "dga_sample": SAMPLE_COLUMNS}
+    """INSERT statements with named binds for substation, equipment, dga_sample, inspection — plain SQL for SQLite and
+    Oracle."""
+    tables = {"substation": SUBSTATION_COLUMNS, "equipment": EQUIPMENT_COLUMNS, "dga_sample": SAMPLE_COLUMNS,
+              "inspection": INSPECTION_COLUMNS}
     return {
         table: f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
         for table, columns in tables.items()
@@ -254,8 +281,12 @@ def load(
     *,
     bind_timestamp: Callable[[datetime], Any] = lambda t: t,
     batch_size: int = 5000,
+    with_inspections: bool = True,
 ) -> int:
-    """Insert the fleet via `executemany(sql, rows)` in batches, parents first; return the sample count. No commit."""
+    """Insert the fleet via `executemany(sql, rows)` in batches, parents first; return the sample count. No commit.
+
+    `with_inspections=False` leaves out the inspections, for a schema older than version 6 (tests of upgrades).
+    """
     statements = insert_statements()
     for table, rows in (("substation", fleet.substations), ("equipment", fleet.equipment)):
         for start in range(0, len(rows), batch_size):
@@ -266,6 +297,9 @@ def load(
             row["sampled_at"] = bind_timestamp(row["sampled_at"])
         executemany(statements["dga_sample"], batch)
         inserted += len(batch)
+    inspections = [{**row, "inspected_at": bind_timestamp(row["inspected_at"])} for row in fleet.inspections]
+    for start in range(0, len(inspections) if with_inspections else 0, batch_size):
+        executemany(statements["inspection"], inspections[start : start + batch_size])
     return inserted
 
 
@@ -326,7 +360,36 @@ def _build_fleet(seed: int, equipment_count: int) -> Fleet:
         sample_count=sum(plan.sample_count for plan in plans),
         seed=seed,
         plans=tuple(plans),
+        inspections=_inspections(seed, faults, [row for row in not_retired if row["id"] not in faults], history_start_day),
     )
+
+
+def _inspections(seed: int, faults: dict, healthy: list[dict], history_start_day: dict) -> list[dict]:
+    """Inspection rows: each faulty unit opened after its onset, and some healthy units found sound.
+
+    A generator of its own (seeded with the seed), so the other rows do not change with these.
+    """
+    rng = random.Random(f"inspections-{seed}")
+    found = []  # (unit, time, finding)
+    for unit, (fault, onset) in sorted(faults.items()):
+        after_s = rng.uniform(*_INSPECTION_AFTER_ONSET_YEARS) * _YEAR_S
+        finding = _FAMILY.get(fault, fault) if rng.random() < _COARSE_FINDING_SHARE else fault
+        found.append((unit, _workday_time(rng, (int(onset.timestamp()) + int(after_s)) // _DAY_S), finding))
+    inspected = rng.sample(healthy, min(len(healthy), round(len(healthy) * _HEALTHY_INSPECTED_SHARE)))
+    for row in sorted(inspected, key=lambda unit: unit["id"]):
+        # A year of samples at least before it, so a sample lies within the scorecard's window.
+        day = rng.randint(history_start_day[row["id"]] + 365, _END_DAY - SAMPLING_DELAY_DAYS)
+        found.append((row["id"], _workday_time(rng, day), NO_FAULT))
+    return [
+        dict(zip(INSPECTION_COLUMNS, (index, unit, time, finding, _FINDING_DESCRIPTIONS[finding],
+                                      f"WO-{time.year}-{unit:04d}")))
+        for index, (unit, time, finding) in enumerate(sorted(found), start=1)
+    ]
+
+
+def _workday_time(rng: random.Random, day: int) -> datetime:
+    """A time of working hours (Korea) on `day` (days since the epoch), in UTC."""
+    return datetime.fromtimestamp(day * _DAY_S + rng.randrange(*_WORKDAY_UTC_S), timezone.utc)
 
 
 def _substations(rng: random.Random, count: int) -> list[dict]:

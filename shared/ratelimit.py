@@ -111,6 +111,7 @@ COSTS = {
     ("GET", "/api/v1/measurements"): Cost(1, csv=5, export=50),  # an export streams up to the whole table
     ("POST", "/api/v1/measurements"): Cost(5, per_block=1),
     ("POST", "/api/v1/diagnose-pending"): Cost(10),  # runs the engine for up to SEDA_PENDING_TIME_BUDGET_S
+    ("GET", "/api/v1/inspections/scorecard"): Cost(10),  # reads a verdict per inspection, may compute missing ones
     ("GET", "/api/v1/health"): EXEMPT,  # probes: load balancers must see the instance as it is
     ("GET", "/api/v1/health/ready"): EXEMPT,
     ("GET", "/api/v1/health/live"): EXEMPT,

@@ -1,7 +1,7 @@
 """SQLite DDL of the SEDA tables at the current schema version, column for column equal to sql/oracle/02_schema.sql.
 
 Tables: TEST_TABLE, SUBSTATION, EQUIPMENT, DGA_SAMPLE, SCHEMA_VERSION, AUDIT_LOG (`shared/audit.py`), DGA_DIAGNOSIS and
-DGA_CHANGE (`shared/verdict_store.py`). Enumerations are
+DGA_CHANGE (`shared/verdict_store.py`), INSPECTION (`functions/inspections.py`). Enumerations are
 defined once here and used by the DDL, the demo-data generator and request validation.
 Ids are AUTOINCREMENT so that SQLite never hands out the id of a deleted row again (Oracle's
 identity columns never do); databases made before that are rebuilt by
@@ -22,6 +22,11 @@ EQUIPMENT_STATUSES = ("in_service", "standby", "retired")
 # The DGA engine reads the same list (`shared/dga/gases.py`); the first is the default.
 INSULATING_LIQUIDS = ("mineral", "natural_ester", "synthetic_ester", "silicone")
 SAMPLE_GASES = ("h2", "ch4", "c2h6", "c2h4", "c2h2", "co", "co2", "o2", "n2")
+# What an inspection found: an IEC 60599 fault class, a coarse class (PD is both fine and coarse), or nothing.
+FINE_FINDINGS = ("PD", "D1", "D2", "DT", "T1", "T2", "T3")
+COARSE_FINDINGS = ("D", "T")
+NO_FAULT = "none"
+INSPECTION_FINDINGS = (*FINE_FINDINGS, *COARSE_FINDINGS, NO_FAULT)
 
 
 def _sql_list(values):
@@ -147,4 +152,15 @@ CREATE TABLE IF NOT EXISTS dga_change (
 
 CREATE INDEX IF NOT EXISTS dga_change_unit_ix ON dga_change (equipment_id, id);
 CREATE INDEX IF NOT EXISTS dga_change_recent_ix ON dga_change (changed_at, id);
+
+CREATE TABLE IF NOT EXISTS inspection (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  equipment_id INTEGER NOT NULL REFERENCES equipment (id),
+  inspected_at TIMESTAMP NOT NULL,
+  finding      TEXT NOT NULL,
+  description  TEXT,
+  reference    TEXT,
+  CONSTRAINT inspection_uk UNIQUE (equipment_id, inspected_at),
+  CONSTRAINT inspection_finding_ck CHECK (finding IN ({_sql_list(INSPECTION_FINDINGS)}))
+);
 """

@@ -40,6 +40,12 @@ def fresh_provenance(moment):
     return {"engine_version": dga.ENGINE_VERSION, "diagnosed_at": moment, "stale": False}
 
 
+def fresh_verdicts(units, windows):
+    """The running engine's verdict on the last sample of each window (the sample and up to HISTORY_DEPTH complete
+    samples before it, oldest first), for the unit beside it: what a stored verdict holds. Runs in a worker thread."""
+    return dga.verdicts_from_columns(diagnose_windows(units, windows))
+
+
 def verdicts(unit, samples, earlier=()):
     """(verdict, provenance) of each of `samples` (oldest first, with their stored columns): the stored one where
     there is one, else a fresh computation from the samples before it (`earlier`: up to HISTORY_DEPTH samples
@@ -51,7 +57,7 @@ def verdicts(unit, samples, earlier=()):
         offset = len(earlier)
         windows = [window_source[max(0, offset + position - HISTORY_DEPTH) : offset + position + 1]
                    for position in missing]
-        fresh = dga.verdicts_from_columns(diagnose_windows([unit] * len(windows), windows))
+        fresh = fresh_verdicts([unit] * len(windows), windows)
         now = datetime.datetime.now(datetime.timezone.utc)
         computed = {position: (verdict, fresh_provenance(now)) for position, verdict in zip(missing, fresh)}
     return [

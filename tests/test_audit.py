@@ -93,9 +93,11 @@ def test_equipment_writes_each_leave_one_entry_naming_the_unit(admin, demo_db, s
     assert entry == _entry("ops", "DELETE /api/v1/equipment/<id>", "equipment", {"id": [unit]}, deleted=1)
 
     (samples,) = sql("SELECT COUNT(*) FROM dga_sample WHERE equipment_id = 1")[0]
-    assert samples > 0
+    (inspections,) = sql("SELECT COUNT(*) FROM inspection WHERE equipment_id = 1")[0]
+    assert samples > 0 and inspections > 0
     _, entry = _write(admin, demo_db, "DELETE", "/api/v1/equipment/1?cascade=true", "cascade-1", headers=ANY_VERSION)
-    assert entry == _entry("ops", "DELETE /api/v1/equipment/<id>", "equipment", {"id": [1]}, deleted=1 + samples)
+    assert entry == _entry("ops", "DELETE /api/v1/equipment/<id>", "equipment", {"id": [1]},
+                           deleted=1 + samples + inspections)
 
 
 @pytest.mark.parametrize("media_type", ["json", "csv"])

@@ -39,11 +39,19 @@ def _started(target, *paths, **environment):
     return report["statuses"], report["loaded"]
 
 
-@pytest.mark.parametrize("target", ["equipment", "health", "measurements", "substations", "application", "api"])
+@pytest.mark.parametrize("target", ["equipment", "health", "measurements", "substations", "application", "inspections",
+                                    "api"])
 def test_a_target_on_sqlite_imports_neither_numpy_nor_oracledb(demo_db, target):
     statuses, loaded = _started(target, "/", SEDA_DATABASE="sqlite", SEDA_SQLITE_PATH=str(demo_db))
     assert loaded == []
     assert statuses == [404 if target == "api" else 200]
+
+
+def test_the_inspections_target_imports_numpy_with_the_first_scorecard_only(demo_db):
+    statuses, loaded = _started("inspections", "/", "/1", "/scorecard", SEDA_SQLITE_PATH=str(demo_db))
+    assert statuses == [200, 200, 200] and loaded == ["numpy"]
+    statuses, loaded = _started("inspections", "/", "/1", SEDA_SQLITE_PATH=str(demo_db))
+    assert statuses == [200, 200] and loaded == []
 
 
 def test_the_diagnoses_target_imports_numpy_and_not_oracledb(demo_db):

@@ -202,7 +202,7 @@ def test_labs_include_kepri(samples):
 
 def test_insert_statements_are_plain_sql_with_named_binds():
     statements = demo_data.insert_statements()
-    assert set(statements) == {"substation", "equipment", "dga_sample"}
+    assert set(statements) == {"substation", "equipment", "dga_sample", "inspection"}
     assert statements["dga_sample"].startswith("INSERT INTO dga_sample (id, equipment_id, sampled_at, h2,")
     assert ":sampled_at" in statements["dga_sample"] and ":lab)" in statements["dga_sample"]
 
@@ -218,19 +218,19 @@ def test_load_into_sqlite_schema_in_the_callers_transaction(fleet):
         connection.executemany(sql, rows)
 
     def counts():
-        tables = ("substation", "equipment", "dga_sample")
+        tables = ("substation", "equipment", "dga_sample", "inspection")
         return [connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in tables]
 
     inserted = demo_data.load(
         executemany, fleet, bind_timestamp=lambda t: t.strftime("%Y-%m-%d %H:%M:%S.%f"), batch_size=1000
     )
     assert inserted == fleet.sample_count and max(batch_sizes) == 1000
-    assert counts() == [len(fleet.substations), len(fleet.equipment), fleet.sample_count]
+    assert counts() == [len(fleet.substations), len(fleet.equipment), fleet.sample_count, len(fleet.inspections)]
     first = connection.execute("SELECT sampled_at FROM dga_sample WHERE id = 1").fetchone()[0]
     assert first == next(fleet.sample_batches(1))[0]["sampled_at"].strftime("%Y-%m-%d %H:%M:%S.%f")
     assert connection.in_transaction
     connection.rollback()
-    assert counts() == [0, 0, 0]
+    assert counts() == [0, 0, 0, 0]
     connection.close()
 
 
@@ -244,3 +244,24 @@ def test_size_option_scales_the_fleet_to_the_target():
     assert len({row["name"] for row in scaled.substations}) == len(scaled.substations)
     assert len({(row["substation_id"], row["name"]) for row in scaled.equipment}) == len(scaled.equipment)
     assert set(fault for fault, _ in scaled.faults.values()) == set(demo_data.FAULT_TYPES)
+
+
+def test_faulty_units_are_inspected_after_the_onset_and_some_healthy_ones_are_found_sound(fleet, history):
+    by_unit = {row["equipment_id"]: row for row in fleet.inspections}
+    assert len(by_unit) == len(fleet.inspections) == 22, "one inspection per inspected unit"
+    assert [row["id"] for row in fleet.inspections] == list(range(1, 23))
+    families = {"D1": "D", "D2": "D", "T1": "T", "T2": "T", "T3": "T"}
+    for unit, (fault, onset) in fleet.faults.items():
+        inspection = by_unit[unit]
+        assert inspection["finding"] in (fault, families.get(fault, fault))
+        assert onset < inspection["inspected_at"] < demo_data.HISTORY_END
+    healthy = [row for unit, row in by_unit.items() if unit not in fleet.faults]
+    assert len(healthy) == 10 and {row["finding"] for row in healthy} == {"none"}
+    statuses = {row["id"]: row["status"] for row in fleet.equipment}
+    assert all(statuses[row["equipment_id"]] != "retired" for row in healthy)
+    assert {row["finding"] for row in fleet.inspections} >= {"PD", "D", "T", "none"}, "fine, coarse and none findings"
+    for row in fleet.inspections:  # a sample lies within a year before each inspection
+        times = [sample["sampled_at"] for sample in history[row["equipment_id"]]]
+        assert any(0 <= (row["inspected_at"] - time).days <= 365 for time in times)
+    assert demo_data.generate().inspections == fleet.inspections
+    assert demo_data.generate(seed=1).inspections != fleet.inspections

@@ -12,7 +12,7 @@ from conftest import API_KEY, make_client, run_server_expecting_refusal, run_too
 from shared import demo_data, schema
 from shared.db import SQLITE, migrations, sqlite_files
 from shared.db.dialects import prepared_binds
-from shared.db.migrations import m0005_insulating_liquid
+from shared.db.migrations import m0005_insulating_liquid, m0006_inspections
 from shared.db.sqlite_statements import execute_many, rows
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
@@ -20,6 +20,7 @@ V1_DDL = (FIXTURES / "sqlite_schema_v1.sql").read_text()
 V2_DDL = (FIXTURES / "sqlite_schema_v2.sql").read_text()
 V3_DDL = (FIXTURES / "sqlite_schema_v3.sql").read_text()
 V4_DDL = (FIXTURES / "sqlite_schema_v4.sql").read_text()
+V5_DDL = (FIXTURES / "sqlite_schema_v5.sql").read_text()
 
 
 def make_v1_database(path):
@@ -57,6 +58,20 @@ def make_v4_database(path):
     return path
 
 
+def make_v5_database(path):
+    """A database exactly as release 5 made it: versions 1–5 recorded, the demo fleet (liquids varied) and its verdicts."""
+    _make_database(path, V5_DDL, versions=migrations.history()[:5])
+    connection = sqlite_files.open_new_file(path)
+    try:
+        connection.execute("BEGIN")
+        connection.execute("UPDATE equipment SET insulating_liquid = 'natural_ester' WHERE id = 2")
+        sqlite_files.store_verdicts(connection, [unit_id for (unit_id,) in connection.execute("SELECT id FROM equipment")])
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
+    return path
+
+
 def assert_rows_kept(before, after):
     """Every row of every table of `before` is in `after` unchanged, equipment rows with the liquid added (mineral)."""
     kept = {table: rows for table, rows in after.items() if table in before and table != "schema_version"}
@@ -75,7 +90,8 @@ def _make_database(path, ddl, versions):
         records = migrations.version_records(versions)
         connection.executemany(migrations.RECORD_VERSION, [prepared_binds(SQLITE, record) for record in records])
     connection.execute("INSERT INTO test_table (hello) VALUES ('Oracle')")
-    demo_data.load(lambda sql, rows: connection.executemany(sql, rows), demo_data.generate(), bind_timestamp=SQLITE.bind_timestamp)
+    demo_data.load(lambda sql, rows: connection.executemany(sql, rows), demo_data.generate(),
+                   bind_timestamp=SQLITE.bind_timestamp, with_inspections=False)  # INSPECTION came with version 6
     connection.execute("DELETE FROM dga_sample WHERE id = (SELECT MAX(id) FROM dga_sample)")
     connection.execute("COMMIT")
     connection.close()
@@ -169,7 +185,7 @@ def test_upgrade_from_version_4_makes_every_unit_mineral_and_keeps_every_verdict
     result = run_migrate(path)
 
     assert result.returncode == 0, result.stderr
-    assert "from schema version 4 to 5" in result.stdout
+    assert f"from schema version 4 to {migrations.CURRENT_VERSION}" in result.stdout
     assert "rediagnose" not in result.stdout  # no NEXT_STEP: a mineral unit's verdict did not change
     after = table_snapshot(path)
     assert_rows_kept(before, after)  # the stored verdicts and the feed included, untouched
@@ -194,8 +210,48 @@ def test_version_5_checks_the_liquids_the_engine_knows(tmp_path):
     assert frozen == ", ".join(f"'{liquid}'" for liquid in schema.INSULATING_LIQUIDS)
 
 
+def test_upgrade_from_version_5_adds_an_empty_inspection_table_and_changes_no_row(tmp_path, demo_db):
+    from test_verdict_store import assert_stored_equal_fresh
+
+    path = make_v5_database(tmp_path / "release-5.sqlite3")
+    before = table_snapshot(path)
+    assert before["dga_diagnosis"] and before["dga_change"] and "inspection" not in before
+
+    result = run_migrate(path)
+
+    assert result.returncode == 0, result.stderr
+    assert "from schema version 5 to 6" in result.stdout and "rediagnose" not in result.stdout
+    after = table_snapshot(path)
+    assert {table: rows for table, rows in after.items() if table in before and table != "schema_version"} == {
+        table: rows for table, rows in before.items() if table != "schema_version"}  # every row, verdicts included
+    assert after["inspection"] == []
+    assert [row[:2] for row in after["schema_version"]] == migrations.history()
+    assert _shape(path) == _shape(demo_db)
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        assert_stored_equal_fresh(path, [unit_id for (unit_id,) in connection.execute("SELECT id FROM equipment")])
+
+
+def test_version_6_checks_the_findings_and_one_inspection_per_unit_and_moment(tmp_path):
+    path = make_v5_database(tmp_path / "release-5.sqlite3")
+    assert run_migrate(path).returncode == 0
+    insert = "INSERT INTO inspection (equipment_id, inspected_at, finding) VALUES (1, ?, ?)"
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA foreign_keys = ON")
+        for number, finding in enumerate(schema.INSPECTION_FINDINGS):
+            connection.execute(insert, (f"2020-01-{number + 1:02d} 00:00:00.000000", finding))
+        with pytest.raises(sqlite3.IntegrityError, match="inspection_finding_ck"):
+            connection.execute(insert, ("2021-01-01 00:00:00.000000", "S"))
+        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+            connection.execute(insert, ("2020-01-01 00:00:00.000000", "T1"))
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            connection.execute("INSERT INTO inspection (equipment_id, inspected_at, finding) VALUES (999999, "
+                               "'2020-01-01 00:00:00.000000', 'none')")
+    assert m0006_inspections._FINDINGS == ", ".join(f"'{finding}'" for finding in schema.INSPECTION_FINDINGS)
+
+
 def test_a_database_upgraded_from_any_release_serves_and_audits_writes(tmp_path):
-    for version, make in ((1, make_v1_database), (2, make_v2_database), (3, make_v3_database), (4, make_v4_database)):
+    for version, make in ((1, make_v1_database), (2, make_v2_database), (3, make_v3_database), (4, make_v4_database),
+                          (5, make_v5_database)):
         path = make(tmp_path / f"v{version}.sqlite3")
         assert run_migrate(path).returncode == 0
         use_database(path, SEDA_API_KEYS=API_KEY)

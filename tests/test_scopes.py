@@ -201,6 +201,8 @@ def test_every_operation_declares_its_scope_where_it_is_defined():
         ("equipment", "PATCH", ("admin", True)), ("equipment", "DELETE", ("admin", True)),
         ("measurements", "POST", ("ingest", True)), ("measurements", "DELETE", ("admin", True)),
         ("diagnose-pending", "POST", ("admin", True)),
+        ("inspections", "POST", ("ingest", True)), ("inspections", "PUT", ("ingest", True)),
+        ("inspections", "PATCH", ("ingest", True)), ("inspections", "DELETE", ("admin", True)),
     }
     assert {scope for resource, _, scope in needs if resource == "audit"} == {("admin", True)}
     assert {scope for resource, _, scope in needs if resource == "health"} == {(None, False)}

@@ -236,7 +236,7 @@ def test_delete_is_409_while_samples_reference_the_unit_unless_cascade(writer, s
     before = table_snapshot(demo_db)
     refused = writer.delete("/api/v1/equipment/7", headers={"If-Match": "*"})
     assert refused.status_code == 409
-    assert f"has {samples} DGA samples" in refused.json()["message"] and "?cascade=true" in refused.json()["message"]
+    assert f"has {samples} DGA samples and " in refused.json()["message"] and "?cascade=true" in refused.json()["message"]
     assert table_snapshot(demo_db) == before
     assert writer.delete("/api/v1/equipment/7?cascade=maybe", headers={"If-Match": "*"}).status_code == 400
     deleted = writer.delete("/api/v1/equipment/7?cascade=true", headers={"If-Match": _read(writer, 7)[1]})
