@@ -11,7 +11,7 @@ What it does, and prints:
 1. **Rows**: a row without all five gases (`card.MODEL_GASES`) is dropped, and so is every
    `N` row: the model names which fault, never whether there is one (presence is the IEEE
    C57.104-2019 status). 0.0001 is the compilations' placeholder for zero and is read as 0.
-2. **De-duplication**: files are read largest first (so a copy is dropped from the smaller
+2. **De-duplication**: files are read largest (most rows) first (so a copy is dropped from the smaller
    file: `dataport_untraced.csv` repeats the other two); a row is dropped when an earlier kept
    row has the same five gases (exact copy) or the same proportions, every gas's share within
    5 % of the other's (rescaled copy). Copies whose labels differ are counted apart.
@@ -88,14 +88,14 @@ def read_file(path: pathlib.Path) -> tuple[list[dict], dict]:
 
 
 def training_files(directory: pathlib.Path, inspected: bool) -> list[pathlib.Path]:
-    """The CSV files to read, largest first (so de-duplication keeps a row in the bigger file)."""
+    """The CSV files to read: the compilations, and with `inspected` the files with a case_id column."""
     chosen = []
     for path in sorted(directory.glob("*.csv")):
         with path.open(newline="", encoding="utf-8") as handle:
             is_inspected = "case_id" in next(csv.reader(handle))
         if inspected or not is_inspected:
             chosen.append(path)
-    return sorted(chosen, key=lambda path: (-path.stat().st_size, path.name))
+    return chosen
 
 
 def deduplicate(rows: list[dict]) -> tuple[list[dict], dict]:
@@ -279,8 +279,9 @@ def print_report(files, dropped, kept, cv) -> None:
 def train(data: pathlib.Path, output: pathlib.Path, seed: int, inspected: bool) -> dict:
     """Read, de-duplicate, cross-validate, fit and write the model; return its card."""
     files, rows = [], []
-    for path in training_files(data, inspected):
-        file_rows, counts = read_file(path)
+    read = [(path, *read_file(path)) for path in training_files(data, inspected)]
+    for path, file_rows, counts in sorted(read, key=lambda entry: (-entry[2]["rows"], entry[0].name)):
+        # Largest file first: a copy is dropped from the smaller file (dataport_untraced.csv repeats the others).
         files.append({"file": path.name, "sha256": sha256_of(path), **counts, "usable": len(file_rows)})
         rows.extend(file_rows)
     kept, dropped = deduplicate(rows)
