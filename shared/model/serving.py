@@ -13,6 +13,7 @@ and calls `evaluate(col, ppm, valid)`, which writes the `ai_model_*` columns
    distance matrix is BLOCK_ROWS × training cases float32): the three nearest are the answer's
    explanation, and the nearest farther than the card's threshold makes it out of distribution.
 
+The first load also sets the process's BLAS (OpenBLAS, NumPy's) to one thread (`_load`).
 Sessions are kept per model file hash, so switching settings (tests) does not rebuild them.
 onnxruntime runs are thread-safe; the lock only keeps two first requests from both building one.
 """
@@ -52,6 +53,13 @@ def _load(card: ModelCard):
     with _loading:
         if card.sha256 not in _loaded:
             import onnxruntime  # here, not at import: only diagnoses with a model pay for it
+            import threadpoolctl
+
+            # The nearest-case products are small (a block × 15 features × the training cases):
+            # one BLAS thread computes them as fast as two on an idle machine, and OpenBLAS's
+            # spinning threads made them 5-10× slower whenever the cores were busy (measured).
+            # The service's parallelism is its request threads; nothing else here uses BLAS.
+            threadpoolctl.threadpool_limits(limits=1, user_api="blas")
 
             options = onnxruntime.SessionOptions()
             options.log_severity_level = 3  # warnings about unused initializers are not the operator's concern
