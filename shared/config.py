@@ -260,7 +260,10 @@ def settings():
 
 
 def _model_settings():
-    """The served model's checked card (or None) and whether it joins the verdict; a model that fails its card stops start-up."""
+    """The served model's checked card (or None) and whether it joins the verdict.
+
+    A model whose files do not match its card stops start-up (`shared/model/card.py`).
+    """
     raw = os.environ.get("SEDA_MODEL_PATH")
     path = model_card.DEFAULT_MODEL_PATH if raw is None else raw.strip()
     model = None if str(path).lower() in ("", "none") else model_card.load_checked(path)

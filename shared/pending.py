@@ -3,7 +3,8 @@
 A complete sample is *pending* when it has no DGA_DIAGNOSIS row (it arrived by another path:
 a database upgraded from version 3, the utility's own loaders writing straight into Oracle),
 and *stale* when its row's fingerprint is not `verdict_store.fingerprint()` (a new engine
-release, another model, SEDA_VERDICT_USES_MODEL changed). A unit with either is rewritten whole (`verdict_store.refresh_pending`).
+release, another model, SEDA_VERDICT_USES_MODEL changed). A unit with either is rewritten whole
+(`verdict_store.refresh_pending`).
 
 Each batch is one transaction: it finds the next `batch_units` units with a pending or stale
 verdict after the last unit done (keyset over `equipment_id`, so no batch rescans what an

@@ -274,8 +274,8 @@ def diagnose_batch(gases: Mapping[str, np.ndarray], *, age_years: np.ndarray | N
     the same with the prefixes `duval3`, `duval4`, `duval5`), `pentagon_pct_<gas>`,
     `pentagon_x`, `pentagon_y`, `ratio_<name>`, `ieee2019_level_<gas>`,
     `ieee2019_table1_<gas>` (the Table 1 limit applied), `ieee2019_delta_<gas>`,
-    `ieee2019_rate_<gas>` and `co2_co_ratio`; with a model, the `ai_model_*` columns (`ai_model`). Pass the columnar form to
-    `verdicts_from_columns` to get the dicts.
+    `ieee2019_rate_<gas>` and `co2_co_ratio`; with a model, the `ai_model_*` columns (`ai_model`).
+    Pass the columnar form to `verdicts_from_columns` to get the dicts.
     """
     inputs = batch_inputs(gases, age_years, oil_preservation, history_times, history_gases, sample_times,
                           insulating_liquid)

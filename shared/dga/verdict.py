@@ -24,16 +24,17 @@ decided without looking at labelled data:
   model trained on other utilities' data). Where it does not apply (traces, a gas missing,
   another liquid) the hierarchy is the published one. Where it does not join, the verdict is
   exactly the one without a model: `methods.ai_model` is shown beside the others, and counts
-  neither as basis, support nor dissent. Where the basis names several classes at once (a sample in the overlap
-  of IEC's D1 and D2 rows), the class the other methods support most is taken; a tie within
-  one family gives the family (D1/D2 → "D").
-- **Refinement** (only when the type is Triangle 1's zone, whether Triangle 1 is the basis or confirms the model's class): Duval's later methods look inside
-  that zone — Triangle 4 (after PD, T1, T2) and Triangle 5 (after T2, T3), as IEEE
-  C57.104-2019 Annex D applies them, then Pentagon 2 (Duval & Lamarre 2014: Pentagon 1's zones
-  split into overheating O, paper carbonization C and oil-only T3-H). The first of
-  `REFINING_METHODS` whose zone is one of `REFINEMENTS[Triangle 1's zone]` (a class inside it)
-  is `fault.refinement`; the type itself stays Triangle 1's zone, so the finer answer is added,
-  never substituted, and a refining method that names a class outside the zone refines nothing.
+  neither as basis, support nor dissent. Where the basis names several classes at once (a
+  sample in the overlap of IEC's D1 and D2 rows), the class the other methods support most is
+  taken; a tie within one family gives the family (D1/D2 → "D").
+- **Refinement** (only when the type is Triangle 1's zone, whether Triangle 1 is the basis or
+  confirms the model's class): Duval's later methods look inside that zone — Triangle 4 (after
+  PD, T1, T2) and Triangle 5 (after T2, T3), as IEEE C57.104-2019 Annex D applies them, then
+  Pentagon 2 (Duval & Lamarre 2014: Pentagon 1's zones split into overheating O, paper
+  carbonization C and oil-only T3-H). The first of `REFINING_METHODS` whose zone is one of
+  `REFINEMENTS[Triangle 1's zone]` (a class inside it) is `fault.refinement`; the type itself
+  stays Triangle 1's zone, so the finer answer is added, never substituted, and a refining
+  method that names a class outside the zone refines nothing.
 - **Agreement**: every other applicable method confirms (its answer is the type, or its coarse
   family: Doernenburg's "thermal" confirms T1, T2 and T3) or dissents. Dissent is reported
   (`agreement.dissenting`), never counted against the basis.

@@ -29,7 +29,7 @@ from shared.model.card import MODEL_CLASSES, MODEL_GASES, NEAREST_CASES, ModelCa
 from shared.model.features import features
 
 BLOCK_ROWS = 512
-CANDIDATES = 5  # near cases the fast search keeps for the exact distances (≥ NEAREST_CASES, with margin for its rounding)
+CANDIDATES = 5  # cases the fast search keeps for the exact distances: NEAREST_CASES and a margin for its rounding
 _loaded = {}  # model SHA-256 -> (onnxruntime session, reference arrays)
 _loading = threading.Lock()
 
@@ -102,7 +102,8 @@ class ServedModel:
         candidates = np.empty((len(matrix), CANDIDATES), np.int64)
         for start in range(0, len(matrix), BLOCK_ROWS):
             block = scaled[start:start + BLOCK_ROWS]
-            squared = block @ reference["minus_twice_transposed"]  # |case|² − 2·sample·case: + |sample|² ranks alike
+            # |case|² − 2·sample·case: the squared distance less |sample|², which ranks the cases alike.
+            squared = block @ reference["minus_twice_transposed"]
             squared += reference["squared"]
             within = np.arange(len(block))
             for rank in range(CANDIDATES):  # argmin passes: far faster than a partition of every row
@@ -131,7 +132,8 @@ class ServedModel:
         for k in range(NEAREST_CASES):
             chosen = indices[:, k]
             col[f"{prefix}_nearest_label_{k}"] = _spread(n, rows, reference["label"][chosen], -1)
-            col[f"{prefix}_nearest_source_{k}"] = _spread(n, rows, reference["sources"][reference["source"][chosen]], None)
+            sources = reference["sources"][reference["source"][chosen]]
+            col[f"{prefix}_nearest_source_{k}"] = _spread(n, rows, sources, None)
             col[f"{prefix}_nearest_row_{k}"] = _spread(n, rows, reference["row"][chosen], -1)
             col[f"{prefix}_nearest_distance_{k}"] = _spread(n, rows, distances[:, k], np.nan)
         col[f"{prefix}_joins"] = np.full(n, self.joins_verdict)
