@@ -7,9 +7,14 @@ band, and up to `--history` earlier samples spaced 1–8 months apart. Then it t
 - `diagnose_batch(...)` returning dicts, on `--dict-samples` samples;
 - `diagnose(...)` called once per sample, on the first `--single` samples.
 It checks that the single calls return the same dicts as the batch and prints samples/s
-and the speed ratios.
+and the speed ratios. With a model (`--model`, default the shipped `models/dga_type.onnx`;
+`none` to skip), the same run also times:
+- `diagnose_batch(..., model=..., columnar=True)`: rules and model together, and the share of
+  samples the model's gates let through (the others skip it);
+- the model alone on every sample with all five gases, gates aside: features, the ONNX forest
+  and the nearest training cases (what `methods.ai_model` costs per sample it answers).
 
-    python bench/dga_batch.py [--samples 1000000] [--single 20000]
+    python bench/dga_batch.py [--samples 1000000] [--single 20000] [--model PATH|none]
 """
 
 import argparse
@@ -22,6 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 from shared import dga
+from shared.model import card, serving
+from shared.model.features import features
 
 NOW = 1_717_200_000.0  # 2024-06-01 UTC, epoch seconds
 # Typical healthy levels (ppm) and the multipliers a fault pattern applies to them.
@@ -95,6 +102,30 @@ def rate(count: int, seconds: float) -> str:
     return f"{count / seconds:>12,.0f} samples/s"
 
 
+def time_model(model, options, rng) -> list[tuple]:
+    """(name, samples, seconds) of the columnar path with the model, and of the model alone."""
+    model.predict(np.zeros((1, len(card.FEATURE_NAMES)), np.float32))  # the session is built on first use: not timed
+    with_model_seconds, answered, done, alone_seconds, alone_count = 0.0, 0, 0, 0.0, 0
+    while done < options.samples:
+        size = min(options.chunk, options.samples - done)
+        arguments = generate(size, options.history, rng)
+        start = time.perf_counter()
+        columns = dga.diagnose_batch(**arguments, model=model, columnar=True)
+        with_model_seconds += time.perf_counter() - start
+        answered += int(columns["ai_model_applicable"].sum())
+        complete = np.all([np.isfinite(arguments["gases"][gas]) for gas in card.MODEL_GASES], axis=0)
+        start = time.perf_counter()
+        matrix = features({gas: arguments["gases"][gas][complete] for gas in card.MODEL_GASES})
+        model.predict(matrix)
+        model.nearest(matrix)
+        alone_seconds += time.perf_counter() - start
+        alone_count += int(complete.sum())
+        done += size
+    print(f"the model's gates let {answered / options.samples:.0%} of the samples through to it")
+    return [("batch, columnar + model", options.samples, with_model_seconds),
+            ("model alone, every sample", alone_count, alone_seconds)]
+
+
 def main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -104,8 +135,10 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=5, help="earlier samples per unit")
     parser.add_argument("--chunk", type=int, default=250_000, help="batch size for the columnar path")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--model", default=str(card.DEFAULT_MODEL_PATH), help="model to time beside the rules, or none")
     options = parser.parse_args()
     rng = np.random.default_rng(options.seed)
+    model = None if options.model == "none" else serving.ServedModel(card.load_checked(options.model), False)
 
     columnar_seconds, done = 0.0, 0
     while done < options.samples:
@@ -133,10 +166,12 @@ def main() -> None:
 
     single_rate = options.single / single_seconds
     print(f"history depth {options.history}, chunk {options.chunk:,}, seed {options.seed}")
-    for name, count, seconds in (("batch, columnar", options.samples, columnar_seconds),
-                                 ("batch, dicts", dict_count, dict_seconds),
-                                 ("single calls", options.single, single_seconds)):
-        print(f"{name:<18} {count:>10,} samples {seconds:8.2f} s {rate(count, seconds)}")
+    timings = [("batch, columnar", options.samples, columnar_seconds), ("batch, dicts", dict_count, dict_seconds),
+               ("single calls", options.single, single_seconds)]
+    if model is not None:
+        timings += time_model(model, options, rng)
+    for name, count, seconds in timings:
+        print(f"{name:<27} {count:>10,} samples {seconds:8.2f} s {rate(count, seconds)}")
     print(f"ratio batch/single: columnar {options.samples / columnar_seconds / single_rate:,.0f}x, "
           f"dicts {dict_count / dict_seconds / single_rate:,.1f}x")
     print(f"single == batch on {options.single:,} samples: {'yes' if not mismatches else f'NO ({mismatches} differ)'}")

@@ -42,6 +42,8 @@ Every environment variable the service reads:
 | `SEDA_SQLITE_MAX_SESSIONS` | `16` | SQLite sessions and write transactions open at once in this instance |
 | `SEDA_SQLITE_SESSION_WAIT_MS` | `500` | how long a request waits for one of them before answering 429 TooManyRequestsTypeB |
 | `SEDA_PENDING_BATCH_UNITS` | `20` | units per transaction of `POST /api/v1/diagnose-pending` (each batch holds SQLite's write lock while it runs the engine: ~0.3 s for 20 demo units) |
+| `SEDA_MODEL_PATH` | `models/dga_type.onnx` (the shipped model) | the learned fault-type model behind `methods.ai_model` (an `.onnx` with its `.card.json` and `.reference.npz` beside it, written by `python -m tools.train_model`); empty or `none`: no model, no `ai_model` in verdicts and no onnxruntime. At start-up only the card and the files' SHA-256 are checked (a mismatch, a missing or changed file stops start-up); the session is built on the first diagnosis. Its hash is part of every stored verdict's fingerprint |
+| `SEDA_VERDICT_USES_MODEL` | `false` | `true` makes the model's class the combined verdict's fault type where it applies (before Triangle 1, which with the other methods then confirms or dissents; presence still comes from the 2019 status). Turn it on only when the inspections scorecard on your own units shows the model beats the published methods. Needs a model; changing it makes stored verdicts stale |
 | `SEDA_PENDING_TIME_BUDGET_S` | `10` | a `POST /api/v1/diagnose-pending` runs one batch, then starts no other after this many seconds (the last one may end later; `0`: one batch per call); stay under the scheduler's request timeout |
 
 With no `SEDA_API_KEYS`, every write is refused with the same 401 as a wrong key (and a
@@ -68,6 +70,7 @@ import re
 import urllib.parse
 
 from shared import keys
+from shared.model import card as model_card
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
@@ -134,6 +137,8 @@ class Settings:
     pending_batch_units: int
     pending_time_budget_s: int
     limits: LimitSettings
+    model: model_card.ModelCard | None  # the served model, its files checked against its card
+    verdict_uses_model: bool
 
 
 def _int_env(name, default, minimum=1):
@@ -250,7 +255,22 @@ def settings():
         pending_batch_units=_int_env("SEDA_PENDING_BATCH_UNITS", 20),
         pending_time_budget_s=_int_env("SEDA_PENDING_TIME_BUDGET_S", 10, minimum=0),
         limits=_limit_settings(),
+        **_model_settings(),
     )
+
+
+def _model_settings():
+    """The served model's checked card (or None) and whether it joins the verdict.
+
+    A model whose files do not match its card stops start-up (`shared/model/card.py`).
+    """
+    raw = os.environ.get("SEDA_MODEL_PATH")
+    path = model_card.DEFAULT_MODEL_PATH if raw is None else raw.strip()
+    model = None if str(path).lower() in ("", "none") else model_card.load_checked(path)
+    uses_model = _bool_env("SEDA_VERDICT_USES_MODEL", False)
+    if uses_model and model is None:
+        raise RuntimeError("SEDA_VERDICT_USES_MODEL=true needs a model, but SEDA_MODEL_PATH is none")
+    return {"model": model, "verdict_uses_model": uses_model}
 
 
 def _limit_settings():

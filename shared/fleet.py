@@ -145,7 +145,7 @@ def ranking_entry(row, parts=None, pending=False):
 def provenance(stored):
     """What a stored verdict says of itself: `engine_version`, `diagnosed_at`, and `stale` (another fingerprint)."""
     return {"engine_version": stored["engine_version"], "diagnosed_at": stored["diagnosed_at"],
-            "stale": stored["fingerprint"] != verdict_store.FINGERPRINT}
+            "stale": stored["fingerprint"] != verdict_store.fingerprint()}
 
 
 def parts_of(document):

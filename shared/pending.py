@@ -2,8 +2,9 @@
 
 A complete sample is *pending* when it has no DGA_DIAGNOSIS row (it arrived by another path:
 a database upgraded from version 3, the utility's own loaders writing straight into Oracle),
-and *stale* when its row's fingerprint is not `verdict_store.FINGERPRINT` (a new engine
-release). A unit with either is rewritten whole (`verdict_store.refresh_pending`).
+and *stale* when its row's fingerprint is not `verdict_store.fingerprint()` (a new engine
+release, another model, SEDA_VERDICT_USES_MODEL changed). A unit with either is rewritten whole
+(`verdict_store.refresh_pending`).
 
 Each batch is one transaction: it finds the next `batch_units` units with a pending or stale
 verdict after the last unit done (keyset over `equipment_id`, so no batch rescans what an
@@ -90,7 +91,7 @@ class Backlog:
 
 def _binds(partition, **more):
     """The binds every statement of this module takes."""
-    return {"fingerprint": verdict_store.FINGERPRINT, **partition.binds(), **more}
+    return {"fingerprint": verdict_store.fingerprint(), **partition.binds(), **more}
 
 
 async def backlog(partition=WHOLE):

@@ -17,9 +17,11 @@ severity differs from what the unit's last DGA_CHANGE row said (also from "no ve
 and back). Comparing with the feed itself, not with the verdict rows, keeps the feed right
 when a sample's verdict went with it (ON DELETE CASCADE) before `refresh` ran.
 
-A verdict is *stale* when its `fingerprint` is not `FINGERPRINT`: a hash of the engine
-version, the served model's hash (none yet) and the settings that shape a verdict (none yet),
-so a new engine release makes every stored verdict stale at once without touching a row.
+A verdict is *stale* when its `fingerprint` is not `fingerprint()`: a hash of the engine
+version, the served model's SHA-256 (`model_hash()`, None with SEDA_MODEL_PATH=none) and the
+settings that shape a verdict (`VERDICT_SETTINGS`: SEDA_VERDICT_USES_MODEL), so a new engine
+release, another model or that setting changed makes every stored verdict stale at once
+without touching a row.
 `refresh_pending(tx, unit_ids)` rewrites whole those units that, once locked, still have a
 pending (no row) or stale verdict: one batch of `shared/pending.py` (`python -m
 tools.rediagnose`, `POST /api/v1/diagnose-pending`), which catches up samples that arrived by
@@ -35,25 +37,37 @@ import bisect
 import contextlib
 import dataclasses
 import datetime
+import functools
 import gc
 import hashlib
 import threading
 
-from shared import db, dga, jsonio
+from shared import config, db, dga, jsonio
 from shared.dga.rows import HISTORY_DEPTH, diagnose_windows
 from shared.verdict_refresh import ALL
 
-MODEL_HASH = None  # the served model file's SHA-256, once there is a model
-VERDICT_SETTINGS = {}  # settings that shape a verdict, by name, once there are any
+# The settings that shape a verdict: environment variable -> its `config.Settings` field.
+VERDICT_SETTINGS = {"SEDA_VERDICT_USES_MODEL": "verdict_uses_model"}
 
 
+def model_hash():
+    """The served model file's SHA-256 (`SEDA_MODEL_PATH`), or None when no model is configured."""
+    model = config.settings().model
+    return None if model is None else model.sha256
+
+
+def fingerprint():
+    """What besides the data shapes a verdict now: the engine version, the model's hash, VERDICT_SETTINGS."""
+    settings = config.settings()
+    return _fingerprint(dga.ENGINE_VERSION, model_hash(),
+                        tuple((name, getattr(settings, field)) for name, field in VERDICT_SETTINGS.items()))
+
+
+@functools.cache
 def _fingerprint(engine_version, model_hash, settings):
     """What besides the data shapes a verdict, as one hash."""
-    described = {"engine_version": engine_version, "model_hash": model_hash, "settings": settings}
+    described = {"engine_version": engine_version, "model_hash": model_hash, "settings": dict(settings)}
     return hashlib.sha256(jsonio.dumps(dict(sorted(described.items())))).hexdigest()
-
-
-FINGERPRINT = _fingerprint(dga.ENGINE_VERSION, MODEL_HASH, VERDICT_SETTINGS)
 
 UNIT_FIELDS = ("id", "year_manufactured", "oil_preservation", "insulating_liquid")
 SAMPLE_FIELDS = ("id", "equipment_id", "sampled_at", *dga.SAMPLE_FIELDS)
@@ -139,9 +153,10 @@ def _affected(state, changed_times):
         first_after = bisect.bisect_right(times, moment)
         at = bisect.bisect_left(times, moment)
         chosen.update(range(at, min(first_after + HISTORY_DEPTH, len(times))))
+    current = fingerprint()
     for position, sample in enumerate(state.samples):
         stored = state.stored.get(sample["id"])
-        if stored is None or stored["fingerprint"] != FINGERPRINT:
+        if stored is None or stored["fingerprint"] != current:
             chosen.add(position)
     return sorted(chosen)
 
@@ -155,7 +170,7 @@ def verdict_row(sample, verdict, is_latest, diagnosed_at):
         "sampled_at": sample["sampled_at"],
         "is_latest": int(is_latest),
         "engine_version": dga.ENGINE_VERSION,
-        "fingerprint": FINGERPRINT,
+        "fingerprint": fingerprint(),
         "dga_status": verdict["methods"]["ieee_c57_104_2019"]["status"],
         "fault_present": None if fault["present"] is None else int(fault["present"]),
         "fault_type": fault["type"],
@@ -323,8 +338,8 @@ class CaughtUp:
 
 def needs_rewrite(state):
     """Whether a unit has a complete sample whose verdict is pending (none) or stale (another fingerprint)."""
-    stored = state.stored
-    return any(sample["id"] not in stored or stored[sample["id"]]["fingerprint"] != FINGERPRINT
+    stored, current = state.stored, fingerprint()
+    return any(sample["id"] not in stored or stored[sample["id"]]["fingerprint"] != current
                for sample in state.samples)
 
 

@@ -1,4 +1,5 @@
-"""Cold start: a target imports only what it serves — NumPy for the diagnoses, python-oracledb for Oracle.
+"""Cold start: a target imports only what it serves — NumPy for the diagnoses, python-oracledb for Oracle,
+onnxruntime only when a diagnosis runs the model (`tests/test_model.py` checks that one).
 
 Each case is a fresh interpreter (the test process itself has imported everything long ago)
 that builds the target's app the way the functions-framework CLI does, optionally answers a
@@ -14,7 +15,7 @@ import pytest
 
 from conftest import MAIN, ROOT
 
-HEAVY = ("numpy", "oracledb")
+HEAVY = ("numpy", "oracledb", "onnxruntime")
 # Builds the app of target argv[1], GETs each path after it, and prints the heavy modules loaded.
 _PROBE = f"""
 import json, sys

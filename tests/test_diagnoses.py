@@ -6,6 +6,7 @@ import pytest
 
 from conftest import follow_pages
 from shared import demo_data, dga, verdict_store
+from shared.model import serving
 from test_api import RANKING_KEYS
 
 FLEET = demo_data.generate()
@@ -26,7 +27,7 @@ def test_unit_verdict_shape_and_latest_sample(client, sql):
     assert set(diagnosis["methods"]) == {
         "duval_triangle_1", "duval_triangle_3", "duval_triangle_4", "duval_triangle_5", "duval_pentagon_1",
         "duval_pentagon_2", "iec_60599_ratios", "rogers", "doernenburg", "ieee_c57_104_2008", "ieee_c57_104_2019",
-        "co2_co",
+        "co2_co", "ai_model",  # the shipped model is served by default (SEDA_MODEL_PATH)
     }
 
 
@@ -198,7 +199,7 @@ def test_post_one_sample_equals_the_engine(client, demo_db):
     before = table_snapshot(demo_db)
     response = client.post("/api/v1/diagnoses", json={**ARCING, "age_years": 12, "oil_preservation": "sealed"})
     assert response.status_code == 200
-    assert response.json() == dga.diagnose(ARCING, age_years=12, oil_preservation="sealed")
+    assert response.json() == dga.diagnose(ARCING, age_years=12, oil_preservation="sealed", model=serving.current())
     assert response.json()["fault"]["present"] is True
     assert table_snapshot(demo_db) == before, "diagnosing posted samples writes nothing"
 
@@ -215,7 +216,8 @@ def test_post_array_gives_verdicts_in_order(client):
 def test_posted_samples_carry_their_liquid_and_an_unknown_one_is_refused(client):
     csv = "h2,ch4,c2h6,c2h4,c2h2,co,co2,insulating_liquid\r\n500,120,30,80,40,300,2000,silicone\r\n500,120,30,80,40,300,2000,\r\n"
     verdicts = client.post("/api/v1/diagnoses", content=csv.encode(), headers={"Content-Type": "text/csv"}).json()
-    assert verdicts == [dga.diagnose(ARCING, insulating_liquid="silicone"), dga.diagnose(ARCING)]
+    served = serving.current()  # the service diagnoses with the shipped model
+    assert verdicts == [dga.diagnose(ARCING, insulating_liquid="silicone", model=served), dga.diagnose(ARCING, model=served)]
     assert [v["fault"]["severity"] for v in verdicts] == ["unknown", dga.diagnose(ARCING)["fault"]["severity"]]
     summary = client.post("/api/v1/diagnoses?view=summary", json=[{**ARCING, "insulating_liquid": "natural_ester"}])
     assert summary.json()[0]["dga_status"] is None and summary.json()[0]["fault_present"] is None

@@ -51,7 +51,7 @@ def assert_stored_equal_fresh(path, unit_ids):
             assert (row["dga_status"], row["fault_type"], row["severity"], row["verdict_rank"]) == (
                 verdict["methods"]["ieee_c57_104_2019"]["status"], verdict["fault"]["type"],
                 verdict["fault"]["severity"], verdict["rank"])
-            assert row["fingerprint"] == verdict_store.FINGERPRINT and row["engine_version"] == dga.ENGINE_VERSION
+            assert row["fingerprint"] == verdict_store.fingerprint() and row["engine_version"] == dga.ENGINE_VERSION
         latest = max(fresh, key=lambda sample_id: stored[sample_id]["sampled_at"]) if fresh else None
         assert [sample_id for sample_id, row in stored.items() if row["is_latest"]] == ([latest] if latest else [])
         feed = _rows(path, "SELECT * FROM dga_change WHERE equipment_id = ? ORDER BY id DESC LIMIT 1", (unit_id,))

@@ -2,7 +2,7 @@
 
 Writes the verdicts of complete samples that have none (a database upgraded from schema
 version 3, samples a loader wrote straight into the database) and rewrites those of another
-engine (`verdict_store.FINGERPRINT`), unit by unit, in batches of `--batch-units` units, each
+engine (`verdict_store.fingerprint()`), unit by unit, in batches of `--batch-units` units, each
 one transaction (`shared/pending.py`). Run it with the service's settings (`SEDA_SQLITE_PATH`,
 or `SEDA_DATABASE=oracle` and the `ORACLE_*` variables); the service may keep running.
 

@@ -16,6 +16,8 @@ One module per concern, each holding its tables, its logic and the shaping of it
 - `typical`: the trace-level gate — a method none of whose gases moves the 2019 status (all
   within Table 1, none rising past Table 3 or 4) says "below typical values" instead of naming
   a fault.
+- `ai_model`: the learned fault-type method's gates, answer and schema (the model is passed
+  in: `diagnose(..., model=...)`, served by `shared/model/serving.py`).
 - `verdict`: the combined verdict (the hierarchy of methods, health index, severity, rank,
   action), the verdict dict and `VERDICT_SCHEMA`.
 - `rows`: database rows → these arrays, and columns → the short verdict summary (imported
@@ -77,7 +79,10 @@ gaps, the default O2/N2 column and the Table 3 status logic.
                               "rates": {gas: ppm/year} | None,
                               "rate_window": {"samples", "months", "row"} | None},
         "co2_co": {"applicable", "reason", "ratio", "indicator": "none" | "paper_involvement" |
-                   "mild_overheating_or_oxidation" | None, "description"}},
+                   "mild_overheating_or_oxidation" | None, "description"},
+        "ai_model": {"applicable", "reason", "result", "fault_type", "description",   # only with a model
+                     "probabilities": {class: p}, "out_of_distribution": bool,
+                     "nearest_cases": [{"label", "source", "row", "distance"}] (3)}},
      "input": {"issues": [{"field": str, "problem": str}]}}
 
 Every method always carries `applicable` (bool) and `reason` (str, or None when
@@ -170,8 +175,8 @@ __all__ = [
 ]
 
 
-def _evaluate(inp: Inputs) -> dict[str, np.ndarray]:
-    """Run every rule over n samples; return the columnar result (see `diagnose_batch`)."""
+def _evaluate(inp: Inputs, model=None) -> dict[str, np.ndarray]:
+    """Run every rule (and `model`, if any) over n samples; return the columnar result (see `diagnose_batch`)."""
     n = len(inp.sample_times)
     col: dict[str, np.ndarray] = {}
     with np.errstate(all="ignore"):
@@ -190,6 +195,8 @@ def _evaluate(inp: Inputs) -> dict[str, np.ndarray]:
         ieee_c57_104_2019.evaluate(col, ppm, valid, inp, n)
         liquids.gate(col)  # after every method: the mineral-oil-only ones, for other liquids
         typical.gate(col)  # reads the 2019 levels; the verdict must see the gated answers
+        if model is not None:  # the learned method (`ai_model`): gated like the others, before the verdict
+            model.evaluate(col, ppm, valid)
         duval_triangles.follow_triangle_1(col)
         verdict.evaluate(col, n)
     return col
@@ -197,7 +204,7 @@ def _evaluate(inp: Inputs) -> dict[str, np.ndarray]:
 
 def diagnose(sample: Mapping[str, Any], *, history: Sequence[Mapping[str, Any]] = (),
              age_years: float | None = None, oil_preservation: str | None = None,
-             insulating_liquid: str | None = None) -> dict:
+             insulating_liquid: str | None = None, model=None) -> dict:
     """Interpret one DGA sample; never raises for bad values, never returns NaN or infinity.
 
     sample: gas ppm values keyed by lowercase gas name (GASES, plus optional "o2", "n2"),
@@ -213,9 +220,11 @@ def diagnose(sample: Mapping[str, Any], *, history: Sequence[Mapping[str, Any]] 
     oil_preservation: "sealed" or "free_breathing". It is used only when the sample has
     no valid O2/N2.
     insulating_liquid: one of INSULATING_LIQUIDS; None or anything else means mineral oil.
+    model: the served learned model (`shared/model/serving.py`), or None for the published
+    methods alone; with one, the verdict carries `methods.ai_model` (`ai_model`).
     Returns the dict described in the package docstring.
     """
-    columns = _evaluate(single_inputs(sample, history, age_years, oil_preservation, insulating_liquid))
+    columns = _evaluate(single_inputs(sample, history, age_years, oil_preservation, insulating_liquid), model)
     return verdict_dict({key: values.tolist() for key, values in columns.items()}, 0)
 
 
@@ -225,7 +234,7 @@ def diagnose_batch(gases: Mapping[str, np.ndarray], *, age_years: np.ndarray | N
                    history_gases: Mapping[str, np.ndarray] | None = None,
                    sample_times: np.ndarray | None = None,
                    insulating_liquid: Sequence[str | None] | None = None,
-                   columnar: bool = False) -> list[dict] | dict[str, np.ndarray]:
+                   model=None, columnar: bool = False) -> list[dict] | dict[str, np.ndarray]:
     """Vectorized `diagnose` over n samples; element i equals diagnose(sample_i, history=..., ...).
 
     gases: SAMPLE_FIELDS name -> 1-D float array of length n. NaN means missing, and a
@@ -233,7 +242,7 @@ def diagnose_batch(gases: Mapping[str, np.ndarray], *, age_years: np.ndarray | N
     invalid, as in `diagnose`.
     age_years: (n,) years, NaN = unknown. oil_preservation: n entries, "sealed",
     "free_breathing" or None. insulating_liquid: n entries of INSULATING_LIQUIDS or None
-    (mineral).
+    (mineral). model: as in `diagnose`.
     sample_times: (n,) epoch seconds of each sample (what `datetime.timestamp()` gives),
     NaN = unknown.
     history_times: (n, k) epoch seconds of earlier samples, NaN-padded; the current
@@ -265,10 +274,10 @@ def diagnose_batch(gases: Mapping[str, np.ndarray], *, age_years: np.ndarray | N
     the same with the prefixes `duval3`, `duval4`, `duval5`), `pentagon_pct_<gas>`,
     `pentagon_x`, `pentagon_y`, `ratio_<name>`, `ieee2019_level_<gas>`,
     `ieee2019_table1_<gas>` (the Table 1 limit applied), `ieee2019_delta_<gas>`,
-    `ieee2019_rate_<gas>` and `co2_co_ratio`. Pass the columnar form to
-    `verdicts_from_columns` to get the dicts.
+    `ieee2019_rate_<gas>` and `co2_co_ratio`; with a model, the `ai_model_*` columns (`ai_model`).
+    Pass the columnar form to `verdicts_from_columns` to get the dicts.
     """
     inputs = batch_inputs(gases, age_years, oil_preservation, history_times, history_gases, sample_times,
                           insulating_liquid)
-    columns = _evaluate(inputs)
+    columns = _evaluate(inputs, model)
     return columns if columnar else verdicts_from_columns(columns)

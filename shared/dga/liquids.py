@@ -68,3 +68,8 @@ def gate(col) -> None:
         withdraw(col, prefix, other_liquid, NOT_FOR_LIQUID)
     for standard in MINERAL_ONLY_STANDARDS:
         standard.withdraw(col, other_liquid, NOT_FOR_LIQUID)
+
+
+def gate_method(col, prefix) -> None:
+    """Make one more method not applicable to units of another liquid (the learned model: trained on mineral oil)."""
+    withdraw(col, prefix, np.asarray(col["liquid"]) != MINERAL, NOT_FOR_LIQUID)

@@ -8,6 +8,9 @@ Samples posted to the diagnoses resource (body rows that carry their own age, oi
 preservation and insulating liquid, and no history) go through `diagnose_samples`. A unit row
 gives `year_manufactured`, `oil_preservation` and `insulating_liquid`.
 
+Both pass the served model (`shared/model/serving.py`, None when SEDA_MODEL_PATH=none), so
+every verdict of the service carries `methods.ai_model` when a model is configured.
+
 A unit's *window* for a sample is that sample preceded by up to HISTORY_DEPTH earlier complete
 samples of the same unit, oldest first: everything the engine reads besides the unit itself.
 """
@@ -18,6 +21,7 @@ import math
 import numpy as np
 
 from shared import dga
+from shared.model import serving
 
 HISTORY_DEPTH = 6  # earlier samples the engine needs at most: 1 for Table 3 deltas, 5 more for Table 4 rates
 SUMMARY_COLUMNS = ("ieee2019_status", "fault_present", "fault_type", "severity", "health_index", "rank")
@@ -77,6 +81,7 @@ def diagnose_windows(units, windows):
         sample_times=times,
         history_times=history_times,
         history_gases=history_gases,
+        model=serving.current(),
         columnar=True,
     )
 
@@ -90,6 +95,7 @@ def diagnose_samples(samples):
         oil_preservation=[sample["oil_preservation"] for sample in samples],
         insulating_liquid=[sample["insulating_liquid"] for sample in samples],
         sample_times=np.array([epoch(sample["sampled_at"]) for sample in samples], float),
+        model=serving.current(),
         columnar=True,
     )
 

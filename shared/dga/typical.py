@@ -60,5 +60,10 @@ def gate(col) -> None:
     `verdict.evaluate` (which then takes no type from a gated method).
     """
     for prefix, gases in GATED_GASES.items():
-        withdraw(col, prefix, moves_no_status(col, gases) & ~np.isin(col[f"{prefix}_reason"], _KEPT_REASONS),
-                 BELOW_TYPICAL)
+        gate_method(col, prefix, gases)
+
+
+def gate_method(col, prefix, gases) -> None:
+    """Make one method "below typical values" where none of `gases` moves the 2019 status (the learned model too)."""
+    withdraw(col, prefix, moves_no_status(col, gases) & ~np.isin(col[f"{prefix}_reason"], _KEPT_REASONS),
+             BELOW_TYPICAL)

@@ -16,16 +16,25 @@ decided without looking at labelled data:
   60599, Rogers: fine classes but "no diagnosis" for many samples) and last Doernenburg
   (coarse: thermal or arcing). A later method is the basis only when every earlier one names
   nothing (not applicable, gases below typical values, no table row), so a coarser answer never
-  overrides a finer one. Where the basis names several classes at once (a sample in the overlap
-  of IEC's D1 and D2 rows), the class the other methods support most is taken; a tie within
-  one family gives the family (D1/D2 → "D").
-- **Refinement** (only when the type is Triangle 1's zone): Duval's later methods look inside
-  that zone — Triangle 4 (after PD, T1, T2) and Triangle 5 (after T2, T3), as IEEE
-  C57.104-2019 Annex D applies them, then Pentagon 2 (Duval & Lamarre 2014: Pentagon 1's zones
-  split into overheating O, paper carbonization C and oil-only T3-H). The first of
-  `REFINING_METHODS` whose zone is one of `REFINEMENTS[Triangle 1's zone]` (a class inside it)
-  is `fault.refinement`; the type itself stays Triangle 1's zone, so the finer answer is added,
-  never substituted, and a refining method that names a class outside the zone refines nothing.
+  overrides a finer one. The learned model (`methods.ai_model`, `ai_model.py`) takes part only
+  where it *joins* the verdict (`SEDA_VERDICT_USES_MODEL=true`, off by default: turn it on when
+  the scorecard on your own inspections shows it beats the published methods), and then it
+  comes **first**: its class is the type wherever it applies, and Triangle 1 and the others
+  confirm or dissent as they do for Triangle 1 (their answers are the engineer's check on a
+  model trained on other utilities' data). Where it does not apply (traces, a gas missing,
+  another liquid) the hierarchy is the published one. Where it does not join, the verdict is
+  exactly the one without a model: `methods.ai_model` is shown beside the others, and counts
+  neither as basis, support nor dissent. Where the basis names several classes at once (a
+  sample in the overlap of IEC's D1 and D2 rows), the class the other methods support most is
+  taken; a tie within one family gives the family (D1/D2 → "D").
+- **Refinement** (only when the type is Triangle 1's zone, whether Triangle 1 is the basis or
+  confirms the model's class): Duval's later methods look inside that zone — Triangle 4 (after
+  PD, T1, T2) and Triangle 5 (after T2, T3), as IEEE C57.104-2019 Annex D applies them, then
+  Pentagon 2 (Duval & Lamarre 2014: Pentagon 1's zones split into overheating O, paper
+  carbonization C and oil-only T3-H). The first of `REFINING_METHODS` whose zone is one of
+  `REFINEMENTS[Triangle 1's zone]` (a class inside it) is `fault.refinement`; the type itself
+  stays Triangle 1's zone, so the finer answer is added, never substituted, and a refining
+  method that names a class outside the zone refines nothing.
 - **Agreement**: every other applicable method confirms (its answer is the type, or its coarse
   family: Doernenburg's "thermal" confirms T1, T2 and T3) or dissents. Dissent is reported
   (`agreement.dissenting`), never counted against the basis.
@@ -60,7 +69,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from shared.dga import (co2_co, doernenburg, duval_pentagons, duval_triangles, iec_60599, ieee_c57_104_2008,
+from shared.dga import (ai_model, co2_co, doernenburg, duval_pentagons, duval_triangles, iec_60599, ieee_c57_104_2008,
                         ieee_c57_104_2019, rogers)
 from shared.dga.doernenburg import DOERNENBURG_RULES
 from shared.dga.duval_pentagons import DUVAL_PENTAGON_1_RULES, DUVAL_PENTAGON_2_RULES
@@ -103,7 +112,12 @@ AGREEMENT_METHODS = (
     ("iec_60599_ratios", "iec", IEC_60599_RATIO_RULES),
     ("rogers", "rogers", ROGERS_RULES),
     ("doernenburg", "doernenburg", DOERNENBURG_RULES),
+    # Last in bit order (so the published methods keep their codes), first in BASIS_ORDER where it joins.
+    ("ai_model", ai_model.PREFIX, ai_model.AI_MODEL_RULES),
 )
+_MODEL = len(AGREEMENT_METHODS) - 1  # the learned model's index
+BASIS_ORDER = (_MODEL, *range(_MODEL))  # the model, where it joins; then Triangle 1, Pentagon 1, ...
+_TRIANGLE_1 = 0
 # The methods that may refine Triangle 1's zone, in order, and the zones they apply after.
 REFINING_METHODS = (
     ("duval_triangle_4", TRIANGLE_4.prefix, TRIANGLE_4.rules, REFINES[TRIANGLE_4.prefix]),
@@ -169,17 +183,26 @@ def _choose(candidates: np.ndarray, confirmations: list[np.ndarray]) -> np.ndarr
     return np.where(best >= 0, chosen, -1)
 
 
+def _takes_part(col, prefix, n) -> np.ndarray:
+    """Where a method takes part in the verdict: always for the published ones, where it joins for the model."""
+    if prefix != ai_model.PREFIX:
+        return np.ones(n, bool)
+    return col.get(f"{prefix}_joins", np.zeros(n, bool))
+
+
 def evaluate_type(col, n) -> None:
     """Fault presence from the 2019 status, the type from the basis method, and every method's agreement."""
     status = col["ieee2019_status"]
     present = status >= 2
     col["fault_present"] = np.where(status == 0, -1, present).astype(np.int8)
 
-    named = [_named_types(col, prefix, rules) for _, prefix, rules in AGREEMENT_METHODS]
+    taking_part = [_takes_part(col, prefix, n) for _, prefix, _ in AGREEMENT_METHODS]
+    named = [np.where(part, _named_types(col, prefix, rules), 0) if part.any() else np.zeros(n, np.int64)
+             for part, (_, prefix, rules) in zip(taking_part, AGREEMENT_METHODS)]
     confirmed = [_confirmed(types) for types in named]
     basis = np.full(n, -1, np.int8)
-    for index, types in enumerate(named):
-        basis[(basis < 0) & (types != 0)] = index
+    for index in BASIS_ORDER:
+        basis[(basis < 0) & (named[index] != 0)] = index
     candidates = np.select([basis == index for index in range(len(named))], named, 0)
     others = [np.where(basis == index, 0, types) for index, types in enumerate(confirmed)]
     fault_type = np.where(present, _choose(candidates, others), -1).astype(np.int8)
@@ -195,9 +218,10 @@ def evaluate_type(col, n) -> None:
     col["fault_supporting"] = supporting
     col["fault_dissenting"] = dissenting
     col["fault_agreement"] = sum((supporting >> bit) & 1 for bit in range(len(named))).astype(np.int8)
-    col["fault_methods_applicable"] = sum(
-        col[f"{prefix}_applicable"].astype(np.int8) for _, prefix, _ in AGREEMENT_METHODS).astype(np.int8)
-    _refine(col, n, np.where(col["fault_basis"] == 0, fault_type, -1))
+    col["fault_methods_applicable"] = np.stack([
+        col.get(f"{prefix}_applicable", np.zeros(n, bool)) & part
+        for part, (_, prefix, _) in zip(taking_part, AGREEMENT_METHODS)]).sum(axis=0).astype(np.int8)
+    _refine(col, n, np.where((fault_type >= 0) & (named[_TRIANGLE_1] == type_bit), fault_type, -1))
 
 
 def _refine(col, n, zone) -> None:
@@ -293,12 +317,19 @@ def _methods_in(bits: int) -> list[str]:
     return list(_NAMES_BY_BITS[bits])
 
 
+def _supporting(bits: int, basis: int) -> list[str]:
+    """The supporting methods, the basis first (the model's bit is last, its place first)."""
+    if basis != _MODEL:
+        return list(_NAMES_BY_BITS[bits])
+    return [ai_model.PREFIX, *_NAMES_BY_BITS[bits & ~(1 << _MODEL)]]
+
+
 def verdict_dict(c: Mapping[str, list], i: int) -> dict:
     """The JSON-ready verdict of sample i from columns already converted to lists."""
     fault_type = c["fault_type"][i]
     present = c["fault_present"][i]
     supporting, dissenting, basis = c["fault_supporting"][i], c["fault_dissenting"][i], c["fault_basis"][i]
-    return {
+    verdict = {
         "fault": {
             "present": None if present < 0 else bool(present),
             "type": FAULT_TYPES[fault_type] if fault_type >= 0 else None,
@@ -306,7 +337,7 @@ def verdict_dict(c: Mapping[str, list], i: int) -> dict:
             "agreement": {
                 "methods": c["fault_agreement"][i],
                 "of": c["fault_methods_applicable"][i],
-                "supporting": _methods_in(supporting),
+                "supporting": _supporting(supporting, basis),
                 "dissenting": _methods_in(dissenting),
                 "basis": AGREEMENT_METHODS[basis][0] if basis >= 0 else None,
             },
@@ -332,6 +363,9 @@ def verdict_dict(c: Mapping[str, list], i: int) -> dict:
         },
         "input": issues_dict(c, i),
     }
+    if f"{ai_model.PREFIX}_applicable" in c:  # a model was configured
+        verdict["methods"][ai_model.PREFIX] = ai_model.as_dict(c, i)
+    return verdict
 
 
 _METHOD_NAMES = [name for name, *_ in AGREEMENT_METHODS]
@@ -345,6 +379,22 @@ AGREEMENT_SCHEMA = object_of({
     "basis": {**one_of([*_METHOD_NAMES, None]),
               "description": "The method the type is taken from: the first, in order of fineness, that names one."},
 })
+METHODS_SCHEMA = object_of({
+    "duval_triangle_1": duval_triangles.SCHEMA,
+    "duval_triangle_3": duval_triangles.TRIANGLE_3_SCHEMA,
+    "duval_triangle_4": duval_triangles.TRIANGLE_4_SCHEMA,
+    "duval_triangle_5": duval_triangles.TRIANGLE_5_SCHEMA,
+    "duval_pentagon_1": duval_pentagons.SCHEMA,
+    "duval_pentagon_2": duval_pentagons.SCHEMA,
+    "iec_60599_ratios": iec_60599.SCHEMA,
+    "rogers": rogers.SCHEMA,
+    "doernenburg": doernenburg.SCHEMA,
+    "ieee_c57_104_2008": ieee_c57_104_2008.SCHEMA,
+    "ieee_c57_104_2019": ieee_c57_104_2019.SCHEMA,
+    "co2_co": co2_co.SCHEMA,
+})
+# The learned model is there only when a model is configured: a property, not a required one.
+METHODS_SCHEMA["properties"][ai_model.PREFIX] = ai_model.SCHEMA
 VERDICT_SCHEMA = {
     "title": "Verdict",
     **object_of({
@@ -367,20 +417,7 @@ VERDICT_SCHEMA = {
         }),
         "rank": {"type": ["number", "null"]},
         "action": one_of((*ACTIONS, NOT_FOR_LIQUID_ACTION)),
-        "methods": object_of({
-            "duval_triangle_1": duval_triangles.SCHEMA,
-            "duval_triangle_3": duval_triangles.TRIANGLE_3_SCHEMA,
-            "duval_triangle_4": duval_triangles.TRIANGLE_4_SCHEMA,
-            "duval_triangle_5": duval_triangles.TRIANGLE_5_SCHEMA,
-            "duval_pentagon_1": duval_pentagons.SCHEMA,
-            "duval_pentagon_2": duval_pentagons.SCHEMA,
-            "iec_60599_ratios": iec_60599.SCHEMA,
-            "rogers": rogers.SCHEMA,
-            "doernenburg": doernenburg.SCHEMA,
-            "ieee_c57_104_2008": ieee_c57_104_2008.SCHEMA,
-            "ieee_c57_104_2019": ieee_c57_104_2019.SCHEMA,
-            "co2_co": co2_co.SCHEMA,
-        }),
+        "methods": METHODS_SCHEMA,
         "input": INPUT_SCHEMA,
     }),
 }
