@@ -292,8 +292,8 @@ async def _verdicts(conn, chosen):
     from shared import verdict_store
 
     samples = {sample["id"]: sample for sample in chosen.values() if sample is not None}
-    current = sorted(sample_id for sample_id, sample in samples.items()
-                     if sample["fingerprint"] == verdict_store.FINGERPRINT)
+    running = verdict_store.fingerprint()
+    current = sorted(sample_id for sample_id, sample in samples.items() if sample["fingerprint"] == running)
     verdicts = {}
     for binds in _SAMPLES.chunks(current):
         for row in await conn.fetch_all(_STORED, binds, large=True):

@@ -101,7 +101,8 @@ def test_every_method_with_a_fault_type_is_scored_and_one_never_applicable_score
 
     assert list(methods) == ["combined_verdict", "duval_triangle_1", "duval_triangle_3", "duval_triangle_4",
                              "duval_triangle_5", "duval_pentagon_1", "duval_pentagon_2", "iec_60599_ratios", "rogers",
-                             "doernenburg"]
+                             "doernenburg", "ai_model"]  # the shipped model is served by default, and scored with the rest
+    assert methods["ai_model"]["scored"] == methods["duval_triangle_1"]["scored"]
     assert methods["duval_triangle_1"] == methods["combined_verdict"], "the verdict's type is Triangle 1's zone here"
     # Triangle 4 applies after Triangle 1's PD, T1 or T2 only: the `none` findings are all it scores.
     never = methods["duval_triangle_4"]
