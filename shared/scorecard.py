@@ -55,7 +55,7 @@ import bisect
 import datetime
 
 from shared import db, jsonio
-from shared.schema import COARSE_FINDINGS, FINE_FINDINGS, INSPECTION_FINDINGS, NO_FAULT
+from shared.schema import COARSE_FINDINGS, FINE_FINDINGS, INSPECTION_FINDINGS, NO_FAULT, SAMPLE_GASES
 
 DEFAULT_WINDOW_DAYS = 365
 MAX_WINDOW_DAYS = 3650
@@ -83,6 +83,7 @@ _INSPECTIONS = (
 )
 _ORDER = " ORDER BY i.equipment_id, i.inspected_at, i.id"
 _STORED = f"SELECT sample_id, verdict FROM dga_diagnosis WHERE sample_id IN ({_SAMPLES.sql})"
+_GASES_OF = f"SELECT id, {', '.join(SAMPLE_GASES)} FROM dga_sample WHERE id IN ({_SAMPLES.sql})"
 
 
 # --- the rules: pure functions of inspections and verdicts ---------------------------------------------------
@@ -243,6 +244,25 @@ async def build(values):
         "verdicts": {"stored": len(verdicts) - computed, "computed": computed},
         "methods": methods,
     }
+
+
+async def inspections_with_samples(window_days=DEFAULT_WINDOW_DAYS):
+    """Every inspection with the gases of the sample it is judged by (the rule above), or None: for training a model.
+
+    `python -m tools.train_model --database` learns from these pairs, so a model is trained on
+    exactly the samples its scorecard will judge it by.
+    """
+    window = datetime.timedelta(days=window_days)
+    async with db.connect() as conn:
+        inspections = await conn.fetch_all(f"{_INSPECTIONS}{_ORDER}", {}, large=True)
+        chosen = await _chosen_samples(conn, inspections, window)
+        sample_ids = sorted({sample["id"] for sample in chosen.values() if sample is not None})
+        gases = {}
+        for binds in _SAMPLES.chunks(sample_ids):
+            for row in await conn.fetch_all(_GASES_OF, binds, large=True):
+                gases[row["id"]] = row
+    return [(inspection, None if chosen[inspection["id"]] is None else gases[chosen[inspection["id"]]["id"]])
+            for inspection in inspections]
 
 
 def _counts(inspections, scored_on):

@@ -110,7 +110,41 @@ def test_inspected_cases_join_only_when_asked_and_are_grouped_by_unit(tmp_path):
     assert any(group.startswith("inspected.csv:NC-C") for group in groups)  # one group per case_id
 
 
-def test_the_database_option_says_not_yet():
-    finished = run_tool("tools.train_model", "--database")
-    assert finished.returncode != 0
-    assert "not yet" in finished.stderr and "inspections" in finished.stderr
+def test_the_database_inspections_are_learnt_from_the_samples_the_scorecard_judges_them_by(demo_db, tmp_path):
+    output = tmp_path / "utility.onnx"
+    finished = run_tool("tools.train_model", "--database", "--only-database", "--output", str(output),
+                        SEDA_SQLITE_PATH=str(demo_db))
+    assert finished.returncode == 0, finished.stderr
+    # The demo fleet's 22 inspections: 10 healthy units found sound, 3 recorded by family only (D, T), 9 fine.
+    assert ("the database's inspections: 22, 10 'none' findings dropped (the model never says 'no fault'), "
+            "3 coarse or DT findings dropped") in finished.stdout
+    model_card = json.loads(card.card_path(output).read_text())
+    (source,) = model_card["training_data"]["files"]
+    assert (source["file"], source["usable"], source["window_days"]) == ("database", 9, 365)
+    assert model_card["training_data"]["rows"] == 9 and model_card["command"].startswith(
+        "python -m tools.train_model --database --window-days 365 --only-database")
+    groups = {group for fold in model_card["cross_validation"]["folds"] for group in fold["groups"]}
+    assert all(group.startswith("database:unit ") for group in groups)  # grouped by unit
+
+    # The same pairs the scorecard scores: each fine finding with its unit's last complete sample within the window.
+    import asyncio
+
+    from conftest import use_database
+    from shared import db, scorecard
+
+    use_database(demo_db)
+    pairs = asyncio.run(scorecard.inspections_with_samples())
+    asyncio.run(db.reset())
+    fine = [(inspection, sample) for inspection, sample in pairs if inspection["finding"] in card.MODEL_CLASSES]
+    assert len(fine) == 9 and all(sample is not None for _, sample in fine)
+    reference = np.load(output.with_name("utility.reference.npz"))
+    assert sorted(reference["row"].tolist()) == sorted(inspection["id"] for inspection, _ in fine)
+
+
+def test_only_database_needs_database_and_a_database_without_inspections_is_refused(tmp_path):
+    refused = run_tool("tools.train_model", "--only-database")
+    assert refused.returncode == 2 and "--only-database needs --database" in refused.stderr
+    absent = run_tool("tools.train_model", "--database", "--only-database", "--output", str(tmp_path / "m.onnx"),
+                      SEDA_SQLITE_PATH=str(tmp_path / "absent.sqlite3"))
+    assert absent.returncode != 0 and "Traceback" not in absent.stderr and "no database at" in absent.stderr
+    assert not (tmp_path / "absent.sqlite3").exists()

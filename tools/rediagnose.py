@@ -22,7 +22,6 @@ settings error (the message says which), 2 for bad arguments, 130 when interrupt
 
 import argparse
 import asyncio
-import os
 import signal
 import sqlite3
 import sys
@@ -161,7 +160,7 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     started = time.monotonic()
     try:
-        _require_database()
+        db.require_existing()
         if args.dry_run:
             backlog = asyncio.run(_dry_run(args.partition))
             print(f"partition {args.partition}: {backlog.units:,} units with pending or stale verdicts; "
@@ -179,15 +178,6 @@ def main(argv=None):
     print(f"partition {args.partition}: caught up {progress.units:,} units, {progress.samples:,} verdicts in "
           f"{progress.batches:,} batches, {elapsed:.1f} s ({progress.samples / max(elapsed, 1e-9):,.0f} verdicts/s)")
     return 0
-
-
-def _require_database():
-    """RuntimeError naming the file when the SQLite database does not exist (this command never creates one)."""
-    settings = config.settings()
-    if settings.database == "sqlite":
-        path = os.path.abspath(settings.sqlite_path)
-        if not os.path.exists(path):
-            raise RuntimeError(f"no database at {path} (SEDA_SQLITE_PATH); point it at the service's database file")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,16 @@
 """Train the fault-type model behind `methods.ai_model`, and write it as ONNX with its model card.
 
-    python -m tools.train_model [--data DIR] [--inspected] [--database] [--seed 0] [--output models/dga_type.onnx]
+    python -m tools.train_model [--data DIR] [--inspected] [--database [--only-database] [--window-days 365]]
+                                [--seed 0] [--output models/dga_type.onnx]
 
 Reads every `DIR/*.csv` (default `../shared/dga`): the literature compilations, and with
 `--inspected` also the files with a `case_id` column (`inspected_cases.csv`: labels from
-inspection and repair records). `--database` (a utility's own inspections, each joined with
-its last sample) is not available yet: there is no inspections table in this schema.
+inspection and repair records). `--database` adds the configured database's inspections (the
+service's settings: `SEDA_SQLITE_PATH`, or `SEDA_DATABASE=oracle` and the `ORACLE_*` ones), each
+with the sample the scorecard judges it by — the unit's last complete sample within
+`--window-days` before it (`shared/scorecard.py`) — and a fine finding (PD, D1, D2, T1, T2, T3) as
+its label; `none`, coarse (D, T) and DT findings, and inspections without such a sample, are
+counted and left out. `--only-database` trains on those alone: a utility's own model.
 
 What it does, and prints:
 1. **Rows**: a row without all five gases (`card.MODEL_GASES`) is dropped, and so is every
@@ -15,8 +20,8 @@ What it does, and prints:
    file: `dataport_untraced.csv` repeats the other two); a row is dropped when an earlier kept
    row has the same five gases (exact copy) or the same proportions, every gas's share within
    5 % of the other's (rescaled copy). Copies whose labels differ are counted apart.
-3. **Grouped cross-validation**: folds by group, the source file of a compilation row or the
-   `case_id` of an inspected one, so that near-copies of one source or one unit never sit on
+3. **Grouped cross-validation**: folds by group, the source file of a compilation row, the
+   `case_id` of an inspected one or the unit of a database inspection, so that near-copies of one source or one unit never sit on
    both sides (with the compilations alone: one fold per file). Per-class recall, the confusion
    matrix, coarse (PD / D / T) accuracy, the Brier score and a reliability table of the
    out-of-fold probabilities. No label here is ground truth (`../shared/dga/README.md`): the
@@ -50,6 +55,7 @@ sys.path.insert(0, str(REPO_ROOT))  # run as a script from anywhere
 from shared.model.card import (CARD_FORMAT, DEFAULT_MODEL_PATH, FEATURES, MODEL_CLASSES, MODEL_GASES,  # noqa: E402
                                card_path, sha256_of)
 from shared.model.features import features  # noqa: E402
+from shared.schema import NO_FAULT  # noqa: E402
 
 # ../shared/dga beside the checkout (/work/main → /work/shared), or two levels up for a worktree.
 DEFAULT_DATA = next((path for path in (REPO_ROOT.parent / "shared" / "dga", REPO_ROOT.parent.parent / "shared" / "dga")
@@ -85,6 +91,51 @@ def read_file(path: pathlib.Path) -> tuple[list[dict], dict]:
             group = f"{path.name}:{record['case_id']}" if record.get("case_id") else path.name
             rows.append({"gases": gases, "label": record["label"], "group": group, "source": path.name, "row": line})
     return rows, counts
+
+
+DATABASE_SOURCE = "database"
+
+
+def read_database(window_days: int) -> tuple[list[dict], dict]:
+    """(usable rows, counts) of the configured database's inspections, each with the sample it is judged by."""
+    import asyncio
+
+    from shared import db, scorecard
+    from shared.errors import ApiError
+
+    async def read():
+        try:
+            return await scorecard.inspections_with_samples(window_days)
+        finally:
+            await db.reset()
+
+    try:
+        db.require_existing()
+        pairs = asyncio.run(read())
+    except RuntimeError as error:
+        raise SystemExit(f"--database: {error}") from None
+    except ApiError as error:
+        raise SystemExit(f"--database: {error.message}") from None
+    rows, counts = [], {"rows": len(pairs), "normal_dropped": 0, "incomplete_dropped": 0, "coarse_dropped": 0}
+    for inspection, sample in pairs:
+        finding = inspection["finding"]
+        if finding not in MODEL_CLASSES:
+            counts["normal_dropped" if finding == NO_FAULT else "coarse_dropped"] += 1
+        elif sample is None:
+            counts["incomplete_dropped"] += 1  # no complete sample within the window: nothing to learn from
+        else:
+            rows.append({"gases": {gas: float(sample[gas]) for gas in MODEL_GASES}, "label": finding,
+                         "group": f"{DATABASE_SOURCE}:unit {inspection['equipment_id']}", "source": DATABASE_SOURCE,
+                         "row": inspection["id"]})
+    return rows, counts
+
+
+def database_sha256(rows: list[dict]) -> str:
+    """A hash of the database rows trained on (their labels, gases and inspection ids), for the model card."""
+    import hashlib
+
+    described = [[row["row"], row["label"], [row["gases"][gas] for gas in MODEL_GASES]] for row in rows]
+    return hashlib.sha256(json.dumps(described).encode()).hexdigest()
 
 
 def training_files(directory: pathlib.Path, inspected: bool) -> list[pathlib.Path]:
@@ -254,6 +305,12 @@ def print_report(files, dropped, kept, cv) -> None:
     """What was read, dropped and measured."""
     print("training files:")
     for entry in files:
+        if entry["file"] == DATABASE_SOURCE:
+            print(f"  the database's inspections: {entry['rows']}, {entry['normal_dropped']} 'none' findings dropped "
+                  f"(the model never says 'no fault'), {entry['coarse_dropped']} coarse or DT findings dropped (the "
+                  f"model names fine classes), {entry['incomplete_dropped']} without a complete sample within "
+                  "the window dropped")
+            continue
         print(f"  {entry['file']}: {entry['rows']} rows, {entry['normal_dropped']} N dropped (the model never says "
               f"'no fault'), {entry['incomplete_dropped']} without all five gases dropped")
     for source, counts in dropped.items():
@@ -276,14 +333,25 @@ def print_report(files, dropped, kept, cv) -> None:
               f"accuracy {entry['accuracy']}")
 
 
-def train(data: pathlib.Path, output: pathlib.Path, seed: int, inspected: bool) -> dict:
-    """Read, de-duplicate, cross-validate, fit and write the model; return its card."""
+def train(data: pathlib.Path | None, output: pathlib.Path, seed: int, inspected: bool,
+          database_window_days: int | None = None) -> dict:
+    """Read, de-duplicate, cross-validate, fit and write the model; return its card.
+
+    `data` None reads no CSV file; `database_window_days` (not None) adds the database's inspections.
+    """
     files, rows = [], []
-    read = [(path, *read_file(path)) for path in training_files(data, inspected)]
+    if database_window_days is not None:  # a utility's own inspections first: a file's copy of one is dropped
+        database_rows, counts = read_database(database_window_days)
+        files.append({"file": DATABASE_SOURCE, "sha256": database_sha256(database_rows), **counts,
+                      "usable": len(database_rows), "window_days": database_window_days})
+        rows.extend(database_rows)
+    read = [(path, *read_file(path)) for path in (training_files(data, inspected) if data is not None else ())]
     for path, file_rows, counts in sorted(read, key=lambda entry: (-entry[2]["rows"], entry[0].name)):
         # Largest file first: a copy is dropped from the smaller file (dataport_untraced.csv repeats the others).
         files.append({"file": path.name, "sha256": sha256_of(path), **counts, "usable": len(file_rows)})
         rows.extend(file_rows)
+    if not rows:
+        raise SystemExit("no labelled rows to train on")
     kept, dropped = deduplicate(rows)
     matrix = features({gas: np.array([row["gases"][gas] for row in kept]) for gas in MODEL_GASES})
     labels = np.array([MODEL_CLASSES.index(row["label"]) for row in kept])
@@ -312,7 +380,9 @@ def train(data: pathlib.Path, output: pathlib.Path, seed: int, inspected: bool) 
         "reference_file": reference_path.name, "reference_sha256": sha256_of(reference_path),
         "reference_sources": sources,
         "created": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
-        "command": "python -m tools.train_model" + (" --inspected" if inspected else "") + f" --seed {seed}",
+        "command": "python -m tools.train_model" + (" --inspected" if inspected else "")
+                   + ("" if database_window_days is None else f" --database --window-days {database_window_days}")
+                   + (" --only-database" if data is None else "") + f" --seed {seed}",
         "seed": seed,
         "versions": versions(),
         "classes": list(MODEL_CLASSES),
@@ -323,7 +393,8 @@ def train(data: pathlib.Path, output: pathlib.Path, seed: int, inspected: bool) 
         "training_data": {"files": files, "deduplication": dropped, "rows": len(kept),
                           "rows_by_class": {name: int((labels == code).sum()) for code, name in enumerate(MODEL_CLASSES)},
                           "labels": "the files' own labels, of unknown basis for the compilations; not ground truth"},
-        "cross_validation": {"grouping": "source file (compilations) or case_id (inspected cases)", **cv},
+        "cross_validation": {"grouping": "source file (compilations), case_id (inspected cases) or unit (the "
+                                         "database's inspections)", **cv},
         "out_of_distribution": {
             "threshold": threshold,
             "definition": "Euclidean distance, in the features standardised by the training mean and standard "
@@ -341,13 +412,20 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=pathlib.Path, default=DEFAULT_DATA, help="folder of labelled CSV files")
     parser.add_argument("--inspected", action="store_true", help="also train on the files with a case_id column")
-    parser.add_argument("--database", action="store_true", help="also train on the database's inspections")
+    parser.add_argument("--database", action="store_true",
+                        help="also train on the configured database's inspections (the service's settings)")
+    parser.add_argument("--only-database", action="store_true", help="with --database: read no CSV file")
+    parser.add_argument("--window-days", type=int, default=365,
+                        help="an inspection is learnt from the unit's last complete sample this many days before it")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=pathlib.Path, default=DEFAULT_MODEL_PATH)
     options = parser.parse_args(argv)
-    if options.database:
-        raise SystemExit("--database: not yet; the schema has no inspections table to learn from")
-    train(options.data, options.output, options.seed, options.inspected)
+    if options.only_database and not options.database:
+        parser.error("--only-database needs --database")
+    if not 1 <= options.window_days <= 3650:
+        parser.error("--window-days must be 1 to 3650")
+    train(None if options.only_database else options.data, options.output, options.seed, options.inspected,
+          options.window_days if options.database else None)
 
 
 if __name__ == "__main__":

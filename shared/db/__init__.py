@@ -83,6 +83,15 @@ def open_at_start():
     return database()
 
 
+def require_existing():
+    """RuntimeError naming the file when the embedded SQLite database does not exist (for commands that never create one)."""
+    settings = config.settings()
+    if settings.database == "sqlite":
+        path = os.path.abspath(settings.sqlite_path)
+        if not os.path.exists(path):
+            raise RuntimeError(f"no database at {path} (SEDA_SQLITE_PATH); point it at the service's database file")
+
+
 def connect():
     """Shorthand for `database().connect()`."""
     return database().connect()
