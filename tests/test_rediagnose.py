@@ -98,15 +98,31 @@ def _wait_for_first_commit(path, process):
 
 
 @contextlib.contextmanager
-def _write_lock_taken_now(path):
-    """SQLite's write lock on `path`, taken by this process within a millisecond (a helper process would take
-    ~0.2 s to start, long enough for a fast catch-up of the demo fleet to finish first) and held until the block ends."""
-    with contextlib.closing(sqlite3.connect(path, timeout=GUARD_S, isolation_level=None)) as connection:
-        connection.execute("BEGIN IMMEDIATE")
+def _stopped_with_the_write_lock_taken(process, path):
+    """`process` frozen (SIGSTOP) between two of its write transactions, and SQLite's write lock on `path` held here.
+
+    Taking the lock while the command runs is a race it wins: it begins its next batch the moment
+    it commits one, and SQLite's busy handler grants no turn, so on a loaded box the lock came only
+    after the whole catch-up. Frozen, the command cannot take it back; if it was frozen inside a
+    batch (holding the lock), it is let run a moment and frozen again.
+    """
+    deadline = time.monotonic() + GUARD_S
+    with contextlib.closing(sqlite3.connect(path, timeout=0.05, isolation_level=None)) as connection:
+        while True:
+            os.kill(process.pid, signal.SIGSTOP)
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError:  # frozen inside a batch
+                os.kill(process.pid, signal.SIGCONT)
+                assert time.monotonic() < deadline, "never frozen between two batches"
+                time.sleep(0.002)
         try:
             yield
         finally:
             connection.execute("ROLLBACK")
+            with contextlib.suppress(ProcessLookupError):  # it may have ended in the block
+                os.kill(process.pid, signal.SIGCONT)
 
 
 def _units_done_whole(path):
@@ -178,9 +194,9 @@ def test_a_run_killed_mid_way_loses_at_most_its_batch_and_the_next_run_finishes(
     process = _start_rediagnose(upgraded_db, "--batch-units", "1")
     try:
         _wait_for_first_commit(upgraded_db, process)
-        with _write_lock_taken_now(upgraded_db):  # the next batch waits for the lock: killed before the end, surely
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=GUARD_S)
+        os.kill(process.pid, signal.SIGSTOP)  # frozen now, wherever it is: killed before the end, surely
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=GUARD_S)
     finally:
         if process.poll() is None:
             process.kill()
@@ -204,9 +220,11 @@ def test_sigterm_rolls_the_batch_in_progress_back_and_says_how_to_carry_on(upgra
     process = _start_rediagnose(upgraded_db, "--batch-units", "1", SEDA_SQLITE_BUSY_TIMEOUT_MS="2000")
     try:
         _wait_for_first_commit(upgraded_db, process)
-        with _write_lock_taken_now(upgraded_db):  # holds the next batch at BEGIN until the signal has been handled
+        # The next batch then waits at BEGIN for the lock held here until the signal has been handled.
+        with _stopped_with_the_write_lock_taken(process, upgraded_db):
             done = len(_units_done_whole(upgraded_db))
             process.send_signal(signal.SIGTERM)
+            os.kill(process.pid, signal.SIGCONT)
             _, stderr = process.communicate(timeout=GUARD_S)
     finally:
         if process.poll() is None:
