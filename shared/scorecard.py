@@ -12,10 +12,11 @@ how many were.
 
 Methods scored: every key of the verdict's `methods` whose result has a `fault_type` (so a method
 added later, a learned model included, is scored without a change here), plus
-`combined_verdict`, the verdict's `fault.type`. What a method *answers* on an inspection:
-`none` when the verdict's `fault.present` is false (presence comes from concentrations, deltas
-and rates, never from a method; the methods only say which fault), else its `fault_type`, or
-`no answer` when it names none.
+`combined_verdict`, the verdict's `fault.type`. What a method *answers* on an inspection: on a
+`none` finding, the verdict's presence (`none` when `fault.present` is false: presence comes from
+concentrations, deltas and rates, never from a method); on a fault finding, its own `fault_type`
+(`no answer` when it names none) — the combined verdict's being `none` when `fault.present` is
+false, so a missed fault counts against the verdict, not against each method's classification.
 
 Rules, per method and inspection, in this order:
 1. No complete sample within the window: not scored (`no_sample`).
@@ -23,9 +24,11 @@ Rules, per method and inspection, in this order:
    for): not scored (`verdict_unknown`).
 3. A `none` finding scores fault presence only, for every method alike: correct when
    `fault.present` is false.
-4. A fault finding with `fault.present` false is scored, and wrong: the answer is `none`.
-5. A method that is not applicable to the sample (or absent from the verdict) is not scored on a
-   fault finding (`not_applicable`, with the method's reason).
+4. A method that is not applicable to the sample (or absent from the verdict) is not scored on a
+   fault finding (`not_applicable`, with the method's reason) — also when the verdict says no
+   fault: at trace levels the methods are gated, and a method is judged on what it answered.
+5. A fault finding with `fault.present` false is scored, and wrong, for the combined verdict
+   (its answer is `none`); a method that answered is scored on its answer.
 6. A fine finding (PD, D1, D2, DT, T1, T2, T3) scores fine accuracy (the exact class; Pentagon
    2's T3-H, "T3 in oil only", counts as T3) and coarse accuracy (the family); a coarse finding
    (D, T) scores coarse accuracy only.
@@ -94,12 +97,13 @@ def methods_of(verdict):
     return [COMBINED, *(name for name, result in verdict["methods"].items() if "fault_type" in result)]
 
 
-def answer_of(verdict, method):
-    """(answer, why not scored) of `method` on a verdict whose presence is known (rules 4 and 5)."""
-    if verdict["fault"]["present"] is False:
-        return NO_FAULT, None
+def answer_of(verdict, method, finding):
+    """(answer, why not scored) of `method`, on an inspection with `finding`, of a verdict whose presence is known."""
+    absent = verdict["fault"]["present"] is False
     if method == COMBINED:
-        return verdict["fault"]["type"] or NO_ANSWER, None
+        return (NO_FAULT if absent else verdict["fault"]["type"] or NO_ANSWER), None
+    if finding == NO_FAULT and absent:  # presence only: every method alike (rule 3)
+        return NO_FAULT, None
     result = verdict["methods"].get(method)
     if result is None:
         return None, "the verdict holds no result of this method"
@@ -205,7 +209,7 @@ def score(inspections, verdicts):
                 method.skip(inspection, "verdict_unknown", REASONS["verdict_unknown"])
             continue
         for name, method in methods.items():
-            answer, why_not = answer_of(verdict, name)
+            answer, why_not = answer_of(verdict, name, inspection["finding"])
             if inspection["finding"] == NO_FAULT:  # presence only: a method that does not apply still answers
                 method.score(inspection, answer or NO_ANSWER)
             elif why_not is not None:
@@ -355,7 +359,7 @@ DESCRIPTION = (
     "false is right); a fine finding (PD, D1, D2, DT, T1–T3) scores the exact class (T3-H counts as T3) and its "
     "family; a coarse finding (D, T) the family only. Families: PD; D (D1, D2, D); T (T1, T2, T3, T3-H, T, O, C); "
     "DT belongs to both D and T; S, `none` and `no answer` to none. A fault finding whose verdict says no fault is "
-    "scored, as the answer `none`. Not scored: no complete sample within the window (`no_sample`), fault presence "
+    "a miss (`none`) for `combined_verdict`; a method is scored on its own answer. Not scored: no complete sample within the window (`no_sample`), fault presence "
     "unknown (`verdict_unknown`), the method not applicable to the sample (`not_applicable`, fault findings only). "
     "Verdicts missing or stale in the store are computed now and counted in `verdicts.computed`."
 )

@@ -224,3 +224,22 @@ def test_the_scorecard_reads_in_batches_not_once_per_inspection(writer, unit, de
         connection.execute("UPDATE dga_diagnosis SET fingerprint = 'an older engine'")
     connection.close()
     assert len(statements("")) == 3 + 4, "and the units and samples of the verdicts to compute, once"
+
+
+def test_a_fault_missed_at_trace_levels_counts_against_the_verdict_not_against_each_method(writer):
+    unit_id = writer.post("/api/v1/equipment", json={**UNIT, "name": "T-missed"}).json()["id"]
+    assert writer.post("/api/v1/measurements", json=[
+        {"equipment_id": unit_id, "sampled_at": "2024-01-01T00:00:00Z", **HEALTHY}]).json()["inserted"] == 1
+    found = writer.post("/api/v1/inspections", json={"equipment_id": unit_id, "inspected_at": "2024-02-01T00:00:00Z",
+                                                     "finding": "T2"}).json()["id"]
+    methods = _card(writer, f"equipment_id={unit_id}")["methods"]
+    # The verdict said no fault (Status 1): a miss for it, fine and coarse.
+    combined = methods["combined_verdict"]
+    assert (combined["fine"], combined["coarse"]) == (_tally(1, 0), _tally(1, 0))
+    assert combined["confusion"] == {"T2": {"none": 1}}
+    # Every method reading only trace gases said "below typical values": judged on nothing, so not scored.
+    for name in ("duval_triangle_1", "duval_pentagon_1", "iec_60599_ratios", "rogers", "ai_model"):
+        assert methods[name]["scored"] == 0, name
+        (entry,) = methods[name]["unscored"]
+        assert (entry["inspection_id"], entry["reason"]) == (found, "not_applicable")
+        assert entry["message"].startswith("below typical values"), (name, entry["message"])
