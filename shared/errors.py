@@ -162,6 +162,17 @@ class DatabaseUnavailableError(ApiError):
     headers = {"Retry-After": "5"}
 
 
+class ModelUnavailableError(ApiError):
+    """The learned model (`SEDA_MODEL_PATH`) passed its start-up check but could not be loaded; the log says why."""
+
+    status = 503
+    headers = {"Retry-After": "60"}  # it takes an operator (another model file, or SEDA_MODEL_PATH=none)
+
+
+MODEL_UNAVAILABLE = ("The learned model could not be loaded, so no verdict can be written or shown; nothing was done. "
+                     "The operators have been told (the log names the file and the cause). Retry later.")
+
+
 class DatabaseTimeoutError(ApiError):
     """A statement ran longer than the configured limit and was cancelled."""
 

@@ -51,9 +51,10 @@ VERDICT_SETTINGS = {"SEDA_VERDICT_USES_MODEL": "verdict_uses_model"}
 
 
 def model_hash():
-    """The served model file's SHA-256 (`SEDA_MODEL_PATH`), or None when no model is configured."""
+    """The served model's identity (`SEDA_MODEL_PATH`: its file's and its reference cases' SHA-256 and its
+    out-of-distribution threshold, `ModelCard.identity`), or None when no model is configured."""
     model = config.settings().model
-    return None if model is None else model.sha256
+    return None if model is None else model.identity
 
 
 def fingerprint():

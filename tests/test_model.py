@@ -10,7 +10,7 @@ import numpy as np
 import orjson
 import pytest
 
-from conftest import MAIN, ROOT, run_server_expecting_refusal, service_free_environment
+from conftest import API_KEY, MAIN, ROOT, run_server_expecting_refusal, service_free_environment, table_snapshot
 from shared import dga, verdict_store
 from shared.model import card, serving
 from tools import train_model
@@ -63,6 +63,36 @@ def test_a_wrong_or_corrupt_model_is_refused_at_start_with_what_is_wrong(tmp_pat
         import shared.config
         shared.config.settings()
     assert message in str(refused.value)
+
+
+def test_a_model_that_passes_its_card_but_cannot_be_loaded_is_503_changing_nothing(tmp_path, settings_env, writer,
+                                                                                   demo_db):
+    # A card whose hash matches a file onnxruntime cannot read (or a graph with other input names):
+    # start-up's check passes; every request that needs the model is then 503, logged once, never a 500.
+    model = _copy_model(tmp_path)
+    model.write_bytes(model.read_bytes()[:1000])
+    _edit_card(model, lambda content: content.update(model_sha256=card.sha256_of(model)))
+    settings_env(SEDA_MODEL_PATH=str(model), SEDA_API_KEYS=API_KEY)
+    before = table_snapshot(demo_db)
+    for method, path, body in (("POST", "/api/v1/diagnoses", ARCING),
+                               ("POST", "/api/v1/measurements", [{"equipment_id": 1, "sampled_at": "2030-01-01",
+                                                                  **ARCING}])):
+        response = writer.request(method, path, json=body)
+        assert response.status_code == 503, response.text
+        answer = response.json()
+        assert answer["error"] == "ModelUnavailable" and answer["request_id"] == response.headers["X-Request-ID"]
+        assert str(tmp_path) not in response.text and response.headers["Retry-After"] == "60"
+    assert table_snapshot(demo_db) == before  # the refused write left nothing
+
+
+def test_the_reference_cases_and_the_threshold_are_part_of_what_makes_verdicts_stale(tmp_path):
+    # They shape `nearest_cases` and `out_of_distribution` as the .onnx shapes the class.
+    model = _copy_model(tmp_path)
+    shipped = card.load_checked(model)
+    _edit_card(model, lambda content: content["out_of_distribution"].update(threshold=9.9))
+    other_threshold = card.load_checked(model)
+    assert other_threshold.sha256 == shipped.sha256 and other_threshold.identity != shipped.identity
+    assert len({shipped.identity, other_threshold.identity, card.load_checked(card.DEFAULT_MODEL_PATH).identity}) == 2
 
 
 def test_verdicts_use_the_model_only_with_a_model(settings_env):
@@ -149,8 +179,8 @@ def test_with_the_setting_on_the_models_class_is_the_type_and_triangle_1_confirm
         assert after["fault"]["present"] == before["fault"]["present"]  # presence is the 2019 status either way
         assert after["methods"] == before["methods"]
         model = after["methods"]["ai_model"]
-        if not after["fault"]["present"] or not model["applicable"]:
-            assert after["fault"] == before["fault"]
+        if not after["fault"]["present"] or not model["applicable"] or model["out_of_distribution"]:
+            assert after["fault"] == before["fault"]  # not the model's to decide: the published hierarchy's
             continue
         agreement = after["fault"]["agreement"]
         assert after["fault"]["type"] == model["result"] and agreement["basis"] == "ai_model"
@@ -161,6 +191,18 @@ def test_with_the_setting_on_the_models_class_is_the_type_and_triangle_1_confirm
         assert "ai_model" not in before["fault"]["agreement"]["supporting"] + before["fault"]["agreement"]["dissenting"]
         changed += after["fault"]["type"] != before["fault"]["type"]
     assert changed > 5  # the setting did change types, where the model and the hierarchy disagree
+
+
+def test_with_the_setting_on_a_sample_unlike_every_training_case_is_left_to_the_published_methods(settings_env):
+    settings_env(SEDA_VERDICT_USES_MODEL="true")
+    far = {"h2": 9e4, "ch4": 9e4, "c2h6": 1, "c2h4": 9e4, "c2h2": 9e4, "co": 1, "co2": 1}
+    verdict = dga.diagnose(far, model=serving.current())
+    assert verdict["methods"]["ai_model"]["out_of_distribution"] is True
+    assert verdict["fault"]["agreement"]["basis"] == "duval_triangle_1"
+    assert verdict["fault"]["type"] == verdict["methods"]["duval_triangle_1"]["fault_type"]
+    near = dga.diagnose(ARCING, model=serving.current())
+    assert near["methods"]["ai_model"]["out_of_distribution"] is False and near["fault"]["agreement"]["basis"] == (
+        "ai_model")
 
 
 def test_the_setting_and_the_model_make_stored_verdicts_stale(client, settings_env, tmp_path):
@@ -177,7 +219,8 @@ def test_the_setting_and_the_model_make_stored_verdicts_stale(client, settings_e
     retrained = tmp_path / "retrained.onnx"
     train_model.main(["--data", str(ROOT / "tests" / "fixtures" / "train_model"), "--output", str(retrained)])
     settings_env(SEDA_MODEL_PATH=str(retrained))
-    assert verdict_store.model_hash() == card.sha256_of(retrained)
+    assert verdict_store.model_hash() == card.load_checked(retrained).identity != card.load_checked(
+        card.DEFAULT_MODEL_PATH).identity
     assert stale() is True
 
 

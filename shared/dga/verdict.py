@@ -22,7 +22,8 @@ decided without looking at labelled data:
   comes **first**: its class is the type wherever it applies, and Triangle 1 and the others
   confirm or dissent as they do for Triangle 1 (their answers are the engineer's check on a
   model trained on other utilities' data). Where it does not apply (traces, a gas missing,
-  another liquid) the hierarchy is the published one. Where it does not join, the verdict is
+  another liquid), or the sample is out of its training distribution, the hierarchy is the
+  published one. Where it does not join, the verdict is
   exactly the one without a model: `methods.ai_model` is shown beside the others, and counts
   neither as basis, support nor dissent. Where the basis names several classes at once (a
   sample in the overlap of IEC's D1 and D2 rows), the class the other methods support most is
@@ -184,10 +185,11 @@ def _choose(candidates: np.ndarray, confirmations: list[np.ndarray]) -> np.ndarr
 
 
 def _takes_part(col, prefix, n) -> np.ndarray:
-    """Where a method takes part in the verdict: always for the published ones, where it joins for the model."""
+    """Where a method takes part in the verdict: always for the published ones; for the model, where it joins and
+    the sample is like its training cases (out of distribution, its class is shown but decides nothing)."""
     if prefix != ai_model.PREFIX:
         return np.ones(n, bool)
-    return col.get(f"{prefix}_joins", np.zeros(n, bool))
+    return col.get(f"{prefix}_joins", np.zeros(n, bool)) & ~col.get(f"{prefix}_ood", np.zeros(n, bool)).astype(bool)
 
 
 def evaluate_type(col, n) -> None:
@@ -377,7 +379,8 @@ AGREEMENT_SCHEMA = object_of({
     "dissenting": {"type": "array", "items": one_of(_METHOD_NAMES),
                    "description": "The methods that name another type (reported, never counted against the basis)."},
     "basis": {**one_of([*_METHOD_NAMES, None]),
-              "description": "The method the type is taken from: the first, in order of fineness, that names one."},
+              "description": "The method the type is taken from: the first that names one (the model, where it "
+                             "joins; then Triangle 1, Pentagon 1, the ratio tables, Doernenburg)."},
 })
 METHODS_SCHEMA = object_of({
     "duval_triangle_1": duval_triangles.SCHEMA,

@@ -49,11 +49,20 @@ class ModelCard:
     """A model whose files matched its card at start-up."""
 
     path: str  # the .onnx file
-    sha256: str  # its SHA-256: what makes stored verdicts stale when the model changes
+    sha256: str  # its SHA-256
     reference_path: str  # the .npz of training features
+    reference_sha256: str  # its SHA-256
     ood_threshold: float  # standardised distance above which a sample is out of distribution
     sources: tuple[str, ...]  # training source names, indexed by the reference's source codes
     card: dict = dataclasses.field(repr=False, compare=False, hash=False)
+
+    @property
+    def identity(self) -> str:
+        """What of the model shapes a verdict, as one hash: the classes and probabilities (the .onnx), the
+        nearest cases (the .npz) and the out-of-distribution threshold. A change of any makes stored
+        verdicts stale."""
+        described = f"{self.sha256}:{self.reference_sha256}:{self.ood_threshold!r}"
+        return hashlib.sha256(described.encode()).hexdigest()
 
 
 def card_path(model_path) -> pathlib.Path:
@@ -128,5 +137,5 @@ def load_checked(model_path) -> ModelCard:
     except (KeyError, TypeError, ValueError) as error:
         raise _refuse(model_path, f"its card lacks {error}") from None
     sha256 = _check_hash(model_path, model_path, model_hash, "the model file")
-    _check_hash(model_path, reference, reference_hash, "the reference file")
-    return ModelCard(str(model_path), sha256, str(reference), ood_threshold, sources, card)
+    reference_sha256 = _check_hash(model_path, reference, reference_hash, "the reference file")
+    return ModelCard(str(model_path), sha256, str(reference), reference_sha256, ood_threshold, sources, card)

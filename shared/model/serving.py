@@ -24,13 +24,17 @@ import threading
 import numpy as np
 
 from shared import config
+from shared.context import logger
 from shared.dga import ai_model
-from shared.model.card import MODEL_CLASSES, MODEL_GASES, NEAREST_CASES, ModelCard
+from shared.errors import MODEL_UNAVAILABLE, ModelUnavailableError
+from shared.model.card import FEATURES, MODEL_CLASSES, MODEL_GASES, NEAREST_CASES, ModelCard
 from shared.model.features import features
 
 BLOCK_ROWS = 512
 CANDIDATES = 5  # cases the fast search keeps for the exact distances: NEAREST_CASES and a margin for its rounding
 _loaded = {}  # model SHA-256 -> (onnxruntime session, reference arrays)
+_failed = set()  # model SHA-256s that could not be loaded: refused at once, logged once
+_INPUT, _OUTPUT = "features", "probabilities"  # the graph's names, as tools.train_model writes them
 _loading = threading.Lock()
 
 
@@ -49,32 +53,56 @@ def _served(card: ModelCard, joins_verdict: bool):
 
 
 def _load(card: ModelCard):
-    """(session, reference) of a model, built once per file hash; the first call imports onnxruntime."""
+    """(session, reference) of a model, built once per file hash; the first call imports onnxruntime.
+
+    A model that passed its start-up check (card and hashes) can still fail here — a graph
+    onnxruntime cannot read, inputs or outputs other than this code's: that is
+    ModelUnavailableError (503) for every request that needs it, logged once with the file and
+    the cause, never a 500 per request.
+    """
     with _loading:
+        if card.sha256 in _failed:
+            raise ModelUnavailableError(MODEL_UNAVAILABLE)
         if card.sha256 not in _loaded:
-            import onnxruntime  # here, not at import: only diagnoses with a model pay for it
-            import threadpoolctl
-
-            # The nearest-case products are small (a block × 15 features × the training cases):
-            # one BLAS thread computes them as fast as two on an idle machine, and OpenBLAS's
-            # spinning threads made them 5-10× slower whenever the cores were busy (measured).
-            # The service's parallelism is its request threads; nothing else here uses BLAS.
-            threadpoolctl.threadpool_limits(limits=1, user_api="blas")
-
-            options = onnxruntime.SessionOptions()
-            options.log_severity_level = 3  # warnings about unused initializers are not the operator's concern
-            # One thread: the forest's sums then run in one order whatever the batch size (with more
-            # threads onnxruntime splits them by batch size and the last digits move), so a stored
-            # probability equals a fresh one.
-            options.intra_op_num_threads = 1
-            session = onnxruntime.InferenceSession(card.path, options, providers=["CPUExecutionProvider"])
-            with np.load(card.reference_path, allow_pickle=False) as archive:
-                reference = {name: archive[name] for name in archive.files}
-            reference["squared"] = (reference["features"] ** 2).sum(axis=1)
-            reference["minus_twice_transposed"] = np.ascontiguousarray(-2.0 * reference["features"].T)
-            reference["sources"] = np.array(card.sources, dtype=object)
-            _loaded[card.sha256] = session, reference
+            try:
+                _loaded[card.sha256] = _built(card)
+            except Exception as error:  # noqa: BLE001 - whatever onnxruntime or NumPy raise, the model is unusable
+                _failed.add(card.sha256)
+                logger.error(f"SEDA_MODEL_PATH={card.path} cannot be served ({type(error).__name__}: {error}); "
+                             "every diagnosis answers 503 ModelUnavailable until it is replaced (or set to none)")
+                raise ModelUnavailableError(MODEL_UNAVAILABLE) from None
         return _loaded[card.sha256]
+
+
+def _built(card: ModelCard):
+    """(session, reference) of a model: imports onnxruntime, builds the session, checks its graph, reads the cases."""
+    import onnxruntime  # here, not at import: only diagnoses with a model pay for it
+    import threadpoolctl
+
+    # The nearest-case products are small (a block × 15 features × the training cases):
+    # one BLAS thread computes them as fast as two on an idle machine, and OpenBLAS's
+    # spinning threads made them 5-10× slower whenever the cores were busy (measured).
+    # The service's parallelism is its request threads; nothing else here uses BLAS.
+    threadpoolctl.threadpool_limits(limits=1, user_api="blas")
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # warnings about unused initializers are not the operator's concern
+    # One thread: the forest's sums then run in one order whatever the batch size (with more
+    # threads onnxruntime splits them by batch size and the last digits move), so a stored
+    # probability equals a fresh one.
+    options.intra_op_num_threads = 1
+    session = onnxruntime.InferenceSession(card.path, options, providers=["CPUExecutionProvider"])
+    inputs = [(each.name, each.shape[-1]) for each in session.get_inputs()]
+    outputs = {each.name for each in session.get_outputs()}
+    if inputs != [(_INPUT, len(FEATURES))] or _OUTPUT not in outputs:
+        raise ValueError(f"its graph takes {inputs} and gives {sorted(outputs)}; this code feeds "
+                         f"{_INPUT!r} ({len(FEATURES)} features) and reads {_OUTPUT!r}")
+    with np.load(card.reference_path, allow_pickle=False) as archive:
+        reference = {name: archive[name] for name in archive.files}
+    reference["squared"] = (reference["features"] ** 2).sum(axis=1)
+    reference["minus_twice_transposed"] = np.ascontiguousarray(-2.0 * reference["features"].T)
+    reference["sources"] = np.array(card.sources, dtype=object)
+    return session, reference
 
 
 class ServedModel:
@@ -87,7 +115,7 @@ class ServedModel:
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         """(m, classes) probabilities of an (m, features) float32 feature matrix."""
         session, _ = _load(self.card)
-        return session.run(["probabilities"], {"features": np.ascontiguousarray(matrix, np.float32)})[0]
+        return session.run([_OUTPUT], {_INPUT: np.ascontiguousarray(matrix, np.float32)})[0]
 
     def nearest(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(indices, distances), each (m, NEAREST_CASES), of the nearest training cases, nearest first.

@@ -45,12 +45,12 @@ from shared.openapi.declarations import (
     page,
 )
 from shared.openapi.document import API_VERSION, OPENAPI_VERSION, document
-from shared.openapi.error_responses import BODY_ERRORS, COMMON_ERRORS, DATABASE_ERRORS
+from shared.openapi.error_responses import BODY_ERRORS, COMMON_ERRORS, BACKEND_ERRORS
 from shared.openapi.headers import EVERY_RESPONSE, HEADERS
 from shared.openapi.schemas import object_schema, output, row_schema
 
 __all__ = [
-    "API_VERSION", "BODY_ERRORS", "COMMON_ERRORS", "CSV_MEDIA_TYPE", "DATABASE_ERRORS", "EVERY_RESPONSE", "HEADERS",
+    "API_VERSION", "BODY_ERRORS", "COMMON_ERRORS", "CSV_MEDIA_TYPE", "BACKEND_ERRORS", "EVERY_RESPONSE", "HEADERS",
     "OPENAPI_VERSION", "Answer", "Body", "Operation", "answer", "changed", "created", "document", "item",
     "no_content", "object_schema", "operation", "output", "page", "row_schema",
 ]

@@ -14,6 +14,7 @@ from shared.errors import (
     InternalServerError,
     InvalidIntegerFormatError,
     InvalidParametersError,
+    ModelUnavailableError,
     NotFoundError,
     PayloadTooLargeError,
     PreconditionFailedError,
@@ -30,7 +31,9 @@ from shared.openapi.headers import response_object
 
 # Any operation can answer these: an unknown query parameter, and the catch-all.
 COMMON_ERRORS = (InvalidParametersError, InternalServerError)
-DATABASE_ERRORS = (DatabaseUnavailableError, DatabaseTimeoutError)
+# What an operation that reads or writes the database can meet there — and, as it may compute
+# verdicts (a write's stored-verdict refresh, a read's inline diagnosis), the learned model's load.
+BACKEND_ERRORS = (DatabaseUnavailableError, DatabaseTimeoutError, ModelUnavailableError)
 BODY_ERRORS = (SchemaValidationError, IncompleteBodyError, RequestTimeoutError, PayloadTooLargeError,
                UnsupportedMediaTypeError)
 
@@ -53,7 +56,7 @@ def errors_of(declared, keyed, counted, limited, is_item):
     if declared.body is not None:
         classes += BODY_ERRORS
     if declared.database:
-        classes += DATABASE_ERRORS
+        classes += BACKEND_ERRORS
     if declared.if_match:
         classes.append(PreconditionFailedError)
     if declared.if_match == "required":
