@@ -24,7 +24,7 @@ AUDIT_LOG.
 import functions_framework.aio
 
 from shared import audit, auth, bodies, db, http, openapi, validation, verdict_refresh
-from shared.errors import ConflictError, SchemaValidationError
+from shared.errors import ConflictError
 from shared.schema import EQUIPMENT_KINDS, EQUIPMENT_STATUSES, INSULATING_LIQUIDS, OIL_PRESERVATIONS
 
 _COLUMNS = (
@@ -114,7 +114,7 @@ async def _create(request):
                    body=openapi.Body(_ITEM_FIELDS, "EquipmentReplacement", _BODY_TYPES, example=_EXAMPLE))
 async def _replace(request, equipment_id):
     """Replace every field of a unit."""
-    changes = await _item_body(request, equipment_id, _BODY_TYPES, partial=False)
+    changes = await bodies.item_values(request, equipment_id, _BODY_TYPES, _ITEM_FIELDS, "equipment", partial=False)
     return await _update(request, equipment_id, changes)
 
 
@@ -124,7 +124,7 @@ async def _replace(request, equipment_id):
                                      example={"status": "standby"}))
 async def _patch(request, equipment_id):
     """Change the given fields of a unit."""
-    changes = await _item_body(request, equipment_id, _PATCH_TYPES, partial=True)
+    changes = await bodies.item_values(request, equipment_id, _PATCH_TYPES, _ITEM_FIELDS, "equipment", partial=True)
     return await _update(request, equipment_id, changes)
 
 
@@ -149,20 +149,6 @@ async def _delete(request, equipment_id):
         await tx.execute(_DELETE, {"id": equipment_id})
         await audit.record(tx, request, "equipment", {"id": [equipment_id]}, deleted=1 + samples + inspections)
     return http.no_content()
-
-
-async def _item_body(request, equipment_id, media_types, *, partial):
-    """The validated fields of a PUT or PATCH body, without the `id` that must equal the path's."""
-    validation.parse_query(request.query_params, {})
-    body = await bodies.read(request, media_types)
-    values = bodies.object_values(body, _ITEM_FIELDS, "equipment", partial=partial)
-    body_id = values.pop("id", None)
-    if body_id not in (None, equipment_id):
-        raise SchemaValidationError(
-            f"The body's id ({body_id}) differs from the path's ({equipment_id}); an id cannot change, so drop "
-            "it or send the same one."
-        )
-    return values
 
 
 async def _update(request, equipment_id, changes):

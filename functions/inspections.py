@@ -30,7 +30,7 @@ the scorecard also reads DGA_SAMPLE and DGA_DIAGNOSIS.
 import functions_framework.aio
 
 from shared import audit, auth, bodies, db, http, openapi, scorecard, validation
-from shared.errors import ConflictError, SchemaValidationError
+from shared.errors import ConflictError
 from shared.jsonio import json_response
 from shared.schema import INSPECTION_FINDINGS
 
@@ -107,7 +107,7 @@ async def _create(request):
                    body=openapi.Body(_ITEM_FIELDS, "InspectionReplacement", _BODY_TYPES, example=_EXAMPLE))
 async def _replace(request, inspection_id):
     """Replace every field of an inspection."""
-    changes = await _item_body(request, inspection_id, _BODY_TYPES, partial=False)
+    changes = await bodies.item_values(request, inspection_id, _BODY_TYPES, _ITEM_FIELDS, "inspection", partial=False)
     return await _update(request, inspection_id, changes)
 
 
@@ -117,7 +117,7 @@ async def _replace(request, inspection_id):
                                      example={"finding": "T3", "reference": "WO-2024-0118"}))
 async def _patch(request, inspection_id):
     """Change the given fields of an inspection."""
-    changes = await _item_body(request, inspection_id, _PATCH_TYPES, partial=True)
+    changes = await bodies.item_values(request, inspection_id, _PATCH_TYPES, _ITEM_FIELDS, "inspection", partial=True)
     return await _update(request, inspection_id, changes)
 
 
@@ -131,20 +131,6 @@ async def _delete(request, inspection_id):
         await tx.execute(_DELETE, {"id": inspection_id})
         await audit.record(tx, request, "inspections", _audited(row), deleted=1)
     return http.no_content()
-
-
-async def _item_body(request, inspection_id, media_types, *, partial):
-    """The validated fields of a PUT or PATCH body, without the `id` that must equal the path's."""
-    validation.parse_query(request.query_params, {})
-    body = await bodies.read(request, media_types)
-    values = bodies.object_values(body, _ITEM_FIELDS, "inspection", partial=partial)
-    body_id = values.pop("id", None)
-    if body_id not in (None, inspection_id):
-        raise SchemaValidationError(
-            f"The body's id ({body_id}) differs from the path's ({inspection_id}); an id cannot change, so drop "
-            "it or send the same one."
-        )
-    return values
 
 
 async def _update(request, inspection_id, changes):

@@ -170,6 +170,23 @@ def problem(field, message):
     return {"field": field, "message": message}
 
 
+async def item_values(request, item_id, media_types, fields, noun, *, partial):
+    """The validated fields of a PUT (`partial` False) or PATCH body of the item `item_id`, without its `id`.
+
+    A body may carry the `id` a GET returned, so a read row can be sent back as it is; another id
+    is refused, since an id cannot change.
+    """
+    validation.parse_query(request.query_params, {})
+    values = object_values(await read(request, media_types), fields, noun, partial=partial)
+    body_id = values.pop("id", None)
+    if body_id not in (None, item_id):
+        raise SchemaValidationError(
+            f"The body's id ({body_id}) differs from the path's ({item_id}); an id cannot change, so drop "
+            "it or send the same one."
+        )
+    return values
+
+
 def object_values(body, fields, noun, *, partial=False):
     """The values of a JSON object body (absent optional fields as None unless `partial`); 400 listing all problems."""
     item = json_value(body)
