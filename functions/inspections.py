@@ -54,7 +54,8 @@ FIELDS = {
     "equipment_id": bodies.Field("integer", required=True, minimum=1),
     "inspected_at": bodies.Field("timestamp", required=True),
     "finding": bodies.Field("choice", required=True, choices=INSPECTION_FINDINGS),
-    "description": bodies.Field("text", max_bytes=2000),
+    # An inspection report runs to several lines; every other text field stays on one.
+    "description": bodies.Field("text", max_bytes=2000, line_breaks=True),
     "reference": bodies.Field("text", max_bytes=64),
 }
 # PUT and PATCH accept the `id` a GET returned, so a read row can be sent back as it is.

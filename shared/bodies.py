@@ -22,7 +22,8 @@ never just the first: an object's problems are the 400's `details`, each
 - values: integers (`validation.parse_integer`'s strict form in CSV text) and numbers within
   their range (CSV text is read as a number for numeric fields, JSON strings are not), text of
   1 to `max_bytes` bytes in UTF-8 (Oracle's VARCHAR2 counts bytes, and a Korean character
-  takes three) without control characters (`validation.TEXT_FORMS`), one of the listed
+  takes three) without control characters (`validation.TEXT_FORMS`; a field with
+  `line_breaks` may hold LF and CR, `validation.LINES_FORMS`), one of the listed
   choices, or an ISO 8601 timestamp by the same parser as query parameters (converted to UTC);
   null or absent means missing, which only optional fields may be (an optional field with a
   `default` takes it instead; a PATCH leaves an absent field as it is). Text is stored as sent:
@@ -72,6 +73,7 @@ class Field:
     max_bytes: int = 100
     decimals: int | None = None  # the column's scale: more decimals would be rounded away by Oracle
     default: str | None = None  # what null or absence means for an optional field (None: no value)
+    line_breaks: bool = False  # text only: whether it may hold several lines
 
     def schema(self):
         """The JSON values this field accepts as JSON Schema (null too unless required), for the OpenAPI document.
@@ -85,7 +87,8 @@ class Field:
         if self.type in ("integer", "number"):
             value.update(minimum=self.minimum, maximum=self.maximum)
         elif self.type == "text":
-            value.update(minLength=1, maxLength=self.max_bytes, pattern=validation.TEXT_PATTERN)
+            pattern = validation.LINES_PATTERN if self.line_breaks else validation.TEXT_PATTERN
+            value.update(minLength=1, maxLength=self.max_bytes, pattern=pattern)
         elif self.type == "choice":
             value["enum"] = [*self.choices] if self.required else [*self.choices, None]
         else:
@@ -400,8 +403,9 @@ def _number(field, value):
 
 
 def _text(field, value):
-    """A string of 1 to max_bytes bytes in UTF-8, without the characters `validation.TEXT_FORMS` rules out."""
-    if not isinstance(value, str) or validation.forbidden_character(value):
+    """A string of 1 to max_bytes bytes in UTF-8, without the characters `validation.TEXT_FORMS` (or, for a field
+    with `line_breaks`, `validation.LINES_FORMS`) rules out."""
+    if not isinstance(value, str) or validation.forbidden_character(value, field.line_breaks):
         raise ValueError(value)
     if not 1 <= len(value.encode()) <= field.max_bytes:
         raise ValueError(value)
@@ -432,7 +436,8 @@ def _accepted(field, from_text):
         + (f", {validation.INTEGER_FORMS}" if from_text else ""),
         "number": f"a number from {field.minimum:,} to {field.maximum:,}"
         + (f" with at most {field.decimals} decimals" if field.decimals is not None else ""),
-        "text": f"text of 1 to {field.max_bytes} bytes in UTF-8 {validation.TEXT_FORMS}",
+        "text": f"text of 1 to {field.max_bytes} bytes in UTF-8 "
+                f"{validation.LINES_FORMS if field.line_breaks else validation.TEXT_FORMS}",
         "choice": f"one of {', '.join(field.choices)}",
         "timestamp": validation.TIMESTAMP_FORMS,
     }[field.type]

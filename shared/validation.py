@@ -32,6 +32,12 @@ _FORBIDDEN_IN_TEXT = re.compile("[" + _CONTROL_CHARACTERS + r"\ud800-\udfff]")
 # The same rule as a JSON Schema (ECMA-262) pattern; JSON text cannot carry a lone surrogate anyway.
 TEXT_PATTERN = f"^[^{_CONTROL_CHARACTERS}]*$"
 TEXT_FORMS = "with no control characters (Unicode category Cc, such as NUL, tab or line breaks) or lone surrogates"
+# Free text of several lines (an inspection's findings): the same, but LF and CR allowed.
+_CONTROLS_BUT_LINE_BREAKS = r"\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_FORBIDDEN_IN_LINES = re.compile("[" + _CONTROLS_BUT_LINE_BREAKS + r"\ud800-\udfff]")
+LINES_PATTERN = f"^[^{_CONTROLS_BUT_LINE_BREAKS}]*$"
+LINES_FORMS = ("with no control characters other than line breaks (LF, CR; Unicode category Cc, such as NUL or "
+               "tab) or lone surrogates")
 # A "+hh:mm" offset whose "+" arrived as a space because the client did not URL-encode it.
 _SPACE_FOR_PLUS_OFFSET = re.compile(r"(T[0-9:.]+) ([0-9]{2}(:?[0-9]{2})?)$")
 MAX_ID = 2**53 - 1  # largest id a JavaScript client can hold exactly
@@ -77,9 +83,9 @@ def parse_integer(raw):
     return int(raw)
 
 
-def forbidden_character(raw):
-    """The first character that TEXT_FORMS rules out, or None when the text is clean."""
-    found = _FORBIDDEN_IN_TEXT.search(raw)
+def forbidden_character(raw, line_breaks=False):
+    """The first character that TEXT_FORMS (LINES_FORMS, with `line_breaks`) rules out, or None when the text is clean."""
+    found = (_FORBIDDEN_IN_LINES if line_breaks else _FORBIDDEN_IN_TEXT).search(raw)
     return found and found.group()
 
 

@@ -52,6 +52,22 @@ def test_post_creates_an_inspection_that_reads_back_identical_with_its_etag(api,
     assert optional_left_out["description"] is None and optional_left_out["reference"] is None
 
 
+def test_a_description_may_run_to_several_lines_but_holds_no_other_control_character(api, demo_db):
+    report = "Internal inspection, 2024-05-02:\r\n- LV lead joint discoloured\n- paper of the lead carbonised"
+    created = _create(api, description=report).json()
+    assert api.get(f"/api/v1/inspections/{created['id']}").json()["description"] == report
+    before = table_snapshot(demo_db)
+    refused = api.post("/api/v1/inspections", json={**INSPECTION, "inspected_at": "2024-07-01",
+                                                    "description": "tab\there"}, headers=LAB)
+    body = error_body(refused, 400, "SchemaValidation")
+    assert "other than line breaks (LF, CR" in refused.text and body["details"][0]["field"] == "description"
+    assert table_snapshot(demo_db) == before
+    # Every other text field stays on one line.
+    refused = api.post("/api/v1/inspections", json={**INSPECTION, "inspected_at": "2024-07-02",
+                                                    "reference": "WO-1\nWO-2"}, headers=LAB)
+    assert error_body(refused, 400, "SchemaValidation")["details"][0]["field"] == "reference"
+
+
 def test_the_collection_filters_by_unit_finding_and_time_in_time_order(api, sql):
     demo = sql("SELECT COUNT(*) FROM inspection")[0][0]
     first = _create(api, inspected_at="2030-01-01").json()
@@ -86,7 +102,7 @@ def test_a_missing_inspection_is_404(api):
 
 def test_post_lists_every_invalid_field_and_writes_nothing(api, demo_db):
     before = table_snapshot(demo_db)
-    body = {"equipment_id": 0, "inspected_at": "soon", "finding": "S", "description": "line\nbreak",
+    body = {"equipment_id": 0, "inspected_at": "soon", "finding": "S", "description": "a\x00nul",
             "reference": "W" * 65, "colour": "red"}
     error = error_body(api.post("/api/v1/inspections", json=body, headers=LAB), 400, "SchemaValidation")
     problems = {problem["field"]: problem["message"] for problem in error["details"]}
