@@ -146,17 +146,20 @@ TIMESTAMP_SCHEMA = {
 timestamp = Parser(_timestamp, TIMESTAMP_SCHEMA, InvalidTimestampFormatError)
 
 
-def choice(allowed):
-    """A parser that accepts exactly one of the allowed values."""
+def choice(allowed, meaning=None):
+    """A parser that accepts exactly one of the allowed values; `meaning` (a sentence) says what they mean, in the
+    error message and the schema."""
+    told = f" {meaning}" if meaning else ""
 
     def parse(name, raw):
         if raw not in allowed:
             raise InvalidParametersError(
-                f"Parameter '{name}' must be one of {', '.join(allowed)}; received {shown(raw)}."
+                f"Parameter '{name}' must be one of {', '.join(allowed)}; received {shown(raw)}.{told}"
             )
         return raw
 
-    return Parser(parse, {"type": "string", "enum": list(allowed)}, InvalidParametersError)
+    schema = {"type": "string", "enum": list(allowed), **({"description": meaning} if meaning else {})}
+    return Parser(parse, schema, InvalidParametersError)
 
 
 def text(max_length=100):
