@@ -18,9 +18,10 @@ EQUIPMENT LEFT JOIN its latest verdict, so units without one take their place in
 sorted by the field, then by equipment id ascending, with the units whose field is null after
 all others in either direction. Its cursor is a `Keyset` tagged with the sort (the null marker,
 the field's value, the id), so a cursor given with another sort is 400 naming the sort it came
-from. No index serves these orders: each page sorts the selected units (O(units log units) in
-the database, a few tens of ms on 28,000 units; README "Fleet scale"). `q` keeps the units whose
-name holds it, ignoring case (LIKE with its wildcards escaped).
+from. No index holds these orders: each page sorts the units the filters select in the database
+(O(units log units)), reading each unit's latest verdict in one seek of the covering index
+`dga_diagnosis_latest_ix` (migration 7); ~12 ms a page on 28,096 units (README "Fleet scale").
+`q` keeps the units whose name holds it, ignoring case (LIKE with its wildcards escaped).
 
 Pending verdicts. Samples written straight into the database (the utility's loaders) or present
 before migration 4 have no stored verdict until `python -m tools.rediagnose` writes them. Before
