@@ -74,7 +74,8 @@ _FLEET_FILTERS = {
     "substation_id": validation.integer(1),
     "status": validation.choice(("1", "2", "3")),
     "fault": validation.choice(tuple(t for t in dga.FAULT_TYPES) + ("none",)),
-    "q": validation.text(100),
+    "q": validation.text(100, "Units whose name holds this text, ignoring case (`%`, `_` and `\\` match only "
+                              "themselves)."),
 }
 _FLEET_QUERY = {
     **validation.keyset_paging(cursors.opaque_parser()),  # decoded with the keyset of `sort` (fleet.cursor_position)

@@ -162,8 +162,9 @@ def choice(allowed, meaning=None):
     return Parser(parse, schema, InvalidParametersError)
 
 
-def text(max_length=100):
-    """A parser for free text of bounded length, TEXT_FORMS (bound as a value, never spliced into SQL)."""
+def text(max_length=100, meaning=None):
+    """A parser for free text of bounded length, TEXT_FORMS (bound as a value, never spliced into SQL); `meaning` (a
+    sentence) says what it selects, in the schema."""
 
     def parse(name, raw):
         if not 1 <= len(raw) <= max_length:
@@ -180,7 +181,7 @@ def text(max_length=100):
 
     schema = {
         "type": "string", "minLength": 1, "maxLength": max_length, "pattern": TEXT_PATTERN,
-        "description": f"1 to {max_length} characters {TEXT_FORMS}.",
+        "description": f"{meaning + ' ' if meaning else ''}1 to {max_length} characters {TEXT_FORMS}.",
     }
     return Parser(parse, schema, InvalidParametersError)
 
