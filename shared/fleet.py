@@ -107,7 +107,6 @@ NO_SAMPLE_ACTION = "No complete DGA sample: take one."
 PENDING_ACTION = "Diagnosis pending: the unit's latest complete sample has no stored verdict yet."
 
 
-
 @dataclasses.dataclass(frozen=True)
 class SortField:
     """An entry field `sort` may name: the SQL of its value (as the entry shows it), its cursor kind, and whether it
@@ -150,7 +149,7 @@ SORT_MEANING = (f"An entry field, ascending, or descending with a leading '-' (d
                 "ties go by equipment id, and units without a value come last either way.")
 SORTS = tuple(f"{direction}{field}" for field in SORT_FIELDS for direction in ("", "-"))
 _KEYSETS = {sort: SORT_FIELDS[sort.lstrip("-")].keyset(sort, sort.startswith("-")) for sort in SORTS}
-_KEYSETS[DEFAULT_SORT] = None  # BY_RANK, in two parts (module docstring)
+_KEYSETS[DEFAULT_SORT] = BY_RANK  # read in two parts, the ranked units then the rest (module docstring)
 
 
 def sort_of(values):
@@ -162,7 +161,7 @@ def cursor_position(values):
     """`values["cursor"]` decoded for the request's sort; 400 naming the sort it was made for when it is another's."""
     sort, raw = sort_of(values), values["cursor"]
     try:
-        return (_KEYSETS[sort] or BY_RANK).decode(raw)
+        return _KEYSETS[sort].decode(raw)
     except InvalidParametersError:
         made_for = next((other for other, keyset in _KEYSETS.items() if other != sort and _decodes(keyset, raw)), None)
         if made_for is None:
@@ -174,9 +173,9 @@ def cursor_position(values):
 
 
 def _decodes(keyset, raw):
-    """True when `raw` is a cursor of `keyset` (None: BY_RANK)."""
+    """True when `raw` is a cursor of `keyset`."""
     try:
-        (keyset or BY_RANK).decode(raw)
+        keyset.decode(raw)
     except InvalidParametersError:
         return False
     return True
@@ -342,13 +341,13 @@ async def page(values, limit):
     """
     keyset = _KEYSETS[sort_of(values)]
     for _ in range(PAGE_READS):
-        rows = await (page_rows(values, limit) if keyset is None else _sorted_rows(values, keyset, limit))
+        rows = await (page_rows(values, limit) if keyset is BY_RANK else _sorted_rows(values, keyset, limit))
         entries = await page_entries(rows[:limit])  # a row more only says that a next page follows
         if entries is None:
             continue
         if len(rows) <= limit:
             return entries, None
-        return entries, next_cursor(entries[-1]) if keyset is None else _cursor_after(keyset, rows[limit - 1])
+        return entries, next_cursor(entries[-1]) if keyset is BY_RANK else _cursor_after(keyset, rows[limit - 1])
     raise DatabaseUnavailableError(
         "The ranking's verdicts were rewritten while the page was read, again and again; retry in a moment."
     )
@@ -449,7 +448,7 @@ async def export(values, encoding):
     without a complete sample) are read after it in one query.
     """
     keyset = _KEYSETS[sort_of(values)]
-    if keyset is not None:  # one query, units without a verdict in their place
+    if keyset is not BY_RANK:  # one query, units without a verdict in their place
         sql, binds = _sorted_query(values, keyset, extra_columns=", d.verdict")
         return await exports.response(sql, binds, shaped(encoding, entries_of), ENTRY_FIELDS, "diagnoses")
     sql, binds = export_query(values)
