@@ -71,12 +71,24 @@ def main(argv=None):
         "fleet page (100 entries)": (client, "/api/v1/diagnoses?limit=100"),
         "fleet page, deep cursor": (client, None),
         "fleet page, status=3": (client, "/api/v1/diagnoses?status=3&limit=100"),
+        # The fleet view's other orders, search and summary strip (issue 13): each sorts the units it selects.
+        "fleet page, sort=name": (client, "/api/v1/diagnoses?sort=name&limit=100"),
+        "fleet page, sort=-health_index": (client, "/api/v1/diagnoses?sort=-health_index&limit=100"),
+        "fleet page, sort=sampled_at": (client, "/api/v1/diagnoses?sort=sampled_at&limit=100"),
+        "fleet page, sort=rank (best first)": (client, "/api/v1/diagnoses?sort=rank&limit=100"),
+        "fleet page, sort=name, deep cursor": (client, None),
+        "fleet page, q=T1": (client, "/api/v1/diagnoses?q=T1&limit=100"),
+        "fleet page, q=T1&sort=-sampled_at": (client, "/api/v1/diagnoses?q=T1&sort=-sampled_at&limit=100"),
+        "fleet summary": (client, "/api/v1/diagnoses/summary"),
+        "fleet summary, substation_id=1": (client, "/api/v1/diagnoses/summary?substation_id=1"),
         "unit diagnosis": (client, f"/api/v1/diagnoses/{UNIT}"),
         "history page (100 points)": (client, f"/api/v1/diagnoses/{UNIT}?history=true&limit=100"),
         "change feed page (100)": (client, "/api/v1/diagnoses/changes?limit=100"),
     }
     deep = client.get("/api/v1/diagnoses?limit=100&offset=10000").headers["link"]  # also the first, pending check
     kinds["fleet page, deep cursor"] = (client, deep[1 : deep.index(">")].replace("http://testserver", ""))
+    deep = client.get("/api/v1/diagnoses?sort=name&limit=100&offset=10000").headers["link"]
+    kinds["fleet page, sort=name, deep cursor"] = (client, deep[1 : deep.index(">")].replace("http://testserver", ""))
     if arguments.before:
         kinds["fleet page, before (computed)"] = (TestClient(before_app(arguments.before)), "/api/v1/diagnoses?limit=100")
     timings = {kind: [] for kind in kinds}
@@ -87,10 +99,10 @@ def main(argv=None):
             timings[kind].append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, (kind, response.text[:200])
     baseline = statistics.median(timings["equipment page (100 rows)"])
-    print(f"{'request':32} {'median ms':>10} {'p50 ms':>8} {'p99 ms':>8} {'× equipment':>12}")
+    print(f"{'request':38} {'median ms':>10} {'p50 ms':>8} {'p99 ms':>8} {'× equipment':>12}")
     for kind, values in timings.items():
         median = statistics.median(values)
-        print(f"{kind:32} {median:10.2f} {percentile(values, 0.5):8.2f} {percentile(values, 0.99):8.2f} "
+        print(f"{kind:38} {median:10.2f} {percentile(values, 0.5):8.2f} {percentile(values, 0.99):8.2f} "
               f"{median / baseline:12.2f}")
     print(f"({arguments.rounds} interleaved rounds on {arguments.sqlite})")
 

@@ -1,10 +1,12 @@
 """`diagnoses` — what each unit's dissolved gases say: fault, severity, health index, action.
 
-GET /api/v1/diagnoses[?substation_id=&status=&fault=&limit=&offset=|cursor=&format=] → the fleet
+GET /api/v1/diagnoses[?substation_id=&status=&fault=&q=&sort=&limit=&offset=|cursor=&format=] → the fleet
     ranking: every unit's stored verdict on its latest complete sample, worst first (by the
     engine's `rank`, then equipment id), read through the ranking index (`shared/fleet.py`);
-    `status` is the IEEE C57.104-2019 DGA status (1, 2, 3), `fault` a fault type or `none`. Units
-    without a verdict come last (rank -1). The `Link` next URL carries a `cursor`; `offset` is
+    `status` is the IEEE C57.104-2019 DGA status (1, 2, 3), `fault` a fault type or `none`, `q`
+    a case-insensitive part of the unit's name. Units without a verdict come last (rank -1).
+    `sort` orders by another entry field (`fleet.SORTS`: `name`, `-health_index`, …; ties by
+    equipment id, nulls last), each page then sorting the selected units. The `Link` next URL carries a `cursor` (of that sort only); `offset` is
     accepted up to `SEDA_MAX_OFFSET`. Each entry says its verdict's `engine_version`,
     `diagnosed_at` and `stale` (written by another engine fingerprint). Samples without a stored
     verdict are diagnosed and stored first, up to `SEDA_MAX_INLINE_DIAGNOSES` per request
@@ -17,6 +19,9 @@ GET /api/v1/diagnoses/<equipment_id>[?at=&history=true&limit=&offset=&format=] �
     `limit` (default `SEDA_DEFAULT_PAGE_SIZE`) and `offset` page it, and `Link: <…>; rel="next"`
     names the next page, as on collections; with `format=ndjson|csv` the whole series is streamed
     instead. `limit`/`offset`/`format` without `history=true` is 400.
+GET /api/v1/diagnoses/summary[?substation_id=&status=&fault=&q=] → the units those filters select, counted
+    per DGA status, fault type, severity and health-index band, and how many verdicts are stale
+    (`shared/fleet_summary.py`: one GROUP BY in the database); with an ETag (304 for If-None-Match).
 GET /api/v1/diagnoses/changes[?since=&limit=&substation_id=&worsened=true] → the change feed
     (`shared/change_feed.py`): every change of a unit's latest status, fault type or severity
     after the change id `since`, oldest first; `Link` always names the next poll (`since` = the
@@ -47,7 +52,8 @@ import dataclasses
 import functions_framework.aio
 
 from functions import equipment
-from shared import auth, bodies, change_feed, config, db, dga, exports, fleet, http, openapi, validation
+from shared import (auth, bodies, change_feed, config, cursors, db, dga, exports, fleet, fleet_summary, http, openapi,
+                    validation)
 from shared.dga.rows import HISTORY_DEPTH, diagnose_samples, summaries
 from shared.errors import InvalidParametersError, NotFoundError, PayloadTooLargeError
 from shared.jsonio import json_response
@@ -63,11 +69,18 @@ from shared.unit_verdicts import (
 _UNIT_FIELDS = ("substation_id", "name", "kind", "year_manufactured", "oil_preservation", "insulating_liquid", "status")
 _UNIT_SELECT = f"SELECT {', '.join(('id', *_UNIT_FIELDS))} FROM equipment WHERE id = :id"
 
-_FLEET_QUERY = {
-    **validation.keyset_paging(fleet.BY_RANK.parser()),
+# The filters the ranking and its summary share, so the summary counts what the table lists.
+_FLEET_FILTERS = {
     "substation_id": validation.integer(1),
     "status": validation.choice(("1", "2", "3")),
     "fault": validation.choice(tuple(t for t in dga.FAULT_TYPES) + ("none",)),
+    "q": validation.text(100, "Units whose name holds this text, ignoring case (`%`, `_` and `\\` match only "
+                              "themselves)."),
+}
+_FLEET_QUERY = {
+    **validation.keyset_paging(cursors.opaque_parser()),  # decoded with the keyset of `sort` (fleet.cursor_position)
+    **_FLEET_FILTERS,
+    "sort": validation.choice(fleet.SORTS, fleet.SORT_MEANING),
     "format": validation.choice(exports.FORMATS),
 }
 _UNIT_QUERY = {
@@ -148,16 +161,28 @@ async def _fleet(request):
     exporting = chosen in exports.ENCODINGS
     if exporting:
         exports.check_unpaged(values, ("limit", "offset", "cursor"), chosen)
+    if "cursor" in values:
+        values["cursor"] = fleet.cursor_position(values)
     headers = {fleet.PENDING_HEADER: "true"} if await fleet.catch_up() else {}
     if exporting:
         response = await fleet.export(values, exports.ENCODINGS[chosen])
         response.headers.update(headers)
         return response
-    entries, more = await fleet.page(values, limit)
-    if more:
-        next_url = http.with_query(request, removed=("offset",), limit=limit, cursor=fleet.next_cursor(entries[-1]))
+    entries, cursor = await fleet.page(values, limit)
+    if cursor is not None:
+        next_url = http.with_query(request, removed=("offset",), limit=limit, cursor=cursor)
         headers["Link"] = f'<{next_url}>; rel="next"'
     return json_response(entries, headers=headers)
+
+
+@openapi.operation(openapi.answer(fleet_summary.SCHEMA, "The units the filters select, counted; with its ETag.",
+                                  headers={"ETag": True, fleet.PENDING_HEADER: False}, not_modified=True),
+                   query=_FLEET_FILTERS)
+async def _summary(request):
+    """The fleet summary: units per status, fault type, severity and health-index band, for the ranking's filters."""
+    values = validation.parse_query(request.query_params, _FLEET_FILTERS)
+    headers = {fleet.PENDING_HEADER: "true"} if await fleet.catch_up() else {}
+    return http.tagged_response(request, await fleet_summary.summary(values), headers)
 
 
 _HISTORY_POINT = openapi.output("HistoryPoint", {
@@ -350,7 +375,7 @@ async def _diagnose_body(request):
 
 COLLECTION = {"GET": _fleet, "POST": _diagnose_body}
 ITEM = {"GET": _unit}
-PARTS = {"changes": {"GET": _changes}}
+PARTS = {"changes": {"GET": _changes}, "summary": {"GET": _summary}}
 
 
 @functions_framework.aio.http

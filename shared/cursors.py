@@ -15,7 +15,9 @@ cursor on its way in):
 The cursor is base64url (no padding) of a JSON array of the row's key values, times as ISO 8601
 text; clients treat it as opaque. A cursor that does not decode to values of the right kinds is
 400 InvalidParameters; a well-formed cursor someone edited names another position, which is
-harmless. Key columns must be NOT NULL (SQL comparisons with NULL are never true).
+harmless. Key columns must be NOT NULL (SQL comparisons with NULL are never true). A keyset made
+with a `tag` (`Keyset(…, tag="name")`) writes the tag first in its cursors and decodes only
+cursors carrying it, so a cursor of one order is never read as a position in another.
 
 No row-value comparison such as `(a, b) > (:a, :b)`: Oracle 19c rejects it. The condition is
 expanded, and led by a bound on the first column alone so that both planners seek the index:
@@ -36,6 +38,8 @@ _KINDS = ("integer", "number", "text", "timestamp")
 _INTEGER_BOUND = 2**63  # what both databases store in an integer column
 _MAX_CURSOR_LENGTH = 400  # far more than any key this service pages by
 _CURSOR_FORMS = "the opaque value from a Link rel=\"next\" URL of this collection, unchanged"
+_CURSOR_SCHEMA = {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "minLength": 1, "maxLength": _MAX_CURSOR_LENGTH,
+                  "description": f"Where the page starts: {_CURSOR_FORMS}. Not together with `offset`."}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,10 +66,12 @@ class Column:
 class Keyset:
     """An ordered key, unique as a whole, that pages a collection (see the module docstring)."""
 
-    def __init__(self, *columns):
+    def __init__(self, *columns, tag=None):
         if not columns:
             raise ValueError("a keyset needs at least one column")
         self.columns = columns
+        self.tag = tag
+        self._head = [] if tag is None else [tag]
 
     def order_by(self):
         """The ORDER BY list that the cursor follows."""
@@ -73,7 +79,7 @@ class Keyset:
 
     def encode(self, row):
         """The cursor after `row` (a mapping holding every key column)."""
-        values = [_written(row[column.name]) for column in self.columns]
+        values = [*self._head, *(_written(row[column.name]) for column in self.columns)]
         text = json.dumps(values, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(text).rstrip(b"=").decode()
 
@@ -84,9 +90,12 @@ class Keyset:
                 raise ValueError(raw)
             padded = raw + "=" * (-len(raw) % 4)
             values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-            if not isinstance(values, list) or len(values) != len(self.columns):
+            if not isinstance(values, list) or len(values) != len(self._head) + len(self.columns):
                 raise ValueError(raw)
-            return [_read(column.kind, value) for column, value in zip(self.columns, values)]
+            if values[: len(self._head)] != self._head:
+                raise ValueError(raw)
+            keys = values[len(self._head) :]
+            return [_read(column.kind, value) for column, value in zip(self.columns, keys)]
         except (ValueError, OverflowError, UnicodeError, binascii.Error, TypeError):
             raise InvalidParametersError(
                 f"Parameter '{name}' must be {_CURSOR_FORMS}; received {validation.shown(raw)}, which is not such a cursor. "
@@ -119,9 +128,13 @@ class Keyset:
 
     def parser(self):
         """A query-parameter parser (`shared/validation.py`) for this keyset's cursors."""
-        schema = {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "minLength": 1, "maxLength": _MAX_CURSOR_LENGTH,
-                  "description": f"Where the page starts: {_CURSOR_FORMS}. Not together with `offset`."}
-        return validation.Parser(lambda name, raw: self.decode(raw, name), schema, InvalidParametersError)
+        return validation.Parser(lambda name, raw: self.decode(raw, name), _CURSOR_SCHEMA, InvalidParametersError)
+
+
+def opaque_parser():
+    """A parser of `cursor` that keeps the text, for a collection whose keyset depends on other parameters (its
+    handler decodes it with the keyset chosen)."""
+    return validation.Parser(lambda name, raw: raw, _CURSOR_SCHEMA, InvalidParametersError)
 
 
 def _written(value):

@@ -273,10 +273,15 @@ async def get_one(request, select, item_id, noun, render=None):
         row = _found(await conn.fetch_one(f"{select} WHERE id = :id", {"id": item_id}), noun, item_id)
     if render is not None:
         return render([row], {})
-    tag = etag(row)
+    return tagged_response(request, row)
+
+
+def tagged_response(request, body, headers=None):
+    """`body` as JSON with its ETag, or 304 when `If-None-Match` lists the tag."""
+    tag = etag(body)
     if _lists(request.headers.get("if-none-match"), tag, weak=True):
         return Response(status_code=304, headers={"ETag": tag})
-    return item_response(row)
+    return item_response(body, headers=headers)
 
 
 async def locked_row(tx, request, select, item_id, noun, *, if_match_required):

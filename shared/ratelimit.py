@@ -106,6 +106,8 @@ EXEMPT = Cost(0)  # never limited, never counted
 COSTS = {
     # A fleet page reads stored verdicts (and may diagnose up to SEDA_MAX_INLINE_DIAGNOSES pending units).
     ("GET", "/api/v1/diagnoses"): Cost(2, export=50),
+    # The summary counts every unit the filters select in one GROUP BY: a few fleet pages' worth.
+    ("GET", "/api/v1/diagnoses/summary"): Cost(5),
     ("GET", "/api/v1/diagnoses/<id>"): Cost(1, export=50),  # history=true&format=… exports a unit's verdicts
     ("POST", "/api/v1/diagnoses"): Cost(5, per_block=1),  # batches of up to SEDA_MAX_BATCH_ROWS samples
     ("GET", "/api/v1/measurements"): Cost(1, csv=5, export=50),  # an export streams up to the whole table

@@ -133,6 +133,7 @@ CREATE TABLE IF NOT EXISTS dga_diagnosis (
 
 CREATE INDEX IF NOT EXISTS dga_diagnosis_unit_ix ON dga_diagnosis (equipment_id, sampled_at, sample_id, is_latest, fingerprint, dga_status, fault_type, severity);
 CREATE INDEX IF NOT EXISTS dga_diagnosis_ranking_ix ON dga_diagnosis (is_latest, verdict_rank DESC, equipment_id);
+CREATE INDEX IF NOT EXISTS dga_diagnosis_latest_ix ON dga_diagnosis (equipment_id, is_latest, dga_status, fault_present, fault_type, severity, health_index, sampled_at, fingerprint, verdict_rank, engine_version, diagnosed_at, sample_id) WHERE is_latest = 1;
 CREATE INDEX IF NOT EXISTS dga_diagnosis_fingerprint_ix ON dga_diagnosis (sample_id, fingerprint);
 
 CREATE TABLE IF NOT EXISTS dga_change (

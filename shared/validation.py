@@ -152,21 +152,25 @@ TIMESTAMP_SCHEMA = {
 timestamp = Parser(_timestamp, TIMESTAMP_SCHEMA, InvalidTimestampFormatError)
 
 
-def choice(allowed):
-    """A parser that accepts exactly one of the allowed values."""
+def choice(allowed, meaning=None):
+    """A parser that accepts exactly one of the allowed values; `meaning` (a sentence) says what they mean, in the
+    error message and the schema."""
+    told = f" {meaning}" if meaning else ""
 
     def parse(name, raw):
         if raw not in allowed:
             raise InvalidParametersError(
-                f"Parameter '{name}' must be one of {', '.join(allowed)}; received {shown(raw)}."
+                f"Parameter '{name}' must be one of {', '.join(allowed)}; received {shown(raw)}.{told}"
             )
         return raw
 
-    return Parser(parse, {"type": "string", "enum": list(allowed)}, InvalidParametersError)
+    schema = {"type": "string", "enum": list(allowed), **({"description": meaning} if meaning else {})}
+    return Parser(parse, schema, InvalidParametersError)
 
 
-def text(max_length=100):
-    """A parser for free text of bounded length, TEXT_FORMS (bound as a value, never spliced into SQL)."""
+def text(max_length=100, meaning=None):
+    """A parser for free text of bounded length, TEXT_FORMS (bound as a value, never spliced into SQL); `meaning` (a
+    sentence) says what it selects, in the schema."""
 
     def parse(name, raw):
         if not 1 <= len(raw) <= max_length:
@@ -183,7 +187,7 @@ def text(max_length=100):
 
     schema = {
         "type": "string", "minLength": 1, "maxLength": max_length, "pattern": TEXT_PATTERN,
-        "description": f"1 to {max_length} characters {TEXT_FORMS}.",
+        "description": f"{meaning + ' ' if meaning else ''}1 to {max_length} characters {TEXT_FORMS}.",
     }
     return Parser(parse, schema, InvalidParametersError)
 

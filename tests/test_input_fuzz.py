@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from conftest import table_snapshot
 from contract import error_body
 from functions import application, diagnoses, equipment, measurements, substations
-from shared import bodies, dga
+from shared import bodies, dga, fleet
 from shared.schema import EQUIPMENT_KINDS, EQUIPMENT_STATUSES
 
 _EXPLORE = os.environ.get("FUZZ_EXPLORE") == "1"
@@ -118,6 +118,8 @@ QUERY_VALUES = {
     "to": VALID_TIMESTAMP_TEXT,
     "at": VALID_TIMESTAMP_TEXT,
     "format": st.sampled_from(["json", "ndjson", "csv"]),
+    "sort": st.sampled_from(fleet.SORTS),
+    "q": st.sampled_from(["T1", "t", "%", "_", "\\", "50%_", "변압기", "-new"]),
     # The cursor of a real page end: a unit and a time (measurements' keyset).
     "cursor": st.builds(lambda unit, at: measurements.BY_UNIT_AND_TIME.encode({"equipment_id": unit, "sampled_at": at}),
                         st.integers(1, 125), st.datetimes(datetime.datetime(2010, 1, 1), datetime.datetime(2030, 1, 1))),
@@ -133,6 +135,7 @@ READS = {
     "/api/v1/measurements/1": {},
     "/api/v1/diagnoses": diagnoses._FLEET_QUERY,
     "/api/v1/diagnoses/1": diagnoses._UNIT_QUERY,
+    "/api/v1/diagnoses/summary": diagnoses._FLEET_FILTERS,
     "/api/v1/health": {},
     "/api/v1/health/live": {},
     "/api/v1/health/ready": {},

@@ -21,6 +21,7 @@ V2_DDL = (FIXTURES / "sqlite_schema_v2.sql").read_text()
 V3_DDL = (FIXTURES / "sqlite_schema_v3.sql").read_text()
 V4_DDL = (FIXTURES / "sqlite_schema_v4.sql").read_text()
 V5_DDL = (FIXTURES / "sqlite_schema_v5.sql").read_text()
+V6_DDL = (FIXTURES / "sqlite_schema_v6.sql").read_text()
 
 
 def make_v1_database(path):
@@ -66,6 +67,21 @@ def make_v5_database(path):
         connection.execute("BEGIN")
         connection.execute("UPDATE equipment SET insulating_liquid = 'natural_ester' WHERE id = 2")
         sqlite_files.store_verdicts(connection, [unit_id for (unit_id,) in connection.execute("SELECT id FROM equipment")])
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
+    return path
+
+
+def make_v6_database(path):
+    """A database exactly as release 6 made it: versions 1–6 recorded, the demo fleet, its verdicts, an inspection."""
+    _make_database(path, V6_DDL, versions=migrations.history()[:6])
+    connection = sqlite_files.open_new_file(path)
+    try:
+        connection.execute("BEGIN")
+        sqlite_files.store_verdicts(connection, [unit_id for (unit_id,) in connection.execute("SELECT id FROM equipment")])
+        connection.execute("INSERT INTO inspection (equipment_id, inspected_at, finding) "
+                           "VALUES (1, '2024-01-01 00:00:00.000000', 'T1')")
         connection.execute("COMMIT")
     finally:
         connection.close()
@@ -220,7 +236,7 @@ def test_upgrade_from_version_5_adds_an_empty_inspection_table_and_changes_no_ro
     result = run_migrate(path)
 
     assert result.returncode == 0, result.stderr
-    assert "from schema version 5 to 6" in result.stdout and "rediagnose" not in result.stdout
+    assert f"from schema version 5 to {migrations.CURRENT_VERSION}" in result.stdout and "rediagnose" not in result.stdout
     after = table_snapshot(path)
     assert {table: rows for table, rows in after.items() if table in before and table != "schema_version"} == {
         table: rows for table, rows in before.items() if table != "schema_version"}  # every row, verdicts included
@@ -229,6 +245,28 @@ def test_upgrade_from_version_5_adds_an_empty_inspection_table_and_changes_no_ro
     assert _shape(path) == _shape(demo_db)
     with contextlib.closing(sqlite3.connect(path)) as connection:
         assert_stored_equal_fresh(path, [unit_id for (unit_id,) in connection.execute("SELECT id FROM equipment")])
+
+
+def test_upgrade_from_version_6_adds_the_fleet_view_index_and_changes_no_row(tmp_path, demo_db):
+    from shared import fleet_summary
+
+    path = make_v6_database(tmp_path / "release-6.sqlite3")
+    before = table_snapshot(path)
+    assert before["dga_diagnosis"] and before["inspection"]
+
+    result = run_migrate(path)
+
+    assert result.returncode == 0, result.stderr
+    assert "from schema version 6 to 7" in result.stdout and "rediagnose" not in result.stdout
+    after = table_snapshot(path)
+    assert {table: rows for table, rows in after.items() if table != "schema_version"} == {
+        table: rows for table, rows in before.items() if table != "schema_version"}
+    assert [row[:2] for row in after["schema_version"]] == migrations.history()
+    assert _shape(path) == _shape(demo_db)
+    summary, binds = fleet_summary.query({})
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        plan = " ".join(row[-1] for row in connection.execute(f"EXPLAIN QUERY PLAN {summary}", binds))
+    assert "USING COVERING INDEX dga_diagnosis_latest_ix (equipment_id=? AND is_latest=?)" in plan
 
 
 def test_version_6_checks_the_findings_and_one_inspection_per_unit_and_moment(tmp_path):

@@ -182,12 +182,14 @@ def no_content(description="Done; nothing to say."):
     return Answer(204, description)
 
 
-def answer(schema, description, *, media_type=JSON_MEDIA_TYPE, headers=None, exports=None):
+def answer(schema, description, *, media_type=JSON_MEDIA_TYPE, headers=None, exports=None, not_modified=False):
     """200 with a body of `schema` in `media_type` (headers: name -> always sent); with `exports` (a row schema),
-    also rows like it streamed as NDJSON or CSV when `format` asks for them (`shared/exports.py`)."""
+    also rows like it streamed as NDJSON or CSV when `format` asks for them (`shared/exports.py`); with
+    `not_modified`, 304 for an If-None-Match naming its ETag (`http.tagged_response`)."""
     content, headers = {media_type: schema}, dict(headers or {})
     if exports is not None:
         _declare_exports(content, headers, exports)
-    return Answer(200, description, content, headers)
+    request_headers = {"If-None-Match": False} if not_modified else {}
+    return Answer(200, description, content, headers, request_headers, not_modified=not_modified)
 
 

@@ -21,6 +21,8 @@ INSERT INTO schema_version (version, description, applied_at)
   VALUES (5, 'every unit records its insulating liquid, mineral oil by default', SYS_EXTRACT_UTC(SYSTIMESTAMP));
 INSERT INTO schema_version (version, description, applied_at)
   VALUES (6, 'inspection records: what was found when a unit was opened, tested or repaired', SYS_EXTRACT_UTC(SYSTIMESTAMP));
+INSERT INTO schema_version (version, description, applied_at)
+  VALUES (7, 'an index holding what the fleet view sorts and counts of the latest verdicts', SYS_EXTRACT_UTC(SYSTIMESTAMP));
 
 CREATE TABLE test_table (
   hello VARCHAR2(20)
@@ -124,6 +126,9 @@ CREATE TABLE dga_diagnosis (
 CREATE INDEX dga_diagnosis_unit_ix ON dga_diagnosis (equipment_id, sampled_at, sample_id, is_latest, fingerprint, dga_status, fault_type, severity);
 
 CREATE INDEX dga_diagnosis_ranking_ix ON dga_diagnosis (is_latest, verdict_rank DESC, equipment_id);
+
+-- What the fleet view's sorts and summary read of each unit's latest verdict (migration 7).
+CREATE INDEX dga_diagnosis_latest_ix ON dga_diagnosis (equipment_id, is_latest, dga_status, fault_present, fault_type, severity, health_index, sampled_at, fingerprint, verdict_rank, engine_version, diagnosed_at, sample_id);
 
 CREATE INDEX dga_diagnosis_fingerprint_ix ON dga_diagnosis (sample_id, fingerprint);
 
