@@ -11,7 +11,7 @@ import pytest
 
 from shared import dga
 from shared.dga import typical
-from shared.dga.rules import first_match
+from shared.dga.rules import all_matches, first_match
 
 RNG_SEED = 11
 TRIANGLE_AREA = 100 * 100 * math.sqrt(3) / 4
@@ -255,18 +255,8 @@ TRIANGLES = {
 
 def _holding_rules(rules, values, size):
     """How many rules hold for each element, each tested on its own (not first-match)."""
-    count = np.zeros(size, int)
-    for rule in rules:
-        if not rule.when or not rule.when[0]:
-            continue  # Triangle 1's DT: "every other point"
-        holds = np.zeros(size, bool)
-        for bands in rule.when:
-            alternative = np.ones(size, bool)
-            for name, band in bands.items():
-                alternative &= band.contains(values[name])
-            holds |= alternative
-        count += holds
-    return count
+    listed = [rule for rule in rules if rule.when and rule.when[0]]  # not Triangle 1's DT: "every other point"
+    return np.array([bin(mask).count("1") for mask in all_matches(listed, values, size).tolist()])
 
 
 @pytest.mark.parametrize("triangle", ["1", "4", "5"])

@@ -112,8 +112,8 @@ import numpy as np
 from shared.dga.bands import at_least, below, from_up_to
 from shared.dga.gases import INSULATING_LIQUIDS, MINERAL
 from shared.dga.output import nullable, numbers_of, object_of, rounded
-from shared.dga.rules import (ALL_ZERO, FIRST_OWN_REASON, GAS_MISSING, NOT_FOR_LIQUID, RULE_METHOD_SCHEMA, Rule, all_of,
-                              applicability, fault_rule, first_match, plotted, rule_method)
+from shared.dga.rules import (ALL_ZERO, FIRST_OWN_REASON, RULE_METHOD_SCHEMA, SAYS_MORE, Rule, all_of, applicability,
+                              fault_rule, first_match, plotted, rule_method)
 
 # Triangle 4 and 5: Triangle 1 is in a zone the triangle does not refine, or not applicable.
 TRIANGLE_1_ELSEWHERE = FIRST_OWN_REASON
@@ -286,7 +286,7 @@ def follow_triangle_1(col) -> None:
     for triangle in (TRIANGLE_4, TRIANGLE_5):
         prefix = triangle.prefix
         reason = col[f"{prefix}_reason"]
-        left = ~_triangle_1_in(col, REFINES[prefix]) & ~np.isin(reason, (GAS_MISSING, ALL_ZERO, NOT_FOR_LIQUID))
+        left = ~_triangle_1_in(col, REFINES[prefix]) & ~np.isin(reason, SAYS_MORE)
         col[f"{prefix}_reason"] = np.where(left, TRIANGLE_1_ELSEWHERE, col[f"{prefix}_reason"]).astype(np.int8)
         col[f"{prefix}_applicable"] = col[f"{prefix}_applicable"] & ~left
         col[f"{prefix}_rule"] = np.where(left, -1, col[f"{prefix}_rule"]).astype(np.int8)

@@ -46,6 +46,9 @@ FAULT_DESCRIPTIONS = {
 # C57.104-2019 Table 1), too little to name a fault (set by `typical.gate`); UNDEFINED_RATIO: no
 # table row holds because a ratio the table needs is 0/0 (worded by `ratios.ratio_method`).
 APPLICABLE, GAS_MISSING, ALL_ZERO, NOT_FOR_LIQUID, BELOW_TYPICAL, UNDEFINED_RATIO, FIRST_OWN_REASON = range(7)
+# Reasons that say more about a sample than a gate run after the methods would (the trace level,
+# Triangle 1's zone for Triangles 4 and 5): a method not applicable for one of them keeps it.
+SAYS_MORE = (GAS_MISSING, ALL_ZERO, NOT_FOR_LIQUID)
 
 
 class Rule(NamedTuple):

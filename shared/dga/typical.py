@@ -24,7 +24,7 @@ import numpy as np
 from shared.dga.duval_pentagons import DUVAL_PENTAGON_GASES
 from shared.dga.duval_triangles import DUVAL_GASES, DUVAL_TRIANGLE_4_GASES, DUVAL_TRIANGLE_5_GASES
 from shared.dga.ratios import RATIO_METHOD_GASES
-from shared.dga.rules import ALL_ZERO, BELOW_TYPICAL, GAS_MISSING, NOT_FOR_LIQUID, all_of, any_of, withdraw
+from shared.dga.rules import BELOW_TYPICAL, SAYS_MORE, all_of, any_of, withdraw
 
 # Method prefix -> the gases whose proportions it reads. Doernenburg's ratios use the five
 # hydrocarbons and H2 (CO enters only its validity step).
@@ -38,8 +38,6 @@ GATED_GASES = {
     "rogers": RATIO_METHOD_GASES,
     "doernenburg": RATIO_METHOD_GASES,
 }
-# Reasons that say more than "below typical values", so the gate leaves them.
-_KEPT_REASONS = (GAS_MISSING, ALL_ZERO, NOT_FOR_LIQUID)
 
 
 def within_table_1(col, gases) -> np.ndarray:
@@ -65,5 +63,5 @@ def gate(col) -> None:
 
 def gate_method(col, prefix, gases) -> None:
     """Make one method "below typical values" where none of `gases` moves the 2019 status (the learned model too)."""
-    withdraw(col, prefix, moves_no_status(col, gases) & ~np.isin(col[f"{prefix}_reason"], _KEPT_REASONS),
+    withdraw(col, prefix, moves_no_status(col, gases) & ~np.isin(col[f"{prefix}_reason"], SAYS_MORE),
              BELOW_TYPICAL)
