@@ -38,8 +38,10 @@ The same data and seed give byte-identical `.onnx` and `.npz` files.
 """
 
 import argparse
+import asyncio
 import csv
 import datetime
+import hashlib
 import io
 import json
 import pathlib
@@ -52,6 +54,8 @@ import numpy as np
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # run as a script from anywhere
+from shared import db, scorecard  # noqa: E402
+from shared.errors import ApiError  # noqa: E402
 from shared.model.card import (CARD_FORMAT, DEFAULT_MODEL_PATH, FEATURES, MODEL_CLASSES, MODEL_GASES,  # noqa: E402
                                card_path, sha256_of)
 from shared.model.features import features  # noqa: E402
@@ -98,10 +102,6 @@ DATABASE_SOURCE = "database"
 
 def read_database(window_days: int) -> tuple[list[dict], dict]:
     """(usable rows, counts) of the configured database's inspections, each with the sample it is judged by."""
-    import asyncio
-
-    from shared import db, scorecard
-    from shared.errors import ApiError
 
     async def read():
         try:
@@ -132,8 +132,6 @@ def read_database(window_days: int) -> tuple[list[dict], dict]:
 
 def database_sha256(rows: list[dict]) -> str:
     """A hash of the database rows trained on (their labels, gases and inspection ids), for the model card."""
-    import hashlib
-
     described = [[row["row"], row["label"], [row["gases"][gas] for gas in MODEL_GASES]] for row in rows]
     return hashlib.sha256(json.dumps(described).encode()).hexdigest()
 
