@@ -69,6 +69,13 @@ def negotiated_language(accept_language):
     return best
 
 
+@functools.cache
+def _module_preloads():
+    """A modulepreload link per module, so the browser fetches them all at once instead of import after import."""
+    return "\n".join(f'<link rel="modulepreload" href="{_BASE}/{name}">' for name, (_, media_type) in FILES.items()
+                     if media_type == "text/javascript" and name != "app.js")
+
+
 def _page_html(language, embedded):
     """The page: a mount point, its settings as data attributes (no inline script), the stylesheets and the app."""
     dashboard = config.settings().dashboard
@@ -89,6 +96,7 @@ def _page_html(language, embedded):
 <link rel="stylesheet" href="{_BASE}/dashboard.css">
 <link rel="stylesheet" href="{_BASE}/unit.css">
 <script type="module" src="{_BASE}/app.js"></script>
+{_module_preloads()}
 </head>
 <body {body_attributes}>
 <div id="app"></div>

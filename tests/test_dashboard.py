@@ -25,13 +25,15 @@ class _Hooks(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
         self.tags = {}
-        self.stylesheets, self.scripts = [], []
+        self.stylesheets, self.scripts, self.preloads = [], [], []
 
     def handle_starttag(self, tag, attributes):
         attributes = dict(attributes)
         self.tags.setdefault(tag, attributes)
         if tag == "link" and attributes.get("rel") == "stylesheet":
             self.stylesheets.append(attributes["href"])
+        if tag == "link" and attributes.get("rel") == "modulepreload":
+            self.preloads.append(attributes["href"])
         if tag == "script":
             self.scripts.append(attributes)
 
@@ -60,6 +62,8 @@ def test_the_page_loads_only_its_own_files_under_a_policy_without_inline_code(cl
     assert policy["style-src"] == ["'self'"], "no 'unsafe-inline' for styles either"
     assert policy["connect-src"] == ["'self'"] and policy["frame-ancestors"] == ["'self'"]
     assert policy["base-uri"] == ["'none'"] and policy["form-action"] == ["'none'"]
+    modules = sorted(path.name for path in STATIC.glob("*.js") if path.name != "app.js")
+    assert hooks.preloads == [f"{PAGE}/{name}" for name in modules], "every module fetched at once, not one by one"
     for path in (f"{PAGE}/app.js", *hooks.stylesheets):
         if (STATIC / path.rsplit("/", 1)[1]).exists():
             assert client.get(path).status_code == 200
