@@ -20,6 +20,7 @@ import pathlib
 import re
 
 import functions_framework.aio
+
 from shared import auth, config, http, jsonio, openapi, static_files, validation
 
 _STATIC = pathlib.Path(__file__).resolve().parent / "static" / "dashboard"
@@ -61,8 +62,11 @@ def negotiated_language(accept_language):
     best, best_weight = DEFAULT_LANGUAGE, 0.0
     for entry in (accept_language or "").split(","):
         tag, *parameters = [part.strip() for part in entry.split(";")]
-        weights = [float(match.group(1)) for match in map(_WEIGHT.match, parameters) if match]
-        weight = weights[0] if weights else 1.0
+        given = [parameter for parameter in parameters if parameter.lower().startswith("q=")]
+        matches = [_WEIGHT.match(parameter) for parameter in given]
+        if not all(matches):
+            continue  # a weight that is no weight: the entry says nothing usable
+        weight = float(matches[0].group(1)) if matches else 1.0
         language = tag.lower().split("-")[0]
         if language in LANGUAGES and weight > best_weight:
             best, best_weight = language, weight

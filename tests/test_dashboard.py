@@ -78,6 +78,7 @@ def test_the_page_loads_only_its_own_files_under_a_policy_without_inline_code(cl
     ("ko;q=0, de", "en"),  # q=0 means "not this one"
     ("de, fr", "en"),
     ("garbage;;;q=x,,", "en"),
+    ("ko;q=high, en;q=0.1", "en"),  # a malformed weight drops its entry, not the header
 ])
 def test_the_language_follows_accept_language_when_none_is_asked_for(client, accept_language, expected):
     headers = {"Accept-Language": accept_language} if accept_language else {}
