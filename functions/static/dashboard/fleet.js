@@ -103,6 +103,7 @@ const FILTERS = ["substation_id", "status", "fault", "q"];
 const STATUS_FILTERS = ["1", "2", "3"];
 const STATUS_COUNTS = ["1", "2", "3", "unknown", "no_verdict"];
 const NOT_A_FAULT_FILTER = ["unknown", "no_verdict"]; // summary counts the API's `fault` filter cannot select
+const WORDS_NOT_CODES = ["none", "unknown", "no_verdict"]; // fault "types" shown in words, not as a code
 // The table's columns, each sortable by the API's `sort` of the same name.
 const COLUMNS = ["name", "substation", "kind", "status", "fault_type", "severity", "health_index", "sampled_at"];
 const DEFAULT_SORT = "-rank";
@@ -157,6 +158,13 @@ function rowFault(entry) {
   return entry.fault_type || "unknown";
 }
 
+/** A fault type in little room: its code, with the words for screen readers (and as a tooltip); words alone for the non-codes. */
+function faultLabel(fault) {
+  if (WORDS_NOT_CODES.includes(fault)) return el("span", { class: "count-label" }, [t(`fault.${fault}`)]);
+  return el("span", { class: "count-label" }, [el("span", { "aria-hidden": "true" }, [fault]),
+    el("span", { class: "visually-hidden" }, [t(`fault.${fault}`)])]);
+}
+
 function statusBadge(status) {
   const short = ["1", "2", "3"].includes(status) ? t(`status.${status}.long`) : t(`status.${status}`);
   return el("span", { class: `status status-${status}` }, [short]);
@@ -173,9 +181,9 @@ function summaryStrip(summary, context) {
     ])));
   const faults = Object.entries(summary.fault_type).filter(([, units]) => units > 0);
   const faultList = el("ul", { class: "counts counts-faults", "aria-label": t("fleet.summary.faults") }, faults.map(([fault, units]) =>
-    el("li", { class: "count count-fault" }, [
+    el("li", { class: "count count-fault", title: t(`fault.${fault}`) }, [
       el("span", { class: "count-value", "data-fault-count": fault }, [fmt.number(units)]),
-      el("span", { class: "count-label" }, [t(`fault.${fault}`)]),
+      faultLabel(fault),
     ])));
   const chart = healthHistogram(summary.health_index.bands, {
     label: t("fleet.summary.health"),
@@ -221,7 +229,7 @@ function cells(entry, substationNames, context) {
     el("td", {}, [substationNames.get(entry.substation_id) ?? String(entry.substation_id)]),
     el("td", {}, [tOr(`kind.${entry.kind}`, entry.kind)]),
     el("td", {}, [statusBadge(status)]),
-    el("td", { class: "fault" }, [["none", "unknown", "no_verdict"].includes(fault) ? t(`fault.${fault}`) : fault]),
+    el("td", { class: "fault" }, [WORDS_NOT_CODES.includes(fault) ? t(`fault.${fault}`) : fault]),
     el("td", {}, [noSample ? t("value.none") : el("span", { class: `severity severity-${entry.severity}` }, [t(`severity.${entry.severity}`)])]),
     el("td", { class: "numeric" }, [fmt.number(entry.health_index, 1)]),
     el("td", { class: "numeric" }, [noSample ? t("fleet.no_sample") : fmt.date(entry.sampled_at)]),

@@ -68,7 +68,7 @@ function score(result, fmt) {
 
 function table(methods, fmt) {
   const headers = ["method", "scored", ...SCORES].map((column) =>
-    el("th", { scope: "col" }, [t(`scorecard.column.${column}`)]));
+    el("th", { scope: "col", class: column === "method" ? null : "numeric" }, [t(`scorecard.column.${column}`)]));
   const rows = Object.entries(methods).map(([method, result]) => el("tr", { "data-method": method }, [
     el("th", { scope: "row" }, [tOr(`method.${method}`, method)]),
     el("td", { class: "numeric", "data-score": "scored" }, [fmt.number(result.scored)]),

@@ -5,7 +5,7 @@
 import { svg } from "./dom.js";
 
 const HISTOGRAM = { width: 320, height: 132, top: 16, bottom: 20, gap: 2 };
-const HEAT = { cell: 30, left: 64, top: 56, caption: 16 };
+const HEAT = { cell: 30, left: 64, top: 72, caption: 16 };
 const HEAT_RGB = [29, 78, 216]; // a cell's colour at full strength, over the white page
 // Below this relative luminance a cell's count is white, above it black: both reach 4.5:1 (WCAG AA).
 const INVERSE_BELOW = 0.18;
@@ -93,6 +93,7 @@ export function confusionHeatMap(confusion, { method, actuals, predicted, label,
     });
   });
   const root = chart("confusion", width, height, label, parts);
-  root.setAttribute("data-method", method);
+  // Drawn at its own size (a cell stays a cell's size), shrunk only when its box is narrower.
+  for (const [name, value] of [["data-method", method], ["width", width], ["height", height]]) root.setAttribute(name, value);
   return root;
 }
