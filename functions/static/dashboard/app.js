@@ -126,7 +126,8 @@ async function show({ relabel = false } = {}) {
   app.dataset.view = route.view;
   delete app.dataset.ready;
   app.setAttribute("aria-busy", "true");
-  if (changedView || relabel) replaceChildren(viewRoot, loadingState());
+  // A view updated in place keeps its data on screen until the new ones are in; anything else waits visibly.
+  if (changedView || relabel || viewRoot.querySelector(":scope > [data-state]")) replaceChildren(viewRoot, loadingState());
   if (changedView) viewRoot.focus({ preventScroll: true });
 
   const context = { api: scope, t, fmt, lang: language(), navigate, relabel };

@@ -423,28 +423,27 @@ async function summary(api, state) {
 }
 
 /**
- * Draw the fleet view for the fragment's `params` into `root`: mounted once, then updated in
- * place. Asks for the page of rows every time, the summary only when the filters changed, the
- * substations once.
+ * Draw the fleet view for the fragment's `params` into `root`: mounted once its first data are
+ * in, then updated in place. Asks for the page of rows every time, the summary only when the
+ * filters changed, the substations once.
  */
 export async function renderFleet(root, params, context) {
   let parts = views.get(root);
-  if (!parts || !root.contains(parts.table) || context.relabel) {
-    // Coming back to the fleet reads everything again; a language switch redraws what was read.
-    if (!context.relabel) Object.assign(kept, { substations: null, summaryKey: null, summary: null });
-    parts = mount(root, context);
-    views.set(root, parts);
-    parts.summaryDrawn = null;
-  }
-  parts.context = context;
+  const mounted = parts && root.contains(parts.table) && !context.relabel;
+  // Coming back to the fleet reads everything again; a language switch redraws what was read.
+  if (!mounted && !context.relabel) Object.assign(kept, { substations: null, summaryKey: null, summary: null });
   const state = fleetState(params);
-  parts.state = state;
-  parts.trail = Array.isArray(history.state?.fleetTrail) ? history.state.fleetTrail : [];
   const [, , page] = await Promise.all([
     substations(context.api),
     summary(context.api, state),
     context.api.get("/api/v1/diagnoses", { ...filtersOf(state), sort: state.sort, cursor: state.cursor, limit: PAGE_SIZE }),
   ]);
+  if (!mounted) {
+    parts = mount(root, context);
+    views.set(root, parts);
+  }
+  Object.assign(parts, { context, state,
+    trail: Array.isArray(history.state?.fleetTrail) ? history.state.fleetTrail : [] });
   if (parts.summaryDrawn !== kept.summaryKey) {
     replaceChildren(parts.summary, summaryStrip(kept.summary, context));
     parts.summaryDrawn = kept.summaryKey;
