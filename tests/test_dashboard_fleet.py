@@ -318,3 +318,27 @@ def test_the_embedded_page_has_no_header_and_tells_only_its_allowed_parent_its_h
         assert frame.locator('#app nav a[href="#/scorecard"]').count() == 1
     finally:
         page.context.close()
+
+
+def test_the_height_goes_only_to_origins_the_frame_ancestors_allow(dashboard, live_server):
+    """embed.js's origin check, case by case, in the page itself (the module as the browser loads it)."""
+    open_view(dashboard, "#/fleet")
+    origin = live_server.url
+    cases = [
+        ("'self'", origin, True), ("'self'", origin.replace("127.0.0.1", "localhost"), False),
+        ("'none'", origin, False), ("", origin, False), ("'self'", "null", False),
+        ("https://portal.example", "https://portal.example", True),
+        ("https://portal.example", "http://portal.example", False),
+        ("https://portal.example", "https://portal.example:8443", False),
+        ("https://portal.example:8443", "https://portal.example:8443", True),
+        ("https://*.kepco.example", "https://ops.kepco.example", True),
+        ("https://*.kepco.example", "https://kepco.example", False),
+        ("https://*.kepco.example", "https://evilkepco.example", False),
+        ("'self' https://portal.example", "https://portal.example", True),
+        ("https:", "https://anything.example", True), ("https:", "http://anything.example", False),
+    ]
+    answers = dashboard.evaluate("""async ([cases, self]) => {
+        const { allowedOrigin } = await import("/api/v1/dashboard/embed.js");
+        return cases.map(([sources, origin]) => allowedOrigin(origin, sources, self) === origin);
+    }""", [[[sources, parent] for sources, parent, _ in cases], origin])
+    assert answers == [allowed for _, _, allowed in cases]

@@ -37,15 +37,15 @@ export function retryAfterSeconds(header, now = Date.now()) {
   return Number.isNaN(when) ? null : Math.max(0, Math.ceil((when - now) / 1000));
 }
 
-export function storedKey() {
+let pageKey = null;
+
+function storedKey() {
   try {
     return sessionStorage.getItem(KEY_STORAGE);
   } catch {
     return null; // storage refused (a sandboxed frame): the key lives as long as the page
   }
 }
-
-let pageKey = null;
 
 /** Keep `key` for this tab (sessionStorage, never localStorage or a cookie); null forgets it. */
 export function setKey(key) {
@@ -58,7 +58,8 @@ export function setKey(key) {
   }
 }
 
-function currentKey() {
+/** The key requests carry now, or null. */
+export function currentKey() {
   return pageKey ?? storedKey();
 }
 

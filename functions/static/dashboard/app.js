@@ -2,7 +2,7 @@
 // fragment (#/fleet?…, #/unit/11, #/scorecard), draws the page header (or, embedded, a compact
 // bar), switches language in place, and shows a view's loading, error and key states.
 
-import { createApi, setKey, storedKey } from "./api.js";
+import { createApi, currentKey, setKey } from "./api.js";
 import { el, replaceChildren } from "./dom.js";
 import { reportHeight } from "./embed.js";
 import { fmt } from "./format.js";
@@ -31,7 +31,7 @@ let renderedHref = null;
 let postHeight = null;
 
 /** The route of a fragment: {view, unitId, params}; view "missing" when it names none. */
-export function parseRoute(hash) {
+function parseRoute(hash) {
   const [path, search = ""] = (hash.replace(/^#/, "") || "/fleet").split("?");
   const params = new URLSearchParams(search);
   if (path === "/" || path === "/fleet") return { view: "fleet", params };
@@ -131,7 +131,7 @@ async function show({ relabel = false } = {}) {
   if (changedView) viewRoot.focus({ preventScroll: true });
 
   const context = { api: scope, t, fmt, lang: language(), navigate, relabel };
-  const keySent = Boolean(storedKey());
+  const keySent = Boolean(currentKey());
   try {
     await viewRenderer(route)(context);
   } catch (failure) {
