@@ -36,6 +36,7 @@ _ROUTES = {
     "docs": ("functions.docs", "docs"),
     "audit": ("functions.audit", "audit"),
     "inspections": ("functions.inspections", "inspections"),
+    "dashboard": ("functions.dashboard", "dashboard"),
     # A verb phrase as a path is kebab-case; a target name must be an identifier.
     "diagnose-pending": ("functions.diagnose_pending", "diagnose_pending"),
 }

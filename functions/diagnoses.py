@@ -194,6 +194,10 @@ _HISTORY_POINT = openapi.output("HistoryPoint", {
     "health_index": _HEALTH_INDEX,
     "duval_point": {"anyOf": [dga.DUVAL_POINT_SCHEMA, {"type": "null"}]},
     **_PROVENANCE,
+    "duval_zone": {"type": ["string", "null"], "description": "Duval Triangle 1's zone (its `result`); null when it "
+                   "names none (not applicable, or below typical values although the point is drawn)."},
+    "pentagon_point": {"anyOf": [dga.DUVAL_POINT_SCHEMA, {"type": "null"}], "description": "Duval Pentagon 1's point."},
+    "pentagon_zone": {"type": ["string", "null"], "description": "Duval Pentagon 1's zone (its `result`)."},
 })
 
 

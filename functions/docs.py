@@ -15,7 +15,7 @@ import pathlib
 import functions_framework.aio
 from starlette.responses import Response
 
-from shared import auth, http, openapi, validation
+from shared import auth, http, openapi, static_files, validation
 
 _STATIC = pathlib.Path(__file__).resolve().parent / "static"
 _DOCS = f"{http.API_PREFIX}/docs"
@@ -57,29 +57,10 @@ async def _page(request):
     return Response(_PAGE, media_type="text/html", headers={"Content-Security-Policy": _PAGE_POLICY})
 
 
-@functools.cache
-def _file_bytes(name):
-    """A served file's bytes, read once per process."""
-    return _FILES[name][0].read_bytes()
-
-
-def _file_methods(name):
-    """The method table of one file the page loads."""
-    media_type = _FILES[name][1]
-
-    @auth.public
-    @openapi.operation(openapi.answer(_TEXT, f"{name}.", media_type=media_type), database=False,
-                       summary=f"The reference page's {name}")
-    async def _file(request):
-        """One file the reference page loads."""
-        validation.parse_query(request.query_params, {})
-        return Response(_file_bytes(name), media_type=media_type)
-
-    return {"GET": _file}
-
-
 COLLECTION = {"GET": _page}
-PARTS = {name: _file_methods(name) for name in _FILES}
+PARTS = {name: static_files.methods(name, media_type, functools.partial(static_files.read, path),
+                                   summary=f"The reference page's {name}")
+         for name, (path, media_type) in _FILES.items()}
 
 
 @functions_framework.aio.http

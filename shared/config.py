@@ -45,6 +45,8 @@ Every environment variable the service reads:
 | `SEDA_MODEL_PATH` | `models/dga_type.onnx` (the shipped model) | the learned fault-type model behind `methods.ai_model` (an `.onnx` with its `.card.json` and `.reference.npz` beside it, written by `python -m tools.train_model`); empty or `none`: no model, no `ai_model` in verdicts and no onnxruntime. At start-up only the card and the files' SHA-256 are checked (a mismatch, a missing or changed file stops start-up); the session is built on the first diagnosis. Its hash is part of every stored verdict's fingerprint |
 | `SEDA_VERDICT_USES_MODEL` | `false` | `true` makes the model's class the combined verdict's fault type where it applies and the sample is not out of distribution (before Triangle 1, which with the other methods then confirms or dissents; presence still comes from the 2019 status). Turn it on only when the inspections scorecard on your own units shows the model beats the published methods. Needs a model; changing it makes stored verdicts stale |
 | `SEDA_PENDING_TIME_BUDGET_S` | `10` | a `POST /api/v1/diagnose-pending` runs one batch, then starts no other after this many seconds (the last one may end later; `0`: one batch per call); stay under the scheduler's request timeout |
+| `SEDA_FRAME_ANCESTORS` | `'self'` | who may show the dashboard in a frame: space-separated CSP sources — `'self'`, `'none'`, or origins `http[s]://host[:port]` (a host may start with `*.` for its subdomains), e.g. `https://portal.kepco.co.kr`; the page's `frame-ancestors`, and the only origins it tells its height (`postMessage`) |
+| `SEDA_DASHBOARD_API_URL` | — (the page's own origin) | where the dashboard reads the API: `http[s]://host[:port][/path]` before `/api/v1/…`, when the API is deployed apart from the page; its origin joins the page's `connect-src`, and that API's `SEDA_CORS_ORIGINS` must allow the page's origin |
 
 With no `SEDA_API_KEYS`, every write is refused with the same 401 as a wrong key (and a
 warning in the log): a deployment that forgot its keys stays read-only instead of open, and
@@ -113,6 +115,15 @@ class LimitSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class DashboardSettings:
+    """Where the dashboard page reads the API, and who may frame it (`functions/dashboard.py`)."""
+
+    api_url: str  # "" = the page's own origin
+    api_origin: str | None  # scheme://host[:port] of api_url, for connect-src
+    frame_ancestors: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     """Everything configurable about the service."""
 
@@ -139,6 +150,7 @@ class Settings:
     limits: LimitSettings
     model: model_card.ModelCard | None  # the served model, its files checked against its card
     verdict_uses_model: bool
+    dashboard: DashboardSettings
 
 
 def _int_env(name, default, minimum=1):
@@ -256,6 +268,7 @@ def settings():
         pending_time_budget_s=_int_env("SEDA_PENDING_TIME_BUDGET_S", 10, minimum=0),
         limits=_limit_settings(),
         **_model_settings(),
+        dashboard=_dashboard_settings(),
     )
 
 
@@ -325,6 +338,27 @@ def _public_origin():
     raw = os.environ.get("SEDA_PUBLIC_URL", "").strip().rstrip("/")
     if not raw:
         return None
-    if not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?", raw):
+    if not re.fullmatch(_ORIGIN, raw):
         raise RuntimeError(f"SEDA_PUBLIC_URL must look like https://seda.example.com[:port], got {raw!r}")
     return raw
+
+
+_ORIGIN = r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?"
+# A CSP host source naming one origin, or all subdomains of a host (`https://*.kepco.co.kr`).
+_FRAME_ANCESTOR = re.compile(r"https?://(\*\.)?[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*(:[0-9]{1,5})?")
+
+
+def _dashboard_settings():
+    """SEDA_DASHBOARD_API_URL and SEDA_FRAME_ANCESTORS, checked at start-up (each becomes part of a CSP)."""
+    api_url = os.environ.get("SEDA_DASHBOARD_API_URL", "").strip().rstrip("/")
+    if api_url and not re.fullmatch(f"{_ORIGIN}(/[A-Za-z0-9._~\-/]*)?", api_url):
+        raise RuntimeError(f"SEDA_DASHBOARD_API_URL must look like https://seda-api.example.com[:port][/path], got "
+                           f"{api_url!r}")
+    sources = tuple(os.environ.get("SEDA_FRAME_ANCESTORS", "").split()) or ("'self'",)
+    refused = [] if sources == ("'none'",) else [
+        source for source in sources if source != "'self'" and not _FRAME_ANCESTOR.fullmatch(source)]
+    if refused:
+        raise RuntimeError(f"SEDA_FRAME_ANCESTORS takes 'self', 'none' (alone) or origins such as "
+                           f"https://portal.example.com or https://*.example.com, space-separated; got {refused[0]!r}")
+    origin = re.match(_ORIGIN, api_url).group(0) if api_url else None
+    return DashboardSettings(api_url=api_url, api_origin=origin, frame_ancestors=sources)

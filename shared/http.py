@@ -284,6 +284,15 @@ def tagged_response(request, body, headers=None):
     return item_response(body, headers=headers)
 
 
+def tagged_bytes(request, content, media_type, headers=None):
+    """`content` (a file's bytes) with a strong ETag, its SHA-256, or 304 when `If-None-Match` lists the tag;
+    `headers` go on both."""
+    headers = {"ETag": f'"{hashlib.sha256(content).hexdigest()}"', **(headers or {})}
+    if _lists(request.headers.get("if-none-match"), headers["ETag"], weak=True):
+        return Response(status_code=304, headers=headers)
+    return Response(content, media_type=media_type, headers=headers)
+
+
 async def locked_row(tx, request, select, item_id, noun, *, if_match_required):
     """The row `select … WHERE id = :id`, locked by transaction `tx`, once `If-Match` allows changing it.
 

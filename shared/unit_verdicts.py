@@ -27,7 +27,7 @@ UNIT_SAMPLES = (f"SELECT {', '.join('s.' + name for name in SAMPLE_COLUMNS)} FRO
                 f"WHERE s.equipment_id = :id AND {verdict_store.COMPLETE}")
 NO_VERDICT = {"engine_version": None, "diagnosed_at": None, "stale": False}  # the provenance of no verdict at all
 POINT_FIELDS = ("sample_id", "sampled_at", "dga_status", "fault_type", "severity", "health_index", "duval_point",
-                "engine_version", "diagnosed_at", "stale")
+                "engine_version", "diagnosed_at", "stale", "duval_zone", "pentagon_point", "pentagon_zone")
 
 
 def sample_summary(sample):
@@ -68,6 +68,8 @@ def verdicts(unit, samples, earlier=()):
 
 def history_point(sample, verdict, about):
     """One point of the verdict series, compact enough to plot."""
+    # A stale verdict stored by engine 1.0.0 has no pentagon: its fields are null until tools.rediagnose runs.
+    triangle, pentagon = (verdict["methods"].get(method, {}) for method in ("duval_triangle_1", "duval_pentagon_1"))
     return {
         "sample_id": sample["id"],
         "sampled_at": sample["sampled_at"],
@@ -75,8 +77,12 @@ def history_point(sample, verdict, about):
         "fault_type": verdict["fault"]["type"],
         "severity": verdict["fault"]["severity"],
         "health_index": verdict["health_index"]["value"],
-        "duval_point": verdict["methods"]["duval_triangle_1"].get("point"),
+        "duval_point": triangle.get("point"),
         **about,
+        # Added after the fields above (a CSV export's columns keep their places): what the dashboard plots.
+        "duval_zone": triangle.get("result"),
+        "pentagon_point": pentagon.get("point"),
+        "pentagon_zone": pentagon.get("result"),
     }
 
 

@@ -16,6 +16,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 
 import functions_framework
 import pytest
@@ -25,6 +26,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 MAIN = str(ROOT / "main.py")
 sys.path.insert(0, str(ROOT))
 
+import browser_support  # noqa: E402 - beside this file
 from shared import db  # noqa: E402 - needs the repository on sys.path
 
 
@@ -75,15 +77,20 @@ def demo_db_template(tmp_path_factory):
     return path
 
 
+def copy_database(source_path, target_path):
+    """Copy the SQLite database at `source_path` to `target_path` (SQLite's online backup)."""
+    source = sqlite3.connect(source_path)
+    target = sqlite3.connect(target_path)
+    source.backup(target)
+    source.close()
+    target.close()
+
+
 @pytest.fixture
 def demo_db(demo_db_template, tmp_path):
     """A private copy of the demo database for one test, selected as the service's database."""
     path = tmp_path / "seda.sqlite3"
-    source = sqlite3.connect(demo_db_template)
-    target = sqlite3.connect(path)
-    source.backup(target)
-    source.close()
-    target.close()
+    copy_database(demo_db_template, path)
     use_database(path)
     yield path
     asyncio.run(db.reset())
@@ -391,3 +398,84 @@ def pytest_terminal_summary(terminalreporter):
     """Print the lines tests reported with `report_at_end`."""
     for line in _END_OF_RUN_LINES:
         terminalreporter.write_line(line)
+
+
+# Real-browser tests (tests/browser_support.py): one Chromium and one server per run. Playwright's
+# event loop runs in the test thread while the browser is open, where asyncio.run (use_database,
+# the `client` fixtures) cannot start: the tests that use the browser run after all the others.
+
+
+def pytest_collection_modifyitems(items):
+    """Move the tests that use the browser to the end of the run, keeping both groups' order."""
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture(scope="session")
+def browser(demo_db_template):
+    """Debian's Chromium driven by Playwright, one per run; skips only when no browser can be started here.
+
+    The demo database is built first: building it runs asyncio.run, which cannot once the browser is open.
+    """
+    try:
+        session = browser_support.start_browser()
+    except browser_support.BrowserUnavailable as reason:
+        pytest.skip(f"no browser: {reason}")
+    yield session.browser
+    session.stop()
+
+
+@dataclass
+class LiveServer:
+    """A real server (target `api`) on loopback: its base URL, its database file and its process."""
+
+    url: str
+    database: pathlib.Path
+    process: subprocess.Popen
+
+
+@pytest.fixture(scope="session")
+def start_live_server(demo_db_template, tmp_path_factory):
+    """Start a real server on its own copy of the demo database with only TEST_DEFAULTS and `settings`.
+
+    Call it with settings (`SEDA_FRAME_ANCESTORS="..."`); the same settings give the same server
+    for the rest of the run, so tests share it. Every server is killed at the end of the run.
+    """
+    servers = {}
+
+    def start(**settings):
+        key = tuple(sorted(settings.items()))
+        if key not in servers:
+            database = tmp_path_factory.mktemp("live") / "seda.sqlite3"
+            copy_database(demo_db_template, database)
+            port = browser_support.unused_port()
+            with pytest.MonkeyPatch.context() as patch:  # none of this process's settings reach the server
+                for name in [name for name in os.environ if name.startswith(("SEDA_", "ORACLE_"))]:
+                    patch.delenv(name)
+                process = start_server("api", database, port, **{**TEST_DEFAULTS, **settings})
+            servers[key] = LiveServer(f"http://127.0.0.1:{port}", database, process)
+        return servers[key]
+
+    yield start
+    for server in servers.values():
+        kill_server(server.process)
+
+
+@pytest.fixture(scope="session")
+def live_server(start_live_server):
+    """The real server with the default settings, shared by the browser tests."""
+    return start_live_server()
+
+
+@pytest.fixture
+def dashboard(browser, live_server, request):
+    """A page at 1280×800 on `live_server` (relative URLs work), watched by browser_support.watch.
+
+    Teardown saves a screenshot as a test artifact and fails the test if the page made a request
+    off loopback, logged a console error, threw, or broke its Content-Security-Policy.
+    """
+    page = browser_support.new_watched_page(browser, live_server.url)
+    yield page
+    browser_support.save_screenshot(page, request.node.nodeid.removeprefix("tests/"))
+    record = browser_support.record_of(page)
+    page.context.close()
+    assert not record.problems(), f"the page misbehaved: {record.problems()}"

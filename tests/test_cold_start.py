@@ -55,6 +55,14 @@ def test_the_inspections_target_imports_numpy_with_the_first_scorecard_only(demo
     assert statuses == [200, 200] and loaded == []
 
 
+def test_the_dashboard_serves_its_page_and_files_without_numpy_and_loads_it_for_zones_json_only(demo_db):
+    page = "/api/v1/dashboard"
+    statuses, loaded = _started("dashboard", page, f"{page}/dom.js", SEDA_SQLITE_PATH=str(demo_db))
+    assert statuses == [200, 200] and loaded == []
+    statuses, loaded = _started("dashboard", f"{page}/zones.json", SEDA_SQLITE_PATH=str(demo_db))
+    assert statuses == [200] and loaded == ["numpy"]
+
+
 def test_the_diagnoses_target_imports_numpy_and_not_oracledb(demo_db):
     statuses, loaded = _started("diagnoses", "/", SEDA_DATABASE="sqlite", SEDA_SQLITE_PATH=str(demo_db))
     assert statuses == [200]

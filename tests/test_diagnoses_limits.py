@@ -73,7 +73,10 @@ def _reference_series(path, unit):
             "fault_type": verdict["fault"]["type"],
             "severity": verdict["fault"]["severity"],
             "health_index": verdict["health_index"]["value"],
-            "duval_point": verdict["methods"]["duval_triangle_1"].get("point"),
+            "duval_point": verdict["methods"]["duval_triangle_1"]["point"],
+            "duval_zone": verdict["methods"]["duval_triangle_1"]["result"],
+            "pentagon_point": verdict["methods"]["duval_pentagon_1"]["point"],
+            "pentagon_zone": verdict["methods"]["duval_pentagon_1"]["result"],
         })
     return series
 

@@ -17,7 +17,7 @@ LINK = re.compile(r'<http://testserver(/api/v1/[^>]+)>; rel="next"')
 FIELD_VALUES = {
     "rank": lambda entry: entry["rank"],
     "name": lambda entry: entry["equipment_name"],
-    "substation": lambda entry: entry["substation_id"],
+    "substation": lambda entry: SUBSTATION_NAMES[entry["substation_id"]],
     "kind": lambda entry: entry["kind"],
     "status": lambda entry: entry["dga_status"],
     "fault_type": lambda entry: entry["fault_type"],
@@ -26,11 +26,13 @@ FIELD_VALUES = {
     "sampled_at": lambda entry: entry["sampled_at"] and datetime.datetime.fromisoformat(entry["sampled_at"]),
 }
 NO_VERDICT_UNITS = ("Zz-new", "aa-new")  # units without a sample: they take their place in every order
+SUBSTATION_NAMES = {}  # id → name, read by `fleet_client`: sort=substation orders by the name
 
 
 @pytest.fixture
 def fleet_client(writer):
     """The API on the demo database plus units without a verdict, whose fields are null or stand-ins."""
+    SUBSTATION_NAMES.update({row["id"]: row["name"] for row in follow_pages(writer, "/api/v1/substations")[0]})
     for name in NO_VERDICT_UNITS:
         assert writer.post("/api/v1/equipment", json={**UNIT, "name": name}).status_code == 201
     return writer

@@ -1,0 +1,36 @@
+"""The files a page of the service loads (scripts, stylesheets, data), each served from memory with its ETag.
+
+Used by the pages `docs` and `dashboard`: a file is a part of its resource
+(`/api/v1/<resource>/<name>`), public, declared in the OpenAPI document, read once per process
+and answered 304 when the browser already holds it. They hold no secret and change only with
+a deployment, so any cache may keep them if it revalidates (`Cache-Control: no-cache`), even
+where every read of data needs a key.
+"""
+
+import functools
+
+from shared import auth, http, openapi, validation
+
+CACHE_CONTROL = "no-cache"
+_TEXT = {"type": "string"}
+
+
+@functools.cache
+def read(path):
+    """A file's bytes, read once per process."""
+    return path.read_bytes()
+
+
+def methods(name, media_type, content, summary):
+    """The method table of one file: GET (and HEAD) answer `content()`, the file's bytes."""
+
+    @auth.public
+    @openapi.operation(openapi.answer(_TEXT, f"{name}.", media_type=media_type, headers={"ETag": True},
+                                      not_modified=True),
+                       database=False, summary=summary)
+    async def _file(request):
+        """One file a page loads."""
+        validation.parse_query(request.query_params, {})
+        return http.tagged_bytes(request, content(), media_type, {"Cache-Control": CACHE_CONTROL})
+
+    return {"GET": _file}
