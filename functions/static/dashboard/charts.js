@@ -265,7 +265,7 @@ function timeMarkers(layer, markers, { toX, top, bottom }) {
  */
 export function timeSeries({
   chart = "trend", label, heading = null, points, limits = [], markers = [], domain, log = false, fixed = null,
-  formatValue = String, formatTime = defaultTimeLabel, attributes = {}, width = 340, height = 150,
+  formatValue = String, formatTime = defaultTimeLabel, attributes = {}, width = 340, height = 130,
 }) {
   const left = 44;
   const right = width - 40;

@@ -47,7 +47,7 @@ export async function renderUnit(root, unitId, context) {
 // ---------------------------------------------------------------- reading
 
 /** Everything the view shows, read in parallel: verdict with history, samples, inspections, zones, facts. */
-async function loadUnit(unitId, { api, assetBase }) {
+async function loadUnit(unitId, { api, assetBase = document.body.dataset.assetBase }) {
   const verdictRead = loadVerdict(api, unitId);
   const substationRead = verdictRead.then((verdict) => api.get(`/substations/${verdict.equipment.substation_id}`))
     .then((answer) => answer.body, () => null); // a name only: the view stands without it
@@ -103,7 +103,7 @@ function section(name, title, children) {
 }
 
 function factList(entries) {
-  return el("dl", { class: "facts" }, entries.flatMap(([term, value]) => [el("dt", {}, [term]), el("dd", {}, [value])]));
+  return el("dl", { class: "facts" }, entries.map(([term, value]) => el("div", { class: "fact" }, [el("dt", {}, [term]), el("dd", {}, [value])])));
 }
 
 /** A fault type's name in the page's language (the engine's own description in English). */
@@ -340,7 +340,7 @@ function historySection(data, context) {
     markers,
     fixed: [0, 100],
     width: 1000,
-    height: 110,
+    height: 96,
     formatValue: (value) => fmt.number(value, 0),
     formatTime: (time) => String(new Date(time).getUTCFullYear()),
     points: scored.map((entry) => ({
