@@ -113,9 +113,6 @@ export function duvalPlot({ chart, label, spec, points, zoneLabel = (zone) => zo
     }, [svg("title", {}, [zoneLabel(zone)])]));
   }
   const centre = project([(minX + maxX) / 2, (minY + maxY) / 2]);
-  for (const [zone, polygons] of Object.entries(spec.zones)) {
-    layer.append(zoneLabelNode(zone, zoneLabel(zone), polygons, project, plotArea, centre));
-  }
   layer.append(...gasLabels(spec, project, centre, gasLabel));
   const trail = points.map(({ x, y }) => project([x, y]).map(round).join(",")).join(" ");
   if (points.length > 1) {
@@ -139,6 +136,10 @@ export function duvalPlot({ chart, label, spec, points, zoneLabel = (zone) => zo
       ...point.attributes,
     }, point.title ? [svg("title", {}, [point.title])] : []));
   });
+  // Zone names last, haloed, so that no point hides them.
+  for (const [zone, polygons] of Object.entries(spec.zones)) {
+    layer.append(zoneLabelNode(zone, zoneLabel(zone), polygons, project, plotArea, centre));
+  }
   const root = chartRoot({ chart, label, width, height, attributes: {} });
   root.append(layer);
   return root;
@@ -148,7 +149,10 @@ export function duvalPlot({ chart, label, spec, points, zoneLabel = (zone) => zo
 function zoneLabelNode(zone, content, polygons, project, plotArea, centre) {
   const largest = polygons.reduce((best, polygon) => (Math.abs(polygonArea(polygon)) > Math.abs(polygonArea(best)) ? polygon : best));
   const [x, y] = project(polygonCentroid(largest));
-  const attributes = { "data-zone-label": zone, class: "duval-zone-label", "text-anchor": "middle", "dominant-baseline": "central", "font-weight": 600 };
+  const attributes = {
+    "data-zone-label": zone, class: "duval-zone-label", "text-anchor": "middle", "dominant-baseline": "central", "font-weight": 600,
+    stroke: "#ffffff", "stroke-width": 3, "stroke-linejoin": "round", "paint-order": "stroke",
+  };
   if (Math.abs(polygonArea(largest)) >= SMALL_ZONE_SHARE * plotArea) return text(x, y, content, attributes);
   const side = x < centre[0] ? -1 : 1; // push it out to the side it already leans to
   const labelX = x + side * 26;
