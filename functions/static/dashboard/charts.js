@@ -1,5 +1,6 @@
-// Small hand-written SVG charts: Duval triangles and pentagons, time series with limit lines
-// and markers, a band chart of a status over time, a heat map and a bar histogram.
+// Small hand-written SVG charts of the unit view: Duval triangles and pentagons, time series
+// with limit lines and markers, and a band chart of a status over time. (The fleet's histogram
+// and the scorecard's heat maps are in summary_charts.js.)
 //
 // Every builder returns one <svg role="img"> with an accessible name (aria-label and <title>)
 // and a viewBox in which one unit is about one CSS pixel at the chart's natural width, so a
@@ -359,76 +360,6 @@ export function bandHistory({
       point.title ? [svg("title", {}, [point.title])] : []));
   });
   timeMarkers(layer, markers, { toX, top: top + 8, bottom });
-  root.append(layer);
-  return root;
-}
-
-// ---------------------------------------------------------------- heat map
-
-/**
- * A heat map of counts: `rows` and `columns` [{key, label}], `cells` [{row, column, count,
- * attributes}] — one <rect> per cell with a count above 0 (attributes e.g. data-actual /
- * data-predicted / data-count), shaded by count, the count written in it. `rowTitle` /
- * `columnTitle` name the axes (e.g. "actual", "predicted").
- */
-export function heatMap({ chart = "heat-map", label, rows, columns, cells, rowTitle = "", columnTitle = "", formatCount = String, attributes = {}, cellSize = 30 }) {
-  const left = 70;
-  const top = 46;
-  const width = left + cellSize * columns.length + 10;
-  const height = top + cellSize * rows.length + 10;
-  const highest = Math.max(1, ...cells.map((cell) => cell.count));
-  const rowIndex = new Map(rows.map((row, index) => [row.key, index]));
-  const columnIndex = new Map(columns.map((column, index) => [column.key, index]));
-  const root = chartRoot({ chart, label, width, height, attributes });
-  const layer = svg("g", { class: "chart-layer" });
-  layer.append(text(left + (cellSize * columns.length) / 2, 12, columnTitle, { "text-anchor": "middle", fill: MUTED_INK }));
-  layer.append(text(8, top - 8, rowTitle, { fill: MUTED_INK }));
-  columns.forEach((column, index) => {
-    layer.append(text(left + (index + 0.5) * cellSize, top - 8, column.label, { "text-anchor": "middle", "font-size": SMALL_FONT_SIZE }));
-  });
-  rows.forEach((row, index) => {
-    layer.append(text(left - 6, top + (index + 0.5) * cellSize, row.label, { "text-anchor": "end", "dominant-baseline": "central", "font-size": SMALL_FONT_SIZE }));
-    layer.append(svg("rect", { x: left, y: top + index * cellSize, width: cellSize * columns.length, height: cellSize, fill: "none", stroke: GRID, "stroke-width": 0.5 }));
-  });
-  for (const cell of cells) {
-    if (!(cell.count > 0) || !rowIndex.has(cell.row) || !columnIndex.has(cell.column)) continue;
-    const x = left + columnIndex.get(cell.column) * cellSize;
-    const y = top + rowIndex.get(cell.row) * cellSize;
-    const share = cell.count / highest;
-    layer.append(svg("rect", { x, y, width: cellSize, height: cellSize, fill: POINT, "fill-opacity": round(0.15 + 0.75 * share), class: "heat-cell", ...cell.attributes },
-      [svg("title", {}, [`${cell.rowLabel ?? cell.row} → ${cell.columnLabel ?? cell.column}: ${formatCount(cell.count)}`])]));
-    layer.append(text(x + cellSize / 2, y + cellSize / 2, formatCount(cell.count), {
-      "text-anchor": "middle", "dominant-baseline": "central", fill: share > 0.5 ? "#ffffff" : INK, "font-size": SMALL_FONT_SIZE,
-    }));
-  }
-  root.append(layer);
-  return root;
-}
-
-// ---------------------------------------------------------------- bar histogram
-
-/**
- * A small bar histogram: `bars` [{label, count, attributes, fill}] left to right, one <rect>
- * each (attributes e.g. {"data-band-from": 0}), the count above it and the label below.
- */
-export function barHistogram({ chart = "histogram", label, bars, formatCount = String, attributes = {}, width = 320, height = 120 }) {
-  const left = 8;
-  const right = width - 8;
-  const top = 16;
-  const bottom = height - 20;
-  const highest = Math.max(1, ...bars.map((bar) => bar.count));
-  const slot = (right - left) / Math.max(1, bars.length);
-  const root = chartRoot({ chart, label, width, height, attributes });
-  const layer = svg("g", { class: "chart-layer" });
-  layer.append(svg("line", { x1: left, x2: right, y1: bottom, y2: bottom, stroke: MUTED_INK, "stroke-width": 0.75 }));
-  bars.forEach((bar, index) => {
-    const barHeight = ((bottom - top) * bar.count) / highest;
-    const x = left + index * slot + slot * 0.1;
-    layer.append(svg("rect", { x: round(x), y: round(bottom - barHeight), width: round(slot * 0.8), height: round(barHeight), fill: bar.fill ?? POINT, class: "histogram-bar", ...bar.attributes },
-      [svg("title", {}, [`${bar.label}: ${formatCount(bar.count)}`])]));
-    layer.append(text(x + slot * 0.4, bottom - barHeight - 3, formatCount(bar.count), { "text-anchor": "middle", "font-size": SMALL_FONT_SIZE }));
-    layer.append(text(x + slot * 0.4, bottom + 13, bar.label, { "text-anchor": "middle", "font-size": SMALL_FONT_SIZE, fill: MUTED_INK }));
-  });
   root.append(layer);
   return root;
 }
