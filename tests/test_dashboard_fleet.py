@@ -174,6 +174,7 @@ def test_a_row_opens_its_unit_by_its_link_and_by_the_keyboard(dashboard, live_se
     assert dashboard.locator(f'[data-testid="unit"][data-unit-id="{first}"]').count() == 1
     dashboard.go_back()
     wait_until_ready(dashboard, "fleet")
+    assert dashboard.evaluate("document.activeElement.getAttribute('href')") == f"#/unit/{first}", "focus is back on its row"
 
     dashboard.focus('button[data-sort="sampled_at"]')  # the last header: Tab goes on to the first row
     dashboard.keyboard.press("Tab")

@@ -26,6 +26,7 @@ const app = document.getElementById("app");
 const viewRoot = el("main", { id: "view", class: "view", tabindex: "-1" });
 
 let rendering = null; // {controller, scope} of the render on screen or under way
+let shownRoute = null;
 let lastFleetHash = DEFAULT_HASH;
 let renderedHref = null;
 let postHeight = null;
@@ -109,9 +110,17 @@ function viewRenderer(route) {
   };
 }
 
+/** Back from a unit to a list that links to it: the focus goes to that link, where the operator left. */
+function refocusUnitLink(cameFrom, route) {
+  if (cameFrom?.view !== "unit" || route.view === "unit") return;
+  viewRoot.querySelector(`a[href="#/unit/${cameFrom.unitId}"]`)?.focus();
+}
+
 /** Render the route in the URL; `relabel` (a language switch) redraws from the responses already read. */
 async function show({ relabel = false } = {}) {
   const route = parseRoute(location.hash);
+  const cameFrom = shownRoute;
+  shownRoute = route;
   const previous = rendering;
   const changedView = app.dataset.view !== route.view;
   previous?.controller.abort();
@@ -146,6 +155,7 @@ async function show({ relabel = false } = {}) {
   }
   if (controller.signal.aborted) return;
   app.removeAttribute("aria-busy");
+  refocusUnitLink(cameFrom, route);
   app.dataset.ready = "true";
   performance.mark("seda:ready");
   postHeight?.();
