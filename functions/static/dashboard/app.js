@@ -69,7 +69,8 @@ function navigation(route) {
 function drawChrome(route) {
   document.querySelector('[data-testid="page-header"]')?.remove();
   if (settings.embed) {
-    replaceChildren(app, [el("div", { class: "embed-bar" }, [navigation(route), languageSwitch()]), viewRoot]);
+    const bar = el("div", { class: "embed-bar", role: "region", "aria-label": t("embed.bar") }, [navigation(route), languageSwitch()]);
+    replaceChildren(app, [bar, viewRoot]);
     return;
   }
   const header = el("header", { class: "page-header", "data-testid": "page-header" }, [
@@ -105,8 +106,9 @@ function viewRenderer(route) {
     return async (context) => (await import("./unit.js")).renderUnit(viewRoot, route.unitId, context);
   }
   return async () => {
-    replaceChildren(viewRoot, stateBox("error", { title: t("state.page_missing.title"), message: t("state.page_missing.message"),
-      actions: [el("a", { href: DEFAULT_HASH, class: "button" }, [t("nav.fleet")])] }));
+    replaceChildren(viewRoot, [el("h1", { class: "view-title" }, [t("state.page_missing.title")]),
+      stateBox("error", { message: t("state.page_missing.message"),
+        actions: [el("a", { href: DEFAULT_HASH, class: "button" }, [t("nav.fleet")])] })]);
   };
 }
 
