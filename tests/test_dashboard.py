@@ -6,6 +6,7 @@ What the page does in a browser is tested in tests/test_dashboard_*browser*.py a
 import html.parser
 import json
 import pathlib
+import re
 
 import functions_framework
 import pytest
@@ -204,3 +205,13 @@ def test_the_pages_files_spend_no_rate_limit_budget_while_the_page_and_data_do(c
             assert response.status_code == 200 and "ratelimit" not in response.headers
     assert client.get("/api/v1/docs/initializer.js").status_code == 200, "the reference page's files neither"
     assert [client.get(PAGE).status_code for _ in range(4)] == [200, 200, 200, 429], "the page itself counts"
+
+
+def test_the_unit_views_copy_of_the_engines_actions_is_the_engines():
+    """The page translates an action only when it is one of the engine's texts; a drifted copy would fall back to
+    English unnoticed."""
+    source = (STATIC / "unit_strings.js").read_text()
+    block = source[source.index("export const ACTIONS_IN_ENGLISH = {"):]
+    block = block[: block.index("};")]
+    copied = dict(re.findall(r'^\s*(\w+): "((?:[^"\\]|\\.)*)",$', block, re.M))
+    assert copied == dict(zip(dga.SEVERITIES, dga.ACTIONS))
