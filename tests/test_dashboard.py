@@ -14,7 +14,8 @@ from starlette.testclient import TestClient
 
 from shared import config, dga
 from shared.dga import zones
-from tests.conftest import MAIN
+from conftest import MAIN
+from test_dga_engine import _inside
 
 PAGE = "/api/v1/dashboard"
 STATIC = pathlib.Path(__file__).resolve().parent.parent / "functions" / "static" / "dashboard"
@@ -144,16 +145,6 @@ def test_zones_json_is_the_engines_outlines_in_the_coordinates_of_its_points(cli
     method = verdict["methods"]["duval_triangle_1"]
     (area,) = triangle["zones"][method["result"]]
     assert _inside((method["point"]["x"], method["point"]["y"]), area)
-
-
-def _inside(point, polygon):
-    """Ray casting: whether `point` is inside `polygon`."""
-    x, y = point
-    inside = False
-    for (x1, y1), (x2, y2) in zip(polygon, polygon[1:] + polygon[:1]):
-        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
-            inside = not inside
-    return inside
 
 
 def test_frame_ancestors_and_the_api_url_shape_the_policy_and_the_pages_hooks(client, settings_env):
