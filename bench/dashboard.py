@@ -47,7 +47,8 @@ _TRANSFERRED = """() => {
           transferred: navigation.transferSize + total(files, "transferSize"),
           encoded: navigation.encodedBodySize + total(files, "encodedBodySize"),
           decoded: navigation.decodedBodySize + total(files, "decodedBodySize"),
-          requests: data.length, data: total(data, "transferSize")};
+          requests: data.length, data: total(data, "transferSize"),
+          h2Points: document.querySelectorAll('[data-chart="trend"][data-gas="h2"] [data-point]').length};
 }"""
 _READY_MS = "performance.getEntriesByName('seda:ready').at(-1).startTime"
 _NAVIGATION_MS = "performance.getEntriesByType('navigation')[0].duration"
@@ -119,10 +120,11 @@ def measure(browser, base_url, unit_id, rounds):
     return times, transferred
 
 
-def print_tables(times, transferred, unit_id, samples):
+def print_tables(times, transferred, samples):
     """The timing table (median, p90, ratio to health, target) and the bytes table."""
     health = statistics.median(times["health"])
-    labels = {"fleet": "fleet view (120 demo units)", "unit": f"unit view ({samples} samples, unit {unit_id})",
+    drawn = transferred["unit"]["h2Points"]
+    labels = {"fleet": "fleet view (120 demo units)", "unit": f"unit view ({samples} samples, {drawn} drawn)",
               "scorecard": "scorecard view", "health": "baseline: GET /api/v1/health JSON"}
     print(f"{'first render (navigation start -> seda:ready)':48} {'median ms':>10} {'p90 ms':>8} {'x health':>9}  target")
     for kind, values in times.items():
@@ -156,7 +158,7 @@ def main(argv=None):
             session.stop()
     print(f"{arguments.rounds} interleaved rounds, each load in a fresh context (empty cache), Chromium "
           f"{session.browser.version}, viewport {PORTAL_FRAME['width']}x{PORTAL_FRAME['height']}")
-    print_tables(times, transferred, unit_id, 4 * YEARS)
+    print_tables(times, transferred, 4 * YEARS)
 
 
 if __name__ == "__main__":
