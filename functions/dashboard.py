@@ -38,6 +38,27 @@ _QUERY = {
     "embed": validation.choice(("0", "1"), "1: inside the portal's iframe, without the page's own header."),
 }
 _TEXT = {"type": "string"}
+_POINT = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+_OUTLINE = {
+    "type": "object",
+    "properties": {
+        "gases": {"type": "array", "items": {"type": "string"}},
+        "corners": {"type": "object", "additionalProperties": _POINT},
+        "zones": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "array",
+                                                                                        "items": _POINT}}},
+    },
+    "required": ["gases", "corners", "zones"],
+}
+_ZONES_SCHEMA = {
+    "title": "DuvalZones",
+    "type": "object",
+    "description": "Each graphical method's zones (every zone a list of areas, each a polygon of [x, y]) in the "
+                   "coordinates of its `point` in a verdict, and its gases' corners.",
+    "properties": {"engine_version": {"type": "string"},
+                   **{method: _OUTLINE for method in ("duval_triangle_1", "duval_triangle_4", "duval_triangle_5",
+                                                      "duval_pentagon_1", "duval_pentagon_2")}},
+    "required": ["engine_version"],
+}
 
 
 def _files():
@@ -142,7 +163,8 @@ PARTS = {
     **{name: static_files.methods(name, media_type, functools.partial(static_files.read, path),
                                   summary=f"The dashboard's {name}")
        for name, (path, media_type) in FILES.items()},
-    _ZONES: static_files.methods(_ZONES, "application/json", _zones_bytes, summary="The Duval zone outlines"),
+    _ZONES: static_files.methods(_ZONES, "application/json", _zones_bytes, summary="The Duval zone outlines",
+                                 schema=_ZONES_SCHEMA),
 }
 
 

@@ -44,6 +44,7 @@ _CORS_EXPOSED_HEADERS = "Content-Disposition, ETag, Link, Location, RateLimit, R
 _CORS_MAX_AGE_S = "600"
 _REQUEST_ID_HEADER = context.REQUEST_ID_HEADER.lower().encode("latin-1")
 ITEM_ID = validation.integer(1)  # the `<id>` of an item path
+_NOT_MODIFIED_HEADERS = frozenset({"ETag", "Cache-Control", "Vary"})
 _ROWS_RENDERED_INLINE = 100  # a page rendered other than as JSON, up to this many rows, is written on the loop
 
 
@@ -289,7 +290,9 @@ def tagged_bytes(request, content, media_type, headers=None):
     `headers` go on both."""
     headers = {"ETag": f'"{hashlib.sha256(content).hexdigest()}"', **(headers or {})}
     if _lists(request.headers.get("if-none-match"), headers["ETag"], weak=True):
-        return Response(status_code=304, headers=headers)
+        # What a 304 must repeat of the 200 (RFC 9110 §15.4.5); the browser keeps the rest from its copy.
+        return Response(status_code=304, headers={name: value for name, value in headers.items()
+                                                   if name in _NOT_MODIFIED_HEADERS})
     return Response(content, media_type=media_type, headers=headers)
 
 

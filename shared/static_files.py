@@ -21,11 +21,11 @@ def read(path):
     return path.read_bytes()
 
 
-def methods(name, media_type, content, summary):
-    """The method table of one file: GET (and HEAD) answer `content()`, the file's bytes."""
+def methods(name, media_type, content, summary, schema=_TEXT):
+    """The method table of one file: GET (and HEAD) answer `content()`, the file's bytes (of `schema`)."""
 
     @auth.public
-    @openapi.operation(openapi.answer(_TEXT, f"{name}.", media_type=media_type, headers={"ETag": True},
+    @openapi.operation(openapi.answer(schema, f"{name}.", media_type=media_type, headers={"ETag": True},
                                       not_modified=True),
                        database=False, summary=summary)
     async def _file(request):

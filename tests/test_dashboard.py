@@ -130,6 +130,8 @@ def test_zones_json_is_the_engines_outlines_in_the_coordinates_of_its_points(cli
     assert response.status_code == 200 and response.headers["content-type"] == "application/json"
     body = response.json()
     assert body == {"engine_version": dga.ENGINE_VERSION, **json.loads(json.dumps(zones.outlines()))}
+    declared = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["DuvalZones"]
+    assert set(declared["properties"]) == set(body), "the document names every method the file holds"
     triangle = body["duval_triangle_1"]
     assert triangle["corners"] == {"ch4": [50.0, 86.603], "c2h4": [100.0, 0.0], "c2h2": [0.0, 0.0]}
     assert set(triangle["zones"]) == {"PD", "T1", "T2", "T3", "DT", "D1", "D2"}
