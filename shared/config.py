@@ -351,7 +351,7 @@ _FRAME_ANCESTOR = re.compile(r"https?://(\*\.)?[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*
 def _dashboard_settings():
     """SEDA_DASHBOARD_API_URL and SEDA_FRAME_ANCESTORS, checked at start-up (each becomes part of a CSP)."""
     api_url = os.environ.get("SEDA_DASHBOARD_API_URL", "").strip().rstrip("/")
-    if api_url and not re.fullmatch(f"{_ORIGIN}(/[A-Za-z0-9._~\-/]*)?", api_url):
+    if api_url and not re.fullmatch(rf"{_ORIGIN}(/[A-Za-z0-9._~\-/]*)?", api_url):
         raise RuntimeError(f"SEDA_DASHBOARD_API_URL must look like https://seda-api.example.com[:port][/path], got "
                            f"{api_url!r}")
     sources = tuple(os.environ.get("SEDA_FRAME_ANCESTORS", "").split()) or ("'self'",)

@@ -65,7 +65,7 @@ async def serve(request, resource, collection, item=None, parts=None):
             )
         # What the audit trail records of a write (`shared/audit.py`): the operation and whose key allowed it.
         request.state.operation = f"{request.method} {template}"
-        rate_limit_headers = await ratelimit.admit(request, template)
+        rate_limit_headers = await ratelimit.admit(request, template, function)
         request.state.key_id = auth.require_key(request, function, request.state.operation)
         response = await (function(request) if item_id is None else function(request, item_id))
         response.headers.update(rate_limit_headers)

@@ -1,7 +1,8 @@
 """Rate limits: a budget per client (429 TooManyRequestsTypeA) and a load limit per instance (429 TooManyRequestsTypeB).
 
 `shared.http.serve` calls `admit(request, route)` once the method is known to be served (after
-404 and 405, before the API key's 401 and 403), so refused requests cost the database nothing. OPTIONS preflights are answered before that, and the health probes cost nothing (`COSTS`):
+404 and 405, before the API key's 401 and 403), so refused requests cost the database nothing. OPTIONS preflights are answered before that, and the health probes and the files pages load cost nothing
+(`COSTS`, `costs`):
 neither is ever limited.
 
 Per client (A). A client is its API key when it sends a configured one (named by `auth.key_id`,
@@ -120,14 +121,28 @@ COSTS = {
 }
 
 
-def cost_of(method, route):
-    """The cost of an operation (`COSTS`, else a page's)."""
+def cost_of(method, route, function=None):
+    """The cost of an operation: what its handler `function` declares (`costs`), else `COSTS`, else a page's."""
+    declared = getattr(function, "cost", None)
+    if declared is not None:
+        return declared
     return COSTS.get(("GET" if method == "HEAD" else method, route), PAGE)
 
 
-async def admit(request, route):
+def costs(cost):
+    """Mark a handler as costing `cost` wherever it is routed, for handlers made by a factory (`shared/static_files.py`)
+    whose routes no table here can list."""
+
+    def mark(function):
+        function.cost = cost
+        return function
+
+    return mark
+
+
+async def admit(request, route, function=None):
     """The rate-limit headers for the response once the request may be served; else 429 A or B (raised)."""
-    cost = cost_of(request.method, route)
+    cost = cost_of(request.method, route, function)
     if not cost.units:
         return {}
     limits = config.settings().limits

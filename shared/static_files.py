@@ -4,12 +4,14 @@ Used by the pages `docs` and `dashboard`: a file is a part of its resource
 (`/api/v1/<resource>/<name>`), public, declared in the OpenAPI document, read once per process
 and answered 304 when the browser already holds it. They hold no secret and change only with
 a deployment, so any cache may keep them if it revalidates (`Cache-Control: no-cache`), even
-where every read of data needs a key.
+where every read of data needs a key. They cost no rate-limit units: served from memory, they
+cost less than counting them would, and counting them would spend ~15 units of a client's
+budget on every load of the dashboard before it reads any data.
 """
 
 import functools
 
-from shared import auth, http, openapi, validation
+from shared import auth, http, openapi, ratelimit, validation
 
 CACHE_CONTROL = "no-cache"
 _TEXT = {"type": "string"}
@@ -25,6 +27,7 @@ def methods(name, media_type, content, summary, schema=_TEXT):
     """The method table of one file: GET (and HEAD) answer `content()`, the file's bytes (of `schema`)."""
 
     @auth.public
+    @ratelimit.costs(ratelimit.EXEMPT)
     @openapi.operation(openapi.answer(schema, f"{name}.", media_type=media_type, headers={"ETag": True},
                                       not_modified=True),
                        database=False, summary=summary)

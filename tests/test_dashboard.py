@@ -191,3 +191,16 @@ def test_the_dashboard_is_a_target_of_its_own_and_public_when_reads_need_a_key(s
         assert alone.get(f"{PAGE}/zones.json").status_code == 200
         assert alone.get(f"{PAGE}/dom.js").headers["cache-control"] == "no-cache", "its files hold no secret"
         assert alone.get("/api/v1/diagnoses").status_code == 404, "the target serves the dashboard only"
+
+
+def test_the_pages_files_spend_no_rate_limit_budget_while_the_page_and_data_do(client, settings_env):
+    declared = client.get("/api/v1/openapi.json").json()["paths"]
+    assert "never limited" in json.dumps(declared[f"{PAGE}/dom.js"]["get"])
+    assert "never limited" not in json.dumps(declared[PAGE]["get"])
+    settings_env(SEDA_RATE_LIMIT_BURST="3", SEDA_RATE_LIMIT_PER_MINUTE="18")
+    for _ in range(10):
+        for name in ("dom.js", "zones.json"):
+            response = client.get(f"{PAGE}/{name}")
+            assert response.status_code == 200 and "ratelimit" not in response.headers
+    assert client.get("/api/v1/docs/initializer.js").status_code == 200, "the reference page's files neither"
+    assert [client.get(PAGE).status_code for _ in range(4)] == [200, 200, 200, 429], "the page itself counts"

@@ -105,7 +105,7 @@ def _operation(route, routes):
     declared = declaration_of(route.function)
     scope, always = auth.required_scope(route.method, route.function)
     keyed = scope is not None and (always or config.settings().require_keys_for_reads)
-    cost = ratelimit.cost_of(route.method, route.path.replace("{id}", "<id>"))
+    cost = ratelimit.cost_of(route.method, route.path.replace("{id}", "<id>"), route.function)
     limited = bool(cost.units) and bool(config.settings().limits.per_minute)
     summary, _, description = inspect.getdoc(route.function).partition("\n")
     parameters = [_query_parameter(name, parser) for name, parser in declared.query.items()]
