@@ -10,13 +10,9 @@ import sqlite3
 import pytest
 
 from browser_support import (
-    CONTROL_ROOM, DASHBOARD, PORTAL_FRAME, ROOT, PortalSite, accessibility_violations, api_call, new_watched_page,
+    CONTROL_ROOM, DASHBOARD, PORTAL_FRAME, PortalSite, accessibility_violations, api_call, new_watched_page,
     open_view, record_of, save_screenshot, unused_port,
 )
-
-# Until the shell's app.js (the router) is merged there is no view to open (remove this once it is).
-pytestmark = pytest.mark.skipif(not (ROOT / "functions" / "static" / "dashboard" / "app.js").exists(),
-                                reason="the dashboard's app.js (the shell) is not in this tree yet")
 
 PAGE_HEADER = '[data-testid="page-header"]'
 
