@@ -13,11 +13,14 @@ only (`api_call`), never through the in-process `client`/`writer` fixtures, and 
 runs them after every other test.
 """
 
+import functools
+import http.server
 import json
 import os
 import pathlib
 import re
 import socket
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -36,6 +39,8 @@ PORTAL_FRAME = {"width": 1280, "height": 800}  # the utility's portal frame
 CONTROL_ROOM = {"width": 1920, "height": 1080}  # a control-room screen
 READY = '#app[data-ready="true"]'
 GUARD_MS = 30_000  # against hangs only: a view that is not ready by then is broken
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"  # see VERSION beside it
+BLOCKING_IMPACTS = ("serious", "critical")  # axe-core's impacts a page must not have
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 ARTIFACTS = pathlib.Path(os.environ.get("SEDA_TEST_ARTIFACTS") or ROOT / "test-artifacts")
 
@@ -212,3 +217,58 @@ def api_call(base_url, method, path, body=None, key=None):
     except urllib.error.HTTPError as error:
         status, answer_headers, payload = error.code, error.headers, error.read()
     return status, answer_headers, json.loads(payload) if payload else None
+
+
+def accessibility_violations(page):
+    """axe-core's serious and critical violations of the page as it is drawn now: [{id, impact, help, targets}].
+
+    axe is added as a script element, which the page's CSP refuses: the page's context must be made
+    with `bypass_csp=True` (that context only, so every other test runs under the real policy).
+    """
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE))
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [{"id": violation["id"], "impact": violation["impact"], "help": violation["help"],
+             "targets": [node["target"] for node in violation["nodes"]]}
+            for violation in results["violations"] if violation["impact"] in BLOCKING_IMPACTS]
+
+
+# A portal page that frames the URL in its fragment and keeps every message it receives.
+_PORTAL_FILES = {
+    "portal.html": """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Portal</title></head>
+<body><iframe title="SEDA dashboard" width="1200" height="600"></iframe><script src="portal.js"></script></body></html>
+""",
+    "portal.js": """window.sedaMessages = [];
+window.addEventListener("message", (event) => window.sedaMessages.push({origin: event.origin, data: event.data}));
+document.querySelector("iframe").src = decodeURIComponent(location.hash.slice(1));
+""",
+}
+
+
+class _QuietFiles(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder without logging each request to stderr."""
+
+    def log_message(self, format, *args):
+        pass
+
+
+class PortalSite:
+    """A second web server on loopback (another origin than the service's) serving `portal.html`, in a thread."""
+
+    def __init__(self, directory):
+        for name, text in _PORTAL_FILES.items():
+            pathlib.Path(directory, name).write_text(text)
+        handler = functools.partial(_QuietFiles, directory=str(directory))
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.origin = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def framing(self, url):
+        """The portal page's URL framing `url` (absolute)."""
+        return f"{self.origin}/portal.html#{urllib.parse.quote(url, safe='')}"
+
+    def close(self):
+        """Stop serving."""
+        self._server.shutdown()
+        self._server.server_close()

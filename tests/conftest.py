@@ -437,17 +437,18 @@ class LiveServer:
 def start_live_server(demo_db_template, tmp_path_factory):
     """Start a real server on its own copy of the demo database with only TEST_DEFAULTS and `settings`.
 
-    Call it with settings (`SEDA_FRAME_ANCESTORS="..."`); the same settings give the same server
-    for the rest of the run, so tests share it. Every server is killed at the end of the run.
+    Call it with settings (`SEDA_FRAME_ANCESTORS="..."`) and, when another setting must name it
+    beforehand, the `port` to listen on; the same settings (and port) give the same server for the rest of
+    the run, so tests share it. Every server is killed at the end of the run.
     """
     servers = {}
 
-    def start(**settings):
-        key = tuple(sorted(settings.items()))
+    def start(port=None, **settings):
+        key = (port, tuple(sorted(settings.items())))
         if key not in servers:
             database = tmp_path_factory.mktemp("live") / "seda.sqlite3"
             copy_database(demo_db_template, database)
-            port = browser_support.unused_port()
+            port = port or browser_support.unused_port()
             with pytest.MonkeyPatch.context() as patch:  # none of this process's settings reach the server
                 for name in [name for name in os.environ if name.startswith(("SEDA_", "ORACLE_"))]:
                     patch.delenv(name)

@@ -4,7 +4,7 @@ If the watch missed a request off loopback or a CSP violation, the dashboard tes
 on it (tests/test_dashboard_browser.py) would pass for a page that breaks the rules.
 """
 
-from browser_support import new_watched_page, open_page, record_of
+from browser_support import accessibility_violations, new_watched_page, open_page, record_of
 
 
 def test_a_page_of_the_service_loads_in_chromium(dashboard):
@@ -47,5 +47,17 @@ def test_csp_violations_are_recorded(browser, live_server):
         assert [violation["directive"] for violation in violations] == ["connect-src"]
         assert violations[0]["blocked"].startswith(other_origin)
         assert record_of(page).external_requests == []
+    finally:
+        page.context.close()
+
+
+def test_the_accessibility_scan_reports_serious_and_critical_violations(browser, live_server):
+    """A form field without a label is a critical violation axe-core names; minor findings are left out."""
+    page = new_watched_page(browser, live_server.url, bypass_csp=True)
+    try:
+        page.set_content('<html lang="en"><head><title>t</title></head><body><main><input type="text"></main></body></html>')
+
+        assert [(violation["id"], violation["impact"]) for violation in accessibility_violations(page)] == [
+            ("label", "critical")]
     finally:
         page.context.close()
