@@ -25,8 +25,7 @@ from shared import auth, config, http, jsonio, openapi, static_files, validation
 
 _STATIC = pathlib.Path(__file__).resolve().parent / "static" / "dashboard"
 _BASE = f"{http.API_PREFIX}/dashboard"
-_MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".json": "application/json",
-                ".txt": "text/plain"}
+_MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".json": "application/json"}
 _ZONES = "zones.json"
 LANGUAGES = ("ko", "en")
 DEFAULT_LANGUAGE = "en"  # when Accept-Language names neither
@@ -37,15 +36,15 @@ _QUERY = {
     "lang": validation.choice(LANGUAGES, "The page's language; without it, the best of Accept-Language."),
     "embed": validation.choice(("0", "1"), "1: inside the portal's iframe, without the page's own header."),
 }
-_TEXT = {"type": "string"}
+_GRAPHICAL_METHODS = ("duval_triangle_1", "duval_triangle_4", "duval_triangle_5", "duval_pentagon_1", "duval_pentagon_2")
 _POINT = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+_POLYGON = {"type": "array", "items": _POINT, "minItems": 3}
 _OUTLINE = {
     "type": "object",
     "properties": {
         "gases": {"type": "array", "items": {"type": "string"}},
         "corners": {"type": "object", "additionalProperties": _POINT},
-        "zones": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "array",
-                                                                                        "items": _POINT}}},
+        "zones": {"type": "object", "additionalProperties": {"type": "array", "items": _POLYGON, "minItems": 1}},
     },
     "required": ["gases", "corners", "zones"],
 }
@@ -55,9 +54,8 @@ _ZONES_SCHEMA = {
     "description": "Each graphical method's zones (every zone a list of areas, each a polygon of [x, y]) in the "
                    "coordinates of its `point` in a verdict, and its gases' corners.",
     "properties": {"engine_version": {"type": "string"},
-                   **{method: _OUTLINE for method in ("duval_triangle_1", "duval_triangle_4", "duval_triangle_5",
-                                                      "duval_pentagon_1", "duval_pentagon_2")}},
-    "required": ["engine_version"],
+                   **{method: _OUTLINE for method in _GRAPHICAL_METHODS}},
+    "required": ["engine_version", *_GRAPHICAL_METHODS],
 }
 
 
@@ -71,11 +69,12 @@ def content_security_policy():
     """The page's policy: own scripts and styles only, data from here and the API, framing by SEDA_FRAME_ANCESTORS."""
     dashboard = config.settings().dashboard
     connect = " ".join(("'self'", *((dashboard.api_origin,) if dashboard.api_origin else ())))
-    return (f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src {connect}; "
+    return (f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src {connect}; "
             f"base-uri 'none'; form-action 'none'; frame-ancestors {' '.join(dashboard.frame_ancestors)}")
 
 
-_WEIGHT = re.compile(r"^q=([01](?:\.[0-9]{0,3})?)$")
+# RFC 9110 §12.4.2: a weight is 0 to 1 with at most three decimals; parameter names ignore case.
+_WEIGHT = re.compile(r"^q=(0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)$", re.IGNORECASE)
 
 
 def negotiated_language(accept_language):
@@ -83,7 +82,7 @@ def negotiated_language(accept_language):
     best, best_weight = DEFAULT_LANGUAGE, 0.0
     for entry in (accept_language or "").split(","):
         tag, *parameters = [part.strip() for part in entry.split(";")]
-        given = [parameter for parameter in parameters if parameter.lower().startswith("q=")]
+        given = [parameter for parameter in parameters if parameter[:2].lower() == "q="]
         matches = [_WEIGHT.match(parameter) for parameter in given]
         if not all(matches):
             continue  # a weight that is no weight: the entry says nothing usable
@@ -94,11 +93,27 @@ def negotiated_language(accept_language):
     return best
 
 
+# `import … from "./x.js"` and `import "./x.js"` at the start of a line: a module's static imports (never `import()`).
+_STATIC_IMPORT = re.compile(r'^import\s(?:[^;"]*?\sfrom\s)?"\./([\w.-]+\.js)";?$', re.MULTILINE)
+
+
+def static_imports(entry="app.js"):
+    """The modules `entry` needs before it runs (its static imports, transitively), in a stable order; the ones it
+    imports on demand (the unit view's) are left for when they are asked for."""
+    needed, waiting = [], [entry]
+    while waiting:
+        name = waiting.pop(0)
+        for imported in _STATIC_IMPORT.findall(static_files.read(FILES[name][0]).decode()):
+            if imported not in needed and imported != entry:
+                needed.append(imported)
+                waiting.append(imported)
+    return sorted(needed)
+
+
 @functools.cache
 def _module_preloads():
-    """A modulepreload link per module, so the browser fetches them all at once instead of import after import."""
-    return "\n".join(f'<link rel="modulepreload" href="{_BASE}/{name}">' for name, (_, media_type) in FILES.items()
-                     if media_type == "text/javascript" and name != "app.js")
+    """A modulepreload link per module app.js needs, so the browser fetches them at once, not import after import."""
+    return "\n".join(f'<link rel="modulepreload" href="{_BASE}/{name}">' for name in static_imports())
 
 
 def _page_html(language, embedded):
@@ -118,6 +133,7 @@ def _page_html(language, embedded):
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(_TITLES[language])}</title>
+<link rel="icon" href="{_BASE}/icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="{_BASE}/dashboard.css">
 <link rel="stylesheet" href="{_BASE}/unit.css">
 <script type="module" src="{_BASE}/app.js"></script>
@@ -133,7 +149,7 @@ def _page_html(language, embedded):
 
 @auth.public
 @openapi.operation(
-    openapi.answer(_TEXT, "The dashboard page; its views are chosen by the URL fragment (`#/fleet?…`, "
+    openapi.answer(openapi.TEXT, "The dashboard page; its views are chosen by the URL fragment (`#/fleet?…`, "
                    "`#/unit/<id>`, `#/scorecard`).", media_type="text/html",
                    headers={"Content-Security-Policy": True, "ETag": True}, not_modified=True),
     query=_QUERY, database=False,

@@ -43,12 +43,11 @@ _FILES = {
     "swagger-ui.css": (_STATIC / "swagger-ui" / "swagger-ui.css", "text/css"),
     "initializer.js": (_STATIC / "initializer.js", "text/javascript"),
 }
-_TEXT = {"type": "string"}
 
 
 @auth.public
 @openapi.operation(
-    openapi.answer(_TEXT, "The reference page.", media_type="text/html", headers={"Content-Security-Policy": True}),
+    openapi.answer(openapi.TEXT, "The reference page.", media_type="text/html", headers={"Content-Security-Policy": True}),
     database=False,
 )
 async def _page(request):

@@ -74,6 +74,8 @@ import urllib.parse
 from shared import keys
 from shared.model import card as model_card
 
+API_PREFIX = "/api/v1"  # where every resource lives (`shared/http.py` routes below it; the dashboard calls below it)
+
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
@@ -344,8 +346,10 @@ def _public_origin():
 
 
 _ORIGIN = r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?"
-# A CSP host source naming one origin, or all subdomains of a host (`https://*.kepco.co.kr`).
-_FRAME_ANCESTOR = re.compile(r"https?://(\*\.)?[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*(:[0-9]{1,5})?")
+# A CSP host source naming one origin (a single-label intranet host included), or every subdomain of a host of two
+# labels or more (`https://*.kepco.co.kr`; never `*.com`, which would let any site of a top-level domain frame it).
+_LABEL = r"[A-Za-z0-9\-]+"
+_FRAME_ANCESTOR = re.compile(rf"https?://(\*\.{_LABEL}(\.{_LABEL})+|{_LABEL}(\.{_LABEL})*)(:[0-9]{{1,5}})?")
 
 
 def _dashboard_settings():
@@ -354,6 +358,8 @@ def _dashboard_settings():
     if api_url and not re.fullmatch(rf"{_ORIGIN}(/[A-Za-z0-9._~\-/]*)?", api_url):
         raise RuntimeError(f"SEDA_DASHBOARD_API_URL must look like https://seda-api.example.com[:port][/path], got "
                            f"{api_url!r}")
+    if api_url.endswith(API_PREFIX):  # the page adds it: calls would go to …/api/v1/api/v1/… and all be 404
+        raise RuntimeError(f"SEDA_DASHBOARD_API_URL is the URL before {API_PREFIX} (the page adds it), got {api_url!r}")
     sources = tuple(os.environ.get("SEDA_FRAME_ANCESTORS", "").split()) or ("'self'",)
     refused = [] if sources == ("'none'",) else [
         source for source in sources if source != "'self'" and not _FRAME_ANCESTOR.fullmatch(source)]

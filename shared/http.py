@@ -38,7 +38,7 @@ from shared.errors import (
 from shared.headers import add_response_headers
 from shared.jsonio import dumps, json_response
 
-API_PREFIX = "/api/v1"
+API_PREFIX = config.API_PREFIX
 _CORS_ALLOWED_HEADERS = "Authorization, Content-Type, If-Match, If-None-Match, X-API-Key, X-Request-ID"
 _CORS_EXPOSED_HEADERS = "Content-Disposition, ETag, Link, Location, RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate, X-Request-ID, X-Verdicts-Pending"
 _CORS_MAX_AGE_S = "600"

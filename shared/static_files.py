@@ -14,7 +14,6 @@ import functools
 from shared import auth, http, openapi, ratelimit, validation
 
 CACHE_CONTROL = "no-cache"
-_TEXT = {"type": "string"}
 
 
 @functools.cache
@@ -23,7 +22,7 @@ def read(path):
     return path.read_bytes()
 
 
-def methods(name, media_type, content, summary, schema=_TEXT):
+def methods(name, media_type, content, summary, schema=openapi.TEXT):
     """The method table of one file: GET (and HEAD) answer `content()`, the file's bytes (of `schema`)."""
 
     @auth.public

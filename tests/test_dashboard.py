@@ -12,6 +12,7 @@ import functions_framework
 import pytest
 from starlette.testclient import TestClient
 
+from functions import dashboard
 from shared import config, dga
 from shared.dga import zones
 from conftest import MAIN
@@ -63,9 +64,13 @@ def test_the_page_loads_only_its_own_files_under_a_policy_without_inline_code(cl
     assert policy["default-src"] == ["'none'"] and policy["script-src"] == ["'self'"]
     assert policy["style-src"] == ["'self'"], "no 'unsafe-inline' for styles either"
     assert policy["connect-src"] == ["'self'"] and policy["frame-ancestors"] == ["'self'"]
+    assert policy["img-src"] == ["'self'"], "the icon; no data: URL is used"
     assert policy["base-uri"] == ["'none'"] and policy["form-action"] == ["'none'"]
-    modules = sorted(path.name for path in STATIC.glob("*.js") if path.name != "app.js")
-    assert hooks.preloads == [f"{PAGE}/{name}" for name in modules], "every module fetched at once, not one by one"
+    first_view = dashboard.static_imports()
+    assert hooks.preloads == [f"{PAGE}/{name}" for name in first_view], "app.js's modules fetched at once"
+    assert {"fleet.js", "i18n.js", "dom.js"} <= set(first_view) and "unit.js" not in first_view, (
+        "the unit view's modules load when it is opened, not with every page")
+    assert hooks.tags["link"] == {"rel": "icon", "href": f"{PAGE}/icon.svg", "type": "image/svg+xml"}
     for path in (f"{PAGE}/app.js", *hooks.stylesheets):
         if (STATIC / path.rsplit("/", 1)[1]).exists():
             assert client.get(path).status_code == 200
@@ -81,6 +86,8 @@ def test_the_page_loads_only_its_own_files_under_a_policy_without_inline_code(cl
     ("de, fr", "en"),
     ("garbage;;;q=x,,", "en"),
     ("ko;q=high, en;q=0.1", "en"),  # a malformed weight drops its entry, not the header
+    ("ko;Q=0.9, en;q=0.8", "ko"),  # parameter names ignore case
+    ("en;q=1.5, ko;q=0.9", "ko"),  # no weight is above 1: the entry says nothing usable
 ])
 def test_the_language_follows_accept_language_when_none_is_asked_for(client, accept_language, expected):
     headers = {"Accept-Language": accept_language} if accept_language else {}
@@ -103,6 +110,12 @@ def test_a_bad_query_is_a_json_400_naming_what_is_accepted(client, query, named)
     assert response.status_code == 400 and response.headers["content-type"] == "application/json"
     body = response.json()
     assert body["error"] == "InvalidParameters" and named in body["message"] and body["request_id"]
+
+
+def test_every_module_imports_only_modules_that_are_served():
+    for name in (name for name in dashboard.FILES if name.endswith(".js")):
+        missing = set(dashboard.static_imports(name)) - set(dashboard.FILES)
+        assert not missing, f"{name} imports {missing}, which the dashboard does not serve"
 
 
 def test_every_file_in_the_folder_is_served_with_its_media_type_and_revalidates_by_etag(client):
@@ -159,6 +172,8 @@ def test_frame_ancestors_and_the_api_url_shape_the_policy_and_the_pages_hooks(cl
     assert body["data-frame-ancestors"] == "https://portal.kepco.example https://*.kepco.example 'self'"
     settings_env(SEDA_FRAME_ANCESTORS="'none'")
     assert _policy(client.get(PAGE))["frame-ancestors"] == ["'none'"]
+    settings_env(SEDA_FRAME_ANCESTORS="http://portal https://*.kepco.co.kr:8443")  # an intranet host; subdomains on a port
+    assert _policy(client.get(PAGE))["frame-ancestors"] == ["http://portal", "https://*.kepco.co.kr:8443"]
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
@@ -166,6 +181,9 @@ def test_frame_ancestors_and_the_api_url_shape_the_policy_and_the_pages_hooks(cl
     ("SEDA_FRAME_ANCESTORS", "'self' 'none'", "SEDA_FRAME_ANCESTORS takes"),
     ("SEDA_FRAME_ANCESTORS", "https://portal.example; script-src *", "SEDA_FRAME_ANCESTORS takes"),
     ("SEDA_FRAME_ANCESTORS", "javascript:alert(1)", "SEDA_FRAME_ANCESTORS takes"),
+    ("SEDA_FRAME_ANCESTORS", "https://*.com", "SEDA_FRAME_ANCESTORS takes"),  # every .com site could frame it
+    ("SEDA_FRAME_ANCESTORS", "https:", "SEDA_FRAME_ANCESTORS takes"),
+    ("SEDA_DASHBOARD_API_URL", "https://seda-api.example/api/v1", "the URL before /api/v1"),
     ("SEDA_DASHBOARD_API_URL", "seda-api.example", "SEDA_DASHBOARD_API_URL must look like"),
     ("SEDA_DASHBOARD_API_URL", "https://seda-api.example/?x=1", "SEDA_DASHBOARD_API_URL must look like"),
     ("SEDA_DASHBOARD_API_URL", "https://user:pw@seda-api.example", "SEDA_DASHBOARD_API_URL must look like"),

@@ -33,6 +33,7 @@ a handler declares), `schemas.py` (objects from field tables, hoisting titled sc
 
 from shared.openapi.declarations import (
     CSV_MEDIA_TYPE,
+    TEXT,
     Answer,
     Body,
     Operation,
@@ -51,6 +52,7 @@ from shared.openapi.schemas import object_schema, output, row_schema
 
 __all__ = [
     "API_VERSION", "BODY_ERRORS", "COMMON_ERRORS", "CSV_MEDIA_TYPE", "BACKEND_ERRORS", "EVERY_RESPONSE", "HEADERS",
+    "TEXT",
     "OPENAPI_VERSION", "Answer", "Body", "Operation", "answer", "changed", "created", "document", "item",
     "no_content", "object_schema", "operation", "output", "page", "row_schema",
 ]

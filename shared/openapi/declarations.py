@@ -15,6 +15,7 @@ from shared.openapi.headers import response_object
 from shared.openapi.schemas import object_schema
 
 CSV_MEDIA_TYPE = "text/csv"
+TEXT = {"type": "string"}  # the schema of a page or file served as it is (HTML, a script, a stylesheet)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Answer:
         """The response objects of this answer, by status, each also carrying `headers` (name -> always sent)."""
         responses = {str(self.status): response_object(self.description, self.content, {**self.headers, **headers})}
         if self.not_modified:
-            responses["304"] = response_object("Not modified: the row is still the version If-None-Match named.", {},
+            responses["304"] = response_object("Not modified: what If-None-Match named is still current.", {},
                                          {"ETag": True, **headers})
         return responses
 
