@@ -322,24 +322,39 @@ def test_the_embedded_page_has_no_header_and_tells_only_its_allowed_parent_its_h
 
 
 def test_the_height_goes_only_to_origins_the_frame_ancestors_allow(dashboard, live_server):
-    """embed.js's origin check, case by case, in the page itself (the module as the browser loads it)."""
+    """embed.js's origin check, case by case, in the page itself (the module as the browser loads it).
+
+    Only source lists shared/config.py admits: 'self', 'none' alone, http[s]://[*.]host[:port]. The
+    answers are CSP's: an http source upgrades to https on the same host (port 80 standing for 443).
+    """
     open_view(dashboard, "#/fleet")
     origin = live_server.url
     cases = [
         ("'self'", origin, True), ("'self'", origin.replace("127.0.0.1", "localhost"), False),
-        ("'none'", origin, False), ("", origin, False), ("'self'", "null", False),
+        ("'self'", origin.replace("http:", "https:"), True),  # 'self' upgrades like any http source
+        ("'none'", origin, False), ("'self'", "null", False),
         ("https://portal.example", "https://portal.example", True),
-        ("https://portal.example", "http://portal.example", False),
+        ("https://Portal.Example", "https://portal.example", True),
+        ("https://portal.example", "http://portal.example", False),  # never downgraded
         ("https://portal.example", "https://portal.example:8443", False),
         ("https://portal.example:8443", "https://portal.example:8443", True),
-        ("https://*.kepco.example", "https://ops.kepco.example", True),
-        ("https://*.kepco.example", "https://kepco.example", False),
-        ("https://*.kepco.example", "https://evilkepco.example", False),
+        ("https://portal.example:443", "https://portal.example", True),
+        ("http://portal.example", "http://portal.example", True),
+        ("http://portal.example", "https://portal.example", True),
+        ("http://portal.example:80", "https://portal.example", True),
+        ("http://portal.example:8080", "https://portal.example:8080", True),
+        ("http://portal.example", "https://portal.example:8443", False),
+        ("http://portal.example", "http://portal.example:8080", False),
+        ("https://*.kepco.co.kr", "https://ops.kepco.co.kr", True),
+        ("https://*.kepco.co.kr", "https://a.ops.kepco.co.kr", True),
+        ("http://*.kepco.co.kr", "https://ops.kepco.co.kr", True),
+        ("https://*.kepco.co.kr", "https://kepco.co.kr", False),
+        ("https://*.kepco.co.kr", "https://evilkepco.co.kr", False),
         ("'self' https://portal.example", "https://portal.example", True),
-        ("https:", "https://anything.example", True), ("https:", "http://anything.example", False),
+        ("'self' https://portal.example", "https://other.example", False),
     ]
     answers = dashboard.evaluate("""async ([cases, self]) => {
         const { allowedOrigin } = await import("/api/v1/dashboard/embed.js");
         return cases.map(([sources, origin]) => allowedOrigin(origin, sources, self) === origin);
     }""", [[[sources, parent] for sources, parent, _ in cases], origin])
-    assert answers == [allowed for _, _, allowed in cases]
+    assert dict(zip(cases, answers)) == {case: case[2] for case in cases}
