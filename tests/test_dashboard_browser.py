@@ -91,6 +91,24 @@ def test_the_page_says_what_it_allows_in_its_csp(browser, start_live_server, por
         page.context.close()
 
 
+# In a framed document: stand in for window.parent with a wrapper that records the targetOrigin of
+# every postMessage before passing it on (`parent` is [Replaceable], and the real one may be
+# cross-origin, whose own postMessage cannot be replaced).
+_RECORD_POST_TARGETS = """(() => {
+    if (window.parent === window) return;
+    const parent = window.parent;
+    const targets = [];
+    Object.defineProperty(window, "sedaPostTargets", { value: targets });
+    const recorder = {
+        postMessage(message, options, transfer) {
+            targets.push(options !== null && typeof options === "object" ? String(options.targetOrigin ?? "/") : String(options));
+            return parent.postMessage(message, options, transfer);
+        },
+    };
+    Object.defineProperty(window, "parent", { configurable: true, get: () => recorder });
+})();"""
+
+
 def portal_messages(page):
     """The messages the portal page has received, as {origin, data}."""
     return page.evaluate("window.sedaMessages")
@@ -98,9 +116,14 @@ def portal_messages(page):
 
 def test_a_portal_named_in_frame_ancestors_frames_the_dashboard_and_learns_its_height(browser, start_live_server,
                                                                                       portal, worst_unit):
-    """Framed by an allowed origin, the embedded view draws without the page header, posts its height, follows links."""
+    """Framed by an allowed origin, the embedded view draws without the page header, posts its height, follows links.
+
+    Every postMessage the frame makes is addressed to the portal's origin (the receiver's event.origin
+    would only name the sender), never "*".
+    """
     server = start_live_server(SEDA_FRAME_ANCESTORS=f"'self' {portal.origin}")
     page = new_watched_page(browser, portal.origin)
+    page.context.add_init_script(_RECORD_POST_TARGETS)
     try:
         page.goto(portal.framing(f"{server.url}{DASHBOARD}?embed=1#/unit/{worst_unit}"))
         frame = page.frame_locator("iframe")
@@ -118,6 +141,10 @@ def test_a_portal_named_in_frame_ancestors_frames_the_dashboard_and_learns_its_h
         frame.locator('#app a[href="#/scorecard"]').first.click()  # the compact bar inside #app
         frame.locator('#app[data-ready="true"][data-view="scorecard"]').wait_for(state="attached")
         page.wait_for_function("window.sedaMessages.some((message) => message.data.view === 'scorecard')")
+        [dashboard_frame] = [frame for frame in page.frames if frame.url.startswith(server.url)]
+        targets = dashboard_frame.evaluate("window.sedaPostTargets")
+        assert targets and "*" not in targets
+        assert set(targets) == {portal.origin}, "every height is addressed to the portal's origin alone"
         assert record_of(page).problems() == {}
     finally:
         page.context.close()
