@@ -9,6 +9,7 @@ limited with when to retry) and the height the embedded page reports to its pare
 
 import os
 import re
+import sqlite3
 import urllib.parse
 
 import pytest
@@ -52,19 +53,25 @@ def assert_only_failed_responses(page, statuses):
         record.problems()
 
 
+def assert_summary_shown(page, summary):
+    """The summary strip shows the API's `summary`: total, units per status and fault type, histogram bands."""
+    strip = page.locator('[data-testid="fleet-summary"]')
+    assert strip.locator("[data-total]").get_attribute("data-total") == str(summary["total"])
+    for status, units in summary["dga_status"].items():
+        assert strip.locator(f'[data-status-count="{status}"]').inner_text().replace(",", "") == str(units)
+    shown_faults = dict(page.eval_on_selector_all(
+        "[data-fault-count]", "spans => spans.map(span => [span.dataset.faultCount, span.textContent.replace(',', '')])"))
+    assert shown_faults == {fault: str(units) for fault, units in summary["fault_type"].items() if units}
+    bands = page.eval_on_selector_all('svg[data-chart="health-index-distribution"] rect[data-band-from]',
+                                      "rects => rects.map(rect => [+rect.dataset.bandFrom, +rect.dataset.units])")
+    assert bands == [[band["from"], band["units"]] for band in summary["health_index"]["bands"]]
+
+
 def test_the_summary_strip_and_the_first_page_are_the_apis(dashboard, live_server):
     open_view(dashboard, "#/fleet")
 
     _, _, summary = api_call(live_server.url, "GET", "/api/v1/diagnoses/summary")
-    strip = dashboard.locator('[data-testid="fleet-summary"]')
-    for status, units in summary["dga_status"].items():
-        assert strip.locator(f'[data-status-count="{status}"]').inner_text() == str(units)
-    shown_faults = dict(dashboard.eval_on_selector_all(
-        "[data-fault-count]", "spans => spans.map(span => [span.dataset.faultCount, span.textContent])"))
-    assert shown_faults == {fault: str(units) for fault, units in summary["fault_type"].items() if units}
-    bands = dashboard.eval_on_selector_all('svg[data-chart="health-index-distribution"] rect[data-band-from]',
-                                           "rects => rects.map(rect => [+rect.dataset.bandFrom, +rect.dataset.units])")
-    assert bands == [[band["from"], band["units"]] for band in summary["health_index"]["bands"]]
+    assert_summary_shown(dashboard, summary)
 
     _, _, entries = api_call(live_server.url, "GET", f"/api/v1/diagnoses?limit={PAGE_SIZE}")
     rows = dashboard.eval_on_selector_all('[data-testid="fleet-table"] tbody tr', """rows => rows.map(row =>
@@ -107,6 +114,52 @@ def test_filters_and_search_select_what_the_api_selects_and_write_the_url(dashbo
     empty = dashboard.locator('[data-state="empty"]')
     assert empty.is_visible() and "No unit matches" in empty.inner_text()
     assert dashboard.locator('[data-status-count="1"]').inner_text() == "0"
+
+
+def test_typing_a_search_reads_the_ranking_as_it_goes_and_the_summary_once_it_settles(browser, start_live_server):
+    """Each pause in typing costs a ranking page (2 units); the summary (5) is read once the query settles.
+
+    On a server with a budget of 40 units (not refilled during the test), which the old way overspent
+    (8 for the first view, then 7 a pause: 43), a name is typed letter by letter, slower than the
+    ranking's pause (300 ms) and faster than the summary's (1 s), while the page's requests are recorded.
+    """
+    server = start_live_server(SEDA_RATE_LIMIT_PER_MINUTE="1", SEDA_RATE_LIMIT_BURST="40")
+    connection = sqlite3.connect(server.database)
+    with connection:
+        connection.execute("UPDATE equipment SET name = 'Boryeong T8' WHERE id = 11")
+    connection.close()
+    page = new_watched_page(browser, server.url)
+    query = "borye"
+    requests = []
+    page.on("request", lambda request: "/api/v1/diagnoses" in request.url and requests.append(urllib.parse.urlsplit(request.url)))
+    try:
+        open_view(page, "#/fleet")
+        requests.clear()
+        page.click('input[name="q"]')
+        page.keyboard.type(query, delay=450)
+        page.wait_for_function("""(query) => document.querySelector('#app[data-ready="true"] [data-state="error"]')
+            || (new URLSearchParams(location.hash.split("?")[1]).get("q") === query
+                && document.querySelector('#app[data-ready="true"] [data-testid="fleet-summary"]:not([aria-busy])'))""",
+                               arg=query)
+        assert page.locator('[data-state="error"]').count() == 0, page.locator('[data-state="error"]').inner_text()
+
+        summaries = [dict(urllib.parse.parse_qsl(url.query)) for url in requests if url.path.endswith("/summary")]
+        rankings = [dict(urllib.parse.parse_qsl(url.query)) for url in requests if url.path.endswith("/diagnoses")]
+        assert summaries == [{"q": query}], "one summary, for the query typed, none for the letters on the way"
+        assert {"q": query, "limit": str(PAGE_SIZE)} in rankings and len(rankings) <= len(query)
+        _, _, summary = api_call(server.url, "GET", f"/api/v1/diagnoses/summary?q={query}")
+        assert summary["total"] == 1
+        assert_summary_shown(page, summary)
+        assert row_ids(page) == [11]
+        assert page.locator(".page-position").inner_text() == "Units 1–1 of 1"
+
+        page.press('input[name="q"]', "Enter")  # settled already: Enter reads nothing again
+        page.click('button[data-sort="name"]')  # leaves the field (blur), and reads a ranking page only
+        wait_until_ready(page, "fleet")
+        assert sum(url.path.endswith("/summary") for url in requests) == 1, "never the same filters' summary twice"
+        assert record_of(page).problems() == {}
+    finally:
+        page.context.close()
 
 
 @pytest.mark.parametrize("column", ["health_index", "substation"])
