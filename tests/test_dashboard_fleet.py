@@ -295,6 +295,43 @@ def test_without_a_key_the_page_asks_for_one_and_retries_with_it(browser, start_
         page.context.close()
 
 
+def test_a_shared_tab_can_forget_its_key_and_take_another(browser, start_live_server):
+    """The "Forget API key" control (shown only while a key is held) drops it from sessionStorage and asks again."""
+    server = start_live_server(SEDA_API_KEYS=f"reader@read={READER_KEY}", SEDA_REQUIRE_KEYS_FOR_READS="true")
+    page = new_watched_page(browser, server.url)
+    forget = page.locator('[data-testid="page-header"] button[data-action="forget-key"]')
+    try:
+        open_page(page, dashboard_url("#/fleet"), f'{READY} [data-state="auth"]')
+        assert forget.count() == 0, "no key held, nothing to forget"
+        page.fill('input[name="api-key"]', READER_KEY)
+        page.click('[data-state="auth"] button[type="submit"]')
+        wait_until_ready(page, "fleet")
+        assert forget.is_visible() and forget.inner_text() == "Forget API key"
+
+        forget.click()
+        page.wait_for_selector(f'{READY}[data-view="fleet"] [data-state="auth"]')
+        assert "forgotten in this tab" in page.locator('[data-state="auth"]').inner_text()
+        assert page.evaluate("sessionStorage.getItem('seda-api-key')") is None
+        assert page.locator('[data-testid="fleet-table"]').count() == 0, "the last operator's view is off the screen"
+        assert forget.count() == 0
+        assert page.evaluate("document.activeElement.name") == "api-key"
+
+        page.reload()  # forgotten for good: the API asks again
+        page.wait_for_selector(f'{READY} [data-state="auth"]')
+        assert "API key needed" in page.locator('[data-state="auth"]').inner_text()
+
+        page.fill('input[name="api-key"]', READER_KEY)  # the next operator's key
+        page.click('[data-state="auth"] button[type="submit"]')
+        wait_until_ready(page, "fleet")
+        assert len(row_ids(page)) == PAGE_SIZE
+
+        open_view(page, "#/fleet", embed="1")  # embedded, the control is in the bar inside #app
+        assert page.locator('#app .embed-bar button[data-action="forget-key"]').is_visible()
+        assert_only_failed_responses(page, {401})
+    finally:
+        page.context.close()
+
+
 def api_ids_with_key(server, query):
     """As api_ids, with the reader's key."""
     status, _, rows = api_call(server.url, "GET", "/api/v1/diagnoses?" + urllib.parse.urlencode({"limit": PAGE_SIZE, **query}),
