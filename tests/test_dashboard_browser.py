@@ -5,6 +5,7 @@ in a context that aborts and records each request off loopback (tests/browser_su
 the views' own behaviour (filters, plots, language) is tested beside their modules.
 """
 
+import re
 import sqlite3
 
 import pytest
@@ -54,6 +55,21 @@ def test_no_view_has_serious_or_critical_accessibility_violations(browser, live_
         assert record_of(page).problems() == {}
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_title_is_the_servers_with_the_view_and_the_units_name(dashboard, live_server, worst_unit, lang):
+    """Once drawn, document.title names the view (a unit by its name, as its heading does) and then the
+    application in the server's own words (its <title>)."""
+    _, _, unit = api_call(live_server.url, "GET", f"/api/v1/equipment/{worst_unit}")
+    response = open_view(dashboard, "#/fleet", lang=lang)
+    served = re.search(r"<title>([^<]+)</title>", response.text()).group(1)
+    assert dashboard.title() == f"{dashboard.locator('h1').inner_text()} · {served}"
+
+    open_view(dashboard, f"#/unit/{worst_unit}", lang=lang)
+    heading = dashboard.locator("#app h1").inner_text()
+    assert unit["name"] in heading
+    assert dashboard.title() == f"{heading} · {served}"
 
 
 def test_every_view_loads_from_the_service_alone(dashboard, worst_unit):

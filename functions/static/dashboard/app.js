@@ -104,9 +104,12 @@ function switchLanguage(code) {
   document.getElementById("lang-switch")?.focus();
 }
 
-function viewTitle(route) {
-  if (route.view === "missing") return t("state.page_missing.title");
-  return t(`nav.${route.view}`, { name: route.unitId });
+/** The document's title: the view's heading once drawn (a unit's has its name), else the view's name. */
+function setTitle(route) {
+  const heading = viewRoot.querySelector("h1")?.textContent;
+  const view = route.view === "missing" ? t("state.page_missing.title")
+    : t(route.view === "unit" ? "nav.unit_unnamed" : `nav.${route.view}`);
+  document.title = `${heading || view} · ${t("app.title")}`;
 }
 
 function viewRenderer(route) {
@@ -151,7 +154,6 @@ async function show({ relabel = false, forgotten = false } = {}) {
   rendering = { controller, scope };
   renderedHref = location.href;
   if (route.view === "fleet") lastFleetHash = location.hash || DEFAULT_HASH;
-  document.title = `${viewTitle(route)} · ${t("app.title")}`;
 
   drawChrome(route);
   app.dataset.view = route.view;
@@ -159,6 +161,7 @@ async function show({ relabel = false, forgotten = false } = {}) {
   app.setAttribute("aria-busy", "true");
   // A view updated in place keeps its data on screen until the new ones are in; anything else waits visibly.
   if (changedView || relabel || viewRoot.querySelector(":scope > [data-state]")) replaceChildren(viewRoot, loadingState());
+  setTitle(route);
   if (changedView) viewRoot.focus({ preventScroll: true });
 
   const context = { api: scope, t, fmt, lang: language(), navigate, relabel };
@@ -174,6 +177,7 @@ async function show({ relabel = false, forgotten = false } = {}) {
     replaceChildren(viewRoot, errorState(error, { retry: () => show(), useKey, keySent }));
   }
   if (controller.signal.aborted) return;
+  setTitle(route);
   app.removeAttribute("aria-busy");
   refocusUnitLink(cameFrom, route);
   if (forgotten) viewRoot.querySelector('input[name="api-key"]')?.focus(); // the button pressed is gone

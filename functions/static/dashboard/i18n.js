@@ -43,12 +43,13 @@ export function tOr(key, fallback) {
 // kinds, method names): views use these keys rather than define their own.
 registerStrings({
   en: {
-    "app.title": "Transformer DGA dashboard",
+    "app.title": "SEDA transformer gas diagnosis", // the server's <title> (functions/dashboard.py)
     "app.subtitle": "Dissolved-gas diagnosis of the fleet",
     "nav.label": "Views",
     "nav.fleet": "Fleet",
     "nav.scorecard": "Scorecard",
     "nav.unit": "Unit {name}",
+    "nav.unit_unnamed": "Unit",
     "lang.label": "Language",
     "key.forget": "Forget API key",
     "embed.bar": "Dashboard views and language",
@@ -130,12 +131,13 @@ registerStrings({
     "method.ai_model": "Learned model",
   },
   ko: {
-    "app.title": "변압기 유중가스 진단 대시보드",
+    "app.title": "SEDA 변압기 유중가스 진단",
     "app.subtitle": "설비 전체의 유중가스 분석 진단",
     "nav.label": "화면",
     "nav.fleet": "설비 목록",
     "nav.scorecard": "검증 성적표",
     "nav.unit": "설비 {name}",
+    "nav.unit_unnamed": "설비",
     "lang.label": "언어",
     "key.forget": "API 키 지우기",
     "embed.bar": "대시보드 화면과 언어",
