@@ -1,10 +1,11 @@
 """The dashboard's fleet view and shell in Debian's Chromium, against a real server: every figure and row
 it draws is compared with the API's own answer to the same question.
 
-Covers the summary strip, filters, search, sorting, paging, opening a unit (link and keyboard), the
-URL keeping the state across a reload, the language switch (strings and formats, from the responses
-already read), the API key flow, the error states (database unavailable with the request id, rate
-limited with when to retry) and the height the embedded page reports to its parent.
+Covers the summary strip, filters, search (and what typing one costs), sorting, paging, opening a unit
+(link and keyboard), the URL keeping the state across a reload, the language switch (strings and
+formats, from the responses already read), the API key flow (and forgetting the key), the error states
+(database unavailable with the request id, rate limited with when to retry), the height the embedded
+page reports to its parent and embed.js's frame-ancestors matching.
 """
 
 import os
@@ -384,7 +385,10 @@ def test_a_rate_limited_page_says_when_to_retry(browser, start_live_server):
         page.context.close()
 
 
-def test_the_embedded_page_has_no_header_and_tells_only_its_allowed_parent_its_height(browser, live_server):
+def test_the_embedded_page_has_no_header_and_tells_its_parent_its_whole_height(browser, live_server):
+    """Framed by its own origin ('self'): no page header, the height of the whole page posted. (Where
+    each message is addressed, the portal's origin and never "*", is checked with a portal on another
+    origin in test_dashboard_browser.py.)"""
     page = new_watched_page(browser, live_server.url)
     portal = f"{live_server.url}/portal-under-test.html"  # the service's own origin: 'self', the default frame-ancestors
     page.route(portal, lambda route: route.fulfill(content_type="text/html", body=(
