@@ -133,6 +133,7 @@ function refocusUnitLink(cameFrom, route) {
   viewRoot.querySelector(`a[href="#/unit/${cameFrom.unitId}"]`)?.focus();
 }
 
+/** Send `key` from now on (kept in this tab only) and render the route again with it. */
 function useKey(key) {
   setKey(key);
   show();
