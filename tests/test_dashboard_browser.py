@@ -5,6 +5,7 @@ in a context that aborts and records each request off loopback (tests/browser_su
 the views' own behaviour (filters, plots, language) is tested beside their modules.
 """
 
+import re
 import sqlite3
 
 import pytest
@@ -56,6 +57,21 @@ def test_no_view_has_serious_or_critical_accessibility_violations(browser, live_
         page.context.close()
 
 
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_title_is_the_servers_with_the_view_and_the_units_name(dashboard, live_server, worst_unit, lang):
+    """Once drawn, document.title names the view (a unit by its name, as its heading does) and then the
+    application in the server's own words (its <title>)."""
+    _, _, unit = api_call(live_server.url, "GET", f"/api/v1/equipment/{worst_unit}")
+    response = open_view(dashboard, "#/fleet", lang=lang)
+    served = re.search(r"<title>([^<]+)</title>", response.text()).group(1)
+    assert dashboard.title() == f"{dashboard.locator('h1').inner_text()} · {served}"
+
+    open_view(dashboard, f"#/unit/{worst_unit}", lang=lang)
+    heading = dashboard.locator("#app h1").inner_text()
+    assert unit["name"] in heading
+    assert dashboard.title() == f"{heading} · {served}"
+
+
 def test_every_view_loads_from_the_service_alone(dashboard, worst_unit):
     """With every request off loopback aborted, each view draws its data, and every file it used is the service's own."""
     for view, fragment in view_fragments(worst_unit).items():
@@ -91,6 +107,24 @@ def test_the_page_says_what_it_allows_in_its_csp(browser, start_live_server, por
         page.context.close()
 
 
+# In a framed document: stand in for window.parent with a wrapper that records the targetOrigin of
+# every postMessage before passing it on (`parent` is [Replaceable], and the real one may be
+# cross-origin, whose own postMessage cannot be replaced).
+_RECORD_POST_TARGETS = """(() => {
+    if (window.parent === window) return;
+    const parent = window.parent;
+    const targets = [];
+    Object.defineProperty(window, "sedaPostTargets", { value: targets });
+    const recorder = {
+        postMessage(message, options, transfer) {
+            targets.push(options !== null && typeof options === "object" ? String(options.targetOrigin ?? "/") : String(options));
+            return parent.postMessage(message, options, transfer);
+        },
+    };
+    Object.defineProperty(window, "parent", { configurable: true, get: () => recorder });
+})();"""
+
+
 def portal_messages(page):
     """The messages the portal page has received, as {origin, data}."""
     return page.evaluate("window.sedaMessages")
@@ -98,9 +132,14 @@ def portal_messages(page):
 
 def test_a_portal_named_in_frame_ancestors_frames_the_dashboard_and_learns_its_height(browser, start_live_server,
                                                                                       portal, worst_unit):
-    """Framed by an allowed origin, the embedded view draws without the page header, posts its height, follows links."""
+    """Framed by an allowed origin, the embedded view draws without the page header, posts its height, follows links.
+
+    Every postMessage the frame makes is addressed to the portal's origin (the receiver's event.origin
+    would only name the sender), never "*".
+    """
     server = start_live_server(SEDA_FRAME_ANCESTORS=f"'self' {portal.origin}")
     page = new_watched_page(browser, portal.origin)
+    page.context.add_init_script(_RECORD_POST_TARGETS)
     try:
         page.goto(portal.framing(f"{server.url}{DASHBOARD}?embed=1#/unit/{worst_unit}"))
         frame = page.frame_locator("iframe")
@@ -118,6 +157,10 @@ def test_a_portal_named_in_frame_ancestors_frames_the_dashboard_and_learns_its_h
         frame.locator('#app a[href="#/scorecard"]').first.click()  # the compact bar inside #app
         frame.locator('#app[data-ready="true"][data-view="scorecard"]').wait_for(state="attached")
         page.wait_for_function("window.sedaMessages.some((message) => message.data.view === 'scorecard')")
+        [dashboard_frame] = [frame for frame in page.frames if frame.url.startswith(server.url)]
+        targets = dashboard_frame.evaluate("window.sedaPostTargets")
+        assert targets and "*" not in targets
+        assert set(targets) == {portal.origin}, "every height is addressed to the portal's origin alone"
         assert record_of(page).problems() == {}
     finally:
         page.context.close()

@@ -1,14 +1,16 @@
 """The dashboard's fleet view and shell in Debian's Chromium, against a real server: every figure and row
 it draws is compared with the API's own answer to the same question.
 
-Covers the summary strip, filters, search, sorting, paging, opening a unit (link and keyboard), the
-URL keeping the state across a reload, the language switch (strings and formats, from the responses
-already read), the API key flow, the error states (database unavailable with the request id, rate
-limited with when to retry) and the height the embedded page reports to its parent.
+Covers the summary strip, filters, search (and what typing one costs), sorting, paging, opening a unit
+(link and keyboard), the URL keeping the state across a reload, the language switch (strings and
+formats, from the responses already read), the API key flow (and forgetting the key), the error states
+(database unavailable with the request id, rate limited with when to retry), the height the embedded
+page reports to its parent and embed.js's frame-ancestors matching.
 """
 
 import os
 import re
+import sqlite3
 import urllib.parse
 
 import pytest
@@ -52,19 +54,25 @@ def assert_only_failed_responses(page, statuses):
         record.problems()
 
 
+def assert_summary_shown(page, summary):
+    """The summary strip shows the API's `summary`: total, units per status and fault type, histogram bands."""
+    strip = page.locator('[data-testid="fleet-summary"]')
+    assert strip.locator("[data-total]").get_attribute("data-total") == str(summary["total"])
+    for status, units in summary["dga_status"].items():
+        assert strip.locator(f'[data-status-count="{status}"]').inner_text().replace(",", "") == str(units)
+    shown_faults = dict(page.eval_on_selector_all(
+        "[data-fault-count]", "spans => spans.map(span => [span.dataset.faultCount, span.textContent.replace(',', '')])"))
+    assert shown_faults == {fault: str(units) for fault, units in summary["fault_type"].items() if units}
+    bands = page.eval_on_selector_all('svg[data-chart="health-index-distribution"] rect[data-band-from]',
+                                      "rects => rects.map(rect => [+rect.dataset.bandFrom, +rect.dataset.units])")
+    assert bands == [[band["from"], band["units"]] for band in summary["health_index"]["bands"]]
+
+
 def test_the_summary_strip_and_the_first_page_are_the_apis(dashboard, live_server):
     open_view(dashboard, "#/fleet")
 
     _, _, summary = api_call(live_server.url, "GET", "/api/v1/diagnoses/summary")
-    strip = dashboard.locator('[data-testid="fleet-summary"]')
-    for status, units in summary["dga_status"].items():
-        assert strip.locator(f'[data-status-count="{status}"]').inner_text() == str(units)
-    shown_faults = dict(dashboard.eval_on_selector_all(
-        "[data-fault-count]", "spans => spans.map(span => [span.dataset.faultCount, span.textContent])"))
-    assert shown_faults == {fault: str(units) for fault, units in summary["fault_type"].items() if units}
-    bands = dashboard.eval_on_selector_all('svg[data-chart="health-index-distribution"] rect[data-band-from]',
-                                           "rects => rects.map(rect => [+rect.dataset.bandFrom, +rect.dataset.units])")
-    assert bands == [[band["from"], band["units"]] for band in summary["health_index"]["bands"]]
+    assert_summary_shown(dashboard, summary)
 
     _, _, entries = api_call(live_server.url, "GET", f"/api/v1/diagnoses?limit={PAGE_SIZE}")
     rows = dashboard.eval_on_selector_all('[data-testid="fleet-table"] tbody tr', """rows => rows.map(row =>
@@ -107,6 +115,52 @@ def test_filters_and_search_select_what_the_api_selects_and_write_the_url(dashbo
     empty = dashboard.locator('[data-state="empty"]')
     assert empty.is_visible() and "No unit matches" in empty.inner_text()
     assert dashboard.locator('[data-status-count="1"]').inner_text() == "0"
+
+
+def test_typing_a_search_reads_the_ranking_as_it_goes_and_the_summary_once_it_settles(browser, start_live_server):
+    """Each pause in typing costs a ranking page (2 units); the summary (5) is read once the query settles.
+
+    On a server with a budget of 40 units (not refilled during the test), which the old way overspent
+    (8 for the first view, then 7 a pause: 43), a name is typed letter by letter, slower than the
+    ranking's pause (300 ms) and faster than the summary's (1 s), while the page's requests are recorded.
+    """
+    server = start_live_server(SEDA_RATE_LIMIT_PER_MINUTE="1", SEDA_RATE_LIMIT_BURST="40")
+    connection = sqlite3.connect(server.database)
+    with connection:
+        connection.execute("UPDATE equipment SET name = 'Boryeong T8' WHERE id = 11")
+    connection.close()
+    page = new_watched_page(browser, server.url)
+    query = "borye"
+    requests = []
+    page.on("request", lambda request: "/api/v1/diagnoses" in request.url and requests.append(urllib.parse.urlsplit(request.url)))
+    try:
+        open_view(page, "#/fleet")
+        requests.clear()
+        page.click('input[name="q"]')
+        page.keyboard.type(query, delay=450)
+        page.wait_for_function("""(query) => document.querySelector('#app[data-ready="true"] [data-state="error"]')
+            || (new URLSearchParams(location.hash.split("?")[1]).get("q") === query
+                && document.querySelector('#app[data-ready="true"] [data-testid="fleet-summary"]:not([aria-busy])'))""",
+                               arg=query)
+        assert page.locator('[data-state="error"]').count() == 0, page.locator('[data-state="error"]').inner_text()
+
+        summaries = [dict(urllib.parse.parse_qsl(url.query)) for url in requests if url.path.endswith("/summary")]
+        rankings = [dict(urllib.parse.parse_qsl(url.query)) for url in requests if url.path.endswith("/diagnoses")]
+        assert summaries == [{"q": query}], "one summary, for the query typed, none for the letters on the way"
+        assert {"q": query, "limit": str(PAGE_SIZE)} in rankings and len(rankings) <= len(query)
+        _, _, summary = api_call(server.url, "GET", f"/api/v1/diagnoses/summary?q={query}")
+        assert summary["total"] == 1
+        assert_summary_shown(page, summary)
+        assert row_ids(page) == [11]
+        assert page.locator(".page-position").inner_text() == "Units 1–1 of 1"
+
+        page.press('input[name="q"]', "Enter")  # settled already: Enter reads nothing again
+        page.click('button[data-sort="name"]')  # leaves the field (blur), and reads a ranking page only
+        wait_until_ready(page, "fleet")
+        assert sum(url.path.endswith("/summary") for url in requests) == 1, "never the same filters' summary twice"
+        assert record_of(page).problems() == {}
+    finally:
+        page.context.close()
 
 
 @pytest.mark.parametrize("column", ["health_index", "substation"])
@@ -242,6 +296,43 @@ def test_without_a_key_the_page_asks_for_one_and_retries_with_it(browser, start_
         page.context.close()
 
 
+def test_a_shared_tab_can_forget_its_key_and_take_another(browser, start_live_server):
+    """The "Forget API key" control (shown only while a key is held) drops it from sessionStorage and asks again."""
+    server = start_live_server(SEDA_API_KEYS=f"reader@read={READER_KEY}", SEDA_REQUIRE_KEYS_FOR_READS="true")
+    page = new_watched_page(browser, server.url)
+    forget = page.locator('[data-testid="page-header"] button[data-action="forget-key"]')
+    try:
+        open_page(page, dashboard_url("#/fleet"), f'{READY} [data-state="auth"]')
+        assert forget.count() == 0, "no key held, nothing to forget"
+        page.fill('input[name="api-key"]', READER_KEY)
+        page.click('[data-state="auth"] button[type="submit"]')
+        wait_until_ready(page, "fleet")
+        assert forget.is_visible() and forget.inner_text() == "Forget API key"
+
+        forget.click()
+        page.wait_for_selector(f'{READY}[data-view="fleet"] [data-state="auth"]')
+        assert "forgotten in this tab" in page.locator('[data-state="auth"]').inner_text()
+        assert page.evaluate("sessionStorage.getItem('seda-api-key')") is None
+        assert page.locator('[data-testid="fleet-table"]').count() == 0, "the last operator's view is off the screen"
+        assert forget.count() == 0
+        assert page.evaluate("document.activeElement.name") == "api-key"
+
+        page.reload()  # forgotten for good: the API asks again
+        page.wait_for_selector(f'{READY} [data-state="auth"]')
+        assert "API key needed" in page.locator('[data-state="auth"]').inner_text()
+
+        page.fill('input[name="api-key"]', READER_KEY)  # the next operator's key
+        page.click('[data-state="auth"] button[type="submit"]')
+        wait_until_ready(page, "fleet")
+        assert len(row_ids(page)) == PAGE_SIZE
+
+        open_view(page, "#/fleet", embed="1")  # embedded, the control is in the bar inside #app
+        assert page.locator('#app .embed-bar button[data-action="forget-key"]').is_visible()
+        assert_only_failed_responses(page, {401})
+    finally:
+        page.context.close()
+
+
 def api_ids_with_key(server, query):
     """As api_ids, with the reader's key."""
     status, _, rows = api_call(server.url, "GET", "/api/v1/diagnoses?" + urllib.parse.urlencode({"limit": PAGE_SIZE, **query}),
@@ -294,7 +385,10 @@ def test_a_rate_limited_page_says_when_to_retry(browser, start_live_server):
         page.context.close()
 
 
-def test_the_embedded_page_has_no_header_and_tells_only_its_allowed_parent_its_height(browser, live_server):
+def test_the_embedded_page_has_no_header_and_tells_its_parent_its_whole_height(browser, live_server):
+    """Framed by its own origin ('self'): no page header, the height of the whole page posted. (Where
+    each message is addressed, the portal's origin and never "*", is checked with a portal on another
+    origin in test_dashboard_browser.py.)"""
     page = new_watched_page(browser, live_server.url)
     portal = f"{live_server.url}/portal-under-test.html"  # the service's own origin: 'self', the default frame-ancestors
     page.route(portal, lambda route: route.fulfill(content_type="text/html", body=(
@@ -322,24 +416,39 @@ def test_the_embedded_page_has_no_header_and_tells_only_its_allowed_parent_its_h
 
 
 def test_the_height_goes_only_to_origins_the_frame_ancestors_allow(dashboard, live_server):
-    """embed.js's origin check, case by case, in the page itself (the module as the browser loads it)."""
+    """embed.js's origin check, case by case, in the page itself (the module as the browser loads it).
+
+    Only source lists shared/config.py admits: 'self', 'none' alone, http[s]://[*.]host[:port]. The
+    answers are CSP's: an http source upgrades to https on the same host (port 80 standing for 443).
+    """
     open_view(dashboard, "#/fleet")
     origin = live_server.url
     cases = [
         ("'self'", origin, True), ("'self'", origin.replace("127.0.0.1", "localhost"), False),
-        ("'none'", origin, False), ("", origin, False), ("'self'", "null", False),
+        ("'self'", origin.replace("http:", "https:"), True),  # 'self' upgrades like any http source
+        ("'none'", origin, False), ("'self'", "null", False),
         ("https://portal.example", "https://portal.example", True),
-        ("https://portal.example", "http://portal.example", False),
+        ("https://Portal.Example", "https://portal.example", True),
+        ("https://portal.example", "http://portal.example", False),  # never downgraded
         ("https://portal.example", "https://portal.example:8443", False),
         ("https://portal.example:8443", "https://portal.example:8443", True),
-        ("https://*.kepco.example", "https://ops.kepco.example", True),
-        ("https://*.kepco.example", "https://kepco.example", False),
-        ("https://*.kepco.example", "https://evilkepco.example", False),
+        ("https://portal.example:443", "https://portal.example", True),
+        ("http://portal.example", "http://portal.example", True),
+        ("http://portal.example", "https://portal.example", True),
+        ("http://portal.example:80", "https://portal.example", True),
+        ("http://portal.example:8080", "https://portal.example:8080", True),
+        ("http://portal.example", "https://portal.example:8443", False),
+        ("http://portal.example", "http://portal.example:8080", False),
+        ("https://*.kepco.co.kr", "https://ops.kepco.co.kr", True),
+        ("https://*.kepco.co.kr", "https://a.ops.kepco.co.kr", True),
+        ("http://*.kepco.co.kr", "https://ops.kepco.co.kr", True),
+        ("https://*.kepco.co.kr", "https://kepco.co.kr", False),
+        ("https://*.kepco.co.kr", "https://evilkepco.co.kr", False),
         ("'self' https://portal.example", "https://portal.example", True),
-        ("https:", "https://anything.example", True), ("https:", "http://anything.example", False),
+        ("'self' https://portal.example", "https://other.example", False),
     ]
     answers = dashboard.evaluate("""async ([cases, self]) => {
         const { allowedOrigin } = await import("/api/v1/dashboard/embed.js");
         return cases.map(([sources, origin]) => allowedOrigin(origin, sources, self) === origin);
     }""", [[[sources, parent] for sources, parent, _ in cases], origin])
-    assert answers == [allowed for _, _, allowed in cases]
+    assert dict(zip(cases, answers)) == {case: case[2] for case in cases}

@@ -9,7 +9,7 @@ import { fmt } from "./format.js";
 import { LANGUAGES, language, setLanguage, t } from "./i18n.js";
 import { renderFleet } from "./fleet.js";
 import { renderScorecard } from "./scorecard.js";
-import { errorState, loadingState, stateBox } from "./states.js";
+import { errorState, keyState, loadingState, stateBox } from "./states.js";
 
 const DEFAULT_HASH = "#/fleet";
 const NAV_VIEWS = ["fleet", "scorecard"];
@@ -65,11 +65,22 @@ function navigation(route) {
   return el("nav", { class: "nav", "aria-label": t("nav.label") }, links);
 }
 
-/** The page header, or with embed=1 a compact bar inside #app: nav and language stay reachable. */
+/** "Forget API key", while the tab holds one: a control-room tab is shared, the next operator may need another key. */
+function forgetKeyButton() {
+  if (!currentKey()) return null;
+  return el("button", { type: "button", class: "button button-quiet forget-key", "data-action": "forget-key",
+    onclick: () => {
+      setKey(null);
+      show({ forgotten: true });
+    } }, [t("key.forget")]);
+}
+
+/** The page header, or with embed=1 a compact bar inside #app: nav, language and the key control stay reachable. */
 function drawChrome(route) {
   document.querySelector('[data-testid="page-header"]')?.remove();
   if (settings.embed) {
-    const bar = el("div", { class: "embed-bar", role: "region", "aria-label": t("embed.bar") }, [navigation(route), languageSwitch()]);
+    const bar = el("div", { class: "embed-bar", role: "region", "aria-label": t("embed.bar") },
+      [navigation(route), languageSwitch(), forgetKeyButton()]);
     replaceChildren(app, [bar, viewRoot]);
     return;
   }
@@ -78,6 +89,7 @@ function drawChrome(route) {
       el("span", { class: "brand-subtitle" }, [t("app.subtitle")])]),
     navigation(route),
     languageSwitch(),
+    forgetKeyButton(),
   ]);
   body.insertBefore(header, app);
   if (viewRoot.parentNode !== app) replaceChildren(app, [viewRoot]);
@@ -92,9 +104,12 @@ function switchLanguage(code) {
   document.getElementById("lang-switch")?.focus();
 }
 
-function viewTitle(route) {
-  if (route.view === "missing") return t("state.page_missing.title");
-  return t(`nav.${route.view}`, { name: route.unitId });
+/** The document's title: the view's heading once drawn (a unit's has its name), else the view's name. */
+function setTitle(route) {
+  const heading = viewRoot.querySelector("h1")?.textContent;
+  const view = route.view === "missing" ? t("state.page_missing.title")
+    : t(route.view === "unit" ? "nav.unit_unnamed" : `nav.${route.view}`);
+  document.title = `${heading || view} · ${t("app.title")}`;
 }
 
 function viewRenderer(route) {
@@ -118,8 +133,17 @@ function refocusUnitLink(cameFrom, route) {
   viewRoot.querySelector(`a[href="#/unit/${cameFrom.unitId}"]`)?.focus();
 }
 
-/** Render the route in the URL; `relabel` (a language switch) redraws from the responses already read. */
-async function show({ relabel = false } = {}) {
+/** Send `key` from now on (kept in this tab only) and render the route again with it. */
+function useKey(key) {
+  setKey(key);
+  show();
+}
+
+/**
+ * Render the route in the URL; `relabel` (a language switch) redraws from the responses already
+ * read; `forgotten` (the key was just dropped) asks for a key instead, the view's data off the screen.
+ */
+async function show({ relabel = false, forgotten = false } = {}) {
   const route = parseRoute(location.hash);
   const cameFrom = shownRoute;
   shownRoute = route;
@@ -131,7 +155,6 @@ async function show({ relabel = false } = {}) {
   rendering = { controller, scope };
   renderedHref = location.href;
   if (route.view === "fleet") lastFleetHash = location.hash || DEFAULT_HASH;
-  document.title = `${viewTitle(route)} · ${t("app.title")}`;
 
   drawChrome(route);
   app.dataset.view = route.view;
@@ -139,25 +162,26 @@ async function show({ relabel = false } = {}) {
   app.setAttribute("aria-busy", "true");
   // A view updated in place keeps its data on screen until the new ones are in; anything else waits visibly.
   if (changedView || relabel || viewRoot.querySelector(":scope > [data-state]")) replaceChildren(viewRoot, loadingState());
+  setTitle(route);
   if (changedView) viewRoot.focus({ preventScroll: true });
 
   const context = { api: scope, t, fmt, lang: language(), navigate, relabel };
   const keySent = Boolean(currentKey());
+  const draw = forgotten ? async () => replaceChildren(viewRoot, keyState(useKey, t("state.auth.forgotten")))
+    : viewRenderer(route);
   try {
-    await viewRenderer(route)(context);
+    await draw(context);
   } catch (failure) {
     if (failure.name === "AbortError" || controller.signal.aborted) return;
     if (failure.name !== "ApiError") console.error(failure);
     const error = failure.name === "ApiError" ? failure : { status: 0, message: String(failure) };
-    replaceChildren(viewRoot, errorState(error, {
-      retry: () => show(),
-      useKey: (key) => { setKey(key); show(); },
-      keySent,
-    }));
+    replaceChildren(viewRoot, errorState(error, { retry: () => show(), useKey, keySent }));
   }
   if (controller.signal.aborted) return;
+  setTitle(route);
   app.removeAttribute("aria-busy");
   refocusUnitLink(cameFrom, route);
+  if (forgotten) viewRoot.querySelector('input[name="api-key"]')?.focus(); // the button pressed is gone
   app.dataset.ready = "true";
   performance.mark("seda:ready");
   postHeight?.();

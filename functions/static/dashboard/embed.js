@@ -3,22 +3,31 @@
 
 const SOURCE = "seda-dashboard";
 
-/** Does `origin` match one CSP source expression (`'self'`, `https:`, `https://*.host:443`, `host`)? */
+// The sources SEDA_FRAME_ANCESTORS admits besides 'self' and 'none' (shared/config.py): http[s]://[*.]host[:port].
+const HOST_SOURCE = /^(https?):\/\/(\*\.)?([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)(?::([0-9]{1,5}))?$/;
+const DEFAULT_PORTS = { "http:": 80, "https:": 443 };
+
+/**
+ * Does the parent's `origin` match one source as the browser's frame-ancestors check does? The host
+ * must match (`*.` any subdomain of it), the scheme and the port be the same (a source without a port
+ * means its scheme's default), except that CSP upgrades: an http source also matches https on the
+ * same host and port, its port 80 (said or implied) then standing for 443. 'self' is the page's own
+ * origin as a source, so it upgrades too.
+ */
 function matchesSource(origin, source, selfOrigin) {
-  if (source === "'self'") return origin === selfOrigin;
-  if (source.startsWith("'")) return false; // 'none' and other keywords allow no origin
-  const parent = new URL(origin);
-  if (/^[a-z][a-z0-9+.-]*:$/i.test(source)) return parent.protocol === source.toLowerCase();
-  const match = /^(?:([a-z][a-z0-9+.-]*):\/\/)?(\*\.)?([^:/]+)(?::(\d+|\*))?\/?$/i.exec(source);
-  if (!match) return false;
+  if (source === "'self'") return origin === selfOrigin || matchesSource(origin, selfOrigin);
+  const match = HOST_SOURCE.exec(source);
+  if (!match) return false; // 'none' allows no origin
   const [, scheme, wildcard, host, port] = match;
-  if (scheme ? parent.protocol !== `${scheme.toLowerCase()}:` : !["http:", "https:"].includes(parent.protocol)) return false;
+  const parent = new URL(origin);
   const parentHost = parent.hostname.toLowerCase();
   const wanted = host.toLowerCase();
   if (wildcard ? !parentHost.endsWith(`.${wanted}`) : parentHost !== wanted) return false;
-  if (port === "*") return true;
-  const defaultPort = parent.protocol === "https:" ? "443" : "80";
-  return (parent.port || defaultPort) === (port || defaultPort);
+  const sourcePort = port ? Number(port) : DEFAULT_PORTS[`${scheme}:`];
+  const parentPort = parent.port ? Number(parent.port) : DEFAULT_PORTS[parent.protocol];
+  const samePort = sourcePort === parentPort;
+  if (parent.protocol === `${scheme}:`) return samePort;
+  return scheme === "http" && parent.protocol === "https:" && (samePort || (sourcePort === 80 && parentPort === 443));
 }
 
 /** `origin` when one of `sources` (the frame-ancestors list, space-separated) allows it, else null. */

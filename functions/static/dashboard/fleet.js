@@ -4,106 +4,17 @@
 // the view is drawn once and then updated in place, so focus stays where the operator left it.
 
 import { el, replaceChildren } from "./dom.js";
-import { registerStrings, t, tOr } from "./i18n.js";
+import "./fleet_strings.js";
+import { statusLabel, summaryStrip, WORDS_NOT_CODES } from "./fleet_summary.js";
+import { t, tOr } from "./i18n.js";
 import { stateBox } from "./states.js";
-import { healthHistogram } from "./summary_charts.js";
-
-registerStrings({
-  en: {
-    "fleet.title": "Fleet",
-    "fleet.summary": "Summary of the units these filters select",
-    "fleet.summary.total": "Units",
-    "fleet.summary.stale": "{count} verdicts are being brought up to date",
-    "fleet.summary.statuses": "Units per DGA status (IEEE C57.104-2019)",
-    "fleet.summary.faults": "Units per fault type",
-    "fleet.summary.health": "Health index distribution",
-    "fleet.summary.health_band": "Health index {from}–{to}: {units} units",
-    "fleet.summary.health_none": "Without a health index: {units}",
-    "fleet.filters": "Filters",
-    "fleet.filter.substation": "Substation",
-    "fleet.filter.status": "DGA status",
-    "fleet.filter.fault": "Fault type",
-    "fleet.filter.q": "Search by name",
-    "fleet.filter.q_hint": "e.g. T8",
-    "fleet.filter.all": "All",
-    "fleet.filter.clear": "Clear filters",
-    "fleet.column.name": "Unit",
-    "fleet.column.substation": "Substation",
-    "fleet.column.kind": "Kind",
-    "fleet.column.status": "DGA status",
-    "fleet.column.fault_type": "Fault type",
-    "fleet.column.severity": "Severity",
-    "fleet.column.health_index": "Health index",
-    "fleet.column.sampled_at": "Last sample",
-    "fleet.caption.rank": "Units, worst first",
-    "fleet.caption.ascending": "Units by {column}, ascending",
-    "fleet.caption.descending": "Units by {column}, descending",
-    "fleet.caption.help": "Arrow keys move between units; Enter opens one.",
-    "fleet.sort.by": "Sort by {column}",
-    "fleet.paging": "Pages",
-    "fleet.page.next": "Next page",
-    "fleet.page.previous": "Previous page",
-    "fleet.page.first": "First page",
-    "fleet.page.range": "Units {from}–{to} of {total}",
-    "fleet.page.count": "{count} units on this page, {total} in all",
-    "fleet.empty.none.title": "No equipment yet",
-    "fleet.empty.none": "The database holds no units. Register equipment and post its gas samples through the API; they appear here once diagnosed.",
-    "fleet.empty.filtered.title": "No unit matches",
-    "fleet.empty.filtered": "No unit matches these filters. Change or clear them.",
-    "fleet.no_sample": "No sample yet",
-  },
-  ko: {
-    "fleet.title": "설비 목록",
-    "fleet.summary": "선택한 조건의 설비 요약",
-    "fleet.summary.total": "설비 수",
-    "fleet.summary.stale": "판정 {count}건을 갱신하는 중입니다",
-    "fleet.summary.statuses": "DGA 상태별 설비 수 (IEEE C57.104-2019)",
-    "fleet.summary.faults": "고장 유형별 설비 수",
-    "fleet.summary.health": "건전도 지수 분포",
-    "fleet.summary.health_band": "건전도 지수 {from}–{to}: {units}대",
-    "fleet.summary.health_none": "건전도 지수 없음: {units}대",
-    "fleet.filters": "조건",
-    "fleet.filter.substation": "변전소",
-    "fleet.filter.status": "DGA 상태",
-    "fleet.filter.fault": "고장 유형",
-    "fleet.filter.q": "이름으로 찾기",
-    "fleet.filter.q_hint": "예: T8",
-    "fleet.filter.all": "전체",
-    "fleet.filter.clear": "조건 지우기",
-    "fleet.column.name": "설비",
-    "fleet.column.substation": "변전소",
-    "fleet.column.kind": "종류",
-    "fleet.column.status": "DGA 상태",
-    "fleet.column.fault_type": "고장 유형",
-    "fleet.column.severity": "심각도",
-    "fleet.column.health_index": "건전도 지수",
-    "fleet.column.sampled_at": "최근 시료",
-    "fleet.caption.rank": "설비 목록, 위험한 순",
-    "fleet.caption.ascending": "설비 목록, {column} 오름차순",
-    "fleet.caption.descending": "설비 목록, {column} 내림차순",
-    "fleet.caption.help": "화살표 키로 설비 사이를 이동하고 Enter 키로 엽니다.",
-    "fleet.sort.by": "{column} 기준 정렬",
-    "fleet.paging": "페이지",
-    "fleet.page.next": "다음 페이지",
-    "fleet.page.previous": "이전 페이지",
-    "fleet.page.first": "첫 페이지",
-    "fleet.page.range": "전체 {total}대 중 {from}–{to}",
-    "fleet.page.count": "이 페이지 {count}대, 전체 {total}대",
-    "fleet.empty.none.title": "등록된 설비가 없습니다",
-    "fleet.empty.none": "데이터베이스에 설비가 없습니다. API로 설비를 등록하고 가스 시료를 올리면 진단 후 여기에 나타납니다.",
-    "fleet.empty.filtered.title": "맞는 설비가 없습니다",
-    "fleet.empty.filtered": "이 조건에 맞는 설비가 없습니다. 조건을 바꾸거나 지우십시오.",
-    "fleet.no_sample": "시료 없음",
-  },
-});
 
 const PAGE_SIZE = 50;
-const SEARCH_DELAY_MS = 300;
+const SEARCH_DELAY_MS = 300; // typing: the ranking follows after this pause
+const SETTLE_DELAY_MS = 1000; // ... and the summary after this one (or Enter, or leaving the field)
 const FILTERS = ["substation_id", "status", "fault", "q"];
 const STATUS_FILTERS = ["1", "2", "3"];
-const STATUS_COUNTS = ["1", "2", "3", "unknown", "no_verdict"];
 const NOT_A_FAULT_FILTER = ["unknown", "no_verdict"]; // summary counts the API's `fault` filter cannot select
-const WORDS_NOT_CODES = ["none", "unknown", "no_verdict"]; // fault "types" shown in words, not as a code
 // The table's columns, each sortable by the API's `sort` of the same name.
 const COLUMNS = ["name", "substation", "kind", "status", "fault_type", "severity", "health_index", "sampled_at"];
 const DEFAULT_SORT = "-rank";
@@ -118,8 +29,9 @@ const VALID = {
 
 // What the fleet view has read and may keep while it is shown: the substations (names for the
 // filter and the table) and the summary of the current filters, which neither sort nor paging
-// change, so neither asks for it again (the summary costs five fleet pages of the rate budget).
-const kept = { substations: null, summaryKey: null, summary: null };
+// change, so neither asks for it again (the summary costs five fleet pages of the rate budget);
+// `summaryRead` is the summary read under way, which a second ask for the same filters shares.
+const kept = { substations: null, summaryKey: null, summary: null, summaryRead: null };
 const views = new WeakMap(); // root → the mounted view's parts
 
 /** The fleet state in a fragment's query: only known parameters with acceptable values. */
@@ -158,53 +70,11 @@ function rowFault(entry) {
   return entry.fault_type || "unknown";
 }
 
-/** A fault type in little room: its code, with the words for screen readers (and as a tooltip); words alone for the non-codes. */
-function faultLabel(fault) {
-  if (WORDS_NOT_CODES.includes(fault)) return el("span", { class: "count-label" }, [t(`fault.${fault}`)]);
-  return el("span", { class: "count-label" }, [el("span", { "aria-hidden": "true" }, [fault]),
-    el("span", { class: "visually-hidden" }, [t(`fault.${fault}`)])]);
-}
-
 function statusBadge(status) {
-  const short = ["1", "2", "3"].includes(status) ? t(`status.${status}.long`) : t(`status.${status}`);
-  return el("span", { class: `status status-${status}` }, [short]);
+  return el("span", { class: `status status-${status}` }, [statusLabel(status)]);
 }
 
 // --- drawing -------------------------------------------------------------------------------
-
-function summaryStrip(summary, context) {
-  const { fmt } = context;
-  const statuses = el("ul", { class: "counts", "aria-label": t("fleet.summary.statuses") }, STATUS_COUNTS.map((status) =>
-    el("li", { class: `count count-status status-${status}` }, [
-      el("span", { class: "count-value", "data-status-count": status }, [fmt.number(summary.dga_status[status])]),
-      el("span", { class: "count-label" }, [["1", "2", "3"].includes(status) ? t(`status.${status}.long`) : t(`status.${status}`)]),
-    ])));
-  const faults = Object.entries(summary.fault_type).filter(([, units]) => units > 0);
-  const faultList = el("ul", { class: "counts counts-faults", "aria-label": t("fleet.summary.faults") }, faults.map(([fault, units]) =>
-    el("li", { class: "count count-fault", title: t(`fault.${fault}`) }, [
-      el("span", { class: "count-value", "data-fault-count": fault }, [fmt.number(units)]),
-      faultLabel(fault),
-    ])));
-  const chart = healthHistogram(summary.health_index.bands, {
-    label: t("fleet.summary.health"),
-    describe: (band) => t("fleet.summary.health_band", { from: fmt.number(band.from), to: fmt.number(band.to),
-      units: fmt.number(band.units) }),
-    count: (value) => fmt.number(value),
-  });
-  return [
-    el("div", { class: "summary-block summary-total" }, [
-      el("span", { class: "count-value", "data-total": summary.total }, [fmt.number(summary.total)]),
-      el("span", { class: "count-label" }, [t("fleet.summary.total")]),
-      summary.stale ? el("span", { class: "summary-note" }, [t("fleet.summary.stale", { count: fmt.number(summary.stale) })]) : null,
-    ]),
-    el("div", { class: "summary-block" }, [el("h2", { class: "summary-heading" }, [t("fleet.summary.statuses")]), statuses]),
-    el("div", { class: "summary-block" }, [el("h2", { class: "summary-heading" }, [t("fleet.summary.faults")]), faultList]),
-    el("div", { class: "summary-block summary-chart" }, [el("h2", { class: "summary-heading" }, [t("fleet.summary.health")]), chart,
-      summary.health_index.none
-        ? el("p", { class: "summary-note" }, [t("fleet.summary.health_none", { units: fmt.number(summary.health_index.none) })])
-        : null]),
-  ];
-}
 
 function option(value, label, selected) {
   return el("option", { value, selected: value === (selected || "") }, [label]);
@@ -250,7 +120,7 @@ function nextSort(current, column) {
 // --- the mounted view ------------------------------------------------------------------------
 
 function mount(root, context) {
-  const parts = { context };
+  const parts = { context, settled: true }; // settled: no search being typed, so the summary may be read
   parts.substation = el("select", { name: "substation_id", id: "filter-substation_id" });
   parts.status = el("select", { name: "status", id: "filter-status" });
   parts.fault = el("select", { name: "fault", id: "filter-fault" });
@@ -292,11 +162,16 @@ function mount(root, context) {
   return parts;
 }
 
-/** Go to `changes` of the current state (`trail`: the cursors of the pages before, for Previous). */
+/** The state shown, or the one being read (a render under way): what the next change builds on. */
+function latest(parts) {
+  return parts.rendering ?? parts.state;
+}
+
+/** Go to `changes` of the latest state (`trail`: the cursors of the pages before, for Previous). */
 function go(parts, changes, { replace = false } = {}) {
   // A cursor is a position in one order of one selection: new filters or a new sort start over.
   const startOver = "sort" in changes || FILTERS.some((name) => name in changes);
-  const state = { ...parts.state, ...changes };
+  const state = { ...latest(parts), ...changes };
   if (startOver) delete state.cursor;
   const trail = startOver ? [] : changes.trail ?? parts.trail;
   delete state.trail;
@@ -304,27 +179,45 @@ function go(parts, changes, { replace = false } = {}) {
   parts.context.navigate(fleetHash(state), { replace, state: { fleetTrail: trail } });
 }
 
+/**
+ * The search has settled (Enter, the field left, or a pause in typing): go to its query if the
+ * ranking is not for it yet, else read the summary the typing went without (a render under way
+ * reads it when its page is in).
+ */
+function settleSearch(parts, { replace = true } = {}) {
+  clearTimeout(parts.searchTimer);
+  clearTimeout(parts.settleTimer);
+  parts.settled = true;
+  const query = parts.q.value.trim();
+  if (query !== (latest(parts).q || "")) go(parts, { q: query }, { replace });
+  else if (!parts.rendering) refreshSummary(parts).catch((failure) => summaryFailed(parts, failure));
+}
+
 function wire(parts, form) {
-  let searchTimer = null;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    clearTimeout(searchTimer);
-    go(parts, { q: parts.q.value.trim() });
+    settleSearch(parts, { replace: false });
   });
   for (const [name, select] of [["substation_id", parts.substation], ["status", parts.status], ["fault", parts.fault]]) {
     select.addEventListener("change", () => go(parts, { [name]: select.value }));
   }
   parts.q.addEventListener("input", () => {
-    clearTimeout(searchTimer);
+    // Each pause reads only the ranking (2 units of the rate budget); the summary (5) waits until
+    // the query settles, so typing a name does not spend a summary per letter.
+    parts.settled = false;
+    clearTimeout(parts.searchTimer);
+    clearTimeout(parts.settleTimer);
     // Typing replaces the history entry: Back returns to before the search, not to each letter.
-    searchTimer = setTimeout(() => {
-      if (parts.q.value.trim() !== (parts.state.q || "")) go(parts, { q: parts.q.value.trim() }, { replace: true });
+    parts.searchTimer = setTimeout(() => {
+      if (parts.q.value.trim() !== (latest(parts).q || "")) go(parts, { q: parts.q.value.trim() }, { replace: true });
     }, SEARCH_DELAY_MS);
+    parts.settleTimer = setTimeout(() => settleSearch(parts), SETTLE_DELAY_MS);
   });
+  parts.q.addEventListener("blur", () => parts.settled || settleSearch(parts));
   parts.clear.addEventListener("click", () => go(parts, { substation_id: "", status: "", fault: "", q: "" }));
   for (const header of parts.headers) {
     const button = header.querySelector("button");
-    button.addEventListener("click", () => go(parts, { sort: nextSort(parts.state.sort || DEFAULT_SORT, button.dataset.sort) }));
+    button.addEventListener("click", () => go(parts, { sort: nextSort(latest(parts).sort || DEFAULT_SORT, button.dataset.sort) }));
   }
   parts.next.addEventListener("click", () => {
     go(parts, { cursor: parts.nextCursor, trail: [...parts.trail, parts.state.cursor || ""] });
@@ -388,23 +281,56 @@ function drawRows(parts, page, state) {
   }
 }
 
-function drawPaging(parts, page, state) {
-  const { fmt } = parts.context;
+function drawPaging(parts) {
+  const { context: { fmt }, page, state } = parts;
   parts.nextCursor = page.next ? new URL(page.next).searchParams.get("cursor") : null;
   parts.next.disabled = !parts.nextCursor;
   parts.previous.disabled = !state.cursor;
   const trailKnown = parts.trail.length > 0 || !state.cursor;
   parts.previous.textContent = trailKnown ? t("fleet.page.previous") : t("fleet.page.first");
-  const total = kept.summary.total;
+  // While a search is typed the summary is still the last one's: no total until it is read.
+  const known = summaryCurrent(parts);
+  const total = known ? fmt.number(kept.summary.total) : null;
   if (!page.body.length) {
     parts.position.textContent = "";
   } else if (trailKnown) {
     const from = parts.trail.length * PAGE_SIZE + 1;
-    parts.position.textContent = t("fleet.page.range", { from: fmt.number(from),
-      to: fmt.number(from + page.body.length - 1), total: fmt.number(total) });
+    const range = { from: fmt.number(from), to: fmt.number(from + page.body.length - 1), total };
+    parts.position.textContent = t(known ? "fleet.page.range" : "fleet.page.range_so_far", range);
   } else {
-    parts.position.textContent = t("fleet.page.count", { count: fmt.number(page.body.length), total: fmt.number(total) });
+    const count = { count: fmt.number(page.body.length), total };
+    parts.position.textContent = t(known ? "fleet.page.count" : "fleet.page.count_so_far", count);
   }
+}
+
+function summaryCurrent(parts) {
+  return kept.summaryKey === filterKey(parts.state);
+}
+
+/** The summary strip: redrawn when another summary was read, marked busy while it is not the filters' shown. */
+function drawSummary(parts) {
+  if (parts.summaryDrawn !== kept.summaryKey) {
+    replaceChildren(parts.summary, summaryStrip(kept.summary, parts.context));
+    parts.summaryDrawn = kept.summaryKey;
+  }
+  if (summaryCurrent(parts)) parts.summary.removeAttribute("aria-busy");
+  else parts.summary.setAttribute("aria-busy", "true");
+}
+
+/** Once the search has settled, read the summary of the filters shown (if not read yet) and draw it. */
+async function refreshSummary(parts) {
+  if (!parts.settled || summaryCurrent(parts)) return;
+  await readSummary(parts.context.api, parts.state);
+  drawSummary(parts);
+  drawPaging(parts);
+}
+
+/** A summary read outside a render failed: the strip, still marked busy, says so (the next change reads it again). */
+function summaryFailed(parts, failure) {
+  if (failure.name === "AbortError") return; // the view moved on
+  parts.summary.querySelector(".summary-failed")?.remove();
+  parts.summary.append(el("p", { class: "summary-note summary-failed", role: "status" },
+    [t("fleet.summary.failed", { message: failure.message })]));
 }
 
 async function substations(api) {
@@ -412,43 +338,48 @@ async function substations(api) {
   return kept.substations;
 }
 
-async function summary(api, state) {
+/** The summary of `state`'s filters into `kept`: read once per filters, a read under way shared. */
+async function readSummary(api, state) {
   const key = filterKey(state);
-  if (kept.summaryKey !== key) {
-    const answer = await api.get("/api/v1/diagnoses/summary", filtersOf(state));
-    Object.assign(kept, { summaryKey: key, summary: answer.body });
-    return true;
+  if (kept.summaryKey === key) return;
+  if (kept.summaryRead?.key !== key || kept.summaryRead.api !== api) {
+    const read = api.get("/api/v1/diagnoses/summary", filtersOf(state))
+      .then((answer) => Object.assign(kept, { summaryKey: key, summary: answer.body }))
+      .finally(() => {
+        if (kept.summaryRead?.read === read) kept.summaryRead = null;
+      });
+    kept.summaryRead = { key, api, read };
   }
-  return false;
+  await kept.summaryRead.read;
 }
 
 /**
  * Draw the fleet view for the fragment's `params` into `root`: mounted once its first data are
  * in, then updated in place. Asks for the page of rows every time, the summary only when the
- * filters changed, the substations once.
+ * filters changed and no search is being typed, the substations once.
  */
 export async function renderFleet(root, params, context) {
   let parts = views.get(root);
   const mounted = parts && root.contains(parts.table) && !context.relabel;
   // Coming back to the fleet reads everything again; a language switch redraws what was read.
-  if (!mounted && !context.relabel) Object.assign(kept, { substations: null, summaryKey: null, summary: null });
+  if (!mounted && !context.relabel) Object.assign(kept, { substations: null, summaryKey: null, summary: null, summaryRead: null });
   const state = fleetState(params);
+  const typing = mounted && !parts.settled;
+  if (mounted) parts.rendering = state;
   const [, , page] = await Promise.all([
     substations(context.api),
-    summary(context.api, state),
+    typing ? null : readSummary(context.api, state),
     context.api.get("/api/v1/diagnoses", { ...filtersOf(state), sort: state.sort, cursor: state.cursor, limit: PAGE_SIZE }),
   ]);
   if (!mounted) {
     parts = mount(root, context);
     views.set(root, parts);
   }
-  Object.assign(parts, { context, state,
+  Object.assign(parts, { context, state, page, rendering: null,
     trail: Array.isArray(history.state?.fleetTrail) ? history.state.fleetTrail : [] });
-  if (parts.summaryDrawn !== kept.summaryKey) {
-    replaceChildren(parts.summary, summaryStrip(kept.summary, context));
-    parts.summaryDrawn = kept.summaryKey;
-  }
+  drawSummary(parts);
   drawControls(parts, state);
   drawRows(parts, page, state);
-  drawPaging(parts, page, state);
+  drawPaging(parts);
+  await refreshSummary(parts); // the search settled while this page was read
 }

@@ -41,13 +41,15 @@ function keyForm(useKey) {
   return form;
 }
 
+/** The API key prompt saying `message`; the key entered goes to `useKey`. */
+export function keyState(useKey, message) {
+  return stateBox("auth", { title: t("state.auth.title"), message, actions: [keyForm(useKey)] });
+}
+
 /** What a failed request means to the operator: the ApiError `error` as one state box. */
 export function errorState(error, { retry, useKey, keySent }) {
   const requestId = error.requestId || null;
-  if (error.status === 401) {
-    return stateBox("auth", { title: t("state.auth.title"),
-      message: keySent ? t("state.auth.refused") : t("state.auth.message"), actions: [keyForm(useKey)] });
-  }
+  if (error.status === 401) return keyState(useKey, keySent ? t("state.auth.refused") : t("state.auth.message"));
   if (error.status === 403) {
     return stateBox("auth", { title: t("state.forbidden.title"), message: t("state.forbidden.message"),
       requestId, actions: [keyForm(useKey)] });
