@@ -206,19 +206,46 @@ def test_the_log_scale_redraws_the_trends_with_the_same_points(decade_page):
     assert decade_page.locator('svg[data-chart="trend"][data-scale="linear"]').count() == len(GASES)
 
 
-def test_the_print_preview_is_one_a4_page_without_the_page_header(decade_page):
-    """@media print: the page's header and the view's tools are hidden, the PDF has exactly one page."""
-    decade_page.emulate_media(media="print")
-    try:
-        assert decade_page.locator('[data-testid="page-header"]').is_hidden()
-        assert decade_page.locator("button.trend-scale").is_hidden()
-        assert decade_page.locator('svg[data-chart="duval_triangle_1"]').is_visible()
-        pdf = decade_page.pdf(format="A4")
-    finally:
-        decade_page.emulate_media(media="screen")
+# The smallest text of the print report: 7.5 pt = 10 CSS px (the charts' own labels scale with their SVG).
+SMALLEST_PRINT_TEXT_PX = 10
+PRINTED_WORST_UNITS = 3  # the demo fleet's worst-ranked units, printed beside the ten-year unit
+_SMALLEST_HTML_TEXT = """() => Math.min(...[...document.querySelectorAll("#app *")]
+    .filter(node => !node.closest("svg") && node.getClientRects().length
+                    && [...node.childNodes].some(child => child.nodeType === Node.TEXT_NODE && child.textContent.trim()))
+    .map(node => parseFloat(getComputedStyle(node).fontSize)))"""
 
-    assert pdf.startswith(b"%PDF")
-    assert len(PDF_PAGE.findall(pdf)) == 1
+
+def printed(page):
+    """The page as print media shows it: (the PDF's bytes, what is visible, the smallest text in CSS px)."""
+    page.emulate_media(media="print")
+    try:
+        visible = {name: page.locator(selector).first.is_visible() for name, selector in {
+            "page header": '[data-testid="page-header"]', "scale button": "button.trend-scale",
+            "triangle 1": 'svg[data-chart="duval_triangle_1"]', "health factors": ".unit-factors li[data-factor]",
+            "agreement": ".unit-agreement", "action": '[data-testid="action"]', "methods": '[data-testid="methods"]'}.items()}
+        smallest = page.evaluate(_SMALLEST_HTML_TEXT)
+        pdf = page.pdf(format="A4")
+    finally:
+        page.emulate_media(media="screen")
+    return pdf, visible, smallest
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_print_report_is_one_a4_page_with_the_health_factors_and_legible_text(dashboard, decade_unit, live_server, lang):
+    """@media print, for the ten-year unit and the demo fleet's worst: one A4 page, no page header or tools,
+    the health factors and the agreement kept, no text under 7.5 pt."""
+    ranking = read(live_server, f"/api/v1/diagnoses?limit={PRINTED_WORST_UNITS + 1}")
+    worst = [entry["equipment_id"] for entry in ranking if entry["equipment_id"] != decade_unit["id"]][:PRINTED_WORST_UNITS]
+    for unit_id in [decade_unit["id"], *worst]:
+        open_view(dashboard, f"#/unit/{unit_id}", lang=lang)
+
+        pdf, visible, smallest = printed(dashboard)
+
+        assert pdf.startswith(b"%PDF")
+        assert len(PDF_PAGE.findall(pdf)) == 1, unit_id
+        assert visible == {"page header": False, "scale button": False, "triangle 1": True, "health factors": True,
+                           "agreement": True, "action": True, "methods": True}, unit_id
+        assert smallest >= SMALLEST_PRINT_TEXT_PX, unit_id
 
 
 @pytest.mark.parametrize("viewport", [PORTAL_FRAME, CONTROL_ROOM], ids=["1280x800", "1920x1080"])

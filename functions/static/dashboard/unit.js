@@ -158,8 +158,10 @@ function verdictSummary({ verdict }, context) {
       el("h2", {}, [t("unit.action.title")]),
       el("p", {}, [actionText(diagnosis, t)]),
     ]),
-    ...notes,
-    factors.length ? el("details", { class: "unit-factors", open: true }, [el("summary", {}, [t("unit.summary.factors")]), el("ul", {}, factors)]) : null,
+    el("div", { class: "unit-notes" }, [ // beside the Duval plots in print
+      ...notes,
+      factors.length ? el("details", { class: "unit-factors", open: true }, [el("summary", {}, [t("unit.summary.factors")]), el("ul", {}, factors)]) : null,
+    ]),
   ]);
 }
 
