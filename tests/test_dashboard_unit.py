@@ -206,19 +206,46 @@ def test_the_log_scale_redraws_the_trends_with_the_same_points(decade_page):
     assert decade_page.locator('svg[data-chart="trend"][data-scale="linear"]').count() == len(GASES)
 
 
-def test_the_print_preview_is_one_a4_page_without_the_page_header(decade_page):
-    """@media print: the page's header and the view's tools are hidden, the PDF has exactly one page."""
-    decade_page.emulate_media(media="print")
-    try:
-        assert decade_page.locator('[data-testid="page-header"]').is_hidden()
-        assert decade_page.locator("button.trend-scale").is_hidden()
-        assert decade_page.locator('svg[data-chart="duval_triangle_1"]').is_visible()
-        pdf = decade_page.pdf(format="A4")
-    finally:
-        decade_page.emulate_media(media="screen")
+# The smallest text of the print report: 7.5 pt = 10 CSS px (the charts' own labels scale with their SVG).
+SMALLEST_PRINT_TEXT_PX = 10
+PRINTED_WORST_UNITS = 3  # the demo fleet's worst-ranked units, printed beside the ten-year unit
+_SMALLEST_HTML_TEXT = """() => Math.min(...[...document.querySelectorAll("#app *")]
+    .filter(node => !node.closest("svg") && node.getClientRects().length
+                    && [...node.childNodes].some(child => child.nodeType === Node.TEXT_NODE && child.textContent.trim()))
+    .map(node => parseFloat(getComputedStyle(node).fontSize)))"""
 
-    assert pdf.startswith(b"%PDF")
-    assert len(PDF_PAGE.findall(pdf)) == 1
+
+def printed(page):
+    """The page as print media shows it: (the PDF's bytes, what is visible, the smallest text in CSS px)."""
+    page.emulate_media(media="print")
+    try:
+        visible = {name: page.locator(selector).first.is_visible() for name, selector in {
+            "page header": '[data-testid="page-header"]', "scale button": "button.trend-scale",
+            "triangle 1": 'svg[data-chart="duval_triangle_1"]', "health factors": ".unit-factors li[data-factor]",
+            "agreement": ".unit-agreement", "action": '[data-testid="action"]', "methods": '[data-testid="methods"]'}.items()}
+        smallest = page.evaluate(_SMALLEST_HTML_TEXT)
+        pdf = page.pdf(format="A4")
+    finally:
+        page.emulate_media(media="screen")
+    return pdf, visible, smallest
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_print_report_is_one_a4_page_with_the_health_factors_and_legible_text(dashboard, decade_unit, live_server, lang):
+    """@media print, for the ten-year unit and the demo fleet's worst: one A4 page, no page header or tools,
+    the health factors and the agreement kept, no text under 7.5 pt."""
+    ranking = read(live_server, f"/api/v1/diagnoses?limit={PRINTED_WORST_UNITS + 1}")
+    worst = [entry["equipment_id"] for entry in ranking if entry["equipment_id"] != decade_unit["id"]][:PRINTED_WORST_UNITS]
+    for unit_id in [decade_unit["id"], *worst]:
+        open_view(dashboard, f"#/unit/{unit_id}", lang=lang)
+
+        pdf, visible, smallest = printed(dashboard)
+
+        assert pdf.startswith(b"%PDF")
+        assert len(PDF_PAGE.findall(pdf)) == 1, unit_id
+        assert visible == {"page header": False, "scale button": False, "triangle 1": True, "health factors": True,
+                           "agreement": True, "action": True, "methods": True}, unit_id
+        assert smallest >= SMALLEST_PRINT_TEXT_PX, unit_id
 
 
 @pytest.mark.parametrize("viewport", [PORTAL_FRAME, CONTROL_ROOM], ids=["1280x800", "1920x1080"])
@@ -249,7 +276,144 @@ def test_a_unit_without_samples_shows_the_empty_state(dashboard, live_server):
     open_view(dashboard, f"#/unit/{unit_id}", lang="en")
 
     empty = dashboard.locator('[data-testid="unit"] [data-state="empty"]')
-    assert "No samples yet" in empty.inner_text()
+    assert (empty.get_attribute("role"), empty.get_attribute("class")) == ("status", "state state-empty")  # states.js's
+    assert empty.locator("h2.state-title").inner_text() == "No samples yet"
     assert "POST /api/v1/measurements" in empty.inner_text()
     assert dashboard.locator("svg.chart").count() == 0
     assert dashboard.locator('[data-testid="unit"]').get_attribute("data-unit-id") == str(unit_id)
+
+
+# ---------------------------------------------------------------- the demo fleet's units
+
+DEMO_UNIT = 11  # T8: Status 3, D2, critical, every health factor; its early samples are below typical values
+# The core dictionary's words (i18n.js) the fleet view shows for T8, and the unit view's own templates.
+WORDS = {
+    "en": {"status_short": "Status {}", "condition": "Condition {}", "gas_level": "{gas} at {multiple}× its Table 2 limit",
+           "fault": "Fault {}", "D2": "D2: high-energy discharges", "below_typical": "below typical values — no zone named"},
+    "ko": {"status_short": "상태 {}", "condition": "조건 {}", "gas_level": "{gas}: 표 2 한계의 {multiple}배",
+           "fault": "고장 {}", "D2": "D2: 고에너지 방전", "below_typical": "통상 수준 미만 — 영역 판정 없음"},
+}
+GAS_NAMES = {"h2": "H₂", "ch4": "CH₄", "c2h6": "C₂H₆", "c2h4": "C₂H₄", "c2h2": "C₂H₂", "co": "CO", "co2": "CO₂"}
+UNZONED_FILL = "#7b8794"
+
+
+@pytest.fixture(scope="session")
+def demo_verdict(live_server):
+    """What the API says about the demo unit T8, with its whole history."""
+    return read(live_server, f"/api/v1/diagnoses/{DEMO_UNIT}?history=true&limit=1000")
+
+
+def text_of(page, selector):
+    """The visible text of the one element `selector` names."""
+    return page.locator(selector).inner_text().strip()
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_status_severity_fault_kind_and_method_words_are_the_fleets(dashboard, demo_verdict, lang):
+    """The unit view words T8's status, severity, fault, kind and methods exactly as the fleet and scorecard do."""
+    open_view(dashboard, "#/fleet", lang=lang)
+    row = f'tr[data-unit-id="{DEMO_UNIT}"]'
+    fleet = {
+        "status": text_of(dashboard, f"{row} .status"),
+        "severity": text_of(dashboard, f"{row} .severity"),
+        "kind": text_of(dashboard, f"{row} td:nth-of-type(2)"),
+        "fault": dashboard.locator(f'select[name="fault"] option[value="{demo_verdict["diagnosis"]["fault"]["type"]}"]').inner_text(),
+    }
+    open_view(dashboard, "#/scorecard", lang=lang)
+    scorecard_methods = dashboard.locator('table[data-testid="scorecard"] tr[data-method]').evaluate_all(
+        "rows => Object.fromEntries(rows.map(row => [row.dataset.method, row.querySelector('th').innerText.trim()]))")
+
+    open_view(dashboard, f"#/unit/{DEMO_UNIT}", lang=lang)
+    unit = {
+        "status": text_of(dashboard, '[data-testid="verdict"] [class*="tile-status"] .tile-value'),
+        "severity": text_of(dashboard, '[data-testid="verdict"] [class*="tile-severity"] .tile-value'),
+        "kind": dashboard.locator(".unit .facts .fact").nth(1).locator("dd").inner_text(),
+        "fault": text_of(dashboard, '[data-testid="verdict"] .tile-fault .tile-value'),
+    }
+    unit_methods = dashboard.locator('[data-testid="methods"] tbody tr').evaluate_all(
+        "rows => Object.fromEntries(rows.map(row => [row.dataset.method, row.querySelector('th').innerText.trim()]))")
+    duval_titles = dashboard.locator("figure.duval-figure").evaluate_all(
+        "figures => Object.fromEntries(figures.map(figure => [figure.dataset.method, figure.querySelector('figcaption strong').innerText]))")
+
+    assert unit == fleet
+    assert fleet["fault"] == WORDS[lang]["D2"]
+    shared = set(scorecard_methods) & set(unit_methods)
+    assert {"duval_triangle_1", "duval_pentagon_1", "rogers"} <= shared
+    assert {method: unit_methods[method] for method in shared} == {method: scorecard_methods[method] for method in shared}
+    assert duval_titles == {method: unit_methods[method] for method in duval_titles}
+    reasons = demo_verdict["diagnosis"]["methods"]["ieee_c57_104_2019"]["reasons"]
+    shown = dashboard.locator('[data-testid="reasons-2019"] li').all_inner_texts()
+    assert [line.rsplit(" (", 1)[1] for line in shown] == [WORDS[lang]["status_short"].format(reason["status"]) + ")" for reason in reasons]
+    if lang == "ko":
+        assert "Status" not in dashboard.locator('[data-testid="unit"]').text_content()
+
+
+def factor_line(factor, verdict, lang):
+    """What the unit view should say for one health-index factor of `verdict`, in `lang`, from its fields."""
+    words = WORDS[lang]
+    methods = verdict["diagnosis"]["methods"]
+    penalty = f" (−{factor['penalty']:,.0f})"
+    if factor["factor"] == "ieee_c57_104_2019_status":
+        return "IEEE C57.104-2019: " + words["status_short"].format(methods["ieee_c57_104_2019"]["status"]) + penalty
+    if factor["factor"] == "ieee_c57_104_2008_condition":
+        return "IEEE C57.104-2008: " + words["condition"].format(methods["ieee_c57_104_2008"]["condition"]) + penalty
+    if factor["factor"] == "fault_type":
+        return words["fault"].format(words[verdict["diagnosis"]["fault"]["type"]]) + penalty
+    assert factor["factor"] == "gas_level"
+    limits = methods["ieee_c57_104_2019"]["limits"]["table_2"]
+    gas, multiple = max(((gas, verdict["sample"][gas] / limits[gas]) for gas in GAS_NAMES), key=lambda pair: pair[1])
+    engine_gas, engine_multiple = re.match(r"(\S+) at ([\d.]+)×", factor["detail"]).groups()  # the engine's own figure
+    assert (engine_gas.lower(), float(engine_multiple)) == (gas, round(multiple, 2))
+    return words["gas_level"].format(gas=GAS_NAMES[gas], multiple=f"{multiple:,.2f}") + penalty
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_health_factors_are_rebuilt_from_the_verdicts_fields(dashboard, demo_verdict, lang):
+    """Each factor line is made of the page's words and the verdict's fields, not the API's English detail."""
+    factors = demo_verdict["diagnosis"]["health_index"]["factors"]
+    assert {factor["factor"] for factor in factors} == {"ieee_c57_104_2019_status", "gas_level", "ieee_c57_104_2008_condition", "fault_type"}
+
+    open_view(dashboard, f"#/unit/{DEMO_UNIT}", lang=lang)
+    lines = dashboard.locator(".unit-factors li[data-factor]").evaluate_all(
+        "items => items.map(item => [item.dataset.factor, item.innerText.trim()])")
+
+    assert lines == [[factor["factor"], factor_line(factor, demo_verdict, lang)] for factor in factors]
+
+
+@pytest.mark.parametrize("chart", sorted(DUVAL_CHARTS))
+def test_points_below_typical_values_are_grey_and_say_why(dashboard, demo_verdict, chart):
+    """A history point whose zone is null (the sample is below typical values) is grey, classed and titled so."""
+    point_field, zone_field = DUVAL_CHARTS[chart]
+    unzoned = sorted(entry["sample_id"] for entry in demo_verdict["history"]
+                     if entry[point_field] and entry[zone_field] is None and entry["sample_id"] != demo_verdict["sample"]["id"])
+    assert unzoned  # T8's early samples
+
+    open_view(dashboard, f"#/unit/{DEMO_UNIT}", lang="en")
+    points = dashboard.locator(f'svg[data-chart="{chart}"] circle[data-point][data-latest="false"]').evaluate_all(
+        """points => points.map(point => ({sample: Number(point.dataset.sampleId), zone: point.dataset.zone,
+            unzoned: point.classList.contains("unzoned"), fill: point.getAttribute("fill"),
+            title: point.querySelector("title").textContent}))""")
+
+    grey = [point for point in points if point["unzoned"]]
+    assert sorted(point["sample"] for point in grey) == unzoned
+    assert {(point["zone"], point["fill"]) for point in grey} == {("none", UNZONED_FILL)}
+    assert all(point["title"].endswith(WORDS["en"]["below_typical"]) for point in grey)
+    assert all(point["fill"] != UNZONED_FILL for point in points if not point["unzoned"])
+
+
+_RECORD_LOADING_STATES = """new MutationObserver(() => {
+    for (const box of document.querySelectorAll('#app [data-state="loading"]')) {
+        (window.loadingStates ||= []).push({role: box.getAttribute("role"), className: box.className, text: box.textContent});
+    }
+}).observe(document, {childList: true, subtree: true});"""
+
+
+def test_the_loading_state_is_the_shared_one(dashboard):
+    """Every loading box the unit view shows on its way is states.js's: role=status and the shared classes."""
+    dashboard.add_init_script(_RECORD_LOADING_STATES)
+
+    open_view(dashboard, f"#/unit/{DEMO_UNIT}", lang="en")
+    seen = dashboard.evaluate("window.loadingStates || []")
+
+    assert seen
+    assert {(box["role"], box["className"]) for box in seen} == {("status", "state state-loading")}

@@ -17,6 +17,7 @@ const MUTED_INK = "#52606d";
 const GRID = "#d9dee3";
 const POINT = "#1d4ed8";
 const LATEST = "#b91c1c";
+const UNZONED = "#7b8794"; // a Duval point whose sample is below typical values: drawn, but in no zone (3.6:1 on white)
 const MARKER = "#7c3aed";
 const LIMIT_COLOURS = { table_1: "#b7791f", table_2: "#c53030" };
 // Pale fills that keep dark text legible (contrast > 7:1 with INK).
@@ -82,8 +83,9 @@ function polygonCentroid(points) {
 
 /**
  * A Duval triangle or pentagon: `spec` is one entry of zones.json ({gases, corners, zones});
- * `points` [{x, y, latest, attributes, title}] in the spec's coordinates (y up), oldest first —
- * older points fade, the latest is drawn last, larger and outlined. Zones become
+ * `points` [{x, y, latest, zoned, attributes, title}] in the spec's coordinates (y up), oldest first —
+ * older points fade, the latest is drawn last, larger and outlined; an older point with
+ * `zoned: false` (its sample below typical values, so the method names no zone) is grey. Zones become
  * <polygon data-zone> (one per area) and <text data-zone-label>; points <circle data-point>,
  * all in one <g> and one coordinate system, so polygon.isPointInFill(circle centre) holds.
  * `zoneLabel(zone)` and `gasLabel(gas)` give the visible names.
@@ -123,15 +125,16 @@ export function duvalPlot({ chart, label, spec, points, zoneLabel = (zone) => zo
   ordered.forEach((point, index) => {
     const [cx, cy] = project([point.x, point.y]);
     const age = ordered.length > 1 ? index / (ordered.length - 1) : 1; // 0 oldest … 1 newest
+    const unzoned = !point.latest && point.zoned === false;
     layer.append(svg("circle", {
       "data-point": true,
       "data-latest": point.latest ? "true" : "false",
-      class: point.latest ? "duval-point latest" : "duval-point",
+      class: ["duval-point", point.latest ? "latest" : null, unzoned ? "unzoned" : null].filter(Boolean).join(" "),
       cx: round(cx),
       cy: round(cy),
       r: point.latest ? 6 : 3.5,
-      fill: point.latest ? LATEST : POINT,
-      opacity: point.latest ? 1 : round(0.2 + 0.6 * age),
+      fill: point.latest ? LATEST : unzoned ? UNZONED : POINT,
+      opacity: point.latest ? 1 : unzoned ? 0.6 : round(0.2 + 0.6 * age), // grey stays visible when old
       stroke: point.latest ? "#ffffff" : "none",
       "stroke-width": point.latest ? 2 : 0,
       ...point.attributes,

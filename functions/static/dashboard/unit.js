@@ -4,10 +4,12 @@
 // left to the caller, which owns the error and API-key states.
 
 import { el, replaceChildren } from "./dom.js";
+import { tOr } from "./i18n.js";
+import { loadingState, stateBox } from "./states.js";
 import { bandHistory, duvalPlot, timeDomain, timeSeries } from "./charts.js";
 import { ACTIONS_IN_ENGLISH } from "./unit_strings.js";
 import { methodsSection, modelSection } from "./unit_methods.js";
-import { faultName, gasName, section, statusText } from "./unit_parts.js";
+import { faultName, gasName, methodName, section, severityText, statusText, verdictFault } from "./unit_parts.js";
 
 const PAGE_SIZE = 1000;
 // SAMPLE_FIELDS: the gases a sample carries, in the API's order.
@@ -23,7 +25,7 @@ const STATUS_BANDS = [
 /** Draw the unit view of `unitId` into `root`; resolves once everything is drawn. */
 export async function renderUnit(root, unitId, context) {
   const { t } = context;
-  replaceChildren(root, el("p", { "data-state": "loading", class: "state" }, [t("unit.loading")]));
+  replaceChildren(root, loadingState());
   const data = await loadUnit(unitId, context);
   const view = el("section", { "data-testid": "unit", "data-unit-id": unitId, class: "unit", "aria-labelledby": "unit-title" });
   view.append(unitHeader(data, context));
@@ -107,7 +109,7 @@ function unitHeader({ verdict, equipment, substation, measurements }, { t, fmt }
   const latest = verdict.sample;
   const facts = [
     [t("unit.facts.substation"), substation?.name ?? String(unit.substation_id)],
-    [t("unit.facts.kind"), t(`unit.kind.${unit.kind}`)],
+    [t("unit.facts.kind"), tOr(`kind.${unit.kind}`, unit.kind)],
     [t("unit.facts.manufacturer"), unit.manufacturer ?? t("unit.unknown")],
     [t("unit.facts.rating"), unit.rated_mva ? t("unit.facts.ratingValue", { mva: fmt.number(unit.rated_mva, 0), kv: fmt.number(unit.voltage_kv, 0) }) : t("unit.unknown")],
     [t("unit.facts.year"), unit.year_manufactured ? String(unit.year_manufactured) : t("unit.unknown")],
@@ -126,11 +128,7 @@ function unitHeader({ verdict, equipment, substation, measurements }, { t, fmt }
 
 function emptyState({ measurements }, { t }) {
   const message = measurements.length ? t("unit.empty.incomplete", { count: measurements.length }) : t("unit.empty.none");
-  return el("div", { "data-state": "empty", class: "state" }, [
-    el("p", { class: "state-title" }, [t("unit.empty.title")]),
-    el("p", {}, [message]),
-    el("p", {}, [t("unit.empty.what")]),
-  ]);
+  return stateBox("empty", { title: t("unit.empty.title"), message: `${message} ${t("unit.empty.what")}` });
 }
 
 function verdictSummary({ verdict }, context) {
@@ -139,9 +137,9 @@ function verdictSummary({ verdict }, context) {
   const status = diagnosis.methods.ieee_c57_104_2019?.status;
   const health = diagnosis.health_index.value;
   const summary = el("div", { class: "unit-summary", "data-testid": "verdict", "data-status": status ?? "unknown", "data-severity": diagnosis.fault.severity }, [
-    summaryTile(t("unit.summary.status"), statusText(status, t), `status-${status ?? "unknown"}`),
-    summaryTile(t("unit.summary.fault"), diagnosis.fault.present ? faultName(diagnosis.fault.type, diagnosis.fault.description, context) : t("unit.noFault"), "fault"),
-    summaryTile(t("unit.summary.severity"), t(`unit.severity.${diagnosis.fault.severity}`), `severity-${diagnosis.fault.severity}`),
+    summaryTile(t("unit.summary.status"), statusText(status), `status-${status ?? "unknown"}`),
+    summaryTile(t("unit.summary.fault"), verdictFault(diagnosis.fault), "fault"),
+    summaryTile(t("unit.summary.severity"), severityText(diagnosis.fault.severity), `severity-${diagnosis.fault.severity}`),
     summaryTile(t("unit.summary.health"), health === null ? t("unit.unknown") : fmt.number(health, 0), "health"),
     summaryTile(t("unit.summary.sampled"), fmt.date(verdict.sample.sampled_at), "sampled"),
   ]);
@@ -151,8 +149,8 @@ function verdictSummary({ verdict }, context) {
     notes.push(el("p", { class: "unit-agreement" }, [t("unit.summary.agreement", { methods: agreement.methods, of: agreement.of })]));
   }
   if (verdict.stale) notes.push(el("p", { class: "unit-stale" }, [t("unit.summary.stale")]));
-  const factors = diagnosis.health_index.factors.map((factor) => el("li", {}, [
-    t("unit.summary.factor", { name: t(`unit.factor.${factor.factor}`), detail: factor.detail, penalty: fmt.number(factor.penalty, 0) }),
+  const factors = diagnosis.health_index.factors.map((factor) => el("li", { "data-factor": factor.factor }, [
+    t("unit.summary.factor", { line: factorLine(factor, verdict, context), penalty: fmt.number(factor.penalty, 0) }),
   ]));
   return el("div", { class: "unit-verdict" }, [
     summary,
@@ -160,9 +158,39 @@ function verdictSummary({ verdict }, context) {
       el("h2", {}, [t("unit.action.title")]),
       el("p", {}, [actionText(diagnosis, t)]),
     ]),
-    ...notes,
-    factors.length ? el("details", { class: "unit-factors", open: true }, [el("summary", {}, [t("unit.summary.factors")]), el("ul", {}, factors)]) : null,
+    el("div", { class: "unit-notes" }, [ // beside the Duval plots in print
+      ...notes,
+      factors.length ? el("details", { class: "unit-factors", open: true }, [el("summary", {}, [t("unit.summary.factors")]), el("ul", {}, factors)]) : null,
+    ]),
   ]);
+}
+
+/**
+ * What a health-index factor says, rebuilt in the page's language from the verdict the factor
+ * was computed from: the 2019 status, the 2008 condition, the gas furthest above its Table 2
+ * limit, the fault type. The API's English `detail` only where that is not possible (a factor
+ * the page does not know, or the fields it needs are missing).
+ */
+function factorLine(factor, { sample, diagnosis }, { t, fmt }) {
+  const { methods } = diagnosis;
+  if (factor.factor === "ieee_c57_104_2019_status" && methods.ieee_c57_104_2019?.status) {
+    return t("unit.factor.method", { method: methodName("ieee_c57_104_2019"), result: t(`status.${methods.ieee_c57_104_2019.status}`) });
+  }
+  if (factor.factor === "ieee_c57_104_2008_condition" && methods.ieee_c57_104_2008?.condition) {
+    return t("unit.factor.method", { method: methodName("ieee_c57_104_2008"), result: t("unit.condition", { condition: methods.ieee_c57_104_2008.condition }) });
+  }
+  if (factor.factor === "fault_type" && diagnosis.fault.type) return t("unit.factor.fault_type", { fault: faultName(diagnosis.fault.type) });
+  const worst = factor.factor === "gas_level" ? worstTable2Gas(sample, methods.ieee_c57_104_2019?.limits?.table_2) : null;
+  if (worst) return t("unit.factor.gas_level", { gas: gasName(worst.gas), multiple: fmt.number(worst.multiple, 2) });
+  return factor.detail;
+}
+
+/** The gas of `sample` furthest above its Table 2 limit, as a multiple of it (the engine's gas-level factor); null if none. */
+function worstTable2Gas(sample, table2) {
+  if (!sample || !table2) return null;
+  const multiples = TREND_GASES.filter((gas) => typeof sample[gas] === "number" && table2[gas] > 0)
+    .map((gas) => ({ gas, multiple: sample[gas] / table2[gas] }));
+  return multiples.reduce((worst, candidate) => (!worst || candidate.multiple > worst.multiple ? candidate : worst), null);
 }
 
 function summaryTile(term, value, kind) {
@@ -195,25 +223,28 @@ function duvalSection({ verdict, zones }, context) {
 function duvalFigure(name, zones, points, method, context) {
   const { t, fmt } = context;
   const spec = zones[name];
-  const title = t(`unit.method.${name}`);
+  const title = methodName(name);
   const chart = duvalPlot({
     chart: name,
     label: t("unit.duval.label", { plot: title, count: points.length }),
     spec,
     zoneLabel: (zone) => zone,
-    gasLabel: (gas) => gasName(gas, t),
+    gasLabel: gasName,
     points: points.map((point) => ({
       x: point.x,
       y: point.y,
       latest: point.latest,
-      title: t("unit.duval.pointTitle", { date: fmt.date(point.sampledAt), zone: point.zone ?? t("unit.duval.noZone") }),
+      zoned: point.zone !== null,
+      title: point.zone === null ? t("unit.duval.pointTitleNoZone", { date: fmt.date(point.sampledAt) })
+        : t("unit.duval.pointTitle", { date: fmt.date(point.sampledAt), zone: point.zone }),
       attributes: { "data-sample-id": point.sampleId, "data-zone": point.zone ?? "none" },
     })),
   });
   const caption = method?.applicable
-    ? t("unit.duval.caption", { zone: method.result ?? t("unit.duval.noZone"), name: faultName(method.fault_type, method.description, context), count: points.length })
+    ? t("unit.duval.caption", { zone: method.result ? faultName(method.result) : t("unit.duval.noZone"), count: points.length })
     : t("unit.duval.notApplicable", { reason: method?.reason ?? "" });
-  return el("figure", { class: "duval-figure", "data-method": name }, [chart, el("figcaption", {}, [el("strong", {}, [title]), " ", caption])]);
+  const belowTypical = points.some((point) => point.zone === null) ? [" ", t("unit.duval.belowTypical")] : [];
+  return el("figure", { class: "duval-figure", "data-method": name }, [chart, el("figcaption", {}, [el("strong", {}, [title]), " ", caption, ...belowTypical])]);
 }
 
 // ---------------------------------------------------------------- gas trends
@@ -258,7 +289,7 @@ function trendFigure(gas, data, context) {
   const { t, fmt } = context;
   const limits = data.verdict.diagnosis.methods.ieee_c57_104_2019?.limits ?? {};
   const samples = data.measurements.filter((sample) => sample[gas] !== null && sample[gas] !== undefined);
-  const name = gasName(gas, t);
+  const name = gasName(gas);
   const chart = timeSeries({
     chart: "trend",
     label: t("unit.trend.label", { gas: name, count: samples.length }),
@@ -301,11 +332,11 @@ function historySection(data, context) {
     formatTime: (time) => String(new Date(time).getUTCFullYear()),
     bands: STATUS_BANDS
       .filter((band) => band.key !== "unknown" || history.some((entry) => !entry.dga_status)) // its row only when used
-      .map((band) => ({ ...band, label: statusText(band.key === "unknown" ? null : band.key, t) })),
+      .map((band) => ({ ...band, label: statusText(band.key === "unknown" ? null : band.key) })),
     points: history.map((entry) => ({
       time: times(entry.sampled_at),
       band: entry.dga_status ? String(entry.dga_status) : "unknown",
-      title: t("unit.history.statusTitle", { date: fmt.date(entry.sampled_at), status: statusText(entry.dga_status, t) }),
+      title: t("unit.history.statusTitle", { date: fmt.date(entry.sampled_at), status: statusText(entry.dga_status) }),
       attributes: { "data-sample-id": entry.sample_id, "data-status": entry.dga_status ?? "unknown" },
     })),
   });

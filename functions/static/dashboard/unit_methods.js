@@ -2,7 +2,7 @@
 // and the learned model's class probabilities and nearest reference cases.
 
 import { el, svg } from "./dom.js";
-import { faultName, gasName, section, statusText } from "./unit_parts.js";
+import { faultName, gasName, methodName, section, statusText } from "./unit_parts.js";
 
 // The ratio methods and the ratios' names as the engine writes them (a_b = A/B).
 const RATIO_METHODS = ["iec_60599_ratios", "rogers", "doernenburg"];
@@ -29,14 +29,14 @@ function methodRow(name, method, context) {
     ? [methodResult(name, method, context), methodDetails(name, method, context)]
     : [t("unit.methods.notApplicable"), el("p", { class: "method-reason" }, [method.reason ?? ""])];
   return el("tr", { "data-method": name, "data-applicable": String(method.applicable) }, [
-    el("th", { scope: "row" }, [t(`unit.method.${name}`)]),
+    el("th", { scope: "row" }, [methodName(name)]),
     el("td", { class: "method-result" }, [cells[0]]),
     el("td", { class: "method-details" }, [cells[1]]),
   ]);
 }
 
 function methodResult(name, method, { t }) {
-  if (name === "ieee_c57_104_2019") return statusText(method.status, t);
+  if (name === "ieee_c57_104_2019") return statusText(method.status);
   if (name === "ieee_c57_104_2008") return t("unit.condition", { condition: method.condition });
   if (name === "co2_co") return t(`unit.co2co.${method.indicator}`);
   return method.result ?? t("unit.methods.noResult");
@@ -47,7 +47,7 @@ function methodDetails(name, method, context) {
   const { t, fmt } = context;
   if (name === "ieee_c57_104_2019") return ieee2019Details(method, context);
   if (name === "ieee_c57_104_2008") {
-    const gases = Object.entries(method.gases || {}).map(([gas, condition]) => t("unit.details.gasCondition", { gas: gasName(gas, t), condition }));
+    const gases = Object.entries(method.gases || {}).map(([gas, condition]) => t("unit.details.gasCondition", { gas: gasName(gas), condition }));
     return detailList([
       t("unit.details.tdcg", { ppm: fmt.number(method.tdcg?.ppm, 0), condition: method.tdcg?.condition ?? t("unit.unknown") }),
       gases.join(", "),
@@ -55,24 +55,24 @@ function methodDetails(name, method, context) {
     ]);
   }
   if (name === "co2_co") {
-    return detailList([t("unit.details.ratio", { name: ratioName("co2_co", t), value: fmt.number(method.ratio, 2) }), method.description]);
+    return detailList([t("unit.details.ratio", { name: ratioName("co2_co"), value: fmt.number(method.ratio, 2) }), method.description]);
   }
-  const lines = [faultName(method.fault_type, method.description, context)];
+  const lines = [method.fault_type ? faultName(method.fault_type) : null];
   if (RATIO_METHODS.includes(name)) {
-    lines.push(Object.entries(method.ratios || {}).map(([ratio, value]) => t("unit.details.ratio", { name: ratioName(ratio, t), value: fmt.number(value, 2) })).join(", "));
-    if (method.undefined_ratios?.length) lines.push(t("unit.details.undefinedRatios", { ratios: method.undefined_ratios.map((ratio) => ratioName(ratio, t)).join(", ") }));
+    lines.push(Object.entries(method.ratios || {}).map(([ratio, value]) => t("unit.details.ratio", { name: ratioName(ratio), value: fmt.number(value, 2) })).join(", "));
+    if (method.undefined_ratios?.length) lines.push(t("unit.details.undefinedRatios", { ratios: method.undefined_ratios.map(ratioName).join(", ") }));
     if (method.matches?.length > 1) lines.push(t("unit.details.matches", { zones: method.matches.join(", ") }));
     if (method.case !== undefined && method.case !== null) lines.push(t("unit.details.rogersCase", { case: method.case }));
   }
   if (method.percent) {
-    lines.push(Object.entries(method.percent).map(([gas, share]) => t("unit.details.share", { gas: gasName(gas, t), value: fmt.number(share, 1) })).join(", "));
+    lines.push(Object.entries(method.percent).map(([gas, share]) => t("unit.details.share", { gas: gasName(gas), value: fmt.number(share, 1) })).join(", "));
   }
   if (name === "ai_model" && method.out_of_distribution) lines.push(t("unit.model.outOfDistribution"));
   return detailList(lines);
 }
 
-function ratioName(ratio, t) {
-  return ratio.split("_").map((gas) => gasName(gas, t)).join("/");
+function ratioName(ratio) {
+  return ratio.split("_").map(gasName).join("/");
 }
 
 function detailList(lines) {
@@ -83,11 +83,11 @@ function ieee2019Details(method, context) {
   const { t, fmt } = context;
   const reasons = (method.reasons || []).map((reason) => el("li", { "data-reason-gas": reason.gas, "data-reason-table": reason.table }, [
     t(`unit.reason.${reason.kind}`, {
-      gas: gasName(reason.gas, t),
+      gas: gasName(reason.gas),
       value: fmt.number(reason.value, 1),
       limit: fmt.number(reason.limit, reason.limit < 10 ? 1 : 0),
       table: reason.table,
-      status: reason.status,
+      status: t(`status.${reason.status}`),
     }),
   ]));
   const facts = [
@@ -140,7 +140,7 @@ export function modelSection({ verdict }, context) {
     ]))),
   ]);
   const notes = [
-    el("p", {}, [t("unit.model.answer", { result: model.result ?? t("unit.methods.noResult"), name: faultName(model.fault_type, model.description, context) })]),
+    el("p", {}, [t("unit.model.answer", { name: faultName(model.fault_type ?? model.result) })]),
     model.out_of_distribution ? el("p", { class: "model-ood", "data-testid": "out-of-distribution" }, [t("unit.model.outOfDistribution")]) : null,
   ];
   return section("model", t("unit.model.title"), [

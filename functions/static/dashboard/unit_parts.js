@@ -1,9 +1,12 @@
 // Small pieces every module of the unit view uses: its sections, and the names of gases,
-// fault types and statuses in the page's language.
+// fault types, statuses, severities and methods in the page's language. Statuses, fault
+// types, severities, kinds and method names are the core dictionary's (i18n.js), the words
+// the fleet view shows, so that a unit reads the same in both views.
 
 import { el } from "./dom.js";
+import { t, tOr } from "./i18n.js";
 
-export function gasName(gas, t) {
+export function gasName(gas) {
   return t(`unit.gas.${gas}`);
 }
 
@@ -15,13 +18,29 @@ export function section(name, title, children) {
   ]);
 }
 
-/** A fault type's name in the page's language (the engine's own description in English). */
-export function faultName(faultType, description, { t, lang }) {
-  if (!faultType) return t("unit.noFault");
-  if (lang === "en" && description) return description;
-  return t(`unit.fault.${faultType}`);
+/** A fault type or zone code in words ("D2: high-energy discharges"); a code the page does not know, as sent. */
+export function faultName(code) {
+  if (!code) return t("fault.unknown");
+  if (code === "ND") return t("unit.notDetermined"); // Triangles 4/5's "not determined" zone: no fault type of the fleet's
+  return tOr(`fault.${code}`, code);
 }
 
-export function statusText(status, t) {
-  return status ? t(`unit.status.${status}`) : t("unit.status.unknown");
+/** The verdict's fault as the fleet row names it: none, not named, or its type in words. */
+export function verdictFault(fault) {
+  if (fault.present === false) return t("fault.none");
+  return faultName(fault.type);
+}
+
+/** The 2019 status as the fleet row's badge words it ("Status 3: fault likely"). */
+export function statusText(status) {
+  return status ? t(`status.${status}.long`) : t("status.unknown");
+}
+
+export function severityText(severity) {
+  return tOr(`severity.${severity}`, severity);
+}
+
+/** A method's name: the core dictionary's, or the unit view's for the one it lacks (CO2/CO). */
+export function methodName(method) {
+  return tOr(`method.${method}`, tOr(`unit.methodName.${method}`, method));
 }

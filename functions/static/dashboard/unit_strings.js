@@ -1,5 +1,6 @@
 // The unit view's strings, Korean and English (keys under "unit." so they never meet the core
-// dictionary's). Importing this module registers them.
+// dictionary's). Importing this module registers them. Statuses, severities, fault types, kinds
+// and method names are NOT here: the view uses the core dictionary's (i18n.js), the fleet's words.
 
 import { registerStrings } from "./i18n.js";
 
@@ -19,20 +20,16 @@ function prefixed(prefix, entries) {
 }
 
 const en = {
-  "unit.loading": "Loading the unit's samples and verdicts…",
   "unit.back": "← Back to the fleet",
   "unit.title": "Unit {name}",
   "unit.unknown": "not recorded",
-  "unit.noFault": "no fault",
+  "unit.notDetermined": "ND: not determined",
+  "unit.methodName.co2_co": "CO₂/CO ratio",
   "unit.condition": "Condition {condition}",
   ...prefixed("unit.facts", {
     substation: "Substation", kind: "Kind", manufacturer: "Manufacturer", rating: "Rating", ratingValue: "{mva} MVA, {kv} kV",
     year: "Manufactured", preservation: "Oil preservation", liquid: "Insulating liquid", status: "Service status",
     samples: "Samples", lastSample: "Last sample",
-  }),
-  ...prefixed("unit.kind", {
-    power_transformer: "power transformer", auto_transformer: "autotransformer", shunt_reactor: "shunt reactor",
-    station_service_transformer: "station service transformer", grounding_transformer: "grounding transformer",
   }),
   ...prefixed("unit.preservation", { sealed: "sealed", free_breathing: "free-breathing" }),
   ...prefixed("unit.liquid", { mineral: "mineral oil", natural_ester: "natural ester", synthetic_ester: "synthetic ester", silicone: "silicone" }),
@@ -46,35 +43,22 @@ const en = {
   ...prefixed("unit.summary", {
     status: "IEEE C57.104-2019 status", fault: "Fault type", severity: "Severity", health: "Health index", sampled: "Latest sample",
     agreement: "{methods} of {of} methods agree", stale: "This verdict was made by an older engine or model; it is refreshed on the next read.",
-    factors: "What lowered the health index", factor: "{name}: {detail} (−{penalty})",
+    factors: "What lowered the health index", factor: "{line} (−{penalty})",
   }),
   ...prefixed("unit.factor", {
-    ieee_c57_104_2019_status: "2019 status", gas_level: "gas level", ieee_c57_104_2008_condition: "2008 condition", fault_type: "fault type",
+    method: "{method}: {result}", gas_level: "{gas} at {multiple}× its Table 2 limit", fault_type: "Fault {fault}",
   }),
   "unit.action.title": "Recommended action",
   ...prefixed("unit.action", ACTIONS_IN_ENGLISH),
-  ...prefixed("unit.status", { 1: "Status 1 (normal)", 2: "Status 2 (watch)", 3: "Status 3 (act)", unknown: "not assessed" }),
-  ...prefixed("unit.severity", { none: "none", unknown: "unknown", low: "low", medium: "medium", high: "high", critical: "critical" }),
-  ...prefixed("unit.fault", {
-    PD: "partial discharges", D1: "discharges of low energy", D2: "discharges of high energy",
-    DT: "mixture of thermal and electrical faults", T1: "thermal fault, t < 300 °C", T2: "thermal fault, 300 °C < t < 700 °C",
-    T3: "thermal fault, t > 700 °C", T: "thermal fault (temperature not resolved)", D: "discharge or arcing (energy not resolved)",
-    S: "stray gassing of mineral oil (t < 200 °C)", O: "overheating, t < 250 °C", C: "possible carbonization of paper (t > 300 °C)",
-    "T3-H": "thermal fault, t > 700 °C, in oil only", ND: "not determined",
-  }),
   ...prefixed("unit.gas", { h2: "H₂", ch4: "CH₄", c2h6: "C₂H₆", c2h4: "C₂H₄", c2h2: "C₂H₂", co: "CO", co2: "CO₂", o2: "O₂", n2: "N₂" }),
-  ...prefixed("unit.method", {
-    duval_triangle_1: "Duval Triangle 1", duval_triangle_3: "Duval Triangle 3", duval_triangle_4: "Duval Triangle 4",
-    duval_triangle_5: "Duval Triangle 5", duval_pentagon_1: "Duval Pentagon 1", duval_pentagon_2: "Duval Pentagon 2",
-    iec_60599_ratios: "IEC 60599 ratios", rogers: "Rogers ratios", doernenburg: "Doernenburg ratios",
-    ieee_c57_104_2008: "IEEE C57.104-2008", ieee_c57_104_2019: "IEEE C57.104-2019", co2_co: "CO₂/CO ratio", ai_model: "Learned model",
-  }),
   ...prefixed("unit.duval", {
     title: "Duval triangle and pentagon",
     label: "{plot}: {count} sample(s) on its zones, the latest highlighted",
     pointTitle: "{date}: zone {zone}",
-    noZone: "none",
-    caption: "latest in {zone} ({name}); {count} sample(s), older ones fainter.",
+    pointTitleNoZone: "{date}: below typical values — no zone named",
+    noZone: "no zone",
+    caption: "latest: {zone}; {count} sample(s), older ones fainter.",
+    belowTypical: "Grey: below typical values, no zone named.",
     notApplicable: "does not apply: {reason}",
     noZones: "The zone outlines could not be loaded; reload the page.",
   }),
@@ -108,15 +92,15 @@ const en = {
     o2n2: "O₂/N₂ {value} (column {column})", noReasons: "every gas within the Table 1 limits",
   }),
   ...prefixed("unit.reason", {
-    concentration: "{gas} {value} ppm above the Table {table} limit {limit} ppm (Status {status})",
-    delta: "{gas} rose {value} ppm since the previous sample; Table 3 allows {limit} ppm (Status {status})",
-    rate: "{gas} rising {value} ppm/year; Table 4 allows {limit} ppm/year (Status {status})",
+    concentration: "{gas} {value} ppm above the Table {table} limit {limit} ppm ({status})",
+    delta: "{gas} rose {value} ppm since the previous sample; Table 3 allows {limit} ppm ({status})",
+    rate: "{gas} rising {value} ppm/year; Table 4 allows {limit} ppm/year ({status})",
   }),
   ...prefixed("unit.co2co", { none: "no sign of paper involvement", paper_involvement: "paper may be involved", mild_overheating_or_oxidation: "mild overheating or oxidation" }),
   ...prefixed("unit.model", {
     title: "Learned model", absent: "This deployment serves no learned model.",
     notApplicable: "The model does not apply to this sample:", outOfDistribution: "The sample lies outside what the model was trained on: its answer is not used.",
-    answer: "Most likely {result}: {name}", probabilities: "Class probabilities", class: "Class", probability: "Probability",
+    answer: "Most likely: {name}", probabilities: "Class probabilities", class: "Class", probability: "Probability",
     percent: "{value} %", nearest: "Nearest reference cases", caseLabel: "Class", caseSource: "Case", caseDistance: "Distance",
     caseRow: "{source}, row {row}",
   }),
@@ -128,20 +112,16 @@ const en = {
 };
 
 const ko = {
-  "unit.loading": "설비의 시료와 진단 결과를 불러오는 중…",
   "unit.back": "← 설비 목록으로",
   "unit.title": "설비 {name}",
   "unit.unknown": "기록 없음",
-  "unit.noFault": "이상 없음",
-  "unit.condition": "Condition {condition}",
+  "unit.notDetermined": "ND: 판정 불가",
+  "unit.methodName.co2_co": "CO₂/CO 비",
+  "unit.condition": "조건 {condition}",
   ...prefixed("unit.facts", {
     substation: "변전소", kind: "종류", manufacturer: "제조사", rating: "정격", ratingValue: "{mva} MVA, {kv} kV",
     year: "제작 연도", preservation: "절연유 보존 방식", liquid: "절연유", status: "운전 상태",
     samples: "시료 수", lastSample: "최근 시료",
-  }),
-  ...prefixed("unit.kind", {
-    power_transformer: "전력용 변압기", auto_transformer: "단권 변압기", shunt_reactor: "분로 리액터",
-    station_service_transformer: "소내용 변압기", grounding_transformer: "접지 변압기",
   }),
   ...prefixed("unit.preservation", { sealed: "밀봉식", free_breathing: "개방식" }),
   ...prefixed("unit.liquid", { mineral: "광유", natural_ester: "천연 에스테르", synthetic_ester: "합성 에스테르", silicone: "실리콘유" }),
@@ -155,10 +135,10 @@ const ko = {
   ...prefixed("unit.summary", {
     status: "IEEE C57.104-2019 상태", fault: "고장 유형", severity: "심각도", health: "건전도 지수", sampled: "최근 시료",
     agreement: "{of}개 방법 중 {methods}개 일치", stale: "이 진단은 이전 엔진이나 모델로 만들어졌으며, 다음 조회 때 갱신됩니다.",
-    factors: "건전도 지수를 낮춘 요인", factor: "{name}: {detail} (−{penalty})",
+    factors: "건전도 지수를 낮춘 요인", factor: "{line} (−{penalty})",
   }),
   ...prefixed("unit.factor", {
-    ieee_c57_104_2019_status: "2019 상태", gas_level: "가스 농도", ieee_c57_104_2008_condition: "2008 Condition", fault_type: "고장 유형",
+    method: "{method}: {result}", gas_level: "{gas}: 표 2 한계의 {multiple}배", fault_type: "고장 {fault}",
   }),
   "unit.action.title": "권고 조치",
   ...prefixed("unit.action", {
@@ -169,27 +149,15 @@ const ko = {
     high: "1주 안에 재채취하고 정밀 진단을 계획하십시오.",
     critical: "즉시 점검하고 운전 정지를 검토하십시오.",
   }),
-  ...prefixed("unit.status", { 1: "Status 1 (정상)", 2: "Status 2 (주의)", 3: "Status 3 (조치)", unknown: "판정 불가" }),
-  ...prefixed("unit.severity", { none: "없음", unknown: "알 수 없음", low: "낮음", medium: "보통", high: "높음", critical: "심각" }),
-  ...prefixed("unit.fault", {
-    PD: "부분 방전", D1: "저에너지 방전", D2: "고에너지 방전", DT: "열적·전기적 고장 혼재",
-    T1: "열적 고장, t < 300 °C", T2: "열적 고장, 300 °C < t < 700 °C", T3: "열적 고장, t > 700 °C",
-    T: "열적 고장(온도 미확정)", D: "방전 또는 아크(에너지 미확정)", S: "광유의 미주 가스 발생(t < 200 °C)",
-    O: "과열, t < 250 °C", C: "절연지 탄화 가능성(t > 300 °C)", "T3-H": "열적 고장, t > 700 °C, 유중에서만", ND: "판정 불가",
-  }),
   ...prefixed("unit.gas", { h2: "H₂", ch4: "CH₄", c2h6: "C₂H₆", c2h4: "C₂H₄", c2h2: "C₂H₂", co: "CO", co2: "CO₂", o2: "O₂", n2: "N₂" }),
-  ...prefixed("unit.method", {
-    duval_triangle_1: "Duval 삼각형 1", duval_triangle_3: "Duval 삼각형 3", duval_triangle_4: "Duval 삼각형 4",
-    duval_triangle_5: "Duval 삼각형 5", duval_pentagon_1: "Duval 오각형 1", duval_pentagon_2: "Duval 오각형 2",
-    iec_60599_ratios: "IEC 60599 비율법", rogers: "Rogers 비율법", doernenburg: "Doernenburg 비율법",
-    ieee_c57_104_2008: "IEEE C57.104-2008", ieee_c57_104_2019: "IEEE C57.104-2019", co2_co: "CO₂/CO 비", ai_model: "학습 모델",
-  }),
   ...prefixed("unit.duval", {
-    title: "Duval 삼각형과 오각형",
+    title: "듀발 삼각형과 오각형",
     label: "{plot}: 영역 위의 시료 {count}건, 최근 시료 강조",
     pointTitle: "{date}: 영역 {zone}",
-    noZone: "없음",
-    caption: "최근 시료는 {zone}({name}); 시료 {count}건, 오래된 시료일수록 흐리게 표시.",
+    pointTitleNoZone: "{date}: 통상 수준 미만 — 영역 판정 없음",
+    noZone: "영역 없음",
+    caption: "최근 시료: {zone}; 시료 {count}건, 오래된 시료일수록 흐리게 표시.",
+    belowTypical: "회색: 통상 수준 미만, 영역 판정 없음.",
     notApplicable: "적용되지 않음: {reason}",
     noZones: "영역 윤곽을 불러오지 못했습니다. 페이지를 새로 고치십시오.",
   }),
@@ -217,21 +185,21 @@ const ko = {
     method: "방법", result: "결과", details: "근거와 값", notApplicable: "적용되지 않음", noResult: "영역 없음",
   }),
   ...prefixed("unit.details", {
-    tdcg: "TDCG {ppm} ppm (Condition {condition})", gasCondition: "{gas} {condition}", incomplete: "측정되지 않은 가스가 있음",
+    tdcg: "TDCG {ppm} ppm (조건 {condition})", gasCondition: "{gas} {condition}", incomplete: "측정되지 않은 가스가 있음",
     ratio: "{name} {value}", undefinedRatios: "정의되지 않음(분모 0): {ratios}", matches: "일치한 영역: {zones}",
-    rogersCase: "Rogers 사례 {case}", share: "{gas} {value} %", ageBand: "경년 구간 {band}년",
+    rogersCase: "로저스 사례 {case}", share: "{gas} {value} %", ageBand: "경년 구간 {band}년",
     o2n2: "O₂/N₂ {value} (열 {column})", noReasons: "모든 가스가 표 1 한계 이내",
   }),
   ...prefixed("unit.reason", {
-    concentration: "{gas} {value} ppm, 표 {table} 한계 {limit} ppm 초과 (Status {status})",
-    delta: "{gas} 직전 시료보다 {value} ppm 증가, 표 3 허용 {limit} ppm (Status {status})",
-    rate: "{gas} 연 {value} ppm 증가, 표 4 허용 연 {limit} ppm (Status {status})",
+    concentration: "{gas} {value} ppm, 표 {table} 한계 {limit} ppm 초과 ({status})",
+    delta: "{gas} 직전 시료보다 {value} ppm 증가, 표 3 허용 {limit} ppm ({status})",
+    rate: "{gas} 연 {value} ppm 증가, 표 4 허용 연 {limit} ppm ({status})",
   }),
   ...prefixed("unit.co2co", { none: "절연지 관여 징후 없음", paper_involvement: "절연지 관여 가능성", mild_overheating_or_oxidation: "경미한 과열 또는 산화" }),
   ...prefixed("unit.model", {
     title: "학습 모델", absent: "이 배포에는 학습 모델이 없습니다.",
     notApplicable: "이 시료에는 모델이 적용되지 않습니다:", outOfDistribution: "이 시료는 모델의 학습 범위를 벗어나므로 모델의 답을 쓰지 않습니다.",
-    answer: "가장 가능성 높은 유형 {result}: {name}", probabilities: "유형별 확률", class: "유형", probability: "확률",
+    answer: "가장 가능성 높은 유형: {name}", probabilities: "유형별 확률", class: "유형", probability: "확률",
     percent: "{value} %", nearest: "가장 가까운 참조 사례", caseLabel: "유형", caseSource: "사례", caseDistance: "거리",
     caseRow: "{source}, {row}행",
   }),
