@@ -3,8 +3,8 @@
 The OpenAPI 3.1 document of every resource `main.HANDLERS` routes (this one and the reference
 page `functions/docs.py` included), built by `shared/openapi/` from the handlers' own method,
 parameter and field tables and error classes, under the settings in force: page and batch
-limits, which reads need a key, and SEDA_PUBLIC_URL as the server. Needs no API key and no
-database.
+limits, which reads need a key, and as the server SEDA_PUBLIC_URL (without it, the path prefix the
+request came through: an API Gateway stage). Needs no API key and no database.
 """
 
 import functools
@@ -31,13 +31,21 @@ def _routed_resources():
 async def _document(request):
     """The OpenAPI 3.1 document of the whole API."""
     validation.parse_query(request.query_params, {})
-    return Response(_built(config.settings()), media_type=JSON_MEDIA_TYPE)
+    return Response(_built(config.settings(), _server_url(request)), media_type=JSON_MEDIA_TYPE)
 
 
-@functools.lru_cache(maxsize=1)
-def _built(settings):
-    """The document as JSON, built once per process and settings (it takes ~8 ms and ~400 kB to build)."""
-    return dumps(contract.document(_routed_resources(), settings.public_origin))
+def _server_url(request):
+    """Where the document's paths start: SEDA_PUBLIC_URL, else the request's path prefix (relative: same host) or /."""
+    settings = config.settings()
+    if settings.public_origin is not None:
+        return f"{settings.public_origin}{settings.public_prefix}"
+    return http.public_prefix(request) or "/"
+
+
+@functools.lru_cache(maxsize=4)  # an instance is reached through one stage or few
+def _built(settings, server_url):
+    """The document as JSON, built once per process, settings and server (it takes ~8 ms and ~400 kB to build)."""
+    return dumps(contract.document(_routed_resources(), server_url))
 
 
 COLLECTION = {"GET": _document}

@@ -21,7 +21,7 @@ Every environment variable the service reads:
 | `SEDA_DEFAULT_PAGE_SIZE` | `100` | `limit` when none is given |
 | `SEDA_MAX_OFFSET` | `10000` | largest `offset` a collection that pages by cursor accepts (`GET /measurements`, `GET /diagnoses`); deeper pages follow the `Link` next URL's `cursor`, which costs the same at any depth |
 | `SEDA_CORS_ORIGINS` | `*` | comma-separated allowed origins, or `*` |
-| `SEDA_PUBLIC_URL` | — (the request's Host) | scheme and host (`https://seda.example.com`) for the absolute URLs in `Link` and `Location`; set it behind a proxy or cache so a forged `Host` header cannot redirect clients |
+| `SEDA_PUBLIC_URL` | — (the request's Host, and the stage prefix an API Gateway event names) | what clients call before `/api/v1`: scheme, host and an optional path prefix (`https://seda.example.com`, `https://abc123.execute-api.ap-northeast-2.amazonaws.com/Prod`) for the absolute URLs in `Link` and `Location` and the OpenAPI document's server; set it behind a proxy or cache so a forged `Host` header cannot redirect clients. On AWS Lambda the prefix is also the custom domain's base path that is stripped before routing (`lambda_function.py`) |
 | `SEDA_API_KEYS` | — (none) | comma-separated entries `<key id>@<scopes>=<key>` (scopes from `read`, `ingest`, `admin` joined by `+`; the key at least 16 characters, or `sha256:<64 hex digits>`, its SHA-256 digest); an entry without `<key id>@<scopes>=` (the format before scopes) holds every scope and has key id `key-<position>`. Syntax in `shared/keys.py`, which operation needs which scope in `shared/auth.py` |
 | `SEDA_REQUIRE_KEYS_FOR_READS` | `false` | `true` makes reads (GET, HEAD) need a key too; OPTIONS preflights never do |
 | `SEDA_MAX_BODY_BYTES` | `8388608` (8 MiB) | largest request body; a larger one is refused with 413 before it is parsed |
@@ -144,6 +144,7 @@ class Settings:
     max_batch_rows: int
     max_full_verdicts: int
     public_origin: str | None
+    public_prefix: str  # SEDA_PUBLIC_URL's path before /api/v1 ("" when none), prepended to public URLs
     statement_timeout_s: int
     body_timeout_s: int
     sqlite_busy_timeout_ms: int
@@ -262,7 +263,7 @@ def settings():
         max_body_bytes=_int_env("SEDA_MAX_BODY_BYTES", 8 * 1024 * 1024),
         max_batch_rows=max_batch_rows,
         max_full_verdicts=min(_int_env("SEDA_MAX_FULL_VERDICTS", 1000), max_batch_rows),
-        public_origin=_public_origin(),
+        **_public_url(),
         statement_timeout_s=_int_env("SEDA_STATEMENT_TIMEOUT_S", 30),
         body_timeout_s=_int_env("SEDA_BODY_TIMEOUT_S", 30),
         sqlite_busy_timeout_ms=_int_env("SEDA_SQLITE_BUSY_TIMEOUT_MS", 5000, minimum=0),
@@ -335,17 +336,23 @@ def _trusted_proxy_header():
     return raw.lower()
 
 
-def _public_origin():
-    """`SEDA_PUBLIC_URL` as scheme://host[:port], or None to take them from each request."""
+def _public_url():
+    """`SEDA_PUBLIC_URL` split into its origin (scheme://host[:port], or None to take them from each request) and
+    its path prefix ("" when none); a prefix ending in /api/v1 is refused (every public URL would repeat it)."""
     raw = os.environ.get("SEDA_PUBLIC_URL", "").strip().rstrip("/")
     if not raw:
-        return None
-    if not re.fullmatch(_ORIGIN, raw):
-        raise RuntimeError(f"SEDA_PUBLIC_URL must look like https://seda.example.com[:port], got {raw!r}")
-    return raw
+        return {"public_origin": None, "public_prefix": ""}
+    matched = re.fullmatch(rf"({_ORIGIN})({_PATH_PREFIX})?", raw)
+    if matched is None:
+        raise RuntimeError(f"SEDA_PUBLIC_URL must look like https://seda.example.com[:port][/prefix], got {raw!r}")
+    origin, prefix = matched.group(1), matched.group(3) or ""
+    if prefix.endswith(API_PREFIX):
+        raise RuntimeError(f"SEDA_PUBLIC_URL is the URL before {API_PREFIX} (the service adds it), got {raw!r}")
+    return {"public_origin": origin, "public_prefix": prefix}
 
 
 _ORIGIN = r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?"
+_PATH_PREFIX = r"(?:/[A-Za-z0-9._~\-]+)+"  # path segments of unreserved characters, no empty segment
 # A CSP host source naming one origin (a single-label intranet host included), or every subdomain of a host of two
 # labels or more (`https://*.kepco.co.kr`; never `*.com`, which would let any site of a top-level domain frame it).
 _LABEL = r"[A-Za-z0-9\-]+"

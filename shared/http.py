@@ -210,7 +210,7 @@ def with_query(request, removed=(), **changes):
         if parameter and urllib.parse.unquote_plus(parameter.partition("=")[0]) not in dropped
     ]
     query = "&".join(kept + [f"{name}={urllib.parse.quote_plus(str(value))}" for name, value in changes.items()])
-    return _public(request.url).replace(query=query)
+    return _public(request).replace(query=query)
 
 
 async def list_page(request, select, conditions, query, order_by, render=None):
@@ -329,7 +329,8 @@ def item_response(row, status=200, headers=None):
 
 def created(request, row):
     """201 with the new row, its ETag and its URL (below the collection URL the client posted to)."""
-    location = _public(request.url).replace(path=f"{request.url.path.rstrip('/')}/{row['id']}", query="")
+    collection = _public(request)
+    location = collection.replace(path=f"{collection.path.rstrip('/')}/{row['id']}", query="")
     return item_response(row, 201, {"Location": str(location)})
 
 
@@ -347,16 +348,29 @@ def page_values(values):
 
 def public_url(request):
     """The request's URL as clients reach it (`SEDA_PUBLIC_URL`), for next-page links a handler builds itself."""
-    return _public(request.url)
+    return _public(request)
 
 
-def _public(url):
-    """The request URL with the configured public scheme and host, when `SEDA_PUBLIC_URL` is set."""
+def public_prefix(request):
+    """The path clients call before the routed one: `SEDA_PUBLIC_URL`'s when it is set, else the request's `root_path`.
+
+    The routed path never holds that prefix: the AWS Lambda adapter (`lambda_function.py`) takes an API Gateway
+    stage (`/Prod`) or a custom domain's base path off the event's path and names it in `root_path`, the way
+    Mangum and older ASGI servers give a mount point, so `scope["path"]` routes alike on every platform.
+    """
+    settings = config.settings()
+    return settings.public_prefix if settings.public_origin else request.scope.get("root_path", "")
+
+
+def _public(request):
+    """The request URL as clients call it: `SEDA_PUBLIC_URL`'s scheme and host when it is set, the prefix before."""
+    url = request.url
     origin = config.settings().public_origin
-    if origin is None:
-        return url
-    scheme, _, netloc = origin.partition("://")
-    return url.replace(scheme=scheme, netloc=netloc)
+    if origin is not None:
+        scheme, _, netloc = origin.partition("://")
+        url = url.replace(scheme=scheme, netloc=netloc)
+    prefix = public_prefix(request)
+    return url.replace(path=f"{prefix}{url.path}") if prefix else url
 
 
 def _found(row, noun, item_id):

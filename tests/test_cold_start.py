@@ -1,5 +1,6 @@
 """Cold start: a target imports only what it serves — NumPy for the diagnoses, python-oracledb for Oracle,
-onnxruntime only when a diagnosis runs the model (`tests/test_model.py` checks that one).
+onnxruntime only when a diagnosis runs the model (`tests/test_model.py` checks that one), Mangum only on AWS
+Lambda (`lambda_function.py`; `tests/test_lambda.py` checks what a Lambda process loads).
 
 Each case is a fresh interpreter (the test process itself has imported everything long ago)
 that builds the target's app the way the functions-framework CLI does, optionally answers a
@@ -15,7 +16,7 @@ import pytest
 
 from conftest import MAIN, ROOT
 
-HEAVY = ("numpy", "oracledb", "onnxruntime")
+HEAVY = ("numpy", "oracledb", "onnxruntime", "mangum")
 # Builds the app of target argv[1], GETs each path after it, and prints the heavy modules loaded.
 _PROBE = f"""
 import json, sys
