@@ -111,20 +111,25 @@ def static_imports(entry="app.js"):
 
 
 @functools.cache
-def _module_preloads():
+def _module_preloads(base):
     """A modulepreload link per module app.js needs, so the browser fetches them at once, not import after import."""
-    return "\n".join(f'<link rel="modulepreload" href="{_BASE}/{name}">' for name in static_imports())
+    return "\n".join(f'<link rel="modulepreload" href="{base}/{name}">' for name in static_imports())
 
 
-def _page_html(language, embedded):
-    """The page: a mount point, its settings as data attributes (no inline script), the stylesheets and the app."""
+def _page_html(language, embedded, prefix):
+    """The page: a mount point, its settings as data attributes (no inline script), the stylesheets and the app.
+
+    `prefix` is the path clients call before /api/v1 (an API Gateway stage such as /Prod, `http.public_prefix`):
+    the page's files and, unless SEDA_DASHBOARD_API_URL says otherwise, its API calls go below it too.
+    """
     dashboard = config.settings().dashboard
+    base = f"{prefix}{_BASE}"
     attributes = {
-        "data-api-base": dashboard.api_url,
+        "data-api-base": dashboard.api_url or prefix,
         "data-lang": language,
         "data-embed": "true" if embedded else "false",
         "data-frame-ancestors": " ".join(dashboard.frame_ancestors),
-        "data-asset-base": _BASE,
+        "data-asset-base": base,
     }
     body_attributes = " ".join(f'{name}="{html.escape(value)}"' for name, value in attributes.items())
     return f"""<!DOCTYPE html>
@@ -133,11 +138,11 @@ def _page_html(language, embedded):
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(_TITLES[language])}</title>
-<link rel="icon" href="{_BASE}/icon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="{_BASE}/dashboard.css">
-<link rel="stylesheet" href="{_BASE}/unit.css">
-<script type="module" src="{_BASE}/app.js"></script>
-{_module_preloads()}
+<link rel="icon" href="{base}/icon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="{base}/dashboard.css">
+<link rel="stylesheet" href="{base}/unit.css">
+<script type="module" src="{base}/app.js"></script>
+{_module_preloads(base)}
 </head>
 <body {body_attributes}>
 <div id="app"></div>
@@ -158,7 +163,7 @@ async def _page(request):
     """The page in the asked or negotiated language, embedded or not."""
     values = validation.parse_query(request.query_params, _QUERY)
     language = values.get("lang") or negotiated_language(request.headers.get("accept-language"))
-    page = _page_html(language, values.get("embed") == "1")
+    page = _page_html(language, values.get("embed") == "1", http.public_prefix(request))
     return http.tagged_bytes(request, page, "text/html", {"Content-Security-Policy": content_security_policy(),
                                                           "Cache-Control": static_files.CACHE_CONTROL,
                                                           "Vary": "Accept-Language"})

@@ -22,21 +22,21 @@ _DOCS = f"{http.API_PREFIX}/docs"
 # Swagger UI sets inline styles on its elements (never inline scripts) and draws icons from data: URLs.
 _PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
                 "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-_PAGE = f"""<!DOCTYPE html>
+_PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>SEDA API reference</title>
-<link rel="stylesheet" href="{_DOCS}/swagger-ui.css">
+<link rel="stylesheet" href="{docs}/swagger-ui.css">
 </head>
 <body>
-<div id="swagger-ui" data-openapi-url="{http.API_PREFIX}/openapi.json"></div>
-<script src="{_DOCS}/swagger-ui-bundle.js"></script>
-<script src="{_DOCS}/initializer.js"></script>
+<div id="swagger-ui" data-openapi-url="{api}/openapi.json"></div>
+<script src="{docs}/swagger-ui-bundle.js"></script>
+<script src="{docs}/initializer.js"></script>
 </body>
 </html>
-""".encode()
+"""
 # The files below /docs/: where each one is, and its media type.
 _FILES = {
     "swagger-ui-bundle.js": (_STATIC / "swagger-ui" / "swagger-ui-bundle.js", "text/javascript"),
@@ -53,7 +53,14 @@ _FILES = {
 async def _page(request):
     """The reference page: Swagger UI on the OpenAPI document, with Try it out."""
     validation.parse_query(request.query_params, {})
-    return Response(_PAGE, media_type="text/html", headers={"Content-Security-Policy": _PAGE_POLICY})
+    return Response(_page_html(http.public_prefix(request)), media_type="text/html",
+                    headers={"Content-Security-Policy": _PAGE_POLICY})
+
+
+@functools.cache
+def _page_html(prefix):
+    """The page with its files below `prefix` (what clients call before /api/v1: an API Gateway stage, say)."""
+    return _PAGE.format(docs=f"{prefix}{_DOCS}", api=f"{prefix}{http.API_PREFIX}").encode()
 
 
 COLLECTION = {"GET": _page}

@@ -10,6 +10,7 @@ on the test's SQLite database. The links the answers carry are followed by putti
 import asyncio
 import base64
 import json
+import re
 import subprocess
 import sys
 import types
@@ -211,6 +212,24 @@ def test_the_openapi_document_names_the_stage_as_its_server(invoke):
         status, _, body = invoke(event(kind, "GET", f"{prefix}/api/v1/openapi.json"))
         assert status == 200
         assert json.loads(body)["servers"] == [{"url": prefix or "/"}]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_pages_load_their_files_and_call_the_api_through_the_stage(invoke, kind):
+    prefix = KINDS[kind]
+    status, _, page = invoke(event(kind, "GET", f"{prefix}/api/v1/dashboard?lang=en"))
+    assert status == 200
+    page = page.decode()
+    files = re.findall(r'(?:href|src)="([^"]+)"', page)
+    assert files and all(path.startswith(f"{prefix}/api/v1/dashboard/") for path in files), files
+    assert f'data-api-base="{prefix}"' in page and f'data-asset-base="{prefix}/api/v1/dashboard"' in page
+    for path in files:  # each one routes back to the service through the stage
+        assert invoke(event(kind, "GET", path))[0] == 200, path
+    status, _, docs = invoke(event(kind, "GET", f"{prefix}/api/v1/docs"))
+    assert status == 200
+    assert f'data-openapi-url="{prefix}/api/v1/openapi.json"' in docs.decode()
+    assert all(path.startswith(f"{prefix}/api/v1/docs/") for path in re.findall(r'(?:href|src)="([^"]+)"',
+                                                                                docs.decode()))
 
 
 def test_public_url_with_a_prefix_routes_a_custom_domains_base_path(invoke, settings_env):
