@@ -64,6 +64,7 @@ without a service name or SID, a DSN together with host parts, Oracle variables 
 `ORACLE_USER`) stops start-up with a message naming the variables, never their values.
 """
 
+import contextvars
 import dataclasses
 import functools
 import math
@@ -77,6 +78,41 @@ from shared.model import card as model_card
 API_PREFIX = "/api/v1"  # where every resource lives (`shared/http.py` routes below it; the dashboard calls below it)
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+_noted_problems = contextvars.ContextVar("noted_problems", default=None)  # a list while `problems()` runs
+
+
+def problems():
+    """Every message start-up would stop with, in the order `settings()` reads the variables (`tools/check_config.py`).
+
+    Start-up stops at the first; here each read marked `_or_noted` notes its message and stands in a harmless value,
+    so the reads after it run too. The cached `settings()` is left alone.
+    """
+    noted = []
+    token = _noted_problems.set(noted)
+    try:
+        settings.__wrapped__()
+    finally:
+        _noted_problems.reset(token)
+    return noted
+
+
+def _or_noted(stand_in):
+    """Decorate a read that refuses a bad value: under `problems()` its RuntimeError is noted and
+    `stand_in(*arguments)` is returned instead; otherwise the error stops start-up as before."""
+    def decorate(read):
+        @functools.wraps(read)
+        def checked(*arguments, **keywords):
+            try:
+                return read(*arguments, **keywords)
+            except RuntimeError as problem:
+                noted = _noted_problems.get()
+                if noted is None:
+                    raise
+                noted.append(str(problem))
+                return stand_in(*arguments, **keywords)
+        return checked
+    return decorate
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,6 +192,7 @@ class Settings:
     dashboard: DashboardSettings
 
 
+@_or_noted(lambda name, default, minimum=1: default)
 def _int_env(name, default, minimum=1):
     """An integer environment variable, refusing nonsense at start-up rather than at request time."""
     raw = os.environ.get(name, "").strip()
@@ -170,6 +207,7 @@ def _int_env(name, default, minimum=1):
     return value
 
 
+@_or_noted(lambda name, default: default)
 def _bool_env(name, default):
     """A `true`/`false` environment variable (also 1/0, yes/no), refusing anything else at start-up."""
     raw = os.environ.get(name, "").strip().lower()
@@ -180,6 +218,7 @@ def _bool_env(name, default):
     return _BOOLEANS[raw]
 
 
+@_or_noted(lambda: None)
 def _oracle_settings():
     """Oracle settings from the environment, or None when no Oracle user is configured."""
     user = os.environ.get("ORACLE_USER")
@@ -240,11 +279,7 @@ def _check_oracle_location():
 def settings():
     """The process's settings, read from the environment on first use."""
     oracle = _oracle_settings()
-    database = os.environ.get("SEDA_DATABASE", "oracle" if oracle else "sqlite").strip().lower()
-    if database not in ("sqlite", "oracle"):
-        raise RuntimeError(f"SEDA_DATABASE must be 'sqlite' or 'oracle', got {database!r}")
-    if database == "oracle" and oracle is None:
-        raise RuntimeError("SEDA_DATABASE=oracle needs ORACLE_USER, ORACLE_PASSWORD and a DSN or host")
+    database = _database(oracle)
     max_page_size = _int_env("SEDA_MAX_PAGE_SIZE", 1000)
     max_batch_rows = _int_env("SEDA_MAX_BATCH_ROWS", 10_000)
     origins = tuple(o.strip() for o in os.environ.get("SEDA_CORS_ORIGINS", "*").split(",") if o.strip())
@@ -258,7 +293,7 @@ def settings():
         max_inline_diagnoses=_int_env("SEDA_MAX_INLINE_DIAGNOSES", 200, minimum=0),
         change_feed_delay_s=_int_env("SEDA_CHANGE_FEED_DELAY_S", 5, minimum=0),
         cors_origins=origins or ("*",),
-        api_keys=keys.parse(os.environ.get("SEDA_API_KEYS", "")),
+        api_keys=_api_keys(),
         require_keys_for_reads=_bool_env("SEDA_REQUIRE_KEYS_FOR_READS", False),
         max_body_bytes=_int_env("SEDA_MAX_BODY_BYTES", 8 * 1024 * 1024),
         max_batch_rows=max_batch_rows,
@@ -275,6 +310,24 @@ def settings():
     )
 
 
+@_or_noted(lambda oracle: "sqlite")
+def _database(oracle):
+    """`SEDA_DATABASE`, by default `oracle` when Oracle is configured; oracle without its settings is refused."""
+    database = os.environ.get("SEDA_DATABASE", "oracle" if oracle else "sqlite").strip().lower()
+    if database not in ("sqlite", "oracle"):
+        raise RuntimeError(f"SEDA_DATABASE must be 'sqlite' or 'oracle', got {database!r}")
+    if database == "oracle" and oracle is None:
+        raise RuntimeError("SEDA_DATABASE=oracle needs ORACLE_USER, ORACLE_PASSWORD and a DSN or host")
+    return database
+
+
+@_or_noted(lambda: ())
+def _api_keys():
+    """The keys of `SEDA_API_KEYS` (`shared/keys.py`); its errors name an entry's position, never a key."""
+    return keys.parse(os.environ.get("SEDA_API_KEYS", ""))
+
+
+@_or_noted(lambda: {"model": None, "verdict_uses_model": False})
 def _model_settings():
     """The served model's checked card (or None) and whether it joins the verdict.
 
@@ -289,6 +342,7 @@ def _model_settings():
     return {"model": model, "verdict_uses_model": uses_model}
 
 
+@_or_noted(lambda: None)
 def _limit_settings():
     """The rate and load limits; a burst below one second's worth of the rate is refused (no window is that short)."""
     per_minute = _int_env("SEDA_RATE_LIMIT_PER_MINUTE", 600, minimum=0)
@@ -311,6 +365,7 @@ def _limit_settings():
     )
 
 
+@_or_noted(lambda: "memory")
 def _rate_limit_storage():
     """`memory`, or a redis:// or rediss:// URL with a host; the error never repeats the value (it may hold a password)."""
     raw = os.environ.get("SEDA_RATE_LIMIT_STORAGE", "").strip() or "memory"
@@ -326,6 +381,7 @@ def _rate_limit_storage():
     return raw
 
 
+@_or_noted(lambda: None)
 def _trusted_proxy_header():
     """The header name in `SEDA_TRUSTED_PROXY_HEADER`, lowercased, or None."""
     raw = os.environ.get("SEDA_TRUSTED_PROXY_HEADER", "").strip()
@@ -336,6 +392,7 @@ def _trusted_proxy_header():
     return raw.lower()
 
 
+@_or_noted(lambda: {"public_origin": None, "public_prefix": ""})
 def _public_url():
     """`SEDA_PUBLIC_URL` split into its origin (scheme://host[:port], or None to take them from each request) and
     its path prefix ("" when none); a prefix ending in /api/v1 is refused (every public URL would repeat it)."""
@@ -359,6 +416,7 @@ _LABEL = r"[A-Za-z0-9\-]+"
 _FRAME_ANCESTOR = re.compile(rf"https?://(\*\.{_LABEL}(\.{_LABEL})+|{_LABEL}(\.{_LABEL})*)(:[0-9]{{1,5}})?")
 
 
+@_or_noted(lambda: None)
 def _dashboard_settings():
     """SEDA_DASHBOARD_API_URL and SEDA_FRAME_ANCESTORS, checked at start-up (each becomes part of a CSP)."""
     api_url = os.environ.get("SEDA_DASHBOARD_API_URL", "").strip().rstrip("/")
