@@ -28,8 +28,8 @@ import subprocess
 import sys
 
 SOURCE_ROOT = pathlib.Path(__file__).resolve().parent.parent
-# Every pinned requirement has wheels for 3.11, 3.12 and 3.13 (checked with `pip download`, see
-# /work/notes/gcf.md); 3.12 is supported longest of the three the test suite's wheels cover.
+# Every pin in requirements.txt has manylinux wheels for 3.11, 3.12 and 3.13 (`pip download
+# --only-binary=:all:`, README); 3.12 is supported longer than 3.11 and is also the Lambda runtime.
 RUNTIMES = ("python311", "python312", "python313")
 DEFAULT_RUNTIME = "python312"
 CONCURRENCY = 64  # SEDA_MAX_IN_FLIGHT's default (shared/config.py)
