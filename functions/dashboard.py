@@ -68,7 +68,7 @@ def _files():
 def content_security_policy():
     """The page's policy: own scripts and styles only, data from here and the API, framing by SEDA_FRAME_ANCESTORS."""
     dashboard = config.settings().dashboard
-    connect = " ".join(("'self'", *((dashboard.api_origin,) if dashboard.api_origin else ())))
+    connect = f"'self' {dashboard.api_origin}" if dashboard.api_origin else "'self'"
     return (f"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src {connect}; "
             f"base-uri 'none'; form-action 'none'; frame-ancestors {' '.join(dashboard.frame_ancestors)}")
 

@@ -18,7 +18,7 @@ export class ApiError extends Error {
 }
 
 /** The URL of `next` in a Link header (`<url>; rel="next"`, rel may list several types), or null. */
-export function nextLink(header) {
+function nextLink(header) {
   for (const link of (header || "").split(/,\s*(?=<)/)) {
     const [target, ...parameters] = link.split(";");
     const rel = parameters.map((parameter) => parameter.trim().split("="))
@@ -30,7 +30,7 @@ export function nextLink(header) {
 }
 
 /** Retry-After (delay-seconds or an HTTP date) as whole seconds from now, or null. */
-export function retryAfterSeconds(header, now = Date.now()) {
+function retryAfterSeconds(header, now = Date.now()) {
   if (!header) return null;
   if (/^\d+$/.test(header.trim())) return Number(header.trim());
   const when = Date.parse(header);

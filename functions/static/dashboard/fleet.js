@@ -35,7 +35,7 @@ const kept = { substations: null, summaryKey: null, summary: null, summaryRead: 
 const views = new WeakMap(); // root → the mounted view's parts
 
 /** The fleet state in a fragment's query: only known parameters with acceptable values. */
-export function fleetState(params) {
+function fleetState(params) {
   const state = {};
   for (const [name, accepts] of Object.entries(VALID)) {
     const value = params.get(name);

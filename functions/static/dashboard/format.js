@@ -40,16 +40,9 @@ export function date(iso) {
   return formatter(Intl.DateTimeFormat, { dateStyle: "medium", timeZone: "UTC" }).format(moment);
 }
 
-/** Date and time of an ISO 8601 timestamp, in the browser's time zone. */
-export function dateTime(iso) {
-  const moment = parsed(iso);
-  if (!moment) return t("value.none");
-  return formatter(Intl.DateTimeFormat, { dateStyle: "medium", timeStyle: "short" }).format(moment);
-}
-
 /** The time of day of a Date, to the second, in the browser's time zone (when to retry). */
 export function time(moment) {
   return formatter(Intl.DateTimeFormat, { timeStyle: "medium" }).format(moment);
 }
 
-export const fmt = { number, percent, date, dateTime, time };
+export const fmt = { number, percent, date, time };
