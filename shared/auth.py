@@ -1,7 +1,7 @@
 """API keys and scopes: which operation needs a key, and which scope that key must hold.
 
 A key arrives as `Authorization: Bearer <key>` or `X-API-Key: <key>` and is checked against
-`SEDA_API_KEYS` (syntax, key ids and scopes in `shared/keys.py`; `shared/config.py` says what
+`SEDA_API_KEYS` (syntax, key ids and scopes in `shared/keys.py`; `shared/config/__init__.py` says what
 happens when none is set). The presented key's SHA-256 digest is compared with every
 configured digest by `hmac.compare_digest`, without stopping at a match, so the time taken
 says nothing about which key or how much of it was right. A missing, malformed or wrong key

@@ -418,7 +418,7 @@ def test_the_embedded_page_has_no_header_and_tells_its_parent_its_whole_height(b
 def test_the_height_goes_only_to_origins_the_frame_ancestors_allow(dashboard, live_server):
     """embed.js's origin check, case by case, in the page itself (the module as the browser loads it).
 
-    Only source lists shared/config.py admits: 'self', 'none' alone, http[s]://[*.]host[:port]. The
+    Only source lists shared/config/urls.py admits: 'self', 'none' alone, http[s]://[*.]host[:port]. The
     answers are CSP's: an http source upgrades to https on the same host (port 80 standing for 443).
     """
     open_view(dashboard, "#/fleet")

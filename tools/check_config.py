@@ -1,7 +1,7 @@
 """Print the service's effective settings and every problem with them: `python -m tools.check_config [--json]`.
 
 Run it with the environment the service gets. It lists each variable of the table in
-`shared/config.py`'s docstring with its value and where it came from (`environment` or
+`shared/config/__init__.py`'s docstring with its value and where it came from (`environment` or
 `default`), secrets masked: `ORACLE_PASSWORD` never shown, `SEDA_API_KEYS` as key ids and
 scopes only, a password in `SEDA_RATE_LIMIT_STORAGE`'s URL or a `user/password@` in
 `ORACLE_DSN` replaced by `***`. Then every problem: the messages start-up would stop with
@@ -30,7 +30,7 @@ _TABLE_ROW = re.compile(r"^\| (?P<names>`[A-Z_]+`(?: / `[A-Z_]+`)*) \| (?P<defau
 
 
 def documented_defaults():
-    """Each variable of the table in `shared/config.py`'s docstring and its default as written there."""
+    """Each variable of the table in `shared/config/__init__.py`'s docstring and its default as written there."""
     defaults = {}
     for row in _TABLE_ROW.finditer(config.__doc__):
         names = re.findall(r"`([A-Z_]+)`", row["names"])
@@ -96,7 +96,7 @@ def unknown_variables(known):
         if name in FOREIGN_NAMES or name.startswith(FOREIGN_PREFIXES):
             continue
         nearest = difflib.get_close_matches(name, known, n=1)
-        hint = f"did you mean {nearest[0]}?" if nearest else "the settings are listed in shared/config.py"
+        hint = f"did you mean {nearest[0]}?" if nearest else "the settings are listed in shared/config/__init__.py"
         found.append(f"{name} is set but is not a setting the service reads; {hint}")
     return found
 

@@ -32,7 +32,7 @@ SOURCE_ROOT = pathlib.Path(__file__).resolve().parent.parent
 # --only-binary=:all:`, README); 3.12 is supported longer than 3.11 and is also the Lambda runtime.
 RUNTIMES = ("python311", "python312", "python313")
 DEFAULT_RUNTIME = "python312"
-CONCURRENCY = 64  # SEDA_MAX_IN_FLIGHT's default (shared/config.py)
+CONCURRENCY = 64  # SEDA_MAX_IN_FLIGHT's default (shared/config/__init__.py)
 CPU = "1"  # concurrency above 1 needs at least one vCPU
 # Environment variable → Secret Manager secret holding it.
 SECRETS = {"ORACLE_PASSWORD": "seda-oracle-password", "SEDA_API_KEYS": "seda-api-keys"}

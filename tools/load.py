@@ -100,7 +100,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--sqlite", metavar="PATH", help="build a new SQLite database file at PATH")
-    target.add_argument("--oracle", action="store_true", help="load into Oracle (ORACLE_* variables, see shared/config.py)")
+    target.add_argument("--oracle", action="store_true", help="load into Oracle (ORACLE_* variables, see shared/config/__init__.py)")
     parser.add_argument("--samples", type=int, default=None, help="target sample count (default: the demo fleet)")
     parser.add_argument("--seed", type=int, default=demo_data.DEFAULT_SEED)
     parser.add_argument("--replace", action="store_true", help="replace an existing file / delete existing fleet rows")

@@ -2,7 +2,7 @@
 
 Connects with the same environment variables as the service (`ORACLE_USER`,
 `ORACLE_PASSWORD`, `ORACLE_DSN` or `ORACLE_HOST`/`ORACLE_PORT`/`ORACLE_SERVICE_NAME`/
-`ORACLE_SID`; see shared/config.py), in thin mode, and inserts substations, equipment, DGA
+`ORACLE_SID`; see shared/config/__init__.py), in thin mode, and inserts substations, equipment, DGA
 samples and inspections with executemany in batches, in one transaction: a failure leaves the tables as they
 were. Run sql/oracle/02_schema.sql first.
 """

@@ -28,7 +28,7 @@ own way. The modules: `interface.py` (the verbs and what both drivers share), `d
 backups), `oracle.py`, `migrations/` (schema versions); this one chooses the database and
 re-exports the names callers use (the Oracle ones when first used: python-oracledb is imported
 only where Oracle is configured). The settings they read (`SEDA_DATABASE`, `SEDA_SQLITE_PATH`,
-the `ORACLE_*` variables, the time limits) are listed with their defaults in `shared/config.py`.
+the `ORACLE_*` variables, the time limits) are listed with their defaults in `shared/config/__init__.py`.
 """
 
 import os

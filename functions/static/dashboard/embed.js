@@ -3,7 +3,7 @@
 
 const SOURCE = "seda-dashboard";
 
-// The sources SEDA_FRAME_ANCESTORS admits besides 'self' and 'none' (shared/config.py): http[s]://[*.]host[:port].
+// The sources SEDA_FRAME_ANCESTORS admits besides 'self' and 'none' (shared/config/urls.py): http[s]://[*.]host[:port].
 const HOST_SOURCE = /^(https?):\/\/(\*\.)?([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)(?::([0-9]{1,5}))?$/;
 const DEFAULT_PORTS = { "http:": 80, "https:": 443 };
 

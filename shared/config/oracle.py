@@ -1,0 +1,81 @@
+"""The ORACLE_* variables: how to reach Oracle and size its pool (table in `shared/config/__init__.py`)."""
+
+import dataclasses
+import os
+
+from shared.config.reading import int_env, or_noted
+
+
+@dataclasses.dataclass(frozen=True)
+class OracleSettings:
+    """How to reach Oracle; `password` is excluded from repr so it cannot reach a log."""
+
+    user: str
+    password: str = dataclasses.field(repr=False)
+    dsn: str | None
+    host: str | None
+    port: int
+    service_name: str | None
+    sid: str | None
+    pool_min: int
+    pool_max: int
+    pool_timeout_s: int
+    connect_timeout_s: int
+    expire_time_min: int
+
+
+@or_noted(lambda: None)
+def read():
+    """Oracle settings from the environment, or None when no Oracle user is configured."""
+    user = os.environ.get("ORACLE_USER")
+    if not user:
+        _refuse_oracle_settings_without_user()
+        return None
+    _check_oracle_location()
+    password = os.environ.get("ORACLE_PASSWORD")
+    if not password:
+        raise RuntimeError("ORACLE_USER is set but ORACLE_PASSWORD is missing or empty; set the account's password")
+    pool_min = int_env("ORACLE_POOL_MIN", 2, minimum=0)
+    return OracleSettings(
+        user=user,
+        password=password,
+        dsn=os.environ.get("ORACLE_DSN") or None,
+        host=os.environ.get("ORACLE_HOST") or None,
+        port=int_env("ORACLE_PORT", 1521),
+        service_name=os.environ.get("ORACLE_SERVICE_NAME") or None,
+        sid=os.environ.get("ORACLE_SID") or None,
+        pool_min=pool_min,
+        pool_max=int_env("ORACLE_POOL_MAX", max(pool_min, 2)),
+        pool_timeout_s=int_env("ORACLE_POOL_TIMEOUT_S", 5),
+        connect_timeout_s=int_env("ORACLE_CONNECT_TIMEOUT_S", 10),
+        expire_time_min=int_env("ORACLE_EXPIRE_TIME_MIN", 2, minimum=0),
+    )
+
+
+def _oracle_variables_set(*names):
+    """Those of `names` that are set to something non-empty."""
+    return [name for name in names if os.environ.get(name)]
+
+
+def _refuse_oracle_settings_without_user():
+    """Without ORACLE_USER the service would quietly serve SQLite; refuse if Oracle was clearly meant."""
+    orphans = _oracle_variables_set("ORACLE_PASSWORD", "ORACLE_DSN", "ORACLE_HOST", "ORACLE_SERVICE_NAME", "ORACLE_SID")
+    if orphans:
+        raise RuntimeError(f"{', '.join(orphans)} set without ORACLE_USER; set ORACLE_USER to use Oracle or unset them")
+
+
+def _check_oracle_location():
+    """Exactly one way to reach the database: ORACLE_DSN alone, or ORACLE_HOST with a service name or a SID."""
+    parts = _oracle_variables_set("ORACLE_HOST", "ORACLE_PORT", "ORACLE_SERVICE_NAME", "ORACLE_SID")
+    if os.environ.get("ORACLE_DSN"):
+        if parts:
+            raise RuntimeError(
+                f"ORACLE_DSN is set together with {', '.join(parts)}; set ORACLE_DSN alone, or ORACLE_HOST "
+                "with ORACLE_SERVICE_NAME or ORACLE_SID"
+            )
+        return
+    if not os.environ.get("ORACLE_HOST"):
+        raise RuntimeError("ORACLE_USER is set but neither ORACLE_DSN nor ORACLE_HOST says where the database is")
+    names = _oracle_variables_set("ORACLE_SERVICE_NAME", "ORACLE_SID")
+    if len(names) != 1:
+        raise RuntimeError("ORACLE_HOST needs exactly one of ORACLE_SERVICE_NAME or ORACLE_SID to name the database")
