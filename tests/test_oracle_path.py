@@ -24,17 +24,32 @@ def test_oracle_is_chosen_when_a_user_is_configured(settings_env):
     assert PASSWORD not in repr(config.settings())
 
 
+def _location(params):
+    """Who a ConnectParams logs in as and where it goes (the driver shows no password back)."""
+    return params.user, params.host, params.port, params.service_name, params.sid
+
+
 def test_connect_parameters_from_dsn_or_parts(settings_env):
     _oracle_env(settings_env, ORACLE_DSN="db.example:1521/FREEPDB1")
-    assert db.oracle_connect_params(config.settings().oracle) == {
-        "user": "seda", "password": PASSWORD, "dsn": "db.example:1521/FREEPDB1",
-    }
+    assert _location(db.oracle_connect_params(config.settings().oracle)) == (
+        "seda", "db.example", 1521, "FREEPDB1", None,
+    )
     _oracle_env(settings_env, ORACLE_HOST="db.example", ORACLE_PORT="1522", ORACLE_SERVICE_NAME="SEDA")
-    assert db.oracle_connect_params(config.settings().oracle) == {
-        "user": "seda", "password": PASSWORD, "host": "db.example", "port": 1522, "service_name": "SEDA",
-    }
+    assert _location(db.oracle_connect_params(config.settings().oracle)) == (
+        "seda", "db.example", 1522, "SEDA", None,
+    )
     _oracle_env(settings_env, ORACLE_HOST="db.example", ORACLE_SID="ORCL")
-    assert db.oracle_connect_params(config.settings().oracle)["sid"] == "ORCL"
+    assert _location(db.oracle_connect_params(config.settings().oracle)) == (
+        "seda", "db.example", 1521, None, "ORCL",
+    )
+
+
+def test_a_dsn_descriptor_keeps_what_it_names_and_the_password_stays_out_of_the_connect_string(settings_env):
+    _oracle_env(settings_env, ORACLE_DSN="(DESCRIPTION=(ADDRESS=(PROTOCOL=tcp)(HOST=db.example)(PORT=1523))"
+                                         "(CONNECT_DATA=(SERVICE_NAME=SEDA)))")
+    params = db.oracle_connect_params(config.settings().oracle)
+    assert (params.host, params.port, params.service_name) == ("db.example", 1523, "SEDA")
+    assert PASSWORD not in params.get_connect_string()
 
 
 def test_pool_is_fixed_size_by_default(settings_env):

@@ -51,7 +51,7 @@ def main(argv=None):
         parser.error("set ORACLE_USER, ORACLE_PASSWORD and ORACLE_DSN (or ORACLE_HOST and a service name)")
     fleet = demo_data.generate(seed=args.seed, samples=args.samples)
     started = time.perf_counter()
-    with oracledb.connect(**db.oracle_connect_params(oracle)) as connection:
+    with oracledb.connect(params=db.oracle_connect_params(oracle)) as connection:
         with connection.cursor() as cursor:
             if args.replace:
                 for statement in DELETE_STATEMENTS:

@@ -142,7 +142,7 @@ def oracle_script(from_version):
 
 def migrate_oracle(oracle):
     """Run the pending migrations on Oracle, recording each version after its DDL."""
-    with oracledb.connect(**oracle_connect_params(oracle)) as connection, connection.cursor() as cursor:
+    with oracledb.connect(params=oracle_connect_params(oracle)) as connection, connection.cursor() as cursor:
         cursor.execute(_ORACLE_HAS_VERSIONS)
         if cursor.fetchone()[0] == 0:
             recorded = {1}

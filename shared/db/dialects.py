@@ -123,6 +123,10 @@ class ForUpdate:
         return dialect.for_update(self.sql)
 
 
+# What a session executes: SQL text both databases understand, or a statement each dialect renders its own way.
+Statement = str | Upsert | ForUpdate
+
+
 def _to_naive_utc(value):
     """An aware datetime converted to UTC without tzinfo (naive values are taken as UTC)."""
     if value.tzinfo is not None:

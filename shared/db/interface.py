@@ -1,25 +1,33 @@
 """The verbs every session and transaction offers, and what both drivers share around them."""
 
 import contextlib
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
+
+from shared.db.dialects import Statement
+
+# A row as handlers get it (lowercase column names), and the named binds of a statement.
+Row = dict[str, Any]
+Binds = Mapping[str, object]
 
 # Observers see every statement as handlers wrote it, before the dialect renders it; the
 # test suite uses this to parse each one with an Oracle SQL parser.
-statement_observers = []
+statement_observers: list[Callable[[Statement, bool], None]] = []
 
 
-def notify(sql, paged):
+def notify(sql: Statement, paged: bool) -> None:
     """Tell the statement observers about a statement."""
     for observer in statement_observers:
         observer(sql, paged)
 
 
-def dict_rows(description, rows):
+def dict_rows(description: Iterable[Any], rows: Iterable[Sequence[Any]]) -> list[Row]:
     """Rows as dicts keyed by lowercase column names."""
     names = [d[0].lower() for d in description]
     return [dict(zip(names, row)) for row in rows]
 
 
-def where(conditions, values):
+def where(conditions: Mapping[str, str], values: Mapping[str, object]) -> tuple[str, dict[str, object]]:
     """A WHERE clause of the allow-listed `conditions[name]` for each name in `values`, and its binds.
 
     Each condition binds its value as `:p_<name>`; the prefix keeps parameter names such as
@@ -38,12 +46,12 @@ class FixedInList:
     `size` at a time.
     """
 
-    def __init__(self, prefix, size):
+    def __init__(self, prefix: str, size: int) -> None:
         self.prefix = prefix
         self.size = size
         self.sql = ", ".join(f":{prefix}{position}" for position in range(size))
 
-    def chunks(self, values):
+    def chunks(self, values: Sequence[object]) -> Iterator[dict[str, object]]:
         """The binds of every `size` of `values`, in the order given."""
         for start in range(0, len(values), self.size):
             chunk = list(values[start : start + self.size])
@@ -54,18 +62,32 @@ class FixedInList:
 class Verbs:
     """What every session and transaction offers on top of its own `fetch_all`."""
 
-    async def fetch_all(self, sql, binds=None, *, paged=False, large=False):
+    async def fetch_all(
+        self, sql: Statement, binds: Binds | None = None, *, paged: bool = False, large: bool = False
+    ) -> list[Row]:
         """All rows of a query."""
         raise NotImplementedError
 
-    async def fetch_one(self, sql, binds=None):
+    async def fetch_one(self, sql: Statement, binds: Binds | None = None) -> Row | None:
         """The first row of a query, or None."""
         rows = await self.fetch_all(sql, binds)
         return rows[0] if rows else None
 
 
+class Transactional(Protocol):
+    """What `committed` drives: a transaction of either database."""
+
+    async def begin(self) -> None: ...
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+_Transaction = TypeVar("_Transaction", bound=Transactional)
+
+
 @contextlib.asynccontextmanager
-async def committed(transaction):
+async def committed(transaction: _Transaction) -> AsyncGenerator[_Transaction, None]:
     """Begin; commit when the block ends, roll back and re-raise when it raises; close either way."""
     try:
         await transaction.begin()

@@ -21,13 +21,16 @@ import asyncio
 import contextlib
 import datetime
 import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 import oracledb
 
 from shared import config, ratelimit
+from shared.config.oracle import OracleSettings
 from shared.db import migrations
-from shared.db.dialects import ORACLE, prepared_binds
-from shared.db.interface import Verbs, committed, dict_rows, notify
+from shared.db.dialects import ORACLE, Statement, prepared_binds
+from shared.db.interface import Binds, Row, Verbs, committed, dict_rows, notify
 from shared.errors import DatabaseUnavailableError
 
 logger = logging.getLogger("seda")
@@ -40,7 +43,10 @@ _POOL_CLOSE_LIMIT_S = 5
 _SLICE_ROWS = 1000
 
 oracledb.defaults.fetch_lobs = False
-_ORACLE_BIND_TYPES = (
+# A python-oracledb bind type (DB_TYPE_*): its class lives in the driver's compiled core, which a type
+# checker cannot read.
+OracleType = Any
+_ORACLE_BIND_TYPES: tuple[tuple[type | tuple[type, ...], OracleType], ...] = (
     (datetime.datetime, oracledb.DB_TYPE_TIMESTAMP),
     ((int, float), oracledb.DB_TYPE_NUMBER),
 )
@@ -50,7 +56,7 @@ _VARCHAR2_MAX_BYTES = 4000
 _MAX_BYTES_PER_CHARACTER = 4  # UTF-8
 
 
-def _number_as_float(cursor, metadata):
+def _number_as_float(cursor: oracledb.AsyncCursor, metadata: oracledb.FetchInfo) -> oracledb.Var | None:
     """Fetch non-integer NUMBER columns as float so JSON output matches SQLite's REAL."""
     if metadata.type_code is oracledb.DB_TYPE_NUMBER and not (metadata.precision and metadata.scale == 0):
         return cursor.var(oracledb.DB_TYPE_BINARY_DOUBLE, arraysize=cursor.arraysize)
@@ -64,12 +70,12 @@ SESSION_SETUP_SQL = (
 )
 
 
-def _driver_error(exc):
+def _driver_error(exc: oracledb.Error) -> object:
     """The driver's `_Error` describing a python-oracledb exception (its code and flags), or None."""
     return exc.args[0] if exc.args else None
 
 
-def _session_is_dead(exc, connection):
+def _session_is_dead(exc: oracledb.Error, connection: oracledb.AsyncConnection) -> bool:
     """True when the driver says the session is gone, so the statement may work on another one.
 
     The driver's own signals, not a list of codes: the error's `is_session_dead` (the ORA- codes
@@ -80,15 +86,15 @@ def _session_is_dead(exc, connection):
     return bool(getattr(_driver_error(exc), "is_session_dead", False)) or not connection.is_healthy()
 
 
-async def _rows_in_slices(cursor):
+async def _rows_in_slices(cursor: oracledb.AsyncCursor, columns: list[oracledb.FetchInfo]) -> list[Row]:
     """Every row of an executed query as dicts, `_SLICE_ROWS` at a time, letting other requests run in between.
 
     The thin driver decodes rows on the event loop, and we make dicts of them there: a fleet read
     of a million rows in one `fetchall` would hold the loop for seconds. A slice is ~1,000 rows.
     """
-    rows = []
+    rows: list[Row] = []
     while batch := await cursor.fetchmany(_SLICE_ROWS):
-        rows += dict_rows(cursor.description, batch)
+        rows += dict_rows(columns, batch)
         if len(batch) < _SLICE_ROWS:
             break
         await asyncio.sleep(0)  # the next slice may be buffered already: without this, nothing else would run
@@ -100,13 +106,22 @@ class OracleSession(Verbs):
 
     dialect = ORACLE
 
-    def __init__(self, database, pool, connection):
+    def __init__(
+        self, database: "OracleDatabase", pool: oracledb.AsyncConnectionPool, connection: oracledb.AsyncConnection | None
+    ) -> None:
         self._database = database
         self._pool = pool
-        self._connection = connection
+        self._connection: oracledb.AsyncConnection | None = connection
         self._may_retry = True
 
-    async def _run(self, sql, binds, paged):
+    @property
+    def _live_connection(self) -> oracledb.AsyncConnection:
+        """The connection statements run on (a transaction's from `begin` on)."""
+        if self._connection is None:
+            raise RuntimeError("the transaction has not begun: no connection was taken yet")
+        return self._connection
+
+    async def _run(self, sql: Statement, binds: Binds | None, paged: bool) -> tuple[list[Row], int]:
         """Execute once, retrying on a fresh connection if the pooled one was dead; (rows, rows changed)."""
         notify(sql, paged)
         text = ORACLE.render(sql, paged)
@@ -114,16 +129,16 @@ class OracleSession(Verbs):
         try:
             return await self._execute(text, values)
         except oracledb.Error as exc:  # DPY-1001 (not connected) is an InterfaceError
-            if not self._may_retry or not _session_is_dead(exc, self._connection):
+            if not self._may_retry or not _session_is_dead(exc, self._live_connection):
                 raise
             self._may_retry = False
             logger.warning("pooled Oracle connection was dead; retrying once on a new one")
             await self._replace_connection()
             return await self._execute(text, values)
 
-    async def _execute(self, text, values):
+    async def _execute(self, text: str, values: dict[str, Any]) -> tuple[list[Row], int]:
         """Execute one statement; its rows as dicts (none for DML) and the number of rows it changed."""
-        with self._connection.cursor() as cursor:
+        with self._live_connection.cursor() as cursor:
             page_rows = values.get("limit")
             if isinstance(page_rows, int):
                 cursor.arraysize = page_rows
@@ -131,66 +146,70 @@ class OracleSession(Verbs):
             cursor.outputtypehandler = _number_as_float
             cursor.setinputsizes(**oracle_bind_types([values]))
             await cursor.execute(text, values)
-            if cursor.description is None:
+            columns = cursor.description
+            if columns is None:
                 return [], cursor.rowcount
-            return await _rows_in_slices(cursor), cursor.rowcount
+            return await _rows_in_slices(cursor, columns), cursor.rowcount
 
-    async def _replace_connection(self):
+    async def _replace_connection(self) -> None:
         """Drop the dead connection from the pool and take another."""
         with contextlib.suppress(oracledb.Error):
-            await self._pool.drop(self._connection)
+            # The driver annotates drop() with the synchronous Connection; it takes the pool's own.
+            await self._pool.drop(self._live_connection)  # pyright: ignore[reportArgumentType]
         self._connection = await self._database.acquire(self._pool)
 
-    async def fetch_all(self, sql, binds=None, *, paged=False, large=False):
+    async def fetch_all(
+        self, sql: Statement, binds: Binds | None = None, *, paged: bool = False, large: bool = False
+    ) -> list[Row]:
         """All rows of a query; `paged` appends the paging clause (read in slices: no read blocks the loop here)."""
         rows, _ = await self._run(sql, binds, paged)
         return rows
 
-    async def execute(self, sql, binds=None):
+    async def execute(self, sql: Statement, binds: Binds | None = None) -> int:
         """Run a statement that returns no rows; the number of rows it changed."""
         _, changed = await self._run(sql, binds, False)
         return changed
 
-    async def ping(self):
+    async def ping(self) -> None:
         """Run the trivial query that proves the database answers."""
         await self._run(ORACLE.ping_sql, None, False)
 
-    async def release(self):
+    async def release(self) -> None:
         """Give the connection back to the pool."""
-        await self._pool.release(self._connection)
+        await self._pool.release(self._live_connection)
 
 
 class OracleTransaction(OracleSession):
     """The verbs inside one transaction on one pooled connection, which is never swapped for another."""
 
-    def __init__(self, database, pool):
+    def __init__(self, database: "OracleDatabase", pool: oracledb.AsyncConnectionPool) -> None:
         super().__init__(database, pool, None)
         self._may_retry = False
 
-    async def begin(self):
+    async def begin(self) -> None:
         """Take a pooled connection (Oracle starts the transaction at the first change)."""
         self._connection = await self._database.acquire(self._pool)
 
-    async def execute_many(self, sql, rows):
+    async def execute_many(self, sql: Statement, rows: list[Binds]) -> None:
         """Run a statement once per row of binds (a non-empty list) in one round trip; a failing row fails the call."""
         notify(sql, False)
-        with self._connection.cursor() as cursor:
+        with self._live_connection.cursor() as cursor:
             cursor.setinputsizes(**oracle_bind_types(rows))
             await cursor.executemany(
                 ORACLE.render(sql), [prepared_binds(ORACLE, row) for row in rows], batcherrors=False
             )
 
-    async def commit(self):
+    async def commit(self) -> None:
         """Make the transaction's changes visible to everyone."""
-        await self._connection.commit()
+        await self._live_connection.commit()
 
-    async def rollback(self):
+    async def rollback(self) -> None:
         """Undo the transaction; a dead connection has nothing left to undo."""
         if self._connection is not None:
             with contextlib.suppress(oracledb.Error):
                 await self._connection.rollback()
 
-    async def close(self):
+    async def close(self) -> None:
         """Give the connection back to the pool."""
         if self._connection is not None:
             with contextlib.suppress(oracledb.Error):
@@ -206,16 +225,16 @@ class OracleStream:
     `aclose()` closes the cursor and gives the connection back, however the export ended.
     """
 
-    def __init__(self, database, sql, binds, batch_rows):
+    def __init__(self, database: "OracleDatabase", sql: Statement, binds: Binds | None, batch_rows: int) -> None:
         self._database = database
         self._sql = sql
         self._binds = binds
         self._batch_rows = batch_rows
-        self._pool = None
-        self._connection = None
-        self._cursor = None
+        self._pool: oracledb.AsyncConnectionPool | None = None
+        self._connection: oracledb.AsyncConnection | None = None
+        self._cursor: oracledb.AsyncCursor | None = None
 
-    async def open(self):
+    async def open(self) -> "OracleStream":
         """Take a pooled connection and execute the statement."""
         notify(self._sql, False)
         self._pool = self._database._get_pool()
@@ -232,40 +251,43 @@ class OracleStream:
             raise
         return self
 
-    def __aiter__(self):
+    def __aiter__(self) -> "OracleStream":
         return self
 
-    async def __anext__(self):
-        rows = await self._cursor.fetchmany(self._batch_rows)
+    async def __anext__(self) -> list[Row]:
+        cursor = self._cursor
+        if cursor is None:
+            raise RuntimeError("the stream was not opened: await its open() first")
+        rows = await cursor.fetchmany(self._batch_rows)
         if not rows:
             raise StopAsyncIteration
-        return dict_rows(self._cursor.description, rows)
+        return dict_rows(cursor.description or [], rows)  # a cursor that gave rows has a description
 
-    async def aclose(self):
+    async def aclose(self) -> None:
         """Close the cursor and give the connection back to the pool (once)."""
-        connection, self._connection = self._connection, None
-        if connection is None:
+        pool, connection, self._connection = self._pool, self._connection, None
+        if pool is None or connection is None:
             return
         with contextlib.suppress(oracledb.Error):
             if self._cursor is not None:
                 self._cursor.close()
-            await self._pool.release(connection)
+            await pool.release(connection)
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> "OracleStream":
         return await self.open()
 
-    async def __aexit__(self, *exc_info):
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
 
-def oracle_bind_types(rows):
+def oracle_bind_types(rows: Iterable[Mapping[str, object]]) -> dict[str, OracleType]:
     """The Oracle type of every bind holding a number, a datetime or a string too long for VARCHAR2 in any row.
 
     Declared because python-oracledb would guess wrong: it takes a bind's type from the first
     row (a batch may start with a missing gas), binds a datetime as DATE, which drops the
     fractional seconds a TIMESTAMP column keeps, and a string as VARCHAR2 whatever its length.
     """
-    types = {}
+    types: dict[str, OracleType] = {}
     for row in rows:
         for name, value in row.items():
             if isinstance(value, str) and _longer_than_varchar2(value):
@@ -277,25 +299,57 @@ def oracle_bind_types(rows):
     return types
 
 
-def _longer_than_varchar2(text):
+def _longer_than_varchar2(text: str) -> bool:
     """Whether `text` may exceed VARCHAR2's bytes (encoded only when its length alone cannot tell)."""
     if len(text) * _MAX_BYTES_PER_CHARACTER <= _VARCHAR2_MAX_BYTES:
         return False
     return len(text) > _VARCHAR2_MAX_BYTES or len(text.encode()) > _VARCHAR2_MAX_BYTES
 
 
-def oracle_connect_params(oracle):
-    """Keyword arguments for python-oracledb connect/create_pool from the settings."""
-    params = {"user": oracle.user, "password": oracle.password}
+# The pool calls it with each new session and the tag asked for (none here).
+SessionCallback = Callable[[oracledb.AsyncConnection, str | None], Awaitable[None]]
+
+# connect() and create_pool_async() take `**kwargs` as far as a type checker knows, so a misspelt keyword
+# there would fail only at run time; ConnectParams and PoolParams spell theirs out, and pyright checks
+# every keyword given them here (tests/test_typecheck.py).
+_OracleParams = TypeVar("_OracleParams", bound=oracledb.ConnectParams)
+
+
+def _reaching(params: _OracleParams, oracle: OracleSettings) -> _OracleParams:
+    """`params` with the account and the database's location: ORACLE_DSN, or ORACLE_HOST with a service name or SID.
+
+    The DSN is parsed into `params` after the other values are set, as `connect(dsn, ...)` does, so
+    what the DSN names (EXPIRE_TIME, say) wins over the setting.
+    """
+    params.set(user=oracle.user, password=oracle.password)
     if oracle.dsn:
-        params["dsn"] = oracle.dsn
+        params.parse_connect_string(oracle.dsn)
+    elif oracle.service_name:
+        params.set(host=oracle.host, port=oracle.port, service_name=oracle.service_name)
     else:
-        params.update(host=oracle.host, port=oracle.port)
-        if oracle.service_name:
-            params["service_name"] = oracle.service_name
-        else:
-            params["sid"] = oracle.sid
+        params.set(host=oracle.host, port=oracle.port, sid=oracle.sid)
     return params
+
+
+def oracle_connect_params(oracle: OracleSettings) -> oracledb.ConnectParams:
+    """How a single connection reaches Oracle (the tools): `oracledb.connect(params=oracle_connect_params(oracle))`."""
+    return _reaching(oracledb.ConnectParams(), oracle)
+
+
+def oracle_pool_params(oracle: OracleSettings, session_callback: SessionCallback) -> oracledb.PoolParams:
+    """The service's pool: fixed size by default, a timed wait for a session, keepalive probes and connect limits."""
+    params = oracledb.PoolParams(
+        min=oracle.pool_min,
+        max=oracle.pool_max,
+        increment=1,
+        getmode=oracledb.POOL_GETMODE_TIMEDWAIT,
+        wait_timeout=oracle.pool_timeout_s * 1000,
+        session_callback=session_callback,
+        ping_interval=60,
+        expire_time=oracle.expire_time_min,
+        tcp_connect_timeout=oracle.connect_timeout_s,
+    )
+    return _reaching(params, oracle)
 
 
 class OracleDatabase:
@@ -303,15 +357,15 @@ class OracleDatabase:
 
     dialect = ORACLE
 
-    def __init__(self, oracle):
+    def __init__(self, oracle: OracleSettings) -> None:
         self._settings = oracle
-        self._call_timeout_ms = config.settings().statement_timeout_s * 1000
-        self._pool = None
-        self._pool_loop = None
-        self._closing = set()  # closes of replaced pools, kept referenced until they end
+        self._call_timeout_ms: int = config.settings().statement_timeout_s * 1000
+        self._pool: oracledb.AsyncConnectionPool | None = None
+        self._pool_loop: asyncio.AbstractEventLoop | None = None
+        self._closing: set[asyncio.Task[None]] = set()  # closes of replaced pools, kept referenced until they end
         self._schema_checked = False
 
-    def _get_pool(self):
+    def _get_pool(self) -> oracledb.AsyncConnectionPool:
         """Create the pool on first use; warm invocations on the same event loop reuse it.
 
         An asyncio pool belongs to the loop that made it. Runtimes that start a new loop per
@@ -319,33 +373,21 @@ class OracleDatabase:
         """
         loop = asyncio.get_running_loop()
         if self._pool is None or self._pool_loop is not loop:
-            settings = self._settings
             self._pool_loop = loop
-            self._pool = oracledb.create_pool_async(
-                **oracle_connect_params(settings),
-                min=settings.pool_min,
-                max=settings.pool_max,
-                increment=1,
-                getmode=oracledb.POOL_GETMODE_TIMEDWAIT,
-                wait_timeout=settings.pool_timeout_s * 1000,
-                session_callback=self._init_session,
-                ping_interval=60,
-                expire_time=settings.expire_time_min,
-                tcp_connect_timeout=settings.connect_timeout_s,
-            )
+            self._pool = oracledb.create_pool_async(params=oracle_pool_params(self._settings, self._init_session))
         return self._pool
 
-    async def _init_session(self, connection, requested_tag):
+    async def _init_session(self, connection: oracledb.AsyncConnection, requested_tag: str | None) -> None:
         """Session callback: round trips limited first, then UTC and ISO formats, whatever the host's."""
         self._limit_round_trips(connection)
         with connection.cursor() as cursor:
             await cursor.execute(SESSION_SETUP_SQL)
 
-    def _limit_round_trips(self, connection):
+    def _limit_round_trips(self, connection: oracledb.AsyncConnection) -> None:
         """Let no round trip on `connection` wait longer than `SEDA_STATEMENT_TIMEOUT_S` (DPY-4024 beyond)."""
         connection.call_timeout = self._call_timeout_ms
 
-    async def acquire(self, pool):
+    async def acquire(self, pool: oracledb.AsyncConnectionPool) -> oracledb.AsyncConnection:
         """A connection from `pool` within `ORACLE_CONNECT_TIMEOUT_S`, its round trips limited.
 
         The limit covers what the driver's own timeouts miss: a session whose handshake or login
@@ -377,7 +419,7 @@ class OracleDatabase:
             await self._check_schema(pool, connection)
         return connection
 
-    async def _check_schema(self, pool, connection):
+    async def _check_schema(self, pool: oracledb.AsyncConnectionPool, connection: oracledb.AsyncConnection) -> None:
         """On the process's first session: refuse (503, logged) a schema of another version than this release's.
 
         Checked here rather than at import: a cold start must not wait on, or die with, a database
@@ -394,7 +436,7 @@ class OracleDatabase:
             raise
         self._schema_checked = True
 
-    def _discard_if_stuck(self, pool):
+    def _discard_if_stuck(self, pool: oracledb.AsyncConnectionPool) -> None:
         """Replace `pool` if it handed out no connection in time while none was in use.
 
         Then it is stuck opening a session: the driver never gives up on a peer that accepts and
@@ -413,7 +455,7 @@ class OracleDatabase:
         closing.add_done_callback(self._closing.discard)
 
     @contextlib.asynccontextmanager
-    async def connect(self):
+    async def connect(self) -> AsyncGenerator[OracleSession, None]:
         """A session on a pooled connection, released when the block ends."""
         pool = self._get_pool()
         session = OracleSession(self, pool, await self.acquire(pool))
@@ -423,22 +465,22 @@ class OracleDatabase:
             with contextlib.suppress(oracledb.Error):
                 await session.release()
 
-    def stream(self, sql, binds=None, batch_rows=1000):
+    def stream(self, sql: Statement, binds: Binds | None = None, batch_rows: int = 1000) -> OracleStream:
         """A query read in batches for an export (see `OracleStream`); `await` its `open()` first."""
         return OracleStream(self, sql, binds, batch_rows)
 
-    def transaction(self):
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[OracleTransaction]:
         """A transaction on one pooled connection (see `OracleTransaction`), committed when the block ends."""
         return committed(OracleTransaction(self, self._get_pool()))
 
-    async def close(self):
+    async def close(self) -> None:
         """Close the pool (tests and orderly shutdown) within a bound; a pool of another loop is just dropped."""
         if self._pool is not None and self._pool_loop is asyncio.get_running_loop():
             await _close_pool(self._pool)
         self._pool = self._pool_loop = None
 
 
-async def _schema_version(connection):
+async def _schema_version(connection: oracledb.AsyncConnection) -> int | None:
     """The schema version recorded in the database; 1 when it has no SCHEMA_VERSION table (made before versions)."""
     notify(migrations.VERSION_QUERY, False)
     try:
@@ -452,7 +494,7 @@ async def _schema_version(connection):
     return None if version is None else int(version)
 
 
-async def _close_pool(pool):
+async def _close_pool(pool: oracledb.AsyncConnectionPool) -> None:
     """Close `pool` forcibly, giving up after `_POOL_CLOSE_LIMIT_S` (see there)."""
     with contextlib.suppress(oracledb.Error, TimeoutError):
         async with asyncio.timeout(_POOL_CLOSE_LIMIT_S):
