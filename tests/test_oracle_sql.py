@@ -13,6 +13,7 @@ import sqlglot
 from sqlglot import exp
 
 from conftest import ROOT
+from oracle_binds import reserved_binds
 from shared import db, demo_data
 from shared.schema import INSULATING_LIQUIDS, SAMPLE_GASES
 
@@ -57,6 +58,8 @@ def oracle_19c_problems(tree):
         problems.append("IF NOT EXISTS (Oracle 23ai and newer only)")
     if any(data_type.this == exp.DataType.Type.BOOLEAN for data_type in tree.find_all(exp.DataType)):
         problems.append("a BOOLEAN column (Oracle 23ai and newer only)")
+    for name in reserved_binds(placeholder.name for placeholder in tree.find_all(exp.Placeholder)):
+        problems.append(f"the bind :{name}, a reserved word (ORA-01745 invalid host/bind variable name)")
     return problems
 
 
@@ -77,6 +80,10 @@ def parse_oracle(statement):
     ("SELECT * FROM (SELECT 1 AS one) t", "without FROM"),
     ("CREATE TABLE IF NOT EXISTS t (a NUMBER)", "IF NOT EXISTS"),
     ("CREATE TABLE t (a BOOLEAN)", "BOOLEAN"),
+    ("SELECT id FROM dga_sample WHERE sampled_at >= :date", "bind :date, a reserved word"),
+    ("SELECT id FROM equipment WHERE substation_id = :level ORDER BY id", "bind :level, a reserved word"),
+    ("MERGE INTO t USING (SELECT :uid AS u FROM DUAL) s ON (t.u = s.u) WHEN MATCHED THEN UPDATE SET t.v = s.u",
+     "bind :uid, a reserved word"),
 ])
 def test_the_guard_rejects_what_oracle_19c_rejects(statement, problem):
     with pytest.raises(AssertionError, match=problem):
