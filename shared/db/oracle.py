@@ -2,7 +2,8 @@
 
 One pool per process, created lazily on first use and reused by every warm invocation (the
 serverless practice); fixed size by default; a session callback sets UTC and ISO date
-formats; LOBs arrive as str/bytes; arraysize and prefetchrows follow the page size; a
+formats and, with `ORACLE_SCHEMA`, the schema owning the tables (the service may connect as a
+least-privilege runtime account, `sql/oracle/`); LOBs arrive as str/bytes; arraysize and prefetchrows follow the page size; a
 statement that fails because its pooled connection was dead is retried once on a fresh
 connection, except inside a transaction, where a retry would silently drop the statements
 before it. A transaction holds one pooled connection, runs `executemany` with
@@ -62,6 +63,23 @@ SESSION_SETUP_SQL = (
     "NLS_DATE_FORMAT = 'YYYY-MM-DD\"T\"HH24:MI:SS' "
     "NLS_TIMESTAMP_FORMAT = 'YYYY-MM-DD\"T\"HH24:MI:SS.FF6'"
 )
+
+
+def current_schema_sql(schema):
+    """The statement that resolves unprefixed table names in `schema`, the owner's (`ORACLE_SCHEMA`).
+
+    The name comes from the settings, never from a request, and was checked there to be an unquoted
+    Oracle name in upper case; quoted, it is taken exactly so. It changes no privilege: the runtime
+    account still reaches only what it was granted (`sql/oracle/03_runtime_grants.sql`).
+    """
+    return f'ALTER SESSION SET CURRENT_SCHEMA = "{schema}"'
+
+
+def session_setup_statements(oracle):
+    """What every new session runs before its first use: UTC and ISO formats, then the owner's schema if one is set."""
+    if oracle.schema is None:
+        return (SESSION_SETUP_SQL,)
+    return (SESSION_SETUP_SQL, current_schema_sql(oracle.schema))
 
 
 def _driver_error(exc):
@@ -336,10 +354,11 @@ class OracleDatabase:
         return self._pool
 
     async def _init_session(self, connection, requested_tag):
-        """Session callback: round trips limited first, then UTC and ISO formats, whatever the host's."""
+        """Session callback: round trips limited first, then UTC and ISO formats whatever the host's, and the owner's schema."""
         self._limit_round_trips(connection)
         with connection.cursor() as cursor:
-            await cursor.execute(SESSION_SETUP_SQL)
+            for statement in session_setup_statements(self._settings):
+                await cursor.execute(statement)
 
     def _limit_round_trips(self, connection):
         """Let no round trip on `connection` wait longer than `SEDA_STATEMENT_TIMEOUT_S` (DPY-4024 beyond)."""
