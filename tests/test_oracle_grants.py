@@ -153,12 +153,6 @@ def test_the_derivation_sorts_each_use_into_its_privilege():
     assert privileges_needed(parse_oracle(merge)) == {("DGA_SAMPLE", "INSERT"), ("DGA_SAMPLE", "UPDATE")}
 
 
-def test_a_grant_no_statement_needs_is_caught():
-    needed = grants_needed(["SELECT id FROM audit_log", "INSERT INTO audit_log (id) VALUES (:id)"])
-    assert needed == {"AUDIT_LOG": frozenset({"READ", "INSERT"})}
-    assert needed != {**needed, "AUDIT_LOG": frozenset({"READ", "INSERT", "DELETE"})}
-
-
 def test_every_grant_parses_as_oracle_and_the_check_script_reads_it_as_sqlglot_does():
     text = check_oracle.GRANTS_SCRIPT.read_text()
     trees = [sqlglot.parse_one(statement, read="oracle") for statement in check_oracle.script_statements(text)]
