@@ -49,7 +49,7 @@ def _sqlglot_indexes():
 
 def test_the_expected_indexes_are_those_the_schema_script_creates_as_sqlglot_reads_it():
     assert {(index.table, index.columns) for index in INDEXES} == _sqlglot_indexes()
-    assert len(INDEXES) == len({(index.table, index.columns) for index in INDEXES}) == 20
+    assert len(INDEXES) == len({(index.table, index.columns) for index in INDEXES}) == 22
     ranking = next(index for index in INDEXES if index.name == "DGA_DIAGNOSIS_RANKING_IX")
     assert ranking.columns == (("IS_LATEST", False), ("VERDICT_RANK", True), ("EQUIPMENT_ID", False))
 

@@ -23,6 +23,8 @@ INSERT INTO schema_version (version, description, applied_at)
   VALUES (6, 'inspection records: what was found when a unit was opened, tested or repaired', SYS_EXTRACT_UTC(SYSTIMESTAMP));
 INSERT INTO schema_version (version, description, applied_at)
   VALUES (7, 'an index holding what the fleet view sorts and counts of the latest verdicts', SYS_EXTRACT_UTC(SYSTIMESTAMP));
+INSERT INTO schema_version (version, description, applied_at)
+  VALUES (8, 'audit entries found by request id and by key without reading the whole audit log', SYS_EXTRACT_UTC(SYSTIMESTAMP));
 
 CREATE TABLE test_table (
   hello VARCHAR2(20)
@@ -102,9 +104,15 @@ CREATE TABLE audit_log (
   deleted       NUMBER(10)    NOT NULL
 );
 
--- Serves GET /audit?from=&to= (functions/audit.py, recorded_at bounds). Its other filters (key_id, resource_name,
--- request_id) are checked on the rows read in id order: an entry per write, read by administrators now and then.
+-- Serves GET /audit?from=&to= (functions/audit.py _FILTERS, recorded_at bounds).
 CREATE INDEX audit_log_recorded_ix ON audit_log (recorded_at);
+
+-- Serves GET /audit?request_id= (functions/audit.py _FILTERS: request_id = :p_request_id), migration 8.
+CREATE INDEX audit_log_request_ix ON audit_log (request_id);
+
+-- Serves GET /audit?key_id= (key_id = :p_key_id ORDER BY id, read in the page's order), migration 8. resource_name
+-- (five values) is checked on the rows read in id order.
+CREATE INDEX audit_log_key_ix ON audit_log (key_id, id);
 
 -- A stored verdict per complete DGA sample (shared/verdict_store.py), written in the transaction that
 -- changes what it depends on. The ranking index serves the fleet ranking worst first; the unit index a
