@@ -6,17 +6,15 @@ ORACLE_TEST_* variables name one (the last test, skipped otherwise with the reas
 """
 
 import os
-import subprocess
-import sys
 
 import pytest
 import sqlglot
 from sqlglot import exp
 from sqlglot.tokens import TokenType
 
-from conftest import ROOT, run_server_expecting_refusal
+from conftest import run_server_expecting_refusal, run_tool
 from shared import config
-from shared.db.oracle import SESSION_SETUP_SQL, session_setup_statements
+from shared.db.oracle import SESSION_SETUP_SQL, schema_version_message, session_setup_statements
 from test_oracle_integration import ORACLE_TEST_VARIABLES
 from test_oracle_sql import parse_oracle
 from tools import check_oracle
@@ -242,11 +240,23 @@ def test_the_session_setup_statements_tokenize_as_oracle_alter_session(settings_
 
 
 def test_without_oracle_settings_the_check_says_what_to_set():
-    environment = {name: value for name, value in os.environ.items() if not name.startswith(("ORACLE_", "SEDA_"))}
-    finished = subprocess.run([sys.executable, "-m", "tools.check_oracle"], cwd=ROOT, env=environment,
-                              capture_output=True, text=True, timeout=60)
+    finished = run_tool("tools.check_oracle")
     assert finished.returncode == 2
     assert "set ORACLE_USER, ORACLE_PASSWORD" in finished.stderr and "ORACLE_SCHEMA" in finished.stderr
+
+
+def test_migrate_refuses_the_runtime_account_before_connecting():
+    finished = run_tool("tools.migrate", SEDA_DATABASE="oracle", **{**ORACLE_ENVIRONMENT, "ORACLE_DSN": "127.0.0.1:9/x"},
+                        ORACLE_SCHEMA="seda")
+    assert finished.returncode == 2
+    assert "set ORACLE_USER to SEDA (ORACLE_SCHEMA names it)" in finished.stderr and "DPY-" not in finished.stderr
+
+
+def test_a_schema_version_not_found_points_at_the_runtime_account_settings():
+    found_none = schema_version_message("The Oracle database has schema version 1.", 1)
+    assert found_none.startswith("The Oracle database has schema version 1. Or the tables are out of the connected")
+    assert "ORACLE_SCHEMA" in found_none and "tools.check_oracle" in found_none
+    assert schema_version_message("The Oracle database has schema version 7.", 7).endswith("version 7.")
 
 
 @pytest.mark.oracle
@@ -254,11 +264,9 @@ def test_without_oracle_settings_the_check_says_what_to_set():
                     reason="no Oracle database here: set ORACLE_TEST_USER, ORACLE_TEST_PASSWORD and ORACLE_TEST_DSN "
                            "(and ORACLE_TEST_SCHEMA for a runtime account) to run the check against it")
 def test_the_check_runs_against_a_real_account():
-    environment = {name: value for name, value in os.environ.items() if not name.startswith(("ORACLE_", "SEDA_"))}
-    environment.update(ORACLE_USER=os.environ["ORACLE_TEST_USER"], ORACLE_PASSWORD=os.environ["ORACLE_TEST_PASSWORD"],
-                       ORACLE_DSN=os.environ["ORACLE_TEST_DSN"], ORACLE_SCHEMA=os.environ.get("ORACLE_TEST_SCHEMA", ""))
-    finished = subprocess.run([sys.executable, "-m", "tools.check_oracle"], cwd=ROOT, env=environment,
-                              capture_output=True, text=True, timeout=120)
+    finished = run_tool("tools.check_oracle", ORACLE_USER=os.environ["ORACLE_TEST_USER"],
+                        ORACLE_PASSWORD=os.environ["ORACLE_TEST_PASSWORD"], ORACLE_DSN=os.environ["ORACLE_TEST_DSN"],
+                        ORACLE_SCHEMA=os.environ.get("ORACLE_TEST_SCHEMA", ""))
     assert finished.returncode in (0, 1), finished.stderr
     assert finished.stdout.startswith(f"Oracle account {os.environ['ORACLE_TEST_USER'].upper()}, tables of ")
     assert "missing indexes: none" in finished.stdout, finished.stdout

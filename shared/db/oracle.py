@@ -403,11 +403,13 @@ class OracleDatabase:
         that is down for a moment; the message names the command that fixes a wrong version.
         """
         try:
-            migrations.require_current(await _schema_version(connection), "Oracle")
+            version = await _schema_version(connection)
+            migrations.require_current(version, "Oracle")
         except migrations.SchemaVersionError as exc:
             await pool.release(connection)
-            logger.error(str(exc))
-            raise DatabaseUnavailableError(str(exc)) from None
+            message = schema_version_message(str(exc), version)
+            logger.error(message)
+            raise DatabaseUnavailableError(message) from None
         except BaseException:
             await pool.release(connection)
             raise
@@ -455,6 +457,19 @@ class OracleDatabase:
         if self._pool is not None and self._pool_loop is asyncio.get_running_loop():
             await _close_pool(self._pool)
         self._pool = self._pool_loop = None
+
+
+# Version 1 on Oracle means SCHEMA_VERSION was not found; for a runtime account that is most often its settings.
+_OUT_OF_REACH = (
+    " Or the tables are out of the connected account's reach: a runtime account needs ORACLE_SCHEMA set to the "
+    "account that owns them, and the grants of sql/oracle/03_runtime_grants.sql; `python -m tools.check_oracle` "
+    "lists what is missing."
+)
+
+
+def schema_version_message(message, version):
+    """The refusal's message for a schema `version` other than this release's, with the likelier cause of version 1."""
+    return message + _OUT_OF_REACH if version == 1 else message
 
 
 async def _schema_version(connection):
