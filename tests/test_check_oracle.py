@@ -58,7 +58,7 @@ def test_every_index_names_a_statement_it_serves():
     for index in (index for index in INDEXES if index.name.endswith("_IX")):
         above = text[:text.index(f"CREATE INDEX {index.name.lower()} ")].rstrip().split("\n\n")[-1].splitlines()
         assert all(line.startswith("--") for line in above), f"{index.name}: no comment right above it"
-        assert any(line.startswith("-- Serves ") for line in above), f"{index.name}: no '-- Serves …' comment above it"
+        assert any(line.startswith("-- Serves ") for line in above), f"{index.name}: no '-- Serves …' above it"
 
 
 def test_the_dictionary_queries_parse_as_oracle_and_bind_the_owner():
@@ -81,7 +81,8 @@ def _account(username="SEDA_APP", owner="SEDA"):
                                   else column, "column_position": position, "descend": "DESC" if descending else "ASC",
                                   "status": "VALID"})
             if descending:
-                expressions.append({"index_name": name, "column_position": position, "column_expression": f'"{column}"'})
+                expressions.append({"index_name": name, "column_position": position,
+                                    "column_expression": f'"{column}"'})
     return check_oracle.Facts(
         username=username,
         owner=owner,
@@ -115,7 +116,8 @@ def test_a_missing_grant_a_hidden_table_and_a_missing_index_are_reported():
     report = check_oracle.check(GRANTS, INDEXES, _with(facts, table_privileges=privileges, tables=tables,
                                                          index_columns=columns))
     assert report.missing_grants == [
-        "table SEDA.INSPECTION not visible to SEDA_APP (does it exist? is ORACLE_SCHEMA the owner? nothing granted on it?)",
+        "table SEDA.INSPECTION not visible to SEDA_APP (does it exist? is ORACLE_SCHEMA the owner? nothing granted "
+        "on it?)",
         "INSERT on AUDIT_LOG", "SELECT on EQUIPMENT"]
     assert report.missing_indexes == ["DGA_CHANGE_RECENT_IX on DGA_CHANGE (CHANGED_AT, ID)"]
     assert not report.excess_privileges

@@ -190,8 +190,10 @@ def _found_indexes(facts):
             continue
         position = int(row["column_position"])
         descending = row["descend"] == "DESC"
-        name = expressions.get((row["index_name"], position), row["column_name"]) if descending else row["column_name"]
-        by_index.setdefault((row["index_name"], row["table_name"]), {})[position] = (name.strip('"').upper(), descending)
+        name = row["column_name"]
+        if descending:
+            name = expressions.get((row["index_name"], position), name).strip('"').upper()
+        by_index.setdefault((row["index_name"], row["table_name"]), {})[position] = (name, descending)
     return {(table, tuple(columns[position] for position in sorted(columns)))
             for (_, table), columns in by_index.items()}
 
@@ -199,8 +201,8 @@ def _found_indexes(facts):
 def check(grants, indexes, facts):
     """The Report of comparing the expected grants and indexes with the fetched `facts` (no database here)."""
     missing_grants, excess = _grant_problems(grants, facts)
-    excess = [f"system privilege {row['privilege']}" for row in sorted(facts.system_privileges, key=lambda row: row["privilege"])
-              if row["privilege"] not in SYSTEM_PRIVILEGES] + excess
+    system_privileges = sorted(row["privilege"] for row in facts.system_privileges)
+    excess = [f"system privilege {name}" for name in system_privileges if name not in SYSTEM_PRIVILEGES] + excess
     found = _found_indexes(facts)
     missing_indexes = [index.describe() for index in indexes if (index.table, index.columns) not in found]
     return Report(missing_grants, excess, missing_indexes)

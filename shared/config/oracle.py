@@ -23,7 +23,7 @@ class OracleSettings:
     pool_timeout_s: int
     connect_timeout_s: int
     expire_time_min: int
-    schema: str | None  # ORACLE_SCHEMA, upper case: the owner of the tables, when the service connects as another account
+    schema: str | None  # ORACLE_SCHEMA, upper case: who owns the tables, when the service connects as another account
 
 
 # An unquoted Oracle identifier (a user created without quotes): a letter, then letters, digits, _, $ or #; 128 bytes
@@ -61,7 +61,7 @@ def read():
 
 
 def _schema():
-    """`ORACLE_SCHEMA` in upper case (as Oracle stores an unquoted name), or None when unset; anything else is refused."""
+    """`ORACLE_SCHEMA` in upper case (as Oracle stores an unquoted name), or None when unset; anything else refused."""
     raw = os.environ.get("ORACLE_SCHEMA", "").strip()
     if not raw:
         return None

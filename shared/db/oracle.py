@@ -2,11 +2,11 @@
 
 One pool per process, created lazily on first use and reused by every warm invocation (the
 serverless practice); fixed size by default; a session callback sets UTC and ISO date
-formats and, with `ORACLE_SCHEMA`, the schema owning the tables (the service may connect as a
-least-privilege runtime account, `sql/oracle/`); LOBs arrive as str/bytes; arraysize and prefetchrows follow the page size; a
-statement that fails because its pooled connection was dead is retried once on a fresh
-connection, except inside a transaction, where a retry would silently drop the statements
-before it. A transaction holds one pooled connection, runs `executemany` with
+formats and, with `ORACLE_SCHEMA`, the schema that owns the tables (the service may connect as
+a least-privilege runtime account, `sql/oracle/`); LOBs arrive as str/bytes; arraysize and
+prefetchrows follow the page size; a statement that fails because its pooled connection was
+dead is retried once on a fresh connection, except inside a transaction, where a retry would
+silently drop the statements before it. A transaction holds one pooled connection, runs `executemany` with
 `batcherrors=False` (one bad row fails the whole call), and commits at the end.
 
 Slow and dead peers: idle sessions send keepalive probes every `ORACLE_EXPIRE_TIME_MIN`
@@ -354,7 +354,7 @@ class OracleDatabase:
         return self._pool
 
     async def _init_session(self, connection, requested_tag):
-        """Session callback: round trips limited first, then UTC and ISO formats whatever the host's, and the owner's schema."""
+        """Session callback: round trips limited first, then UTC and ISO formats (whatever the host's), the schema."""
         self._limit_round_trips(connection)
         with connection.cursor() as cursor:
             for statement in session_setup_statements(self._settings):
