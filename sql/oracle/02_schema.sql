@@ -1,5 +1,7 @@
 -- Run as SEDA:  sqlplus seda@//dbhost:1521/FREEPDB1 @sql/oracle/02_schema.sql
--- Kept column-for-column equal to shared/schema.py (SQLite); tests parse this file.
+-- (SEDA, the owner; then 03_runtime_grants.sql gives the runtime account SEDA_APP what the service uses.)
+-- Kept column-for-column equal to shared/schema.py (SQLite); tests parse this file, and tools.check_oracle reads its
+-- indexes (CREATE INDEX, UNIQUE, PRIMARY KEY) as the list a live schema must have. Each index names what it serves.
 -- Creates the schema at the current version (see shared/db/migrations); an existing schema
 -- is upgraded with `python -m tools.migrate` instead.
 
