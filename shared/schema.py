@@ -111,6 +111,8 @@ CREATE TABLE IF NOT EXISTS audit_log (
 );
 
 CREATE INDEX IF NOT EXISTS audit_log_recorded_ix ON audit_log (recorded_at);
+CREATE INDEX IF NOT EXISTS audit_log_request_ix ON audit_log (request_id);
+CREATE INDEX IF NOT EXISTS audit_log_key_ix ON audit_log (key_id, id);
 
 CREATE TABLE IF NOT EXISTS dga_diagnosis (
   sample_id      INTEGER PRIMARY KEY REFERENCES dga_sample (id) ON DELETE CASCADE,

@@ -22,6 +22,7 @@ V3_DDL = (FIXTURES / "sqlite_schema_v3.sql").read_text()
 V4_DDL = (FIXTURES / "sqlite_schema_v4.sql").read_text()
 V5_DDL = (FIXTURES / "sqlite_schema_v5.sql").read_text()
 V6_DDL = (FIXTURES / "sqlite_schema_v6.sql").read_text()
+V7_DDL = (FIXTURES / "sqlite_schema_v7.sql").read_text()
 
 
 def make_v1_database(path):
@@ -82,6 +83,23 @@ def make_v6_database(path):
         sqlite_files.store_verdicts(connection, [unit_id for (unit_id,) in connection.execute("SELECT id FROM equipment")])
         connection.execute("INSERT INTO inspection (equipment_id, inspected_at, finding) "
                            "VALUES (1, '2024-01-01 00:00:00.000000', 'T1')")
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
+    return path
+
+
+def make_v7_database(path):
+    """A database exactly as release 7 made it: versions 1–7 recorded, the demo fleet, its verdicts, audit entries."""
+    _make_database(path, V7_DDL, versions=migrations.history()[:7])
+    connection = sqlite_files.open_new_file(path)
+    try:
+        connection.execute("BEGIN")
+        sqlite_files.store_verdicts(connection, [unit_id for (unit_id,) in connection.execute("SELECT id FROM equipment")])
+        connection.executemany(
+            "INSERT INTO audit_log (recorded_at, request_id, key_id, operation, resource_name, ids, inserted, updated, "
+            "deleted) VALUES ('2024-01-01 00:00:00.000000', ?, ?, 'PATCH /api/v1/equipment/<id>', 'equipment', "
+            "'{\"id\": [1]}', 0, 1, 0)", [(f"request-{number}", f"key-{number % 3}") for number in range(30)])
         connection.execute("COMMIT")
     finally:
         connection.close()
@@ -257,7 +275,7 @@ def test_upgrade_from_version_6_adds_the_fleet_view_index_and_changes_no_row(tmp
     result = run_migrate(path)
 
     assert result.returncode == 0, result.stderr
-    assert "from schema version 6 to 7" in result.stdout and "rediagnose" not in result.stdout
+    assert f"from schema version 6 to {migrations.CURRENT_VERSION}" in result.stdout and "rediagnose" not in result.stdout
     after = table_snapshot(path)
     assert {table: rows for table, rows in after.items() if table != "schema_version"} == {
         table: rows for table, rows in before.items() if table != "schema_version"}
@@ -267,6 +285,33 @@ def test_upgrade_from_version_6_adds_the_fleet_view_index_and_changes_no_row(tmp
     with contextlib.closing(sqlite3.connect(path)) as connection:
         plan = " ".join(row[-1] for row in connection.execute(f"EXPLAIN QUERY PLAN {summary}", binds))
     assert "USING COVERING INDEX dga_diagnosis_latest_ix (equipment_id=? AND is_latest=?)" in plan
+
+
+def test_upgrade_from_version_7_adds_the_audit_lookup_indexes_and_changes_no_row(tmp_path, demo_db):
+    from functions import audit
+
+    path = make_v7_database(tmp_path / "release-7.sqlite3")
+    before = table_snapshot(path)
+    assert len(before["audit_log"]) == 30
+
+    result = run_migrate(path)
+
+    assert result.returncode == 0, result.stderr
+    assert "from schema version 7 to 8" in result.stdout and "rediagnose" not in result.stdout
+    after = table_snapshot(path)
+    assert {table: rows for table, rows in after.items() if table != "schema_version"} == {
+        table: rows for table, rows in before.items() if table != "schema_version"}
+    assert [row[:2] for row in after["schema_version"]] == migrations.history()
+    assert _shape(path) == _shape(demo_db)
+    plans = {}
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        for name, index in (("request_id", "audit_log_request_ix"), ("key_id", "audit_log_key_ix")):
+            page = SQLITE.render(f"{audit._SELECT} WHERE {audit._FILTERS[name]} ORDER BY id", paged=True)
+            binds = {f"p_{name}": "request-7" if name == "request_id" else "key-1", "limit": 10, "offset": 0}
+            plans[name] = " ".join(row[-1] for row in connection.execute(f"EXPLAIN QUERY PLAN {page}", binds))
+            assert f"USING INDEX {index} ({name}=?)" in plans[name], plans[name]
+            assert len(connection.execute(page, binds).fetchall()) == (1 if name == "request_id" else 10)
+    assert "TEMP B-TREE" not in plans["key_id"], "a key's entries are read in the page's order"
 
 
 def test_version_6_checks_the_findings_and_one_inspection_per_unit_and_moment(tmp_path):

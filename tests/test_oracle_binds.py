@@ -28,10 +28,21 @@ def _docstrings(tree):
     }
 
 
+def _patterns(tree):
+    """The string literals given to the `re` module's functions (regular expressions, whose `(?:` is no bind)."""
+    return {
+        id(argument) for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name) and node.func.value.id == "re"
+        for argument in node.args if isinstance(argument, ast.Constant)
+    }
+
+
 def _texts(path):
-    """Every string literal of a source file but its docstrings, an f-string with `?` for each interpolation."""
+    """Every string literal of a source file but its docstrings and regular expressions, an f-string with `?` for
+    each interpolation."""
     tree = ast.parse(path.read_text())
-    prose = _docstrings(tree)
+    prose = _docstrings(tree) | _patterns(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose:
             yield node.lineno, node.value

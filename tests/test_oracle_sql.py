@@ -211,7 +211,7 @@ def test_loader_statements_parse_as_oracle():
 def test_schema_script_parses_as_oracle():
     statements = script_statements(ROOT / "sql" / "oracle" / "02_schema.sql")
     kinds = [type(parse_oracle(s)).__name__ for s in statements]
-    assert kinds.count("Create") == 17 and "Insert" in kinds
+    assert kinds.count("Create") == 19 and "Insert" in kinds
 
 
 def test_schema_script_records_every_schema_version():

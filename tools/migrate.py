@@ -7,7 +7,8 @@ transaction, with foreign keys checked before it commits: a failed upgrade leave
 it was.
 
 Oracle (`SEDA_DATABASE=oracle`, the service's `ORACLE_*` settings, connecting as the account
-that owns the schema): runs each pending migration's DDL and records its version. Oracle
+that owns the schema — not the runtime account: with `ORACLE_SCHEMA` naming another account it
+refuses, exit status 2): runs each pending migration's DDL and records its version. Oracle
 commits every DDL statement on its own, so a failure stops with the versions applied so far
 recorded; run the command again after fixing the cause. `--print` writes the DDL for a DBA to
 run instead (from `--from-version`, default 1, without connecting).
@@ -142,6 +143,11 @@ def oracle_script(from_version):
 
 def migrate_oracle(oracle):
     """Run the pending migrations on Oracle, recording each version after its DDL."""
+    if oracle.schema and oracle.schema != oracle.user.upper():
+        print(f"tools.migrate changes the schema, so it connects as the account that owns the tables: set ORACLE_USER "
+              f"to {oracle.schema} (ORACLE_SCHEMA names it) with its password, and unset ORACLE_SCHEMA; the account "
+              "in ORACLE_USER is a runtime account, which may change no table.", file=sys.stderr)
+        return 2
     with oracledb.connect(params=oracle_connect_params(oracle)) as connection, connection.cursor() as cursor:
         cursor.execute(_ORACLE_HAS_VERSIONS)
         if cursor.fetchone()[0] == 0:

@@ -9,13 +9,14 @@ Every environment variable the service reads:
 |---|---|---|
 | `SEDA_DATABASE` | `sqlite` unless `ORACLE_USER` is set | `sqlite` or `oracle` |
 | `SEDA_SQLITE_PATH` | `seda.sqlite3` in the working directory | embedded database file; created and filled with demo data on first start |
-| `ORACLE_USER` | — | Oracle account (the service account, e.g. `SEDA`) |
+| `ORACLE_USER` | — | Oracle account the service connects as: the least-privilege runtime account (e.g. `SEDA_APP`, `sql/oracle/03_runtime_grants.sql`), or the schema owner |
 | `ORACLE_PASSWORD` | — | its password (never logged) |
 | `ORACLE_DSN` | — | full connect string (`host:port/service`, an Easy Connect string or a TNS descriptor); set it or the next four, never both |
 | `ORACLE_HOST` | — | database host |
 | `ORACLE_PORT` | `1521` | listener port |
 | `ORACLE_SERVICE_NAME` | — | service name (preferred); `ORACLE_HOST` needs it or `ORACLE_SID` |
 | `ORACLE_SID` | — | SID, for old databases without a service name |
+| `ORACLE_SCHEMA` | — (the tables are `ORACLE_USER`'s own) | the account that owns the tables (e.g. `SEDA`), when `ORACLE_USER` is another one: each session runs `ALTER SESSION SET CURRENT_SCHEMA` to it, so statements name tables without a prefix; an unquoted Oracle name (letter, then letters, digits, `_`, `$`, `#`), upper-cased |
 | `ORACLE_POOL_MIN` / `ORACLE_POOL_MAX` | `2` / `2` | fixed-size pool: equal values keep the pool from growing and shrinking |
 | `ORACLE_POOL_TIMEOUT_S` | `5` | seconds to wait for a free pooled connection: then 429 TooManyRequestsTypeB when all of them are in use, 503 DatabaseUnavailable when none is (the pool cannot open one) |
 | `ORACLE_CONNECT_TIMEOUT_S` | `10` | longest a request waits to get a pooled connection, opening a new session included (TCP connect — also the driver's own limit —, handshake, login, session setup); beyond it 503 DatabaseUnavailable, and a pool that timed out with no connection in use is replaced |

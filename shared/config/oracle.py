@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import re
 
 from shared.config.reading import int_env, or_noted
 
@@ -22,6 +23,12 @@ class OracleSettings:
     pool_timeout_s: int
     connect_timeout_s: int
     expire_time_min: int
+    schema: str | None  # ORACLE_SCHEMA, upper case: who owns the tables, when the service connects as another account
+
+
+# An unquoted Oracle identifier (a user created without quotes): a letter, then letters, digits, _, $ or #; 128 bytes
+# at most since 12.2. Only such a name reaches `ALTER SESSION SET CURRENT_SCHEMA` (`shared/db/oracle.py`).
+_SCHEMA_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_$#]{0,127}")
 
 
 @or_noted(lambda: None)
@@ -49,7 +56,21 @@ def read():
         pool_timeout_s=int_env("ORACLE_POOL_TIMEOUT_S", 5),
         connect_timeout_s=int_env("ORACLE_CONNECT_TIMEOUT_S", 10),
         expire_time_min=int_env("ORACLE_EXPIRE_TIME_MIN", 2, minimum=0),
+        schema=_schema(),
     )
+
+
+def _schema():
+    """`ORACLE_SCHEMA` in upper case (as Oracle stores an unquoted name), or None when unset; anything else refused."""
+    raw = os.environ.get("ORACLE_SCHEMA", "").strip()
+    if not raw:
+        return None
+    if not _SCHEMA_NAME.fullmatch(raw) or len(raw.encode()) > 128:
+        raise RuntimeError(
+            f"ORACLE_SCHEMA must name the account that owns the tables, as an unquoted Oracle name (a letter, then "
+            f"letters, digits, _, $ or #; at most 128 characters), e.g. SEDA; got {raw[:40]!r}"
+        )
+    return raw.upper()
 
 
 def _oracle_variables_set(*names):
@@ -59,7 +80,9 @@ def _oracle_variables_set(*names):
 
 def _refuse_oracle_settings_without_user():
     """Without ORACLE_USER the service would quietly serve SQLite; refuse if Oracle was clearly meant."""
-    orphans = _oracle_variables_set("ORACLE_PASSWORD", "ORACLE_DSN", "ORACLE_HOST", "ORACLE_SERVICE_NAME", "ORACLE_SID")
+    orphans = _oracle_variables_set(
+        "ORACLE_PASSWORD", "ORACLE_DSN", "ORACLE_HOST", "ORACLE_SERVICE_NAME", "ORACLE_SID", "ORACLE_SCHEMA"
+    )
     if orphans:
         raise RuntimeError(f"{', '.join(orphans)} set without ORACLE_USER; set ORACLE_USER to use Oracle or unset them")
 

@@ -2,10 +2,11 @@
 
 One pool per process, created lazily on first use and reused by every warm invocation (the
 serverless practice); fixed size by default; a session callback sets UTC and ISO date
-formats; LOBs arrive as str/bytes; arraysize and prefetchrows follow the page size; a
-statement that fails because its pooled connection was dead is retried once on a fresh
-connection, except inside a transaction, where a retry would silently drop the statements
-before it. A transaction holds one pooled connection, runs `executemany` with
+formats and, with `ORACLE_SCHEMA`, the schema that owns the tables (the service may connect as
+a least-privilege runtime account, `sql/oracle/`); LOBs arrive as str/bytes; arraysize and
+prefetchrows follow the page size; a statement that fails because its pooled connection was
+dead is retried once on a fresh connection, except inside a transaction, where a retry would
+silently drop the statements before it. A transaction holds one pooled connection, runs `executemany` with
 `batcherrors=False` (one bad row fails the whole call), and commits at the end.
 
 Slow and dead peers: idle sessions send keepalive probes every `ORACLE_EXPIRE_TIME_MIN`
@@ -68,6 +69,23 @@ SESSION_SETUP_SQL = (
     "NLS_DATE_FORMAT = 'YYYY-MM-DD\"T\"HH24:MI:SS' "
     "NLS_TIMESTAMP_FORMAT = 'YYYY-MM-DD\"T\"HH24:MI:SS.FF6'"
 )
+
+
+def current_schema_sql(schema: str) -> str:
+    """The statement that resolves unprefixed table names in `schema`, the owner's (`ORACLE_SCHEMA`).
+
+    The name comes from the settings, never from a request, and was checked there to be an unquoted
+    Oracle name in upper case; quoted, it is taken exactly so. It changes no privilege: the runtime
+    account still reaches only what it was granted (`sql/oracle/03_runtime_grants.sql`).
+    """
+    return f'ALTER SESSION SET CURRENT_SCHEMA = "{schema}"'
+
+
+def session_setup_statements(oracle: OracleSettings) -> tuple[str, ...]:
+    """What every new session runs before its first use: UTC and ISO formats, then the owner's schema if one is set."""
+    if oracle.schema is None:
+        return (SESSION_SETUP_SQL,)
+    return (SESSION_SETUP_SQL, current_schema_sql(oracle.schema))
 
 
 def _driver_error(exc: oracledb.Error) -> object:
@@ -378,10 +396,11 @@ class OracleDatabase:
         return self._pool
 
     async def _init_session(self, connection: oracledb.AsyncConnection, requested_tag: str | None) -> None:
-        """Session callback: round trips limited first, then UTC and ISO formats, whatever the host's."""
+        """Session callback: round trips limited first, then UTC and ISO formats (whatever the host's), the schema."""
         self._limit_round_trips(connection)
         with connection.cursor() as cursor:
-            await cursor.execute(SESSION_SETUP_SQL)
+            for statement in session_setup_statements(self._settings):
+                await cursor.execute(statement)
 
     def _limit_round_trips(self, connection: oracledb.AsyncConnection) -> None:
         """Let no round trip on `connection` wait longer than `SEDA_STATEMENT_TIMEOUT_S` (DPY-4024 beyond)."""
@@ -425,12 +444,15 @@ class OracleDatabase:
         Checked here rather than at import: a cold start must not wait on, or die with, a database
         that is down for a moment; the message names the command that fixes a wrong version.
         """
+        version = None
         try:
-            migrations.require_current(await _schema_version(connection), "Oracle")
+            version = await _schema_version(connection)
+            migrations.require_current(version, "Oracle")
         except migrations.SchemaVersionError as exc:
             await pool.release(connection)
-            logger.error(str(exc))
-            raise DatabaseUnavailableError(str(exc)) from None
+            message = schema_version_message(str(exc), version)
+            logger.error(message)
+            raise DatabaseUnavailableError(message) from None
         except BaseException:
             await pool.release(connection)
             raise
@@ -478,6 +500,19 @@ class OracleDatabase:
         if self._pool is not None and self._pool_loop is asyncio.get_running_loop():
             await _close_pool(self._pool)
         self._pool = self._pool_loop = None
+
+
+# Version 1 on Oracle means SCHEMA_VERSION was not found; for a runtime account that is most often its settings.
+_OUT_OF_REACH = (
+    " Or the tables are out of the connected account's reach: a runtime account needs ORACLE_SCHEMA set to the "
+    "account that owns them, and the grants of sql/oracle/03_runtime_grants.sql; `python -m tools.check_oracle` "
+    "lists what is missing."
+)
+
+
+def schema_version_message(message: str, version: int | None) -> str:
+    """The refusal's message for a schema `version` other than this release's, with the likelier cause of version 1."""
+    return message + _OUT_OF_REACH if version == 1 else message
 
 
 async def _schema_version(connection: oracledb.AsyncConnection) -> int | None:

@@ -1,5 +1,7 @@
 -- Run as SEDA:  sqlplus seda@//dbhost:1521/FREEPDB1 @sql/oracle/02_schema.sql
--- Kept column-for-column equal to shared/schema.py (SQLite); tests parse this file.
+-- (SEDA, the owner; then 03_runtime_grants.sql gives the runtime account SEDA_APP what the service uses.)
+-- Kept column-for-column equal to shared/schema.py (SQLite); tests parse this file, and tools.check_oracle reads its
+-- indexes (CREATE INDEX, UNIQUE, PRIMARY KEY) as the list a live schema must have. Each index names what it serves.
 -- Creates the schema at the current version (see shared/db/migrations); an existing schema
 -- is upgraded with `python -m tools.migrate` instead.
 
@@ -23,6 +25,8 @@ INSERT INTO schema_version (version, description, applied_at)
   VALUES (6, 'inspection records: what was found when a unit was opened, tested or repaired', SYS_EXTRACT_UTC(SYSTIMESTAMP));
 INSERT INTO schema_version (version, description, applied_at)
   VALUES (7, 'an index holding what the fleet view sorts and counts of the latest verdicts', SYS_EXTRACT_UTC(SYSTIMESTAMP));
+INSERT INTO schema_version (version, description, applied_at)
+  VALUES (8, 'audit entries found by request id and by key without reading the whole audit log', SYS_EXTRACT_UTC(SYSTIMESTAMP));
 
 CREATE TABLE test_table (
   hello VARCHAR2(20)
@@ -60,6 +64,9 @@ CREATE TABLE equipment (
   CONSTRAINT equipment_liquid_ck CHECK (insulating_liquid IN ('mineral', 'natural_ester', 'synthetic_ester', 'silicone'))
 );
 
+-- Serves GET /equipment?substation_id= (functions/equipment.py), the fleet view's and change feed's substation
+-- filter (shared/fleet.py _BY_SUBSTATION, shared/change_feed.py), and a substation's delete (its foreign key).
+-- equipment_name_uk leads with the same column and could serve them too; dropping this one is a migration of its own.
 CREATE INDEX equipment_substation_ix ON equipment (substation_id);
 
 CREATE TABLE dga_sample (
@@ -99,7 +106,15 @@ CREATE TABLE audit_log (
   deleted       NUMBER(10)    NOT NULL
 );
 
+-- Serves GET /audit?from=&to= (functions/audit.py _FILTERS, recorded_at bounds).
 CREATE INDEX audit_log_recorded_ix ON audit_log (recorded_at);
+
+-- Serves GET /audit?request_id= (functions/audit.py _FILTERS: request_id = :p_request_id), migration 8.
+CREATE INDEX audit_log_request_ix ON audit_log (request_id);
+
+-- Serves GET /audit?key_id= (key_id = :p_key_id ORDER BY id, read in the page's order), migration 8. resource_name
+-- (five values) is checked on the rows read in id order.
+CREATE INDEX audit_log_key_ix ON audit_log (key_id, id);
 
 -- A stored verdict per complete DGA sample (shared/verdict_store.py), written in the transaction that
 -- changes what it depends on. The ranking index serves the fleet ranking worst first; the unit index a
@@ -123,13 +138,22 @@ CREATE TABLE dga_diagnosis (
   CONSTRAINT dga_diagnosis_verdict_ck CHECK (verdict IS JSON)
 );
 
+-- Serves a unit's stored verdicts (shared/verdict_store.py _READ_STORED, WHERE equipment_id IN …) and the update
+-- of its latest flag (_SET_LATEST: WHERE equipment_id = … AND (is_latest = 1 OR sample_id = …)).
 CREATE INDEX dga_diagnosis_unit_ix ON dga_diagnosis (equipment_id, sampled_at, sample_id, is_latest, fingerprint, dga_status, fault_type, severity);
 
+-- Serves the fleet ranking worst first and its count and export (shared/fleet.py _RANKED, _RANKED_COUNT, _EXPORTED:
+-- WHERE is_latest = 1 ORDER BY verdict_rank DESC, equipment_id), read in index order with no sort, and the units
+-- without a latest verdict after them (_TAIL: NOT IN the latest verdicts' equipment_id, read from this index alone).
 CREATE INDEX dga_diagnosis_ranking_ix ON dga_diagnosis (is_latest, verdict_rank DESC, equipment_id);
 
+-- Serves every other order of the fleet view and its summary (shared/fleet.py _SORTED, shared/fleet_summary.py:
+-- equipment LEFT JOIN its latest verdict ON d.equipment_id = e.id AND d.is_latest = 1), one seek per unit.
 -- What the fleet view's sorts and summary read of each unit's latest verdict (migration 7).
 CREATE INDEX dga_diagnosis_latest_ix ON dga_diagnosis (equipment_id, is_latest, dga_status, fault_present, fault_type, severity, health_index, sampled_at, fingerprint, verdict_rank, engine_version, diagnosed_at, sample_id);
 
+-- Serves the catch-up's pending and stale verdicts (shared/pending.py _NEEDING_VERDICTS: ON d.sample_id = s.id, then
+-- d.fingerprint), the fleet view's samples without a verdict (shared/fleet.py _PENDING) and the scorecard's candidates.
 CREATE INDEX dga_diagnosis_fingerprint_ix ON dga_diagnosis (sample_id, fingerprint);
 
 -- Every change of a unit's latest status, fault type or severity, oldest first: the change feed.
@@ -148,8 +172,10 @@ CREATE TABLE dga_change (
   severity            VARCHAR2(10) NOT NULL
 );
 
+-- Serves each unit's last reported change (shared/verdict_store.py _READ_REPORTED: MAX(id) WHERE equipment_id = …).
 CREATE INDEX dga_change_unit_ix ON dga_change (equipment_id, id);
 
+-- Serves the change feed's settled bound (shared/change_feed.py _BEFORE_UNSETTLED: MIN(id) WHERE changed_at > :settled).
 CREATE INDEX dga_change_recent_ix ON dga_change (changed_at, id);
 
 -- What was found when a unit was opened, tested or repaired (functions/inspections.py): the ground truth

@@ -12,11 +12,12 @@ for every version. The service refuses to start on any other version than `CURRE
 import datetime
 
 from shared.db.migrations import (m0002_ids_never_reused, m0003_audit_log, m0004_stored_verdicts,
-                                  m0005_insulating_liquid, m0006_inspections, m0007_fleet_view_index)
+                                  m0005_insulating_liquid, m0006_inspections, m0007_fleet_view_index,
+                                  m0008_audit_lookups)
 
 INITIAL_DESCRIPTION = "initial schema: substations, equipment, DGA samples"
 MIGRATIONS = (m0002_ids_never_reused, m0003_audit_log, m0004_stored_verdicts, m0005_insulating_liquid,
-              m0006_inspections, m0007_fleet_view_index)
+              m0006_inspections, m0007_fleet_view_index, m0008_audit_lookups)
 CURRENT_VERSION = MIGRATIONS[-1].VERSION
 VERSION_QUERY = "SELECT MAX(version) AS version FROM schema_version"
 RECORD_VERSION = (
