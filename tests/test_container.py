@@ -29,7 +29,7 @@ import pytest
 from packaging.markers import Marker
 
 from conftest import kill_server, wait_for
-from tools import lock
+from tools import deploy_gcf, lock
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -319,6 +319,19 @@ def test_requirements_txt_applies_the_constraints_for_every_installer():
     lines = (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
     assert f"-c {lock.CONSTRAINTS}" in lines  # the buildpack, the Dockerfile and CI all install requirements.txt
     assert not any(pattern_matches(pattern, lock.CONSTRAINTS) for pattern in gcloudignore_patterns())
+
+
+@pytest.mark.parametrize("requirements,constraints,problem", [
+    ("-c constraints.txt\nflask==3.1.0\n", True, None),
+    ("flask==3.1.0\n", True, "does not apply constraints.txt"),
+    ("-c constraints.txt\nflask==3.1.0\n", False, "constraints.txt is missing"),
+])
+def test_the_deploy_script_refuses_a_tree_that_would_install_unpinned(tmp_path, requirements, constraints, problem):
+    (tmp_path / "requirements.txt").write_text(requirements, encoding="utf-8")
+    if constraints:
+        (tmp_path / lock.CONSTRAINTS).write_text("flask==3.1.0\n", encoding="utf-8")
+    found = deploy_gcf.lock_problem(tmp_path)
+    assert found is None if problem is None else problem in found
 
 
 def gcloudignore_patterns():
