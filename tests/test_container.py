@@ -194,7 +194,7 @@ def requirement_pins():
     pins = {}
     for path in ROOT.glob("requirements*.txt"):
         for line in path.read_text(encoding="utf-8").splitlines():
-            pin = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", line)
+            pin = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)", line)
             if pin:
                 pins[normalized(pin[1])] = (pin[2], path.name)
     return pins
