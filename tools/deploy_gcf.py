@@ -101,7 +101,7 @@ def deploy_command(target, options):
 
 
 def lock_problem(root=SOURCE_ROOT):
-    """Why the build of `root` would not install the pinned set, or None when requirements.txt applies constraints.txt."""
+    """Why a build of `root` would not install the pinned set; None when requirements.txt applies constraints.txt."""
     requirements = (root / "requirements.txt").read_text(encoding="utf-8").splitlines()
     if f"-c {CONSTRAINTS}" not in requirements:
         return f"requirements.txt does not apply {CONSTRAINTS} (a line `-c {CONSTRAINTS}`)"
