@@ -7,9 +7,11 @@
   the data directory, and must serve, probe, switch target by FUNCTION_TARGET and exit cleanly on SIGTERM.
 - The Dockerfile, .dockerignore, Procfile and the lock are checked statically, and by hadolint.
 
-Slow (marked `slow`, ~16 s together here): the venv, built once per session (~11 s, its wheels from PyPI or
-this machine's wheel folders), `tools.lock --check` (~1.5 s, asks PyPI) and two servers (~2 s and ~1 s; the
-first builds the demo database). What stays untested: the image build itself, the base image, the compileall
+- Every runtime pin has wheels for each Cloud Functions runtime (uv resolves for it, wheels only).
+
+Slow (marked `slow`, ~20 s together here): the venv, built once per session (~11 s, its wheels from PyPI or
+this machine's wheel folders), `tools.lock --check` and the wheel checks (~1 s each, they ask PyPI) and two
+servers (~2 s and ~1 s; the first builds the demo database). What stays untested: the image build itself, the base image, the compileall
 step, Docker's own HEALTHCHECK, STOPSIGNAL and VOLUME handling.
 """
 
@@ -41,6 +43,8 @@ UNPRIVILEGED = 65534  # nobody: like the image's own user, it may write only the
 # Debian's own Python of the same minor version, for when the running one lies where the unprivileged user
 # cannot reach it (pyenv under /root).
 SYSTEM_PYTHON = pathlib.Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+# glibc 2.28 or newer (Debian 10+, the Cloud Functions images, Lambda's python3.12): NumPy 2.4 has no older wheels.
+WHEEL_PLATFORM = "x86_64-manylinux_2_28"
 INSTALLERS = {"pip", "setuptools"}  # what `python -m venv` puts in every venv before any requirement
 SERVER_GUARD_S = 120  # against a hang only: the first start builds the demo database
 INSTALL_GUARD_S = 900
@@ -367,6 +371,22 @@ def test_the_lock_is_what_tools_lock_would_write_now():
         pytest.skip("uv is not installed (requirements-dev.txt pins it)")
     completed = subprocess.run([sys.executable, "-m", "tools.lock", "--check"], cwd=ROOT,
                                capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+
+
+@slow
+@pytest.mark.parametrize("runtime", deploy_gcf.RUNTIMES)
+def test_every_runtime_pin_has_wheels_for_each_cloud_functions_runtime(runtime):
+    """The image installs wheels only, and the buildpack would otherwise need a compiler. Needs PyPI."""
+    if importlib.util.find_spec("uv") is None:
+        pytest.skip("uv is not installed (requirements-dev.txt pins it)")
+    version = f"{runtime[len('python')]}.{runtime[len('python') + 1:]}"  # python312 → 3.12
+    completed = subprocess.run(
+        [sys.executable, "-m", "uv", "pip", "compile", "requirements.txt", f"--python-version={version}",
+         f"--python={sys.executable}", "--no-python-downloads",  # resolve for `version`; never fetch an interpreter
+         f"--python-platform={WHEEL_PLATFORM}", "--only-binary=:all:", "--no-header", "--quiet"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )
     assert completed.returncode == 0, completed.stderr[-2000:]
 
 

@@ -59,6 +59,8 @@ def compile_command(options):
     command = [
         sys.executable, "-m", "uv", "pip", "compile", ENTRY_REQUIREMENTS,
         f"--output-file={CONSTRAINTS}", "--universal", f"--python-version={MINIMUM_PYTHON}",
+        # Resolved for MINIMUM_PYTHON from whatever Python runs this: uv must not try to download another.
+        f"--python={sys.executable}", "--no-python-downloads",
         "--no-header", "--quiet",
     ]
     if options.upgrade:
