@@ -33,8 +33,9 @@ import sys
 from tools.lock import CONSTRAINTS
 
 SOURCE_ROOT = pathlib.Path(__file__).resolve().parent.parent
-# Every pin in requirements.txt has manylinux wheels for 3.11, 3.12 and 3.13 (`pip download
-# --only-binary=:all:`, README); 3.12 is supported longer than 3.11 and is also the Lambda runtime.
+# Every runtime pin (requirements.txt and, through it, constraints.txt) has manylinux_2_28 wheels for 3.11, 3.12
+# and 3.13 (tests/test_container.py resolves each, wheels only); 3.12 is supported longer than 3.11 and is also
+# the Lambda runtime.
 RUNTIMES = ("python311", "python312", "python313")
 DEFAULT_RUNTIME = "python312"
 CONCURRENCY = 64  # SEDA_MAX_IN_FLIGHT's default (shared/config/__init__.py)
