@@ -266,7 +266,10 @@ def serve(image, port, **overrides):
     environment["PATH"] = environment["PATH"].replace(IMAGE_VENV, str(image["venv"]))
     environment.update(HOST="127.0.0.1", PORT=str(port))
     for name, value in overrides.items():
-        environment.pop(name) if value is None else environment.update({name: value})
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
     user = {"user": UNPRIVILEGED, "group": UNPRIVILEGED, "extra_groups": []} if image["unprivileged"] else {}
     process = subprocess.Popen(
         [in_image(part, image) for part in image_command()], cwd=in_image(IMAGE_APP, image), env=environment,
@@ -433,7 +436,7 @@ def test_function_target_chooses_the_one_resource_served(image, free_port):
 
 def test_the_image_runs_as_a_numeric_non_root_user():
     user = only(final_stage(), "USER")
-    resolved = re.sub(r"\$\{(\w+)\}", lambda name: build_arguments()[name[1]], user).split(":")[0]
+    resolved = re.sub(r"\$\{(\w+)\}", lambda match: build_arguments()[match[1]], user).split(":")[0]
     assert resolved.isdigit() and int(resolved) != 0
 
 
