@@ -2,8 +2,8 @@
 #   docker build -t seda .
 #   docker run -p 8080:8080 -v seda-data:/data seda          # FUNCTION_TARGET=<target> serves one resource
 # Python 3.11: the version the test suite runs on, and the lowest one constraints.txt is resolved for (every
-# pinned package has manylinux wheels for 3.11, 3.12 and 3.13, so another 3.x tag here builds too). slim-trixie:
-# Debian 13, the supported stable release. Pin the digest too when you build for production
+# runtime pin has manylinux_2_28 wheels for 3.11, 3.12 and 3.13, so another 3.x tag here builds too).
+# slim-trixie: Debian 13, the supported stable release. Pin the digest too when you build for production
 # (`FROM python:3.11.14-slim-trixie@sha256:…`), so a rebuild cannot pick up a different image under the same tag.
 ARG PYTHON_IMAGE=python:3.11.14-slim-trixie
 

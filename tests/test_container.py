@@ -39,6 +39,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
 IMAGE_APP = "/app"  # the Dockerfile's WORKDIR, where `COPY . .` puts the context
 IMAGE_VENV = "/opt/venv"
+IMAGE_DATA = "/data"  # the volume SEDA_SQLITE_PATH points into
 UNPRIVILEGED = 65534  # nobody: like the image's own user, it may write only the data directory
 # Debian's own Python of the same minor version, for when the running one lies where the unprivileged user
 # cannot reach it (pyenv under /root).
@@ -249,7 +250,7 @@ def image():
 
 def in_image(path, image):
     """A path of the image (/app/..., /opt/venv/..., /data/...) mapped to the fixture's folder."""
-    for prefix, folder in ((IMAGE_APP, image["app"]), (IMAGE_VENV, image["venv"]), ("/data", image["data"])):
+    for prefix, folder in ((IMAGE_APP, image["app"]), (IMAGE_VENV, image["venv"]), (IMAGE_DATA, image["data"])):
         if path == prefix or path.startswith(prefix + "/"):
             return str(folder) + path[len(prefix):]
     return path
@@ -464,8 +465,8 @@ def test_port_target_and_data_directory_are_the_images_defaults():
     environment = image_env()
     assert environment["PORT"] == "8080" and only(final_stage(), "EXPOSE") == "8080"
     assert environment["FUNCTION_TARGET"] == "api"
-    data = str(pathlib.PurePosixPath(environment["SEDA_SQLITE_PATH"]).parent)
-    assert json.loads(only(final_stage(), "VOLUME")) == [data]
+    assert str(pathlib.PurePosixPath(environment["SEDA_SQLITE_PATH"]).parent) == IMAGE_DATA
+    assert json.loads(only(final_stage(), "VOLUME")) == [IMAGE_DATA]
 
 
 def test_one_entry_command_for_the_image_and_the_procfile():
