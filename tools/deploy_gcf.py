@@ -7,6 +7,9 @@ that fails. Without `--run` gcloud is never called.
 
 - Source: this tree (`--source=.`, filtered by `.gcloudignore`), entry point = target name; the
   function's name is the target with `-` for `_` (function names allow no underscore).
+- Dependencies: the buildpack runs `pip install -r requirements.txt`, whose `-c constraints.txt` pins every
+  transitive package (`python -m tools.lock`); the script refuses a tree where requirements.txt does not apply
+  constraints.txt or the file is missing, since that build would install whatever is newest that day.
 - Secrets: ORACLE_PASSWORD and SEDA_API_KEYS come from Secret Manager (`--set-secrets`, their
   `:latest` versions); `--env` refuses them, so no secret value is ever on a command line.
 - Egress to the database: a Serverless VPC Access connector (`--connector`, only private ranges
@@ -15,8 +18,8 @@ that fails. Without `--run` gcloud is never called.
   needs a whole vCPU. CONCURRENCY equals SEDA_MAX_IN_FLIGHT's default, so the platform adds an
   instance before ours would answer 429.
 
-Exit status: 0 when every command was printed (and run), 2 for bad arguments or no gcloud on PATH
-with `--run`, otherwise the failing gcloud's own status.
+Exit status: 0 when every command was printed (and run), 2 for bad arguments, an unpinned tree or no gcloud
+on PATH with `--run`, otherwise the failing gcloud's own status.
 """
 
 import argparse
@@ -27,9 +30,12 @@ import shutil
 import subprocess
 import sys
 
+from tools.lock import CONSTRAINTS
+
 SOURCE_ROOT = pathlib.Path(__file__).resolve().parent.parent
-# Every pin in requirements.txt has manylinux wheels for 3.11, 3.12 and 3.13 (`pip download
-# --only-binary=:all:`, README); 3.12 is supported longer than 3.11 and is also the Lambda runtime.
+# Every runtime pin (requirements.txt and, through it, constraints.txt) has manylinux_2_28 wheels for 3.11, 3.12
+# and 3.13 (tests/test_container.py resolves each, wheels only); 3.12 is supported longer than 3.11 and is also
+# the Lambda runtime.
 RUNTIMES = ("python311", "python312", "python313")
 DEFAULT_RUNTIME = "python312"
 CONCURRENCY = 64  # SEDA_MAX_IN_FLIGHT's default (shared/config/__init__.py)
@@ -95,6 +101,16 @@ def deploy_command(target, options):
     return command
 
 
+def lock_problem(root=SOURCE_ROOT):
+    """Why a build of `root` would not install the pinned set; None when requirements.txt applies constraints.txt."""
+    requirements = (root / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    if f"-c {CONSTRAINTS}" not in requirements:
+        return f"requirements.txt does not apply {CONSTRAINTS} (a line `-c {CONSTRAINTS}`)"
+    if not (root / CONSTRAINTS).is_file():
+        return f"{CONSTRAINTS} is missing: run `python -m tools.lock`"
+    return None
+
+
 def env_pair(text):
     """`KEY=VALUE` from `--env`; never a secret, which Secret Manager supplies."""
     key, equals, value = text.partition("=")
@@ -134,6 +150,10 @@ def parse_arguments(argv):
 def main(argv=None):
     """Print, and with --run run, each target's deploy command; the exit status."""
     options = parse_arguments(sys.argv[1:] if argv is None else argv)
+    problem = lock_problem()
+    if problem:
+        print(f"error: {problem}; the functions would install unpinned dependencies", file=sys.stderr)
+        return 2
     commands = [deploy_command(target, options) for target in options.targets]
     if options.run and shutil.which("gcloud") is None:
         print("error: --run needs the gcloud CLI on PATH (https://cloud.google.com/sdk/docs/install)", file=sys.stderr)
