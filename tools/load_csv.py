@@ -215,9 +215,9 @@ def files_in(directory):
 def text_of(checked, charset):
     """The file's text in `charset` (a UTF-8 byte order mark dropped), or None with the problem recorded."""
     try:
-        return charsets.decoded(checked.data, charset)
+        return charsets.decoded(checked.data, charset, "file", "Name the files' charset with --charset")
     except SchemaValidationError as exc:
-        checked.unreadable.append(exc.message.replace("The body", "The file"))
+        checked.unreadable.append(exc.message)
         return None
 
 
@@ -416,8 +416,12 @@ class Options:
     charset: str = charsets.UTF_8
 
 
-async def load(options, out=sys.stdout, err=sys.stderr):
-    """Check every file, then (unless a dry run, or too many bad lines) write them; the exit status."""
+async def load(options, out=None, err=None):
+    """Check every file, then (unless a dry run, or too many bad lines) write them; the exit status.
+
+    Reports go to `out` (stdout by default), problems and progress to `err` (stderr).
+    """
+    out, err = out or sys.stdout, err or sys.stderr
     database = open_database(options.target, options.dry_run)
     try:
         stored = {}
