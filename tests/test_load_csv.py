@@ -10,11 +10,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 
 from conftest import API_KEY, ROOT, make_client, run_tool, service_free_environment, table_snapshot, use_database
 from shared.schema import SAMPLE_GASES
+from test_oracle_integration import ORACLE_TEST_VARIABLES
 from tools import load
 
 SUBSTATIONS = """name,region,voltage_kv,latitude,longitude,commissioned_year
@@ -80,7 +82,7 @@ def test_files_load_into_a_new_database_and_the_api_serves_them_with_korean_text
     path = tmp_path / "fleet.sqlite3"
     loaded = run_tool("tools.load", "--csv", str(directory), "--sqlite", str(path))
     assert loaded.returncode == 0, loaded.stderr
-    assert "samples.csv: 3 inserted, 0 updated in 1 batches" in loaded.stdout
+    assert "samples.csv: 3 inserted, 0 updated in 1 batch" in loaded.stdout
     assert "samples.csv [" in loaded.stderr and "100%" in loaded.stderr  # a progress bar per file
     assert query(path, "SELECT key_id, operation, resource_name, ids FROM audit_log ORDER BY id") == [
         ("tools.load", "LOAD substations.csv", "substations", '{"id":[1,2],"line":[2,3]}'),
@@ -136,7 +138,8 @@ def test_bad_lines_are_reported_with_file_and_line_in_the_api_s_words_and_nothin
         "samples.csv:8: The row has 5 cells but the header names 13 columns.",
     ]
     assert problems[1].startswith("samples.csv:4: 'sampled_at' must be an ISO 8601 date or date-time")
-    assert "samples.csv: 1 good lines, 6 bad" in out and "nothing was written" in out
+    assert "samples.csv: 1 good lines, 6 bad" in out and "nothing was written: 6 bad lines, more than --max-errors 0" in out
+    assert "pass --max-errors 6 to load the other lines and skip those" in out
     assert table_snapshot(database) == before
     # The API refuses the same line with the same message.
     refused = writer.post("/api/v1/measurements", content="equipment_id,sampled_at,h2\n1,yesterday,1\n",
@@ -152,7 +155,7 @@ def test_max_errors_skips_that_many_bad_lines_loads_the_rest_and_still_exits_non
     assert query(database, "SELECT COUNT(*) FROM dga_sample WHERE lab = 'ok'") == [(0,)]
     status, out, err = run_load(capsys, "--csv", bad, "--sqlite", database, "--max-errors", "6")
     assert status == 1 and "samples.csv:8:" in err
-    assert "samples.csv: 0 inserted, 1 updated in 1 batches, 6 bad lines skipped" in out
+    assert "samples.csv: 0 inserted, 1 updated in 1 batch, 6 bad lines skipped" in out
     assert query(database, "SELECT COUNT(*) FROM dga_sample WHERE lab = 'ok'") == [(1,)]
 
 
@@ -160,7 +163,7 @@ def test_a_header_naming_unknown_or_too_few_columns_refuses_the_load_whatever_ma
     bad = write_files(tmp_path / "bad", {"equipment": "substation_name,name,colour\nx,y,red\n"})
     database = tmp_path / "new.sqlite3"
     status, out, err = run_load(capsys, "--csv", bad, "--sqlite", database, "--max-errors", "100")
-    assert status == 1 and "nothing was written" in out
+    assert status == 1 and "nothing was written: a file cannot be read whole" in out
     assert "equipment.csv: 'colour' is not a field; accepted fields: substation_name, name, kind," in err
     assert "equipment.csv: Column 'kind' is required." in err
     assert query(database, "SELECT COUNT(*) FROM equipment") == [(0,)]
@@ -190,7 +193,7 @@ def test_loading_again_changes_nothing_and_a_changed_file_updates_in_place(tmp_p
     assert status == 0 and "samples.csv: loaded already (3 lines); --reload writes it again" in out
     assert contents(database) == first
     status, out, _ = run_load(capsys, "--csv", directory, "--sqlite", database, "--reload")
-    assert status == 0 and "samples.csv: 0 inserted, 3 updated in 1 batches" in out
+    assert status == 0 and "samples.csv: 0 inserted, 3 updated in 1 batch" in out
     reloaded = contents(database)
     assert {table: rows for table, rows in reloaded.items() if table != "audit_log"} == {
         table: rows for table, rows in first.items() if table != "audit_log"}
@@ -200,7 +203,7 @@ def test_loading_again_changes_nothing_and_a_changed_file_updates_in_place(tmp_p
                "samples": SAMPLES.replace("Dong-Seoul,T2,2024-02-01,80", "Dong-Seoul,T2,2024-02-01,900")
                + "Dong-Seoul,T2,2024-03-01,1,1,1,1,0,1,1,1,1,\n"}
     status, out, _ = run_load(capsys, "--csv", write_files(tmp_path / "changed", changed), "--sqlite", database)
-    assert status == 0 and "samples.csv: 1 inserted, 3 updated in 1 batches" in out
+    assert status == 0 and "samples.csv: 1 inserted, 3 updated in 1 batch" in out
     assert query(database, "SELECT COUNT(*), MAX(h2) FROM dga_sample WHERE equipment_id = 2") == [(2, 900.0)]
     assert query(database, "SELECT year_manufactured FROM equipment WHERE name = 'T2'") == [(1985,)]
     assert query(database, "SELECT verdict FROM dga_diagnosis WHERE sample_id = 3") != verdict_before
@@ -288,3 +291,45 @@ def _committed_batches(path):
         return query(path, "SELECT COUNT(*) FROM audit_log WHERE resource_name = 'measurements'")[0][0]
     except sqlite3.OperationalError:  # the schema is being created
         return 0
+
+
+@pytest.mark.oracle
+@pytest.mark.skipif(not all(os.environ.get(name) for name in ORACLE_TEST_VARIABLES),
+                    reason="no Oracle database here: set ORACLE_TEST_USER, ORACLE_TEST_PASSWORD and ORACLE_TEST_DSN to run")
+def test_csv_files_load_into_oracle_once_upsert_on_reload_and_are_served(tmp_path, demo_db):
+    suffix = uuid.uuid4().hex[:8]
+    files = {name: text.replace("신가평", f"신가평-{suffix}").replace("Dong-Seoul", f"Dong-Seoul-{suffix}")
+             for name, text in FILES.items()}
+    directory = write_files(tmp_path / "csv", files, bom=True)
+    oracle = {"ORACLE_USER": os.environ["ORACLE_TEST_USER"], "ORACLE_PASSWORD": os.environ["ORACLE_TEST_PASSWORD"],
+              "ORACLE_DSN": os.environ["ORACLE_TEST_DSN"]}
+    try:
+        first = run_tool("tools.load", "--csv", str(directory), "--oracle", **oracle)
+        assert first.returncode == 0 and "samples.csv: 3 inserted, 0 updated" in first.stdout, first.stderr
+        again = run_tool("tools.load", "--csv", str(directory), "--oracle", **oracle)
+        assert again.returncode == 0 and "samples.csv: loaded already" in again.stdout, again.stderr
+        reloaded = run_tool("tools.load", "--csv", str(directory), "--oracle", "--reload", **oracle)
+        assert reloaded.returncode == 0 and "samples.csv: 0 inserted, 3 updated" in reloaded.stdout, reloaded.stderr
+        use_database(demo_db, SEDA_DATABASE="oracle", **oracle)
+        with make_client("api") as client:
+            (substation,) = [s for s in client.get("/api/v1/substations?limit=1000").json() if s["name"] == f"신가평-{suffix}"]
+            (unit,) = client.get(f"/api/v1/equipment?substation_id={substation['id']}").json()
+            samples = client.get(f"/api/v1/measurements?equipment_id={unit['id']}").json()
+            assert [s["lab"] for s in samples] == ["대전 연구소", "대전 연구소"]
+            assert client.get(f"/api/v1/diagnoses/{unit['id']}").json()["diagnosed_at"]
+    finally:
+        _delete_from_oracle(oracle, suffix)
+
+
+def _delete_from_oracle(oracle, suffix):
+    """Remove what the Oracle test loaded (its substations' names end in `suffix`), children first."""
+    import oracledb
+
+    units = "SELECT e.id FROM equipment e JOIN substation s ON s.id = e.substation_id WHERE s.name LIKE :pattern"
+    with oracledb.connect(user=oracle["ORACLE_USER"], password=oracle["ORACLE_PASSWORD"], dsn=oracle["ORACLE_DSN"]) as connection:
+        with connection.cursor() as cursor:
+            for table in ("dga_change", "inspection", "dga_diagnosis", "dga_sample"):
+                cursor.execute(f"DELETE FROM {table} WHERE equipment_id IN ({units})", pattern=f"%-{suffix}")
+            cursor.execute(f"DELETE FROM equipment WHERE id IN ({units})", pattern=f"%-{suffix}")
+            cursor.execute("DELETE FROM substation WHERE name LIKE :pattern", pattern=f"%-{suffix}")
+        connection.commit()

@@ -374,7 +374,6 @@ def test_csv_loader_statements_parse_as_oracle(demo_db, tmp_path):
     """Every statement `tools.load --csv` sends (here to SQLite, the same code path as to Oracle): the parents' ids,
     the checkpoints, the upserts of all four tables (MERGE on Oracle), the verdicts a changed unit and new samples
     rewrite, and the audit entries."""
-    import asyncio
     import io
 
     from tools import load_csv
@@ -393,7 +392,7 @@ def test_csv_loader_statements_parse_as_oracle(demo_db, tmp_path):
         paths[name].write_text(text)
     options = load_csv.Options(paths, ("sqlite", str(demo_db)))
     statuses = []
-    observed = _observing(lambda: statuses.append(asyncio.run(load_csv.load(options, io.StringIO(), io.StringIO()))))
+    observed = _observing(lambda: statuses.append(load_csv.run(options, io.StringIO(), io.StringIO())))
     assert statuses == [0]
     trees = {db.ORACLE.render(sql, paged): parse_oracle(db.ORACLE.render(sql, paged)) for sql, paged in observed}
     merged = {tree.this.name for tree in trees.values() if isinstance(tree, exp.Merge)}

@@ -32,7 +32,7 @@ from shared.db import migrations, sqlite_files
 from shared.errors import ApiError
 from tools import load_csv, load_oracle
 from tools.progress import Progress
-from tools.rediagnose import INTERRUPTED, failure_message, interruptible
+from tools.rediagnose import INTERRUPTED, failure_message
 
 
 def _schema(connection, fleet):
@@ -176,8 +176,8 @@ def _load_csv(parser, args):
         target = ("sqlite", args.sqlite)
     options = load_csv.Options(paths, target, args.dry_run, args.max_errors, args.batch_rows, args.reload, codec)
     try:
-        return asyncio.run(interruptible(load_csv.load(options)))
-    except asyncio.CancelledError:
+        return load_csv.run(options)
+    except (asyncio.CancelledError, KeyboardInterrupt):
         print("interrupted: the batch in progress was rolled back; run the same command again to carry on",
               file=sys.stderr)
         return INTERRUPTED

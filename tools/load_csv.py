@@ -32,6 +32,7 @@ the batches before it stay, and running the command again carries on), 130 when 
 batch in progress rolled back).
 """
 
+import asyncio
 import dataclasses
 import datetime
 import hashlib
@@ -47,7 +48,7 @@ from shared.db import sqlite_files
 from shared.errors import ApiError, SchemaValidationError
 from shared.jsonio import loads
 from tools.progress import Progress
-from tools.rediagnose import failure_message
+from tools.rediagnose import failure_message, interruptible
 
 KEY_ID = "tools.load"  # the audit trail's key id of every batch this loader writes
 DEFAULT_BATCH_ROWS = 1000
@@ -416,48 +417,65 @@ class Options:
     charset: str = charsets.UTF_8
 
 
-async def load(options, out=None, err=None):
+def run(options, out=None, err=None):
     """Check every file, then (unless a dry run, or too many bad lines) write them; the exit status.
 
-    Reports go to `out` (stdout by default), problems and progress to `err` (stderr).
+    Reports go to `out` (stdout by default), problems and progress to `err` (stderr). The check
+    runs outside an event loop, so Ctrl-C stops it at once (KeyboardInterrupt); the writes run
+    in one that SIGINT and SIGTERM cancel, rolling back the batch in progress (CancelledError).
     """
     out, err = out or sys.stdout, err or sys.stderr
     database = open_database(options.target, options.dry_run)
-    try:
-        stored = {}
-        if database is not None:
-            async with database.connect() as session:
-                stored = await parent_ids(session)
-        checked = check_all(options.paths, options.charset, stored)
-        bad_lines = sum(len(file.bad) for file in checked)
-        for file in checked:
-            for problem in file.problems():
-                print(problem, file=err)
-        refused = bad_lines > options.max_errors or any(file.unreadable for file in checked)
-        if options.dry_run or refused:
-            _report_check(checked, options, refused, out)
-            return 1 if bad_lines or refused else 0
-        reload_at = datetime.datetime.now(datetime.timezone.utc) if options.reload else None
-        for file in checked:
-            loaded = await write_file(database, file, options.charset, options.batch_rows, actor(file, reload_at), err)
-            print(_written(file, loaded), file=out)
-        return 1 if bad_lines else 0
-    finally:
-        if database is not None:
-            await database.close()
-
-
-def _report_check(checked, options, refused, out):
-    """What the check found, file by file, and what was (not) written."""
+    stored = {} if database is None else asyncio.run(_closing(database, _stored_parents(database)))
+    checked = check_all(options.paths, options.charset, stored)
     for file in checked:
+        for problem in file.problems():
+            print(problem, file=err)
+    bad_lines = sum(len(file.bad) for file in checked)
+    refusal = _refusal(checked, bad_lines, options.max_errors)
+    for file in checked if options.dry_run or refusal else ():
         state = "cannot be read" if file.unreadable else f"{file.good:,} good lines, {len(file.bad):,} bad"
         print(f"{file.label}: {state}", file=out)
     if options.dry_run:
         print("dry run: nothing was written", file=out)
-    elif refused:
-        bad = sum(len(file.bad) for file in checked)
-        print(f"nothing was written: {bad:,} bad lines, more than --max-errors {options.max_errors}, or a file that "
-              "cannot be read; correct them (or raise --max-errors to skip bad lines) and run again", file=out)
+        return 1 if bad_lines or refusal else 0
+    if refusal:
+        print(f"nothing was written: {refusal}", file=out)
+        return 1
+    asyncio.run(interruptible(_closing(database, _write_all(database, checked, options, out, err))))
+    return 1 if bad_lines else 0
+
+
+def _refusal(checked, bad_lines, max_errors):
+    """Why nothing may be written, or None."""
+    if any(file.unreadable for file in checked):
+        return "a file cannot be read whole (see above); correct it and run again"
+    if bad_lines > max_errors:
+        return (f"{bad_lines:,} bad lines, more than --max-errors {max_errors}; correct them and run again, or "
+                f"pass --max-errors {bad_lines} to load the other lines and skip those")
+    return None
+
+
+async def _closing(database, coroutine):
+    """Run `coroutine`, then close the database's connections of this event loop."""
+    try:
+        return await coroutine
+    finally:
+        await database.close()
+
+
+async def _stored_parents(database):
+    """`parent_ids` of the database, on a session of its own."""
+    async with database.connect() as session:
+        return await parent_ids(session)
+
+
+async def _write_all(database, checked, options, out, err):
+    """Write every checked file, parents first, saying what each did."""
+    reload_at = datetime.datetime.now(datetime.timezone.utc) if options.reload else None
+    for file in checked:
+        loaded = await write_file(database, file, options.charset, options.batch_rows, actor(file, reload_at), err)
+        print(_written(file, loaded), file=out)
 
 
 def _written(file, loaded):
@@ -466,5 +484,5 @@ def _written(file, loaded):
     before = f", {loaded.before:,} loaded by an earlier run" if loaded.before else ""
     if loaded.before == file.good and file.good and not loaded.batches:
         return f"{file.label}: loaded already ({file.good:,} lines{skipped}); --reload writes it again"
-    return (f"{file.label}: {loaded.inserted:,} inserted, {loaded.updated:,} updated in {loaded.batches:,} "
-            f"batches{before}{skipped}")
+    batches = f"{loaded.batches:,} batch" + ("" if loaded.batches == 1 else "es")
+    return f"{file.label}: {loaded.inserted:,} inserted, {loaded.updated:,} updated in {batches}{before}{skipped}"
