@@ -26,6 +26,10 @@ How a load runs:
    last committed line. The run's request id is derived from the file's bytes, so a changed
    file starts again from its first line (upserts make that harmless), and a file loaded whole
    already is skipped; `--reload` writes it again.
+`--sqlite PATH` names an existing database of the current schema (the service's, which may keep
+running: each batch holds the write lock for a moment) or a new file, created with the schema and
+no rows once the check has passed (never by a dry run or a refused load). `--oracle` loads
+into the schema the service's ORACLE_* variables name, by the same code with the Oracle dialect.
 Exit status: 0 when every line was loaded (now or before), 1 when a line or a file was refused
 (the good lines may still have been loaded, see 2) or the database refused a batch (rolled back;
 the batches before it stay, and running the command again carries on), 130 when interrupted (the
@@ -386,22 +390,21 @@ async def _write_batch(database, checked, batch, who, loaded):
     loaded.batches += 1
 
 
-def open_database(target, dry_run):
-    """The database to load into: `("sqlite", PATH)` or `("oracle", settings)`; None for a dry run of a new file.
-
-    A SQLite file that does not exist yet is created empty with the current schema (never by a dry run).
-    """
+def open_database(target):
+    """The database to load into, `("sqlite", PATH)` or `("oracle", settings)`; None for a SQLite file not there yet."""
     dialect, where = target
     if dialect == "oracle":
-        from shared.db.oracle import OracleDatabase
+        from shared.db.oracle import OracleDatabase  # python-oracledb's pool, only when Oracle is the target
 
         return OracleDatabase(where)
     path = os.path.abspath(where)
-    if not os.path.exists(path):
-        if dry_run:
-            return None
-        sqlite_files.create_empty(path)
-    return db.SqliteDatabase(path)
+    return db.SqliteDatabase(path) if os.path.exists(path) else None
+
+
+def created_database(target):
+    """A new, empty SQLite file at the target's path, with the current schema, opened (just before the first write)."""
+    sqlite_files.create_empty(os.path.abspath(target[1]))
+    return open_database(target)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -425,7 +428,7 @@ def run(options, out=None, err=None):
     in one that SIGINT and SIGTERM cancel, rolling back the batch in progress (CancelledError).
     """
     out, err = out or sys.stdout, err or sys.stderr
-    database = open_database(options.target, options.dry_run)
+    database = open_database(options.target)
     stored = {} if database is None else asyncio.run(_closing(database, _stored_parents(database)))
     checked = check_all(options.paths, options.charset, stored)
     for file in checked:
@@ -442,6 +445,7 @@ def run(options, out=None, err=None):
     if refusal:
         print(f"nothing was written: {refusal}", file=out)
         return 1
+    database = database or created_database(options.target)
     asyncio.run(interruptible(_closing(database, _write_all(database, checked, options, out, err))))
     return 1 if bad_lines else 0
 
