@@ -2,8 +2,10 @@
 
 import codecs
 import contextlib
+import csv
 import datetime
 import hashlib
+import io
 import os
 import signal
 import sqlite3
@@ -333,3 +335,53 @@ def _delete_from_oracle(oracle, suffix):
             cursor.execute(f"DELETE FROM equipment WHERE id IN ({units})", pattern=f"%-{suffix}")
             cursor.execute("DELETE FROM substation WHERE name LIKE :pattern", pattern=f"%-{suffix}")
         connection.commit()
+
+
+def demo_fleet_files(directory):
+    """The demo fleet (`shared/demo_data.py`, what a new embedded database holds) written as the loader's CSV files."""
+    from shared import demo_data
+
+    fleet = demo_data.generate()
+    substation_names = {substation["id"]: substation["name"] for substation in fleet.substations}
+    units = {unit["id"]: (substation_names[unit["substation_id"]], unit["name"]) for unit in fleet.equipment}
+
+    def table(columns, rows):
+        text = io.StringIO()
+        csv.writer(text).writerows([columns, *rows])  # None is written as an empty cell: a missing value
+        return text.getvalue()
+
+    files = {
+        "substations": table(BY_KIND["substations"], ([s[c] for c in BY_KIND["substations"]] for s in fleet.substations)),
+        "equipment": table(BY_KIND["equipment"], ([*units[u["id"]][:1], *(u.get(c) for c in BY_KIND["equipment"][1:])]
+                                                  for u in fleet.equipment)),
+        "samples": table(BY_KIND["samples"], ([*units[s["equipment_id"]], s["sampled_at"].isoformat(),
+                                                *(s[c] for c in BY_KIND["samples"][3:])]
+                                               for batch in fleet.sample_batches() for s in batch)),
+        "inspections": table(BY_KIND["inspections"], ([*units[i["equipment_id"]], i["inspected_at"].isoformat(),
+                                                        *(i.get(c) for c in BY_KIND["inspections"][3:])]
+                                                       for i in fleet.inspections)),
+    }
+    return write_files(directory, files)
+
+
+BY_KIND = {
+    "substations": ("name", "region", "voltage_kv", "latitude", "longitude", "commissioned_year"),
+    "equipment": ("substation_name", "name", "kind", "manufacturer", "rated_mva", "voltage_kv", "year_manufactured",
+                  "oil_preservation", "status"),
+    "samples": ("substation_name", "equipment_name", "sampled_at", *SAMPLE_GASES, "lab"),
+    "inspections": ("substation_name", "equipment_name", "inspected_at", "finding", "description", "reference"),
+}
+VERDICTS_BY_NAME = (
+    "SELECT s.name, e.name, d.sampled_at, d.is_latest, d.fingerprint, d.dga_status, d.fault_type, d.severity, "
+    "d.health_index, d.verdict_rank FROM dga_diagnosis d JOIN equipment e ON e.id = d.equipment_id "
+    "JOIN substation s ON s.id = e.substation_id ORDER BY 1, 2, 3"
+)
+
+
+def test_the_demo_fleet_loaded_from_csv_gets_the_stored_verdicts_the_service_writes_for_it(tmp_path, capsys, demo_db):
+    path = tmp_path / "from-csv.sqlite3"
+    status, out, _ = run_load(capsys, "--csv", demo_fleet_files(tmp_path / "csv"), "--sqlite", path)
+    assert status == 0 and "samples.csv: 4,271 inserted" in out
+    assert query(path, VERDICTS_BY_NAME) == query(demo_db, VERDICTS_BY_NAME)
+    for table in ("substation", "equipment", "inspection"):
+        assert query(path, f"SELECT * FROM {table} ORDER BY id") == query(demo_db, f"SELECT * FROM {table} ORDER BY id")
