@@ -154,8 +154,8 @@ def _csv_paths(args):
 
 def _load_csv(parser, args):
     """Check and load the CSV files the arguments name; the exit status."""
-    generated = [flag for flag, value in (("--samples", args.samples), ("--seed", args.seed),
-                                          ("--replace", args.replace), ("--no-verdicts", args.no_verdicts)) if value]
+    generated = [flag for flag, given in (("--samples", args.samples is not None), ("--seed", args.seed is not None),
+                                          ("--replace", args.replace), ("--no-verdicts", args.no_verdicts)) if given]
     if generated:
         parser.error(f"{', '.join(generated)} belong to the generated fleet, not to CSV loads (which upsert)")
     if args.batch_rows < 1:
@@ -178,8 +178,8 @@ def _load_csv(parser, args):
     try:
         return load_csv.run(options)
     except (asyncio.CancelledError, KeyboardInterrupt):
-        print("interrupted: the batch in progress was rolled back; run the same command again to carry on",
-              file=sys.stderr)
+        print("interrupted: the batch in progress (if any) was rolled back; run the same command again to carry on "
+              "after the last committed batch", file=sys.stderr)
         return INTERRUPTED
     except load_csv.LoadRefused as exc:
         print(f"tools.load: {exc.message}", file=sys.stderr)
