@@ -25,7 +25,8 @@ How a load runs:
    commits with the batch or not at all, so after a kill the same command carries on after the
    last committed line. The run's request id is derived from the file's bytes, so a changed
    file starts again from its first line (upserts make that harmless), and a file loaded whole
-   already is skipped; `--reload` writes it again.
+   already is skipped; `--reload` writes it again (under a run id of its own, so an interrupted
+   reload is repeated whole by running it again with `--reload`).
 `--sqlite PATH` names an existing database of the current schema (the service's, which may keep
 running: each batch holds the write lock for a moment) or a new file, created with the schema and
 no rows once the check has passed (never by a dry run or a refused load). `--oracle` loads
