@@ -135,8 +135,8 @@ def test_bad_lines_are_reported_with_file_and_line_in_the_api_s_words_and_nothin
         problems[1],
         "samples.csv:5: The sample has no gas value; give one or more of h2, ch4, c2h6, c2h4, c2h2, co, co2, o2, n2.",
         "samples.csv:6: Line 2 already holds a sample of this unit at this time; give each once.",
-        "samples.csv:7: Substation '신가평' has no unit named 'T9'; load it first (equipment.csv) or correct "
-        "'substation_name' and 'equipment_name'.",
+        ("samples.csv:7: Substation '신가평' has no unit named 'T9'; load it first (equipment.csv) or correct "
+         "'substation_name' and 'equipment_name'."),
         "samples.csv:8: The row has 5 cells but the header names 13 columns.",
     ]
     assert problems[1].startswith("samples.csv:4: 'sampled_at' must be an ISO 8601 date or date-time")
