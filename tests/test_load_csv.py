@@ -254,35 +254,61 @@ def fleet_files(directory, units=6, samples_per_unit=700):
     })
 
 
+SAMPLE_BATCHES = 14  # of `fleet_files()` at 300 lines a batch
+INTERRUPTIBLE = ["--batch-rows", "300"]
+
+
 def test_a_load_killed_mid_way_carries_on_when_run_again_and_ends_as_an_uninterrupted_load(tmp_path):
     directory = fleet_files(tmp_path / "csv")
     whole, killed = tmp_path / "whole.sqlite3", tmp_path / "killed.sqlite3"
-    arguments = ["--csv", str(directory), "--batch-rows", "300"]
+    arguments = ["--csv", str(directory), *INTERRUPTIBLE]
     assert run_tool("tools.load", *arguments, "--sqlite", str(whole)).returncode == 0
-    batches = query(whole, "SELECT COUNT(*) FROM audit_log WHERE resource_name = 'measurements'")[0][0]
-    assert batches == 14
-    process = subprocess.Popen([sys.executable, "-m", "tools.load", *arguments, "--sqlite", str(killed)], cwd=ROOT,
-                               env=service_free_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60  # against a hang only
-        while not _committed_batches(killed):
-            assert process.poll() is None and time.monotonic() < deadline, "the load ended before a batch was seen"
-            time.sleep(0.005)
-        # Hold the write lock, so no further batch can commit, and kill the loader mid-load.
-        with contextlib.closing(sqlite3.connect(killed, timeout=30, isolation_level=None)) as lock:
-            lock.execute("BEGIN IMMEDIATE")
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-            lock.execute("ROLLBACK")
-    finally:
-        process.kill()
+    assert _committed_batches(whole) == SAMPLE_BATCHES
+    status, _ = _interrupted_after_first_batch([*arguments, "--sqlite", str(killed)], killed, signal.SIGKILL)
     committed = _committed_batches(killed)
-    assert 1 <= committed < batches, "killed mid-load"
+    assert status == -signal.SIGKILL and 1 <= committed < SAMPLE_BATCHES, "killed mid-load"
     assert query(killed, "SELECT COUNT(*) FROM dga_sample")[0][0] == committed * 300
     resumed = run_tool("tools.load", *arguments, "--sqlite", str(killed))
     assert resumed.returncode == 0, resumed.stderr
     assert "loaded by an earlier run" in resumed.stdout
     assert contents(killed) == contents(whole)
+
+
+def test_ctrl_c_rolls_back_the_batch_in_progress_exits_130_and_the_same_command_carries_on(tmp_path):
+    directory = fleet_files(tmp_path / "csv")
+    path = tmp_path / "fleet.sqlite3"
+    arguments = ["--csv", str(directory), *INTERRUPTIBLE, "--sqlite", str(path)]
+    status, err = _interrupted_after_first_batch(arguments, path, signal.SIGINT)
+    assert status == 130 and "interrupted: the batch in progress (if any) was rolled back" in err
+    committed = _committed_batches(path)
+    assert 1 <= committed < SAMPLE_BATCHES
+    assert query(path, "SELECT COUNT(*) FROM dga_sample")[0][0] == committed * 300  # no half batch
+    resumed = run_tool("tools.load", *arguments)
+    assert resumed.returncode == 0 and f"{committed * 300:,} loaded by an earlier run" in resumed.stdout
+    assert query(path, "SELECT COUNT(*) FROM dga_sample") == [(6 * 700,)]
+
+
+def _interrupted_after_first_batch(arguments, path, signal_number):
+    """Start `python -m tools.load arguments`, and once a batch of samples is committed in `path`, take the write
+    lock (so no further batch can commit) and send `signal_number`; the process's exit status and stderr."""
+    process = subprocess.Popen([sys.executable, "-m", "tools.load", *arguments], cwd=ROOT,
+                               env=service_free_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        deadline = time.monotonic() + 60  # against a hang only
+        while not _committed_batches(path):
+            assert process.poll() is None and time.monotonic() < deadline, "the load ended before a batch was seen"
+            time.sleep(0.005)
+        with contextlib.closing(sqlite3.connect(path, timeout=30, isolation_level=None)) as lock:
+            lock.execute("BEGIN IMMEDIATE")
+            os.kill(process.pid, signal_number)
+            if signal_number == signal.SIGKILL:
+                process.wait(timeout=30)  # gone before the lock is let go; an interrupted one needs it to roll back
+            lock.execute("ROLLBACK")
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    return process.returncode, err
 
 
 def _committed_batches(path):
