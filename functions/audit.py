@@ -6,8 +6,9 @@ GET /api/v1/audit[?from=&to=&key_id=&resource_name=&request_id=&limit=&offset=] 
     ask `from` a recent time;
 GET /api/v1/audit/<id> → one entry or 404.
 An entry: `id`, `recorded_at`, `request_id`, `key_id`, `operation` (`POST /api/v1/measurements`),
-`resource_name` (`equipment`, `measurements`, `inspections`, `diagnoses`), `ids` (an object naming each id field with the
-ids the write touched: `{"id": [42]}`, `{"equipment_id": [1, 7]}`), `inserted`, `updated`, `deleted`.
+`resource_name` (`equipment`, `measurements`, `inspections`, `diagnoses`, `substations`), `ids` (an object naming each id
+field with the ids the write touched: `{"id": [42]}`, `{"equipment_id": [1, 7]}`; a batch of `python -m tools.load
+--csv` also names `line`, the first and last line of its file), `inserted`, `updated`, `deleted`.
 Both need an API key with the `admin` scope, even when reads need no key (401 without a valid
 key, 403 with one lacking `admin`). Entries are never changed or deleted through the API.
 Tables: AUDIT_LOG.

@@ -27,11 +27,11 @@ from shared import audit, auth, bodies, db, http, openapi, validation, verdict_r
 from shared.errors import ConflictError
 from shared.schema import EQUIPMENT_KINDS, EQUIPMENT_STATUSES, INSULATING_LIQUIDS, OIL_PRESERVATIONS
 
-_COLUMNS = (
+COLUMNS = (
     "substation_id", "name", "kind", "manufacturer", "rated_mva", "voltage_kv", "year_manufactured",
     "oil_preservation", "insulating_liquid", "status",
 )
-_SELECT = f"SELECT id, {', '.join(_COLUMNS)} FROM equipment"
+_SELECT = f"SELECT id, {', '.join(COLUMNS)} FROM equipment"
 _FILTERS = {
     "substation_id": "substation_id = :p_substation_id",
     "kind": "kind = :p_kind",
@@ -68,17 +68,17 @@ _EXAMPLE = {"substation_id": 1, "name": "T-901", "kind": "power_transformer", "m
             "insulating_liquid": "mineral", "status": "in_service"}
 
 _BY_ID = f"{_SELECT} WHERE id = :id"
-_BY_NAME = f"{_SELECT} WHERE substation_id = :substation_id AND name = :name"
+BY_NAME = f"{_SELECT} WHERE substation_id = :substation_id AND name = :name"
 _SUBSTATION = "SELECT id FROM substation WHERE id = :id"
-_INSERT = f"INSERT INTO equipment ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)})"
-_UPDATE = f"UPDATE equipment SET {', '.join(f'{c} = :{c}' for c in _COLUMNS)} WHERE id = :id"
+_INSERT = f"INSERT INTO equipment ({', '.join(COLUMNS)}) VALUES ({', '.join(':' + c for c in COLUMNS)})"
+_UPDATE = f"UPDATE equipment SET {', '.join(f'{c} = :{c}' for c in COLUMNS)} WHERE id = :id"
 _DEPENDENTS = (
     "SELECT (SELECT COUNT(*) FROM dga_sample WHERE equipment_id = :id) AS samples, "
     "(SELECT COUNT(*) FROM inspection WHERE equipment_id = :id) AS inspections FROM equipment WHERE id = :id"
 )
 _DELETE_DEPENDENTS = ("DELETE FROM dga_sample WHERE equipment_id = :id", "DELETE FROM inspection WHERE equipment_id = :id")
 _DELETE = "DELETE FROM equipment WHERE id = :id"
-_VERDICT_INPUTS = ("year_manufactured", "oil_preservation", "insulating_liquid")  # unit fields a verdict depends on
+VERDICT_INPUTS = ("year_manufactured", "oil_preservation", "insulating_liquid")  # unit fields a verdict depends on
 
 
 @openapi.operation(openapi.page(_ROW), query=_QUERY)
@@ -104,7 +104,7 @@ async def _create(request):
         await _check_references(tx, values, equipment_id=None)
         await tx.execute(_INSERT, values)
         # The unique key finds the new row's generated id on both databases, without RETURNING.
-        row = await tx.fetch_one(_BY_NAME, _name_key(values))
+        row = await tx.fetch_one(BY_NAME, _name_key(values))
         await audit.record(tx, request, "equipment", {"id": [row["id"]]}, inserted=1)
     return http.created(request, row)
 
@@ -155,10 +155,10 @@ async def _update(request, equipment_id, changes):
     """Write `changes` over the unit once If-Match matches the locked row; 200 with the new row."""
     async with db.transaction() as tx:
         row = await http.locked_row(tx, request, _SELECT, equipment_id, "equipment", if_match_required=True)
-        values = {column: changes.get(column, row[column]) for column in _COLUMNS}
+        values = {column: changes.get(column, row[column]) for column in COLUMNS}
         await _check_references(tx, values, equipment_id)
         await tx.execute(_UPDATE, {**values, "id": equipment_id})
-        if any(values[field] != row[field] for field in _VERDICT_INPUTS):
+        if any(values[field] != row[field] for field in VERDICT_INPUTS):
             await verdict_refresh.refresh(tx, {equipment_id: verdict_refresh.ALL})  # every verdict depends on them
         row = await tx.fetch_one(_BY_ID, {"id": equipment_id})
         await audit.record(tx, request, "equipment", {"id": [equipment_id]}, updated=1)
@@ -173,7 +173,7 @@ async def _check_references(tx, values, equipment_id):
             f"Substation {substation_id} does not exist; give the id of an existing substation "
             f"(GET {http.API_PREFIX}/substations)."
         )
-    namesake = await tx.fetch_one(_BY_NAME, _name_key(values))
+    namesake = await tx.fetch_one(BY_NAME, _name_key(values))
     if namesake is not None and namesake["id"] != equipment_id:
         raise ConflictError(
             f"Equipment named {validation.shown(values['name'])} already exists in substation {substation_id} "

@@ -34,8 +34,8 @@ from shared.errors import ConflictError
 from shared.jsonio import json_response
 from shared.schema import INSPECTION_FINDINGS
 
-_COLUMNS = ("equipment_id", "inspected_at", "finding", "description", "reference")
-_SELECT = f"SELECT id, {', '.join(_COLUMNS)} FROM inspection"
+COLUMNS = ("equipment_id", "inspected_at", "finding", "description", "reference")
+_SELECT = f"SELECT id, {', '.join(COLUMNS)} FROM inspection"
 _FILTERS = {
     "equipment_id": "equipment_id = :p_equipment_id",
     "finding": "finding = :p_finding",
@@ -68,11 +68,11 @@ _EXAMPLE = {"equipment_id": 1, "inspected_at": "2024-05-02T10:00:00+09:00", "fin
 
 _BY_ID = f"{_SELECT} WHERE id = :id"
 # The unique key (equipment_id, inspected_at): finds a new row's generated id on both databases, without RETURNING.
-_BY_KEY = f"{_SELECT} WHERE equipment_id = :equipment_id AND inspected_at = :inspected_at"
+BY_KEY = f"{_SELECT} WHERE equipment_id = :equipment_id AND inspected_at = :inspected_at"
 # Locked, so the unit cannot be deleted while one of its inspections is written.
 _UNIT = db.ForUpdate("SELECT id FROM equipment WHERE id = :id")
-_INSERT = f"INSERT INTO inspection ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)})"
-_UPDATE = f"UPDATE inspection SET {', '.join(f'{c} = :{c}' for c in _COLUMNS)} WHERE id = :id"
+_INSERT = f"INSERT INTO inspection ({', '.join(COLUMNS)}) VALUES ({', '.join(':' + c for c in COLUMNS)})"
+_UPDATE = f"UPDATE inspection SET {', '.join(f'{c} = :{c}' for c in COLUMNS)} WHERE id = :id"
 _DELETE = "DELETE FROM inspection WHERE id = :id"
 
 
@@ -98,7 +98,7 @@ async def _create(request):
     async with db.transaction() as tx:
         await _check_references(tx, values, inspection_id=None)
         await tx.execute(_INSERT, values)
-        row = await tx.fetch_one(_BY_KEY, _key(values))
+        row = await tx.fetch_one(BY_KEY, _key(values))
         await audit.record(tx, request, "inspections", _audited(row), inserted=1)
     return http.created(request, row)
 
@@ -138,7 +138,7 @@ async def _update(request, inspection_id, changes):
     """Write `changes` over the inspection once If-Match matches the locked row; 200 with the new row."""
     async with db.transaction() as tx:
         row = await http.locked_row(tx, request, _SELECT, inspection_id, "inspection", if_match_required=True)
-        values = {column: changes.get(column, row[column]) for column in _COLUMNS}
+        values = {column: changes.get(column, row[column]) for column in COLUMNS}
         await _check_references(tx, values, inspection_id)
         await tx.execute(_UPDATE, {**values, "id": inspection_id})
         row = await tx.fetch_one(_BY_ID, {"id": inspection_id})
@@ -153,7 +153,7 @@ async def _check_references(tx, values, inspection_id):
         raise ConflictError(
             f"No equipment has the id {equipment_id}; give the id of an existing unit (GET {http.API_PREFIX}/equipment)."
         )
-    namesake = await tx.fetch_one(_BY_KEY, _key(values))
+    namesake = await tx.fetch_one(BY_KEY, _key(values))
     if namesake is not None and namesake["id"] != inspection_id:
         raise ConflictError(
             f"Equipment {equipment_id} already has an inspection at {values['inspected_at']:%Y-%m-%dT%H:%M:%SZ} "

@@ -51,13 +51,13 @@ _QUERY = {
     "to": validation.timestamp,
     "format": validation.choice(exports.FORMATS),
 }
-_FIELDS = {
+FIELDS = {
     "equipment_id": bodies.Field("integer", required=True, minimum=1),
     "sampled_at": bodies.Field("timestamp", required=True),
     **{gas: bodies.Field("number", maximum=1_000_000) for gas in SAMPLE_GASES},  # ppm: a million is all of it
     "lab": bodies.Field("text"),
 }
-_ROW = openapi.row_schema("Measurement", _FIELDS)
+_ROW = openapi.row_schema("Measurement", FIELDS)
 _BODY_TYPES = (bodies.JSON, bodies.CSV)
 _INGESTED = {
     "title": "IngestResult",
@@ -113,7 +113,7 @@ async def _get(request, sample_id):
 @auth.requires("ingest")
 @openapi.operation(
     openapi.answer(_INGESTED, "The batch was written whole: how many samples were new and how many replaced."),
-    body=openapi.Body(_FIELDS, "NewMeasurement", _BODY_TYPES, json="batch", example=[
+    body=openapi.Body(FIELDS, "NewMeasurement", _BODY_TYPES, json="batch", example=[
         {"equipment_id": 1, "sampled_at": "2024-05-01T09:30:00+09:00", "h2": 12.0, "ch4": 3.5, "c2h6": 1.2,
          "c2h4": 0.8, "c2h2": 0.0, "co": 250.0, "co2": 2100.0, "o2": 15000.0, "n2": 50000.0, "lab": "Daejeon"},
     ]),
@@ -127,14 +127,9 @@ async def _ingest(request):
     validation.parse_query(request.query_params, {})
     body = await bodies.read(request, _BODY_TYPES)
     # 10,000 rows take ~0.1 s of CPU to check: a thread lets the loop go on serving reads meanwhile.
-    samples = await asyncio.to_thread(bodies.batch_values, body, _FIELDS, "samples", _batch_rules())
-    # 10,000 samples take milliseconds of CPU to group: done in a thread, so the loop goes on serving.
-    times_by_unit = await asyncio.to_thread(_times_by_unit, samples)
+    samples = await asyncio.to_thread(bodies.batch_values, body, FIELDS, "samples", _batch_rules())
     async with db.transaction() as tx:
-        stored = await _stored_count(tx, samples, times_by_unit)
-        await tx.execute_many(_UPSERT, samples)
-        await verdict_refresh.refresh(tx, times_by_unit)
-        counts = {"inserted": len(samples) - stored, "updated": stored}
+        counts = await write_samples(tx, samples)
         units = list({sample["equipment_id"] for sample in samples})
         await audit.record(tx, request, "measurements", {"equipment_id": units}, **counts)
     return json_response({"received": len(samples), **counts})
@@ -154,14 +149,23 @@ async def _delete(request, sample_id):
     return http.no_content()
 
 
+async def write_samples(tx, samples):
+    """Insert or update `samples` (valid rows) inside `tx`, and rewrite the stored verdicts they change;
+    `{"inserted", "updated"}`, 409 for units that do not exist. `tools.load` writes CSV files' samples by it too."""
+    # 10,000 samples take milliseconds of CPU to group: done in a thread, so the loop goes on serving.
+    changed_times = await asyncio.to_thread(_times_by_unit, samples)
+    stored = await _stored_count(tx, samples, changed_times)
+    await tx.execute_many(_UPSERT, samples)
+    await verdict_refresh.refresh(tx, changed_times)
+    return {"inserted": len(samples) - stored, "updated": stored}
+
+
 def _batch_rules():
     """The rules beyond single fields: a sample gives a gas, and a batch holds a unit and time once."""
     first_row = {}
 
     def problems(index, sample):
-        found = []
-        if all(sample[gas] is None for gas in SAMPLE_GASES):
-            found.append(bodies.problem(None, f"The sample has no gas value; give one or more of {_GAS_LIST}."))
+        found = sample_problems(sample)
         key = (sample["equipment_id"], sample["sampled_at"])
         if first_row.setdefault(key, index) != index:
             found.append(
@@ -175,13 +179,19 @@ def _batch_rules():
     return problems
 
 
+def sample_problems(sample):
+    """What is wrong with a sample whose fields are each valid (`tools.load` checks CSV files by it too)."""
+    if all(sample[gas] is None for gas in SAMPLE_GASES):
+        return [bodies.problem(None, f"The sample has no gas value; give one or more of {_GAS_LIST}.")]
+    return []
+
+
 def _times_by_unit(samples):
     """The sampling times of each unit among `samples`, as naive UTC (stored times read back that way)."""
     times_by_unit = {}
     for sample in samples:
         times_by_unit.setdefault(sample["equipment_id"], set()).add(sample["sampled_at"].replace(tzinfo=None))
     return times_by_unit
-
 
 
 async def _stored_count(tx, samples, times_by_unit):

@@ -9,17 +9,19 @@ import functions_framework.aio
 
 from shared import bodies, http, openapi, validation
 
-# The columns as read (substations are loaded with the demo data or by tools/load_oracle.py, not written here).
-_ROW = {
+# The columns as read; substations are not written here but loaded (the demo data, or CSV files by
+# `python -m tools.load --csv`, which checks them by these fields). Bounds are those of the Oracle
+# columns: VARCHAR2(100), VARCHAR2(50), NUMBER(6,1), NUMBER(9,6), NUMBER(4).
+FIELDS = {
     "name": bodies.Field("text", required=True),
     "region": bodies.Field("text", required=True, max_bytes=50),
-    "voltage_kv": bodies.Field("number", required=True),
-    "latitude": bodies.Field("number", minimum=-90, maximum=90),
-    "longitude": bodies.Field("number", minimum=-180, maximum=180),
-    "commissioned_year": bodies.Field("integer"),
+    "voltage_kv": bodies.Field("number", required=True, maximum=99_999.9, decimals=1),
+    "latitude": bodies.Field("number", minimum=-90, maximum=90, decimals=6),
+    "longitude": bodies.Field("number", minimum=-180, maximum=180, decimals=6),
+    "commissioned_year": bodies.Field("integer", minimum=1900, maximum=2100),
 }
-_SCHEMA = openapi.row_schema("Substation", _ROW)
-_SELECT = f"SELECT id, {', '.join(_ROW)} FROM substation"
+_SCHEMA = openapi.row_schema("Substation", FIELDS)
+_SELECT = f"SELECT id, {', '.join(FIELDS)} FROM substation"
 _FILTERS = {"region": "region = :p_region"}
 _QUERY = {**validation.PAGING, "region": validation.text(50)}
 

@@ -212,11 +212,11 @@ def batch_values(body, fields, noun, rules, refused="nothing was written"):
         raise SchemaValidationError(f"The body holds no {noun}; send at least one.")
     values, bad = [], []
     for row in rows:
-        row_values, problems = _row_values(row, fields, noun)
-        problems = problems or rules(row.index, row_values)
+        checked, problems = row_values(row, fields, noun)
+        problems = problems or rules(row.index, checked)
         if problems:
             bad.append({"index": row.index, **({"line": row.line} if row.line else {}), "errors": problems})
-        values.append(row_values)
+        values.append(checked)
     if bad:
         first = bad[0]
         raise SchemaValidationError(
@@ -292,22 +292,33 @@ def _json_rows(body, noun):
 
 
 def _csv_rows(body, fields, noun):
-    """The data rows of a CSV body as `{column: text or None}`, after a header that names known fields."""
-    reader = csv.reader(io.StringIO(body.text(), newline=""), strict=True)
+    """The data rows of a CSV body; 413 beyond the row limit."""
     limit = config.settings().max_batch_rows
     rows = []
+    for row in csv_rows(body.text(), fields):
+        if len(rows) == limit:
+            raise _too_many_rows(limit, noun)
+        rows.append(row)
+    return rows
+
+
+def csv_rows(text, fields):
+    """Each data row of CSV `text` as `{column: text or None}` with its line, after a header that names known fields.
+
+    A generator (`tools.load` reads files of millions of rows through it); 400 for a header that
+    names unknown, repeated or too few columns, or text the CSV reader cannot read.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         columns = _csv_columns(next(reader, []), fields)
-        line = reader.line_num + 1
+        line, index = reader.line_num + 1, 0
         for record in reader:
             if any(cell.strip(_CSV_TRIMMED) for cell in record):
-                if len(rows) == limit:
-                    raise _too_many_rows(limit, noun)
-                rows.append(_csv_row(columns, record, len(rows), line))
+                yield _csv_row(columns, record, index, line)
+                index += 1
             line = reader.line_num + 1
     except csv.Error as exc:
         raise SchemaValidationError(f"The CSV body cannot be read at line {reader.line_num}: {exc}.") from None
-    return rows
 
 
 def _csv_columns(header, fields):
@@ -335,8 +346,8 @@ def _csv_row(columns, record, index, line):
     return _Row({name: cell.strip(_CSV_TRIMMED) or None for name, cell in zip(columns, record)}, index, line, True)
 
 
-def _row_values(row, fields, noun):
-    """The values and problems of one batch row."""
+def row_values(row, fields, noun):
+    """The values and problems of one batch row (`{"field", "message"}` each)."""
     if row.problems:
         return {}, list(row.problems)
     if not isinstance(row.item, dict):

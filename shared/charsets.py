@@ -46,14 +46,19 @@ def codec(label):
     return name
 
 
-def decoded(data, charset):
-    """`data` as text in `charset` (a codec from `codec`; a UTF-8 BOM is dropped); 400 at the first byte that is not."""
+_BODY_ADVICE = "Send the body in the charset that the Content-Type names (UTF-8 when it names none)"
+
+
+def decoded(data, charset, what="body", advice=_BODY_ADVICE):
+    """`data` as text in `charset` (a codec from `codec`; a UTF-8 BOM is dropped); 400 at the first byte that is not.
+
+    `what` and `advice` name the text and the remedy in the message (`tools.load` reads files).
+    """
     encoding = "utf-8-sig" if charset == UTF_8 else _DECODER.get(charset, charset)
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise SchemaValidationError(
-            f"The body is not valid {_CHARSETS[charset]}: the byte at position {exc.start} "
-            f"(0x{data[exc.start]:02X}) cannot be decoded. Send the body in the charset that the Content-Type "
-            f"names (UTF-8 when it names none); accepted: {CHARSETS}."
+            f"The {what} is not valid {_CHARSETS[charset]}: the byte at position {exc.start} "
+            f"(0x{data[exc.start]:02X}) cannot be decoded. {advice}; accepted: {CHARSETS}."
         ) from None

@@ -249,7 +249,7 @@ def test_the_trail_filters_by_key_resource_request_and_time(admin, lab):
 @pytest.mark.parametrize(
     "query, error",
     [
-        ("resource_name=substations", "InvalidParameters"),
+        ("resource_name=substation", "InvalidParameters"),
         ("from=yesterday", "InvalidTimestampFormat"),
         ("from=2030-01-01&to=2020-01-01", "InvalidParameters"),
         ("key_id=" + "k" * 65, "InvalidParameters"),

@@ -441,7 +441,7 @@ def test_writes_refuse_bad_ids_parameters_and_headers_and_change_nothing(writer,
 @fuzz_settings(150)
 @given(data=st.data())
 def test_measurement_batches_are_written_whole_or_refused_changing_nothing(writer, store, media_type, data):
-    fields = measurements._FIELDS
+    fields = measurements.FIELDS
     content, content_type = data.draw(json_bodies(fields, batch=True) if media_type == "json" else csv_bodies(fields))
     store.check(writer.post("/api/v1/measurements", content=content, headers=_headers(content_type=content_type)))
 

@@ -375,3 +375,35 @@ def test_inspection_and_scorecard_statements_parse_as_oracle(writer, demo_db):
     assert any(":p_finding" in sql and ":p_from" in sql for sql in rendered)
     assert any("BETWEEN :earliest AND :latest" in sql for sql in rendered), "the scorecard's candidate samples"
     assert any(sql.startswith("SELECT id FROM equipment WHERE id = :id FOR UPDATE") for sql in rendered)
+
+
+def test_csv_loader_statements_parse_as_oracle(demo_db, tmp_path):
+    """Every statement `tools.load --csv` sends (here to SQLite, the same code path as to Oracle): the parents' ids,
+    the checkpoints, the upserts of all four tables (MERGE on Oracle), the verdicts a changed unit and new samples
+    rewrite, and the audit entries."""
+    import io
+
+    from tools import load_csv
+
+    gases = ",".join(SAMPLE_GASES)
+    files = {
+        "substations": "name,region,voltage_kv\nSin-Gapyeong,Gyeonggi,765\n신규,경기,154\n",
+        "equipment": "substation_name,name,kind,year_manufactured,oil_preservation,status\n"
+                     "Sin-Gapyeong,T1,power_transformer,1990,sealed,in_service\n신규,T-new,shunt_reactor,2020,sealed,standby\n",
+        "samples": f"substation_name,equipment_name,sampled_at,{gases}\nSin-Gapyeong,T1,2030-01-01,1,1,1,1,0,1,1,1,1\n",
+        "inspections": "substation_name,equipment_name,inspected_at,finding\n신규,T-new,2030-01-02,none\n",
+    }
+    paths = {}
+    for name, text in files.items():
+        paths[name] = tmp_path / f"{name}.csv"
+        paths[name].write_text(text)
+    options = load_csv.Options(paths, ("sqlite", str(demo_db)))
+    statuses = []
+    observed = _observing(lambda: statuses.append(load_csv.run(options, io.StringIO(), io.StringIO())))
+    assert statuses == [0]
+    trees = {db.ORACLE.render(sql, paged): parse_oracle(db.ORACLE.render(sql, paged)) for sql, paged in observed}
+    merged = {tree.this.name for tree in trees.values() if isinstance(tree, exp.Merge)}
+    assert merged == {"substation", "equipment", "dga_sample", "inspection", "dga_diagnosis"}
+    assert {load_csv._CHECKPOINTS, load_csv._SUBSTATION_IDS, load_csv._EQUIPMENT_IDS} <= set(trees)
+    audit_inserts = [tree for tree in trees.values() if isinstance(tree, exp.Insert) and tree.this.this.name == "audit_log"]
+    assert audit_inserts and any(isinstance(tree, exp.Insert) and tree.this.this.name == "dga_change" for tree in trees.values())

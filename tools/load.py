@@ -1,7 +1,13 @@
-"""Build a benchmark database with the project's own generator (`shared/demo_data.py`).
+"""Build a benchmark database with the project's own generator (`shared/demo_data.py`), or load CSV files.
 
     python -m tools.load --samples 1000000 --sqlite PATH [--seed N] [--replace] [--no-verdicts]
     python -m tools.load --samples 1000000 --oracle [--replace]     # the service's ORACLE_* variables
+    python -m tools.load --csv DIR --sqlite PATH|--oracle [--dry-run] [--max-errors N] [--batch-rows N] [--reload]
+    python -m tools.load --samples-csv FILE [--equipment-csv FILE ...] --sqlite PATH|--oracle ...
+
+CSV files (substations, equipment, samples, inspections) are loaded by `tools/load_csv.py`, which
+says what their columns are and how a load checks, writes, resumes and reports; the rest of this
+docstring is about the generated fleet.
 
 SQLite: a new file at PATH with the current schema and the generated fleet, built beside it
 (`PATH.partial`) and moved into place only when complete, so PATH is never half a database;
@@ -12,15 +18,21 @@ another table (stored verdicts, say) is one more entry there. Progress goes to s
 """
 
 import argparse
+import asyncio
 import contextlib
 import os
+import sqlite3
 import sys
 import time
 
-from shared import demo_data
-from shared.db import sqlite_files
-from tools import load_oracle
+import oracledb
+
+from shared import charsets, config, demo_data
+from shared.db import migrations, sqlite_files
+from shared.errors import ApiError
+from tools import load_csv, load_oracle
 from tools.progress import Progress
+from tools.rediagnose import INTERRUPTED, failure_message
 
 
 def _schema(connection, fleet):
@@ -95,23 +107,100 @@ def build_sqlite(path, fleet, replace=False, verdicts=True):
     os.replace(partial, path)
 
 
-def main(argv=None):
-    """Parse arguments and build the SQLite file, or hand over to the Oracle loader."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _parser():
+    """The command's arguments."""
+    parser = argparse.ArgumentParser(prog="python -m tools.load", description=__doc__.splitlines()[0])
     target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--sqlite", metavar="PATH", help="build a new SQLite database file at PATH")
+    target.add_argument("--sqlite", metavar="PATH", help="the SQLite database file: built new from the generator, or "
+                        "loaded with CSV files (created empty when absent)")
     target.add_argument("--oracle", action="store_true", help="load into Oracle (ORACLE_* variables, see shared/config/__init__.py)")
-    parser.add_argument("--samples", type=int, default=None, help="target sample count (default: the demo fleet)")
-    parser.add_argument("--seed", type=int, default=demo_data.DEFAULT_SEED)
-    parser.add_argument("--replace", action="store_true", help="replace an existing file / delete existing fleet rows")
-    parser.add_argument("--no-verdicts", action="store_true",
-                        help="SQLite: leave every sample pending (python -m tools.rediagnose writes the verdicts)")
-    args = parser.parse_args(argv)
+    generated = parser.add_argument_group("the generated fleet")
+    generated.add_argument("--samples", type=int, default=None, help="target sample count (default: the demo fleet)")
+    generated.add_argument("--seed", type=int, default=None, help=f"generator seed (default {demo_data.DEFAULT_SEED})")
+    generated.add_argument("--replace", action="store_true", help="replace an existing file / delete existing fleet rows")
+    generated.add_argument("--no-verdicts", action="store_true",
+                           help="SQLite: leave every sample pending (python -m tools.rediagnose writes the verdicts)")
+    files = parser.add_argument_group("CSV files (see tools/load_csv.py)")
+    files.add_argument("--csv", metavar="DIR", help="a directory holding any of "
+                       + ", ".join(kind.file_name for kind in load_csv.KINDS))
+    for kind in load_csv.KINDS:
+        files.add_argument(f"--{kind.name}-csv", metavar="FILE", help=f"a file of {kind.noun} (instead of DIR/{kind.file_name})")
+    files.add_argument("--dry-run", action="store_true", help="check every file and report every problem; write nothing")
+    files.add_argument("--max-errors", type=_count, default=0,
+                       help="bad lines to skip (each reported) before refusing the whole load (default 0)")
+    files.add_argument("--batch-rows", type=_count, default=load_csv.DEFAULT_BATCH_ROWS,
+                       help=f"lines per transaction, each one checkpoint (default {load_csv.DEFAULT_BATCH_ROWS})")
+    files.add_argument("--reload", action="store_true", help="write files again that were loaded whole before")
+    files.add_argument("--charset", default="utf-8", help=f"the files' charset (default utf-8): {charsets.CHARSETS}")
+    return parser
+
+
+def _count(text):
+    """argparse type for a whole number (at least 0; --batch-rows, which needs 1, is checked by `_load_csv`)."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"must be a whole number; received {text!r}")
+    return int(text)
+
+
+def _csv_paths(args):
+    """`{kind name: path}` from --csv DIR and the per-file options (which win); empty when none was given."""
+    paths = load_csv.files_in(args.csv) if args.csv else {}
+    for kind in load_csv.KINDS:
+        given = getattr(args, f"{kind.name}_csv")
+        if given:
+            paths[kind.name] = given
+    return paths
+
+
+def _load_csv(parser, args):
+    """Check and load the CSV files the arguments name; the exit status."""
+    generated = [flag for flag, given in (("--samples", args.samples is not None), ("--seed", args.seed is not None),
+                                          ("--replace", args.replace), ("--no-verdicts", args.no_verdicts)) if given]
+    if generated:
+        parser.error(f"{', '.join(generated)} belong to the generated fleet, not to CSV loads (which upsert)")
+    if args.batch_rows < 1:
+        parser.error("--batch-rows must be at least 1")
+    try:
+        paths = _csv_paths(args)
+        codec = charsets.codec(args.charset)
+    except (load_csv.LoadRefused, ApiError) as exc:
+        parser.error(exc.message)
+    missing = [path for path in paths.values() if not os.path.isfile(path)]
+    if missing:
+        parser.error(f"no such file: {', '.join(missing)}")
     if args.oracle:
-        forwarded = ["--seed", str(args.seed)] + (["--samples", str(args.samples)] if args.samples else [])
+        target = ("oracle", config.settings().oracle)
+        if target[1] is None:
+            parser.error("set ORACLE_USER, ORACLE_PASSWORD and ORACLE_DSN (or ORACLE_HOST and a service name)")
+    else:
+        target = ("sqlite", args.sqlite)
+    options = load_csv.Options(paths, target, args.dry_run, args.max_errors, args.batch_rows, args.reload, codec)
+    try:
+        return load_csv.run(options)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        print("interrupted: the batch in progress (if any) was rolled back; run the same command again to carry on "
+              "after the last committed batch", file=sys.stderr)
+        return INTERRUPTED
+    except load_csv.LoadRefused as exc:
+        print(f"tools.load: {exc.message}", file=sys.stderr)
+        return 1
+    except (ApiError, migrations.SchemaVersionError, RuntimeError, sqlite3.Error, oracledb.Error) as exc:
+        print(f"tools.load: {failure_message(exc)}", file=sys.stderr)
+        return 1
+
+
+def main(argv=None):
+    """Parse arguments, then load CSV files, build the SQLite file, or hand over to the Oracle loader."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.csv or any(getattr(args, f"{kind.name}_csv") for kind in load_csv.KINDS):
+        return _load_csv(parser, args)
+    seed = demo_data.DEFAULT_SEED if args.seed is None else args.seed
+    if args.oracle:
+        forwarded = ["--seed", str(seed)] + (["--samples", str(args.samples)] if args.samples else [])
         return load_oracle.main(forwarded + (["--replace"] if args.replace else []))
     started = time.perf_counter()
-    fleet = demo_data.generate(seed=args.seed, samples=args.samples)
+    fleet = demo_data.generate(seed=seed, samples=args.samples)
     try:
         build_sqlite(args.sqlite, fleet, replace=args.replace, verdicts=not args.no_verdicts)
     except FileExistsError as exc:

@@ -96,7 +96,7 @@ async def _catch_up(partition, batch_units, stream):
         await db.reset()
 
 
-async def _interruptible(coroutine):
+async def interruptible(coroutine):
     """Run `coroutine`, cancelled by SIGINT or SIGTERM (its transaction then rolls back)."""
     task = asyncio.ensure_future(coroutine)
     loop = asyncio.get_running_loop()
@@ -111,7 +111,7 @@ def run(partition=pending.WHOLE, batch_units=DEFAULT_BATCH_UNITS, stream=sys.std
     Reads the service's settings, so point `SEDA_SQLITE_PATH` (or the Oracle settings) at the
     database first. Raises what the database raises.
     """
-    return asyncio.run(_interruptible(_catch_up(partition, batch_units, stream)))
+    return asyncio.run(interruptible(_catch_up(partition, batch_units, stream)))
 
 
 async def _dry_run(partition):
@@ -122,7 +122,7 @@ async def _dry_run(partition):
         await db.reset()
 
 
-def _problem(exc):
+def failure_message(exc):
     """What went wrong, for the operator (this is a command line: the driver's own words help)."""
     if isinstance(exc, (sqlite3.Error, oracledb.Error)):
         return f"{from_database_error(exc).message} ({type(exc).__name__}: {exc})"
@@ -172,7 +172,7 @@ def main(argv=None):
         print("interrupted: the batch in progress was rolled back; run the command again to carry on", file=sys.stderr)
         return INTERRUPTED
     except (ApiError, migrations.SchemaVersionError, RuntimeError, sqlite3.Error, oracledb.Error) as exc:
-        print(f"tools.rediagnose: {_problem(exc)}", file=sys.stderr)
+        print(f"tools.rediagnose: {failure_message(exc)}", file=sys.stderr)
         return 1
     elapsed = time.monotonic() - started
     print(f"partition {args.partition}: caught up {progress.units:,} units, {progress.samples:,} verdicts in "

@@ -2,7 +2,7 @@
 fleet and its stored verdicts), the pieces `tools.load` builds a benchmark file from, and online backups.
 
 A file is created only here (`create_if_absent`, called by `db.open_at_start`, and `open_new_file`
-for `tools.load`); the running service opens files with `mode=rw` only (`sqlite.py`).
+and `create_empty` for `tools.load`); the running service opens files with `mode=rw` only (`sqlite.py`).
 """
 
 import contextlib
@@ -20,6 +20,8 @@ from shared.schema import SQLITE_DDL
 logger = logging.getLogger("seda")
 
 _NEW_FILE_PAGE_BYTES = 16384
+# The row `GET /application` reads: every new database holds it.
+_APPLICATION_ROW = "INSERT INTO test_table (hello) VALUES ('Oracle')"
 
 
 def create_if_absent(path):
@@ -78,6 +80,26 @@ def create_schema(connection):
     connection.executemany(migrations.RECORD_VERSION, [prepared_binds(SQLITE, row) for row in records])
 
 
+def create_empty(path):
+    """A new database at `path` with the current schema and no fleet (`tools.load --csv` into a new file), in WAL mode.
+
+    Built as `path.partial` and moved into place once committed, so `path` never holds half a schema.
+    """
+    partial = f"{path}.partial"
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(partial)
+    connection = open_new_file(partial)
+    try:
+        connection.execute("BEGIN")
+        create_schema(connection)
+        connection.execute(_APPLICATION_ROW)
+        connection.execute("COMMIT")
+        connection.execute("PRAGMA journal_mode = WAL")
+    finally:
+        connection.close()
+    os.replace(partial, path)
+
+
 def load_fleet(connection, fleet, on_rows=None):
     """Fill a new database with a generated `fleet` (`shared/demo_data.py`), inside the caller's transaction.
 
@@ -90,7 +112,7 @@ def load_fleet(connection, fleet, on_rows=None):
         if on_rows is not None:
             on_rows(sql.split()[2], len(rows))  # INSERT INTO <table> …
 
-    connection.execute("INSERT INTO test_table (hello) VALUES ('Oracle')")
+    connection.execute(_APPLICATION_ROW)
     return demo_data.load(executemany, fleet, bind_timestamp=SQLITE.bind_timestamp)
 
 
