@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from conftest import MAIN, ROOT
+from conftest import MAIN, ROOT, SERVICE_VARIABLES
 
 HEAVY = ("numpy", "oracledb", "onnxruntime", "mangum")
 # Builds the app of target argv[1], GETs each path after it, and prints the heavy modules loaded.
@@ -31,7 +31,7 @@ print(json.dumps({{"statuses": statuses, "loaded": sorted(name for name in {HEAV
 
 def _started(target, *paths, **environment):
     """(statuses of GET `paths`, heavy modules loaded) in a fresh process serving `target`."""
-    settings = {name: value for name, value in os.environ.items() if not name.startswith(("SEDA_", "ORACLE_"))}
+    settings = {name: value for name, value in os.environ.items() if not name.startswith(SERVICE_VARIABLES)}
     result = subprocess.run(
         [sys.executable, "-c", _PROBE, target, *paths], cwd=ROOT, env={**settings, **environment},
         capture_output=True, text=True, timeout=60, check=False,

@@ -1,10 +1,40 @@
 """The verbs every session and transaction offers, and what both drivers share around them."""
 
 import contextlib
+import dataclasses
+import functools
+import time
+
+from shared import context, tracing
 
 # Observers see every statement as handlers wrote it, before the dialect renders it; the
 # test suite uses this to parse each one with an Oracle SQL parser.
 statement_observers = []
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionUse:
+    """A database's sessions now, for the metrics path: held by requests, the most it holds, and open (a pool's)."""
+
+    in_use: int
+    limit: int
+    open: int | None = None  # None where sessions are not pooled (SQLite)
+
+
+def observed(verb):
+    """A verb (`fetch_all`, `execute`, `execute_many`) whose time counts toward the request's `db_ms` in the access
+    log and which is a child span of the request's when tracing is on (`shared/tracing.py`)."""
+
+    @functools.wraps(verb)
+    async def run(self, sql, *arguments, **keywords):
+        started = time.perf_counter()
+        try:
+            with tracing.statement_span(sql, self.dialect):
+                return await verb(self, sql, *arguments, **keywords)
+        finally:
+            context.add_db_time(time.perf_counter() - started)
+
+    return run
 
 
 def notify(sql, paged):

@@ -27,7 +27,7 @@ import oracledb
 from shared import config, ratelimit
 from shared.db import migrations
 from shared.db.dialects import ORACLE, prepared_binds
-from shared.db.interface import Verbs, committed, dict_rows, notify
+from shared.db.interface import SessionUse, Verbs, committed, dict_rows, notify, observed
 from shared.errors import DatabaseUnavailableError
 
 logger = logging.getLogger("seda")
@@ -141,11 +141,13 @@ class OracleSession(Verbs):
             await self._pool.drop(self._connection)
         self._connection = await self._database.acquire(self._pool)
 
+    @observed
     async def fetch_all(self, sql, binds=None, *, paged=False, large=False):
         """All rows of a query; `paged` appends the paging clause (read in slices: no read blocks the loop here)."""
         rows, _ = await self._run(sql, binds, paged)
         return rows
 
+    @observed
     async def execute(self, sql, binds=None):
         """Run a statement that returns no rows; the number of rows it changed."""
         _, changed = await self._run(sql, binds, False)
@@ -171,6 +173,7 @@ class OracleTransaction(OracleSession):
         """Take a pooled connection (Oracle starts the transaction at the first change)."""
         self._connection = await self._database.acquire(self._pool)
 
+    @observed
     async def execute_many(self, sql, rows):
         """Run a statement once per row of binds (a non-empty list) in one round trip; a failing row fails the call."""
         notify(sql, False)
@@ -368,7 +371,8 @@ class OracleDatabase:
                     raise ratelimit.instance_busy(
                         f"Every database session stayed in use for {self._settings.pool_timeout_s} s "
                         "(ORACLE_POOL_TIMEOUT_S): this instance is saturated, and nothing was done. Retry in "
-                        f"{ratelimit.INSTANCE_RETRY_AFTER_S} s (Retry-After)."
+                        f"{ratelimit.INSTANCE_RETRY_AFTER_S} s (Retry-After).",
+                        "oracle_pool",
                     ) from None
                 self._discard_if_stuck(pool)
             raise
@@ -430,6 +434,13 @@ class OracleDatabase:
     def transaction(self):
         """A transaction on one pooled connection (see `OracleTransaction`), committed when the block ends."""
         return committed(OracleTransaction(self, self._get_pool()))
+
+    def session_use(self):
+        """The pool's busy and open sessions now, and its maximum (`shared/metrics.py`); none before its first use."""
+        pool = self._pool
+        if pool is None:
+            return SessionUse(0, self._settings.pool_max, 0)
+        return SessionUse(pool.busy, pool.max, pool.opened)
 
     async def close(self):
         """Close the pool (tests and orderly shutdown) within a bound; a pool of another loop is just dropped."""
