@@ -52,6 +52,7 @@ ITEM_ID = validation.integer(1)  # the `<id>` of an item path
 _NOT_MODIFIED_HEADERS = frozenset({"ETag", "Cache-Control", "Vary"})
 _ROWS_RENDERED_INLINE = 100  # a page rendered other than as JSON, up to this many rows, is written on the loop
 _LOGGED_HEADER_CHARACTERS = 512  # a User-Agent or Host longer than this is cut in the access log
+_LOGGED_REQUEST_HEADERS = frozenset({b"host", b"user-agent", b"content-length"})
 
 
 async def serve(request, resource, collection, item=None, parts=None):
@@ -97,7 +98,7 @@ async def respond(request, route):
     started = time.perf_counter()
     lifecycle.request_started()
     try:
-        trace = trace_headers.from_headers(request.headers)
+        trace = trace_headers.from_headers(request.scope["headers"])
         request_id = context.begin_request(request.headers.get(context.REQUEST_ID_HEADER), trace)
         with tracing.request_span(request, trace) as span:
             try:
@@ -147,8 +148,9 @@ def _account(request, response, seconds, span):
 def _http_request(request, response, seconds):
     """Cloud Logging's HttpRequest of the request (what the client sent and was answered; no header but User-Agent)."""
     scope = request.scope
+    sent = {name: value for name, value in scope["headers"] if name in _LOGGED_REQUEST_HEADERS}  # one pass
     query = scope["query_string"].decode("latin-1")
-    host = request.headers.get("host", "")[:_LOGGED_HEADER_CHARACTERS]
+    host = sent.get(b"host", b"")[:_LOGGED_HEADER_CHARACTERS].decode("latin-1")
     url = f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}{scope['path']}"
     entry = {
         "requestMethod": request.method,
@@ -158,15 +160,13 @@ def _http_request(request, response, seconds):
         "protocol": f"HTTP/{scope.get('http_version', '1.1')}",
         "remoteIp": ratelimit.client_ip(request),
     }
-    user_agent = request.headers.get("user-agent")
-    if user_agent:
-        entry["userAgent"] = user_agent[:_LOGGED_HEADER_CHARACTERS]
-    size = response.headers.get("content-length")
-    if size is not None and size.isdigit():
-        entry["responseSize"] = size
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit():
-        entry["requestSize"] = declared
+    if b"user-agent" in sent:
+        entry["userAgent"] = sent[b"user-agent"][:_LOGGED_HEADER_CHARACTERS].decode("latin-1")
+    if sent.get(b"content-length", b"").isdigit():
+        entry["requestSize"] = sent[b"content-length"].decode("latin-1")
+    size = next((value for name, value in response.raw_headers if name == b"content-length"), b"")
+    if size.isdigit():
+        entry["responseSize"] = size.decode("latin-1")
     return entry
 
 

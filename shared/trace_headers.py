@@ -15,8 +15,8 @@ A value that does not match is ignored whole: nothing of it reaches a log line, 
 import dataclasses
 import re
 
-TRACEPARENT = "traceparent"
-CLOUD_TRACE_CONTEXT = "x-cloud-trace-context"
+TRACEPARENT = b"traceparent"
+CLOUD_TRACE_CONTEXT = b"x-cloud-trace-context"
 _TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-[^\s]*)?")
 _CLOUD_TRACE_CONTEXT = re.compile(r"([0-9a-fA-F]{32})/([0-9]{1,20})(?:;o=([01]))?")
 _INVALID_VERSION = "ff"
@@ -34,10 +34,13 @@ class TraceContext:
     sampled: bool
 
 
-def from_headers(headers):
-    """The request's TraceContext from its headers (a Starlette `Headers`), or None when neither is valid."""
-    return _from_traceparent(headers.getlist(TRACEPARENT)) or _from_cloud_trace_context(
-        headers.getlist(CLOUD_TRACE_CONTEXT)
+def from_headers(raw_headers):
+    """The request's TraceContext from its ASGI headers (lowercase names, bytes), or None when neither is valid."""
+    found = [(name, value) for name, value in raw_headers if name in (TRACEPARENT, CLOUD_TRACE_CONTEXT)]  # one pass
+    if not found:
+        return None
+    return _from_traceparent([value for name, value in found if name == TRACEPARENT]) or _from_cloud_trace_context(
+        [value for name, value in found if name == CLOUD_TRACE_CONTEXT]
     )
 
 
@@ -45,7 +48,7 @@ def _from_traceparent(values):
     """The context of a single valid `traceparent`, else None."""
     if len(values) != 1:
         return None
-    matched = _TRACEPARENT.fullmatch(values[0].strip())
+    matched = _TRACEPARENT.fullmatch(values[0].decode("latin-1").strip())
     if matched is None:
         return None
     version, trace_id, span_id, flags, extension = matched.groups()
@@ -60,7 +63,7 @@ def _from_cloud_trace_context(values):
     """The context of a single valid `X-Cloud-Trace-Context`, its span id in hex, else None."""
     if len(values) != 1:
         return None
-    matched = _CLOUD_TRACE_CONTEXT.fullmatch(values[0].strip())
+    matched = _CLOUD_TRACE_CONTEXT.fullmatch(values[0].decode("latin-1").strip())
     if matched is None:
         return None
     trace_id, span_decimal, sampled = matched.groups()
