@@ -257,3 +257,21 @@ def test_the_scrape_answers_while_the_database_is_gone(scraper, demo_db):
         scraped = scrape(scraper)
     assert value(scraped, "seda_http_requests_total", target="api", route="/api/v1/substations", method="GET",
                  status="5xx") >= 1
+
+
+def test_on_oracle_the_gauges_read_the_real_pool_and_a_database_that_refuses_leaves_the_scrape_answering(
+        settings_env, misbehaving_listener):
+    listener = misbehaving_listener("refuse")
+    settings_env(ORACLE_USER="seda", ORACLE_PASSWORD="s3cret-Pa55", ORACLE_DSN=f"127.0.0.1:{listener.port}/FREEPDB1",
+                 ORACLE_POOL_MAX="3", ORACLE_POOL_MIN="3", ORACLE_POOL_TIMEOUT_S="1", SEDA_METRICS_PUBLIC="true")
+    with make_client("api") as client:
+        never_used = scrape(client, headers={})
+        assert client.get("/api/v1/substations").status_code == 503  # the pool exists now, with nothing open
+        response = client.get("/api/v1/metrics")
+    assert response.status_code == 200 and "s3cret" not in response.text
+    after = samples(response.text)
+    for scraped in (never_used, after):
+        assert value(scraped, "seda_db_sessions_limit", database="oracle") == 3
+        assert value(scraped, "seda_db_sessions_in_use", database="oracle") == 0
+        assert value(scraped, "seda_db_sessions_open", database="oracle") == 0
+    assert not any(name.startswith("seda_verdicts_backlog") for name, _ in after)  # not counted: nothing to serve

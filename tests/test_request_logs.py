@@ -167,3 +167,16 @@ def test_a_line_logged_while_serving_carries_the_requests_trace_and_id(client, c
     assert [line["severity"] for line in lines] == ["ERROR", "ERROR"]  # why it failed, then the 503 access line
     assert all(line[TRACE] == TRACE_ID and line[LABELS] == {"request_id": "gone"} for line in lines)
     assert "httpRequest" not in lines[0] and lines[1]["httpRequest"]["status"] == 503
+
+
+@pytest.mark.parametrize(("environment", "named"), [
+    ({"GOOGLE_CLOUD_PROJECT": "Not A Project"}, "GOOGLE_CLOUD_PROJECT must be a Google Cloud project id"),
+    ({"SEDA_METRICS_BACKLOG_TTL_S": "-5"}, "SEDA_METRICS_BACKLOG_TTL_S must be at least 0"),
+    ({"SEDA_METRICS_PUBLIC": "perhaps"}, "SEDA_METRICS_PUBLIC must be true or false"),
+])
+def test_bad_observability_settings_stop_start_up_naming_the_variable(settings_env, environment, named):
+    from shared import config
+
+    settings_env(**environment)
+    with pytest.raises(RuntimeError, match=named):
+        config.settings()

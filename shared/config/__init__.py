@@ -55,7 +55,7 @@ Every environment variable the service reads:
 | `OTEL_TRACES_EXPORTER` | — (no tracing) | OpenTelemetry's own variable: `otlp`, `console` or another installed exporter turns on a span per request (`shared/tracing.py`; needs the `opentelemetry-sdk` package and the exporter's), `none` keeps it off |
 | `OTEL_EXPORTER_OTLP_ENDPOINT` | — | OpenTelemetry's own: where the OTLP exporter sends spans; setting it (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) also turns tracing on, with the `otlp` exporter unless `OTEL_TRACES_EXPORTER` names another |
 | `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | — | OpenTelemetry's own: the traces endpoint alone; the SDK reads the other `OTEL_*` variables (`OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER`, headers) itself |
-| `OTEL_SDK_DISABLED` | `false` | OpenTelemetry's own: `true` keeps tracing off whatever else is set |
+| `OTEL_SDK_DISABLED` | `false` | OpenTelemetry's own: `true` (any case) keeps tracing off whatever else is set; other values are read as the SDK reads them, as false |
 | `SEDA_FRAME_ANCESTORS` | `'self'` | who may show the dashboard in a frame: space-separated CSP sources — `'self'`, `'none'`, or origins `http[s]://host[:port]` (a host may start with `*.` for its subdomains), e.g. `https://portal.kepco.co.kr`; the page's `frame-ancestors`, and the only origins it tells its height (`postMessage`) |
 | `SEDA_DASHBOARD_API_URL` | — (the page's own origin) | where the dashboard reads the API: `http[s]://host[:port][/path]` before `/api/v1/…`, when the API is deployed apart from the page; its origin joins the page's `connect-src`, and that API's `SEDA_CORS_ORIGINS` must allow the page's origin |
 

@@ -23,7 +23,6 @@ class ObservabilitySettings:
     tracing: bool  # OpenTelemetry configured by its own variables (it may still not be installed)
 
 
-@or_noted(lambda: ObservabilitySettings(False, 60, None, False))
 def read():
     """The observability settings; a project id that is not one stops start-up (it would break every trace link)."""
     return ObservabilitySettings(
@@ -34,6 +33,7 @@ def read():
     )
 
 
+@or_noted(lambda: None)
 def _trace_project():
     """GOOGLE_CLOUD_PROJECT, or None."""
     raw = os.environ.get("GOOGLE_CLOUD_PROJECT", "").strip()
@@ -48,8 +48,12 @@ def _trace_project():
 
 
 def _tracing_configured():
-    """True when an OTel variable names an exporter or endpoint (`none` names none) and OTEL_SDK_DISABLED is not true."""
-    if bool_env("OTEL_SDK_DISABLED", False):
+    """True when an OTel variable names an exporter or endpoint (`none` names none) and OTEL_SDK_DISABLED is not true.
+
+    Read as the OpenTelemetry specification says the SDK reads them (only `true`, in any case, disables), never refused:
+    they may be set for every service of a platform.
+    """
+    if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         return False
     exporter = os.environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
     if exporter == "none":
