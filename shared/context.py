@@ -14,6 +14,11 @@ service opened when OpenTelemetry traces it, else the caller's) and
 Logging's HttpRequest: method, URL, status, sizes, user agent, remote IP, latency as `"0.012s"`,
 protocol) and flat fields for log-based metrics (`shared/http.py` chooses them). Values are
 JSON-escaped by orjson, so no header or path can break a line or add one.
+
+Under `LOG_EXECUTION_ID=true` functions-framework rewrites each line on its way out: it adds
+its `execution_id` to the labels (ours stay) and, when `X-Cloud-Trace-Context` came, replaces
+`logging.googleapis.com/spanId` with that header's decimal span id, which Cloud Logging does
+not match to a span; leave that variable unset where spans should link.
 """
 
 import contextvars
