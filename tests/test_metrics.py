@@ -6,7 +6,6 @@ test compares two scrapes around what it does. The parser is prometheus_client's
 
 import contextlib
 import json
-import socket
 import sqlite3
 import threading
 import time
@@ -171,13 +170,6 @@ def _insert_samples_without_verdicts(database, count):
             "VALUES (1, ?, 10, 5, 3, 2, 0, 200, 1500)", [(f"2040-01-{day:02d} 00:00:00",) for day in range(1, count + 1)])
 
 
-def _free_port():
-    """A free loopback port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _call(port, path, method="GET", data=None, **headers):
     """(status, body) of one request to the server on `port`."""
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method, headers=headers)
@@ -197,9 +189,9 @@ def _until(condition, what):
     raise AssertionError(f"never saw {what} within {GUARD_S} s")
 
 
-def test_a_held_session_shows_in_the_gauges_and_the_429_it_causes_is_counted_on_a_real_server(demo_db):
+def test_a_held_session_shows_in_the_gauges_and_the_429_it_causes_is_counted_on_a_real_server(demo_db, free_port):
     sample = json.dumps([{"equipment_id": 1, "sampled_at": "2041-01-01T00:00:00Z", "h2": 1.0}]).encode()
-    port = _free_port()
+    port = free_port
     server = start_server("api", demo_db, port, SEDA_SQLITE_MAX_SESSIONS="1", SEDA_SQLITE_SESSION_WAIT_MS="100",
                           SEDA_SQLITE_BUSY_TIMEOUT_MS="60000", SEDA_API_KEYS=API_KEY, SEDA_METRICS_PUBLIC="true",
                           SEDA_METRICS_BACKLOG_TTL_S="0")
