@@ -39,6 +39,7 @@ _ROUTES = {
     "dashboard": ("functions.dashboard", "dashboard"),
     # A verb phrase as a path is kebab-case; a target name must be an identifier.
     "diagnose-pending": ("functions.diagnose_pending", "diagnose_pending"),
+    "metrics": ("functions.metrics", "metrics"),
 }
 # Target name → module defining it: every handler is also a target of its own.
 _TARGET_MODULES = {name: module for module, name in _ROUTES.values()}
@@ -96,6 +97,7 @@ async def api(request):
     parts = request.url.path.strip("/").split("/")
     prefix_matches = "/".join(parts[:_PREFIX_PARTS]) == http.API_PREFIX.strip("/")
     segment = parts[_PREFIX_PARTS] if prefix_matches and len(parts) > _PREFIX_PARTS else None
+    request.state.target = "api"  # what the metrics and access log name it (a resource's own target names itself)
     if segment not in HANDLERS:
         return await http.not_found(request)
     return await HANDLERS[segment](request)

@@ -14,13 +14,14 @@ Each handler declares what it needs beside its definition:
 | declaration | needs |
 |---|---|
 | `@auth.public` | never a key (health probes) |
+| `@auth.public_if(setting)` with `@auth.requires(scope)` | no key while `setting(settings)` is true, else as `requires` (the metrics path, `SEDA_METRICS_PUBLIC`) |
 | `@auth.requires(scope)` | a key holding `scope`, always, reads included |
 | none, on GET/HEAD, or `@auth.changes_nothing` on a POST that only computes | a key holding `read`, only when `SEDA_REQUIRE_KEYS_FOR_READS=true` |
 | none, on any other method | a key holding `admin` (undeclared writes fail closed) |
 
 So: `POST /measurements` needs `ingest`; equipment writes, every DELETE and `GET /audit` need
-`admin`. `shared.http.serve` calls `require_key` before a handler runs; OPTIONS preflights
-never get here.
+`admin`; `GET /metrics` needs `metrics` unless `SEDA_METRICS_PUBLIC=true`. `shared.http.serve` calls
+`require_key` before a handler runs; OPTIONS preflights never get here.
 """
 
 import hashlib
@@ -45,6 +46,16 @@ def public(function):
     return function
 
 
+def public_if(setting):
+    """Mark a handler that needs no key while `setting(config.settings())` is true (a deployment's choice)."""
+
+    def mark(function):
+        function.public_if = setting
+        return function
+
+    return mark
+
+
 def requires(scope):
     """Mark a handler as needing a key that holds `scope`, whether or not reads need keys."""
     if scope not in keys.SCOPES:
@@ -60,7 +71,8 @@ def requires(scope):
 def required_scope(method, function):
     """(scope, always) for an operation: the scope its key must hold (None: no key ever), and whether
     it needs one even when `SEDA_REQUIRE_KEYS_FOR_READS` is off."""
-    if getattr(function, "public", False):
+    opened = getattr(function, "public_if", None)
+    if getattr(function, "public", False) or (opened is not None and opened(config.settings())):
         return None, False
     if hasattr(function, "scope"):
         return function.scope, True

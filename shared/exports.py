@@ -93,7 +93,8 @@ async def response(sql, binds, encoding, columns, name):
     if _downloads >= limit:
         raise ratelimit.instance_busy(
             f"This instance is serving {limit} downloads already (SEDA_MAX_EXPORTS); retry in a moment, or read "
-            "the JSON pages meanwhile."
+            "the JSON pages meanwhile.",
+            "exports",
         )
     _downloads += 1  # counted before the first await, so requests arriving together cannot all pass
     try:

@@ -9,6 +9,10 @@ order: path (404, or 400 for a malformed id), OPTIONS preflight (never needs a k
 (405), rate limits (429, `shared/ratelimit.py`; their headers go on the handler's response), API
 key and scope (401, 403, `shared/auth.py`), then the handler.
 
+Each request ends in one access-log line (`shared/context.py`: Cloud Logging's `httpRequest`,
+and `target`, `route`, `status`, `latency_ms`, `db_ms`, `rate_limit` for log-based metrics), one
+count in the metrics (`shared/metrics.py`) and, when tracing is on, one span (`shared/tracing.py`).
+
 Items carry a strong `ETag` (the SHA-256 of the row's JSON with sorted keys, so both
 databases give the same tag); `GET` answers 304 when `If-None-Match` lists it, and changes
 check `If-Match` against the row they locked (412 when it names another version, 428 when a
@@ -24,7 +28,7 @@ import urllib.parse
 
 from starlette.responses import Response
 
-from shared import auth, config, context, db, lifecycle, ratelimit, validation
+from shared import auth, config, context, db, lifecycle, metrics, ratelimit, trace_headers, tracing, validation
 from shared.errors import (
     ApiError,
     InternalServerError,
@@ -33,6 +37,7 @@ from shared.errors import (
     NotFoundError,
     PreconditionFailedError,
     PreconditionRequiredError,
+    TooManyRequestsTypeAError,
     from_database_error,
 )
 from shared.headers import add_response_headers
@@ -46,6 +51,8 @@ _REQUEST_ID_HEADER = context.REQUEST_ID_HEADER.lower().encode("latin-1")
 ITEM_ID = validation.integer(1)  # the `<id>` of an item path
 _NOT_MODIFIED_HEADERS = frozenset({"ETag", "Cache-Control", "Vary"})
 _ROWS_RENDERED_INLINE = 100  # a page rendered other than as JSON, up to this many rows, is written on the loop
+_LOGGED_HEADER_CHARACTERS = 512  # a User-Agent or Host longer than this is cut in the access log
+_LOGGED_REQUEST_HEADERS = frozenset({b"host", b"user-agent", b"content-length"})
 
 
 async def serve(request, resource, collection, item=None, parts=None):
@@ -55,6 +62,7 @@ async def serve(request, resource, collection, item=None, parts=None):
         # The path as received: `request.url` passes through urlsplit, which silently drops tabs
         # and line breaks, so "/equipment/%0A5" would read as id 5.
         methods, item_id, template = _methods_for(request.scope["path"], resource, collection, item, parts or {})
+        request.state.route = template
         if request.method == "OPTIONS":
             return _preflight(methods)
         function = methods.get("GET" if request.method == "HEAD" else request.method)
@@ -71,7 +79,14 @@ async def serve(request, resource, collection, item=None, parts=None):
         response.headers.update(rate_limit_headers)
         return _without_body(response) if request.method == "HEAD" else response
 
+    if not hasattr(request.state, "target"):  # `api` names itself before routing here
+        request.state.target = target_name(resource)
     return await respond(request, route)
+
+
+def target_name(resource):
+    """The deployed entry point that serves `resource` alone: its path segment as an identifier (main.py's rule)."""
+    return resource.removesuffix(".json").replace("-", "_")
 
 
 async def respond(request, route):
@@ -83,21 +98,76 @@ async def respond(request, route):
     started = time.perf_counter()
     lifecycle.request_started()
     try:
-        request_id = context.begin_request(request.headers.get(context.REQUEST_ID_HEADER))
-        try:
-            response = await route()
-        except Exception as exc:  # noqa: BLE001 - the one place where every failure becomes a response
-            response = error_response(exc)
-        # Headers no handler sets are appended to the raw list: setting one searches the list each time.
-        response.raw_headers.append((_REQUEST_ID_HEADER, request_id.encode("latin-1")))
-        _add_cors_headers(request, response)
-        add_response_headers(request, response)
-        context.log_request(
-            request.method, request.url.path, response.status_code, (time.perf_counter() - started) * 1000
-        )
+        trace = trace_headers.from_headers(request.scope["headers"])
+        request_id = context.begin_request(request.headers.get(context.REQUEST_ID_HEADER), trace)
+        with tracing.request_span(request, trace) as span:
+            try:
+                response = await route()
+            except Exception as exc:  # noqa: BLE001 - the one place where every failure becomes a response
+                response = error_response(exc)
+                _note_refusal(request, exc)
+            # Headers no handler sets are appended to the raw list: setting one searches the list each time.
+            response.raw_headers.append((_REQUEST_ID_HEADER, request_id.encode("latin-1")))
+            _add_cors_headers(request, response)
+            add_response_headers(request, response)
+            _account(request, response, time.perf_counter() - started, span)
         return response
     finally:
         lifecycle.request_finished()
+
+
+def _note_refusal(request, exc):
+    """Count a 429 by the limit that refused it, and note that for the access log."""
+    reason = getattr(exc, "refused_by", None)
+    if reason is None:
+        return
+    metrics.refused("A" if isinstance(exc, TooManyRequestsTypeAError) else "B", reason)
+    request.state.rate_limit = ratelimit.REFUSED_OUTCOME
+    request.state.rate_limit_reason = reason
+
+
+def _account(request, response, seconds, span):
+    """The request's metrics, span status and access-log line."""
+    state = request.state
+    target = getattr(state, "target", "api")
+    route = getattr(state, "route", metrics.UNMATCHED_ROUTE)
+    status = response.status_code
+    metrics.request_served(target, route, request.method, status, seconds)
+    if span is not None:
+        tracing.finish_request_span(span, request.method, route, status)
+    fields = {"target": target, "route": route, "latency_ms": round(seconds * 1000, 2),
+              "db_ms": round(context.db_time_s() * 1000, 2)}
+    rate_limit = getattr(state, "rate_limit", None)
+    if rate_limit is not None:
+        fields["rate_limit"] = rate_limit
+    if rate_limit == ratelimit.REFUSED_OUTCOME:
+        fields["rate_limit_reason"] = state.rate_limit_reason
+    context.log_request(request.method, request.url.path, status, _http_request(request, response, seconds), fields)
+
+
+def _http_request(request, response, seconds):
+    """Cloud Logging's HttpRequest of the request (what the client sent and was answered; no header but User-Agent)."""
+    scope = request.scope
+    sent = {name: value for name, value in scope["headers"] if name in _LOGGED_REQUEST_HEADERS}  # one pass
+    query = scope["query_string"].decode("latin-1")
+    host = sent.get(b"host", b"")[:_LOGGED_HEADER_CHARACTERS].decode("latin-1")
+    url = f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}{scope['path']}"
+    entry = {
+        "requestMethod": request.method,
+        "requestUrl": f"{url}?{query}" if query else url,
+        "status": response.status_code,
+        "latency": f"{seconds:.6f}s",
+        "protocol": f"HTTP/{scope.get('http_version', '1.1')}",
+        "remoteIp": ratelimit.client_ip(request),
+    }
+    if b"user-agent" in sent:
+        entry["userAgent"] = sent[b"user-agent"][:_LOGGED_HEADER_CHARACTERS].decode("latin-1")
+    if sent.get(b"content-length", b"").isdigit():
+        entry["requestSize"] = sent[b"content-length"].decode("latin-1")
+    size = next((value for name, value in response.raw_headers if name == b"content-length"), b"")
+    if size.isdigit():
+        entry["responseSize"] = size.decode("latin-1")
+    return entry
 
 
 def error_response(exc):

@@ -24,12 +24,12 @@ import dataclasses
 import hashlib
 import re
 
-SCOPES = ("read", "ingest", "admin")
+SCOPES = ("read", "ingest", "admin", "metrics")  # metrics: the Prometheus scrape alone (`functions/metrics.py`)
 _DIGEST_PREFIX = "sha256:"
 _MIN_KEY_LENGTH = 16  # a short key is guessable however it is compared
 _KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _UNNAMED_KEY_ID = re.compile(r"key-[0-9]+")
-_SYNTAX = "<key id>@<scopes>=<key>, with scopes from read, ingest, admin joined by '+'"
+_SYNTAX = f"<key id>@<scopes>=<key>, with scopes from {', '.join(SCOPES)} joined by '+'"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,8 @@ of ours that runs between the signal and that end is a handler installed after u
 own, so the first request served on the main thread installs one chained to uvicorn's
 (which still does the draining). It counts requests in flight (`shared/http.respond`
 brackets each one) and, once SIGTERM has come and the last of them has written its
-access-log line, closes the database (the Oracle pool, the SQLite connection). The close starts while uvicorn still waits for that last connection
+access-log line, exports the spans still buffered (`shared/tracing.py`) and closes the database (the Oracle pool,
+the SQLite connection). The close starts while uvicorn still waits for that last connection
 to close (it looks every 0.1 s), so it ends before the process does; one that hung would be
 cut short by the exit, which loses nothing. Test clients serve from another thread, where
 signals never arrive, so they are left alone.
@@ -24,7 +25,7 @@ import logging
 import signal
 import threading
 
-from shared import db
+from shared import db, tracing
 
 logger = logging.getLogger("seda")
 
@@ -99,7 +100,12 @@ def _close_when_idle():
 
 
 async def _close_database():
-    """Close the database and say so (the line an operator looks for after a deploy)."""
+    """Export the spans still buffered (when tracing), close the database and say so (the line an operator looks for
+    after a deploy)."""
+    try:
+        await asyncio.to_thread(tracing.flush)  # the exporter's network calls, off the loop
+    except Exception as exc:  # noqa: BLE001 - losing spans must not keep the database open
+        logger.warning(f"exporting the last spans on shutdown failed: {type(exc).__name__}")
     try:
         await db.reset()
     except Exception as exc:  # noqa: BLE001 - the process is ending; report, never raise into the loop

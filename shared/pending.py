@@ -86,7 +86,7 @@ class Backlog:
     units: int
     pending: int  # complete samples without a verdict
     stale: int  # verdicts of another fingerprint
-    to_write: int  # verdicts a catch-up writes: every complete sample of those units
+    to_write: int | None  # verdicts a catch-up writes: every complete sample of those units (None: not counted)
 
 
 def _binds(partition, **more):
@@ -94,13 +94,20 @@ def _binds(partition, **more):
     return {"fingerprint": verdict_store.fingerprint(), **partition.binds(), **more}
 
 
-async def backlog(partition=WHOLE):
-    """Count what is pending and stale in `partition` (two scans: for a dry run and a progress bar, not per batch)."""
+async def needing_verdicts(partition=WHOLE):
+    """What is pending and stale in `partition`, without what a catch-up would write (one scan: the metrics path)."""
     async with db.connect() as conn:
         (needing,) = await conn.fetch_all(COUNT_NEEDING, _binds(partition), large=True)
-        (to_write,) = await conn.fetch_all(COUNT_TO_WRITE, _binds(partition), large=True)
     samples, stale = int(needing["samples"] or 0), int(needing["stale"] or 0)
-    return Backlog(int(needing["units"] or 0), samples - stale, stale, int(to_write["samples"] or 0))
+    return Backlog(int(needing["units"] or 0), samples - stale, stale, to_write=None)
+
+
+async def backlog(partition=WHOLE):
+    """Count what is pending and stale in `partition` (two scans: for a dry run and a progress bar, not per batch)."""
+    needing = await needing_verdicts(partition)
+    async with db.connect() as conn:
+        (to_write,) = await conn.fetch_all(COUNT_TO_WRITE, _binds(partition), large=True)
+    return dataclasses.replace(needing, to_write=int(to_write["samples"] or 0))
 
 
 async def next_units(session, partition, after, limit):

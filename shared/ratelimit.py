@@ -1,7 +1,7 @@
 """Rate limits: a budget per client (429 TooManyRequestsTypeA) and a load limit per instance (429 TooManyRequestsTypeB).
 
 `shared.http.serve` calls `admit(request, route)` once the method is known to be served (after
-404 and 405, before the API key's 401 and 403), so refused requests cost the database nothing. OPTIONS preflights are answered before that, and the health probes and the files pages load cost nothing
+404 and 405, before the API key's 401 and 403), so refused requests cost the database nothing. OPTIONS preflights are answered before that, and the health probes, the metrics scrape and the files pages load cost nothing
 (`COSTS`, `costs`):
 neither is ever limited.
 
@@ -35,6 +35,11 @@ the per-client limit, every response a handler returns (its error answers do wit
 left>;t=<s until the window ends>`; a 429 A carries both and `Retry-After` (= t). A 429 B carries `Retry-After: 1` and `RateLimit: "instance";r=0;t=1`, plus
 the client policy when there is one; the instance's capacity is never advertised (the draft's
 section 8.2: it would tell an attacker how much saturates it).
+
+Every 429 names the limit that refused it in `refused_by` (`client_budget` for A; `in_flight`,
+`sqlite_sessions`, `oracle_pool`, `exports` for B), and an admitted request's outcome is
+`request.state.rate_limit` (`exempt` or `admitted`; `shared/http.py` notes `refused` and the
+reason): the metrics (`shared/metrics.py`) and the access log report both.
 """
 
 import asyncio
@@ -55,6 +60,9 @@ _STORAGE_TIMEOUT_S = 0.25  # longest one Redis call may take before the instance
 _STORAGE_RETRY_S = 5
 _REDIS_KEY_PREFIX = "seda"
 _IPV6_CLIENT_PREFIX = 64
+EXEMPT_OUTCOME = "exempt"
+ADMITTED_OUTCOME = "admitted"
+REFUSED_OUTCOME = "refused"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,6 +126,7 @@ COSTS = {
     ("GET", "/api/v1/health"): EXEMPT,  # probes: load balancers must see the instance as it is
     ("GET", "/api/v1/health/ready"): EXEMPT,
     ("GET", "/api/v1/health/live"): EXEMPT,
+    ("GET", "/api/v1/metrics"): EXEMPT,  # scrapes: a saturated instance must still report itself
 }
 
 
@@ -144,30 +153,35 @@ async def admit(request, route, function=None):
     """The rate-limit headers for the response once the request may be served; else 429 A or B (raised)."""
     cost = cost_of(request.method, route, function)
     if not cost.units:
+        request.state.rate_limit = EXEMPT_OUTCOME
         return {}
     limits = config.settings().limits
     if lifecycle.requests_in_flight() > limits.max_in_flight:
         raise instance_busy(
             "This instance is serving as many requests as it takes at once (SEDA_MAX_IN_FLIGHT); nothing was done. "
-            f"Retry in {INSTANCE_RETRY_AFTER_S} s (Retry-After)."
+            f"Retry in {INSTANCE_RETRY_AFTER_S} s (Retry-After).",
+            "in_flight",
         )
+    request.state.rate_limit = ADMITTED_OUTCOME  # until the client's budget says otherwise
     if not limits.per_minute:
         return {}
     units = min(cost.of(request), limits.burst)
     allowed, remaining, reset_s = await _budgets(limits).spend(client_id(request), units)
     headers = {"RateLimit-Policy": _client_policy(limits), "RateLimit": _service_limit(CLIENT_POLICY, remaining, reset_s)}
     if not allowed:
-        raise TooManyRequestsTypeAError(
+        refusal = TooManyRequestsTypeAError(
             f"Too many requests from this client: its budget is {limits.burst} units per {limits.window_s} s and "
             f"this request costs {units}. Retry in {reset_s} s (Retry-After); the RateLimit header of every "
             "response says what is left.",
             headers={**headers, "Retry-After": str(reset_s)},
         )
+        refusal.refused_by = "client_budget"
+        raise refusal
     return headers
 
 
-def instance_busy(message):
-    """429 TooManyRequestsTypeB: this instance is saturated; retry in a moment."""
+def instance_busy(message, reason):
+    """429 TooManyRequestsTypeB: this instance is saturated (`reason`: the limit it reached); retry in a moment."""
     headers = {
         "Retry-After": str(INSTANCE_RETRY_AFTER_S),
         "RateLimit": _service_limit(INSTANCE_POLICY, 0, INSTANCE_RETRY_AFTER_S),
@@ -175,7 +189,9 @@ def instance_busy(message):
     limits = config.settings().limits
     if limits.per_minute:
         headers["RateLimit-Policy"] = _client_policy(limits)
-    return TooManyRequestsTypeBError(message, headers=headers)
+    refusal = TooManyRequestsTypeBError(message, headers=headers)
+    refusal.refused_by = reason
+    return refusal
 
 
 def client_id(request):
@@ -187,21 +203,28 @@ def client_id(request):
 
 
 def client_address(request):
-    """The client's address: from the trusted proxy's header when one is configured and holds one, else the peer's."""
-    peer = request.client.host if request.client else ""
+    """The client whose budget it is: its IP address (`client_ip`), an IPv6 one as its /64."""
+    address = client_ip(request)
+    return _client_block(address) or address  # not an IP address (a Unix socket, a test client): the peer's name it is
+
+
+def client_ip(request):
+    """The client's IP address: from the trusted proxy's header when one is configured and holds one, else the peer's."""
     limits = config.settings().limits
     if limits.trusted_proxy_header:
         forwarded = _forwarded(request.headers.getlist(limits.trusted_proxy_header), limits.trusted_proxy_hops)
         if forwarded is not None:
             return forwarded
-    return _client_block(peer) or peer  # not an IP address (a Unix socket, a test client): the peer's name it is
+    return request.client.host if request.client else ""
 
 
 def _forwarded(values, hops):
-    """The client of the address `hops` entries from the right of a comma-separated header list, or None
+    """The address `hops` entries from the right of a comma-separated header list, or None
     (too few entries: the request did not pass every trusted proxy; or not an address)."""
     entries = [entry.strip() for value in values for entry in value.split(",")]
-    return _client_block(entries[-hops]) if len(entries) >= hops else None
+    if len(entries) < hops or _client_block(entries[-hops]) is None:
+        return None
+    return entries[-hops]
 
 
 @functools.lru_cache(maxsize=4096)  # parsing an address costs more than the rest of the limit in memory

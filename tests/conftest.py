@@ -33,12 +33,15 @@ from shared import db  # noqa: E402 - needs the repository on sys.path
 # The suite's clients send thousands of requests from one address: the per-client rate limit is
 # off unless a test turns it on (tests/test_rate_limits.py).
 TEST_DEFAULTS = {"SEDA_RATE_LIMIT_PER_MINUTE": "0"}
+# The variables the service reads start with these (the OpenTelemetry and Google ones too, shared/config/observability.py):
+# a test sets them itself, none leaks from one test to the next or from this process to a server it starts.
+SERVICE_VARIABLES = ("SEDA_", "ORACLE_", "OTEL_", "GOOGLE_CLOUD_PROJECT")
 
 
 def use_database(path, **environment):
     """Point the service at the SQLite file `path` (plus `TEST_DEFAULTS` and extra settings) for the next request."""
     for name in list(os.environ):
-        if name.startswith(("SEDA_", "ORACLE_")) and not name.startswith("ORACLE_TEST_"):
+        if name.startswith(SERVICE_VARIABLES) and not name.startswith("ORACLE_TEST_"):
             del os.environ[name]
     os.environ["SEDA_SQLITE_PATH"] = str(path)
     os.environ.update({**TEST_DEFAULTS, **environment})
@@ -47,7 +50,7 @@ def use_database(path, **environment):
 
 def service_free_environment(**settings):
     """This process's environment without any service setting, plus `settings`: for commands the tests start."""
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("SEDA_", "ORACLE_"))}
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(SERVICE_VARIABLES)}
     return {**inherited, **settings}
 
 
@@ -450,7 +453,7 @@ def start_live_server(demo_db_template, tmp_path_factory):
             copy_database(demo_db_template, database)
             port = port or browser_support.unused_port()
             with pytest.MonkeyPatch.context() as patch:  # none of this process's settings reach the server
-                for name in [name for name in os.environ if name.startswith(("SEDA_", "ORACLE_"))]:
+                for name in [name for name in os.environ if name.startswith(SERVICE_VARIABLES)]:
                     patch.delenv(name)
                 process = start_server("api", database, port, **{**TEST_DEFAULTS, **settings})
             servers[key] = LiveServer(f"http://127.0.0.1:{port}", database, process)

@@ -240,7 +240,7 @@ def test_access_log_line_is_structured_json(client, capsys):
     assert entry["severity"] == "WARNING"
     assert entry["method"] == "GET" and entry["path"] == "/api/v1/equipment/999999"
     assert entry["status"] == 404 and entry["request_id"] == "trace-me"
-    assert isinstance(entry["duration_ms"], float)
+    assert isinstance(entry["latency_ms"], float) and entry["httpRequest"]["latency"].endswith("s")
 
 
 def test_cors_preflight(client):

@@ -1,6 +1,7 @@
 """Cold start: a target imports only what it serves — NumPy for the diagnoses, python-oracledb for Oracle,
 onnxruntime only when a diagnosis runs the model (`tests/test_model.py` checks that one), Mangum only on AWS
-Lambda (`lambda_function.py`; `tests/test_lambda.py` checks what a Lambda process loads).
+Lambda (`lambda_function.py`; `tests/test_lambda.py` checks what a Lambda process loads), prometheus_client with
+the first metrics scrape, OpenTelemetry only when its variables configure tracing.
 
 Each case is a fresh interpreter (the test process itself has imported everything long ago)
 that builds the target's app the way the functions-framework CLI does, optionally answers a
@@ -14,9 +15,10 @@ import sys
 
 import pytest
 
-from conftest import MAIN, ROOT
+from conftest import MAIN, ROOT, SERVICE_VARIABLES
 
-HEAVY = ("numpy", "oracledb", "onnxruntime", "mangum")
+HEAVY = ("numpy", "oracledb", "onnxruntime", "mangum", "prometheus_client", "opentelemetry")
+_REPORT = '{"statuses"'  # the probe's report line (an exporter may print spans after it, at exit)
 # Builds the app of target argv[1], GETs each path after it, and prints the heavy modules loaded.
 _PROBE = f"""
 import json, sys
@@ -31,14 +33,20 @@ print(json.dumps({{"statuses": statuses, "loaded": sorted(name for name in {HEAV
 
 def _started(target, *paths, **environment):
     """(statuses of GET `paths`, heavy modules loaded) in a fresh process serving `target`."""
-    settings = {name: value for name, value in os.environ.items() if not name.startswith(("SEDA_", "ORACLE_"))}
+    report, _ = _probed(target, *paths, **environment)
+    return report["statuses"], report["loaded"]
+
+
+def _probed(target, *paths, **environment):
+    """The probe's report and everything it printed after it, from a fresh process serving `target`."""
+    settings = {name: value for name, value in os.environ.items() if not name.startswith(SERVICE_VARIABLES)}
     result = subprocess.run(
         [sys.executable, "-c", _PROBE, target, *paths], cwd=ROOT, env={**settings, **environment},
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads(result.stdout.splitlines()[-1])
-    return report["statuses"], report["loaded"]
+    after = result.stdout[result.stdout.index(_REPORT):]
+    return json.loads(after.splitlines()[0]), after
 
 
 @pytest.mark.parametrize("target", ["equipment", "health", "measurements", "substations", "application", "inspections",
@@ -95,3 +103,20 @@ def test_a_bad_setting_still_stops_a_lazily_loaded_target_at_start(demo_db):
     )
     assert result.returncode != 0
     assert "SEDA_MAX_PAGE_SIZE must be an integer" in result.stderr
+
+
+def test_the_metrics_path_loads_prometheus_client_with_the_first_scrape_only(demo_db):
+    environment = {"SEDA_SQLITE_PATH": str(demo_db), "SEDA_METRICS_PUBLIC": "true", "SEDA_METRICS_BACKLOG_TTL_S": "0"}
+    statuses, loaded = _started("api", "/api/v1/equipment", "/api/v1/health", **environment)
+    assert statuses == [200, 200] and loaded == []
+    statuses, loaded = _started("api", "/api/v1/equipment", "/api/v1/metrics", **environment)
+    assert statuses == [200, 200] and loaded == ["prometheus_client"]
+
+
+def test_opentelemetry_configured_by_its_variables_alone_traces_and_exports_the_requests(demo_db):
+    report, exported = _probed("equipment", "/", "/1", SEDA_SQLITE_PATH=str(demo_db), OTEL_TRACES_EXPORTER="console",
+                               OTEL_SERVICE_NAME="seda-t")
+    assert report == {"statuses": [200, 200], "loaded": ["opentelemetry"]}
+    # The console exporter, found by its entry point, printed both server spans when the process ended.
+    assert '"name": "GET /api/v1/equipment"' in exported and '"name": "GET /api/v1/equipment/<id>"' in exported
+    assert '"service.name": "seda-t"' in exported

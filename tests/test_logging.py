@@ -49,8 +49,8 @@ def test_access_error_and_shutdown_lines_reach_stdout_with_log_execution_id(demo
     assert [(line["message"], line["severity"], line["status"]) for line in access] == [
         ("GET /api/v1/equipment 200", "INFO", 200)
     ]
-    # The framework's execution-id stream wrapped the line: the variable was in force.
-    assert access[0]["logging.googleapis.com/labels"] == {"execution_id": "exec-log-ok"}
+    # The framework's execution-id stream wrapped the line (the variable was in force), adding its label to ours.
+    assert access[0]["logging.googleapis.com/labels"] == {"execution_id": "exec-log-ok", "request_id": "log-ok"}
     failure = [line for line in lines if line.get("request_id") == "log-fail"]
     assert {"message": f"POST /api/v1/measurements {failed}", "severity": "ERROR"}.items() <= failure[-1].items()
     explanations = [line for line in failure[:-1] if line["severity"] in ("WARNING", "ERROR")]

@@ -54,16 +54,21 @@ TARGET_SIZES = {
     # People open the dashboard: a cold start would be their first impression.
     "dashboard": {"min_instances": 1},
 }
+# Targets that are no function of their own: `metrics` reports the counts of the process that serves it, and a
+# function's instances count only their own requests (on functions, log-based metrics read the access lines).
+NOT_DEPLOYED = frozenset({"metrics"})
 # gcloud's list flags split on commas unless the value starts with `^<delimiter>^` (`gcloud topic escaping`).
 _DELIMITERS = ("@", "|", "~", ";")
 
 
 def targets():
-    """`api` and every handler target of main.py, read from its source: importing it would open the database."""
+    """`api` and every handler target of main.py but NOT_DEPLOYED, read from its source: importing it would open the
+    database."""
     tree = ast.parse((SOURCE_ROOT / "main.py").read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(getattr(name, "id", None) == "_ROUTES" for name in node.targets):
-            return ["api", *(handler for _, handler in ast.literal_eval(node.value).values())]
+            handlers = (handler for _, handler in ast.literal_eval(node.value).values())
+            return ["api", *(handler for handler in handlers if handler not in NOT_DEPLOYED)]
     raise RuntimeError("main.py defines no _ROUTES")
 
 

@@ -1,7 +1,8 @@
 """Service settings, read once per process from environment variables.
 
 This package reads them: `oracle.py` (the ORACLE_* variables), `limits.py` (rate and load limits), `urls.py` (public
-URLs and the dashboard's), `reading.py` (typed reads and the problem collector); the rest is read here.
+URLs and the dashboard's), `observability.py` (metrics, log correlation, tracing), `reading.py` (typed reads and the
+problem collector); the rest is read here.
 
 Every environment variable the service reads:
 
@@ -26,7 +27,7 @@ Every environment variable the service reads:
 | `SEDA_MAX_OFFSET` | `10000` | largest `offset` a collection that pages by cursor accepts (`GET /measurements`, `GET /diagnoses`); deeper pages follow the `Link` next URL's `cursor`, which costs the same at any depth |
 | `SEDA_CORS_ORIGINS` | `*` | comma-separated allowed origins, or `*` |
 | `SEDA_PUBLIC_URL` | — (the request's Host, and the stage prefix an API Gateway event names) | what clients call before `/api/v1`: scheme, host and an optional path prefix (`https://seda.example.com`, `https://abc123.execute-api.ap-northeast-2.amazonaws.com/Prod`) for the absolute URLs in `Link` and `Location` and the OpenAPI document's server; set it behind a proxy or cache so a forged `Host` header cannot redirect clients. On AWS Lambda the prefix is also the custom domain's base path that is stripped before routing (`lambda_function.py`) |
-| `SEDA_API_KEYS` | — (none) | comma-separated entries `<key id>@<scopes>=<key>` (scopes from `read`, `ingest`, `admin` joined by `+`; the key at least 16 characters, or `sha256:<64 hex digits>`, its SHA-256 digest); an entry without `<key id>@<scopes>=` (the format before scopes) holds every scope and has key id `key-<position>`. Syntax in `shared/keys.py`, which operation needs which scope in `shared/auth.py` |
+| `SEDA_API_KEYS` | — (none) | comma-separated entries `<key id>@<scopes>=<key>` (scopes from `read`, `ingest`, `admin`, `metrics` joined by `+`; the key at least 16 characters, or `sha256:<64 hex digits>`, its SHA-256 digest); an entry without `<key id>@<scopes>=` (the format before scopes) holds every scope and has key id `key-<position>`. Syntax in `shared/keys.py`, which operation needs which scope in `shared/auth.py` |
 | `SEDA_REQUIRE_KEYS_FOR_READS` | `false` | `true` makes reads (GET, HEAD) need a key too; OPTIONS preflights never do |
 | `SEDA_MAX_BODY_BYTES` | `8388608` (8 MiB) | largest request body; a larger one is refused with 413 before it is parsed |
 | `SEDA_MAX_BATCH_ROWS` | `10000` | most samples one measurements or diagnoses POST may carry (JSON array elements or CSV data rows); more is 413 |
@@ -49,6 +50,13 @@ Every environment variable the service reads:
 | `SEDA_MODEL_PATH` | `models/dga_type.onnx` (the shipped model) | the learned fault-type model behind `methods.ai_model` (an `.onnx` with its `.card.json` and `.reference.npz` beside it, written by `python -m tools.train_model`); empty or `none`: no model, no `ai_model` in verdicts and no onnxruntime. At start-up only the card and the files' SHA-256 are checked (a mismatch, a missing or changed file stops start-up); the session is built on the first diagnosis. Its hash is part of every stored verdict's fingerprint |
 | `SEDA_VERDICT_USES_MODEL` | `false` | `true` makes the model's class the combined verdict's fault type where it applies and the sample is not out of distribution (before Triangle 1, which with the other methods then confirms or dissents; presence still comes from the 2019 status). Turn it on only when the inspections scorecard on your own units shows the model beats the published methods. Needs a model; changing it makes stored verdicts stale |
 | `SEDA_PENDING_TIME_BUDGET_S` | `10` | a `POST /api/v1/diagnose-pending` runs one batch, then starts no other after this many seconds (the last one may end later; `0`: one batch per call); stay under the scheduler's request timeout |
+| `SEDA_METRICS_PUBLIC` | `false` | `true` lets `GET /api/v1/metrics` (Prometheus text) answer without a key, for scrapes a network policy already restricts; otherwise it needs a key with the `metrics` scope (`Authorization: Bearer`, as Prometheus's `authorization` setting sends it) |
+| `SEDA_METRICS_BACKLOG_TTL_S` | `60` | seconds the metrics path serves a counted re-diagnosis backlog (samples without a current stored verdict: one scan of the samples, ~13 ms per 20,000 on SQLite) before a scrape counts again; `0` never counts it |
+| `GOOGLE_CLOUD_PROJECT` | — (log lines carry the bare trace id) | the Google Cloud project whose Cloud Trace the log lines link to: `logging.googleapis.com/trace` is `projects/<project>/traces/<trace id>` |
+| `OTEL_TRACES_EXPORTER` | — (no tracing) | OpenTelemetry's own variable: `otlp`, `console` or another installed exporter turns on a span per request (`shared/tracing.py`; needs the `opentelemetry-sdk` package and the exporter's), `none` keeps it off |
+| `OTEL_EXPORTER_OTLP_ENDPOINT` | — | OpenTelemetry's own: where the OTLP exporter sends spans; setting it (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) also turns tracing on, with the `otlp` exporter unless `OTEL_TRACES_EXPORTER` names another |
+| `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | — | OpenTelemetry's own: the traces endpoint alone; the SDK reads the other `OTEL_*` variables (`OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER`, headers) itself |
+| `OTEL_SDK_DISABLED` | `false` | OpenTelemetry's own: `true` (any case) keeps tracing off whatever else is set; other values are read as the SDK reads them, as false |
 | `SEDA_FRAME_ANCESTORS` | `'self'` | who may show the dashboard in a frame: space-separated CSP sources — `'self'`, `'none'`, or origins `http[s]://host[:port]` (a host may start with `*.` for its subdomains), e.g. `https://portal.kepco.co.kr`; the page's `frame-ancestors`, and the only origins it tells its height (`postMessage`) |
 | `SEDA_DASHBOARD_API_URL` | — (the page's own origin) | where the dashboard reads the API: `http[s]://host[:port][/path]` before `/api/v1/…`, when the API is deployed apart from the page; its origin joins the page's `connect-src`, and that API's `SEDA_CORS_ORIGINS` must allow the page's origin |
 
@@ -73,14 +81,18 @@ import functools
 import os
 
 from shared import keys
-from shared.config import limits, oracle, urls
+from shared.config import limits, observability, oracle, urls
 from shared.config.limits import LimitSettings
+from shared.config.observability import ObservabilitySettings
 from shared.config.oracle import OracleSettings
 from shared.config.reading import bool_env, int_env, noted_problems, or_noted
 from shared.config.urls import API_PREFIX, DashboardSettings
 from shared.model import card as model_card
 
-__all__ = ["API_PREFIX", "DashboardSettings", "LimitSettings", "OracleSettings", "Settings", "problems", "settings"]
+__all__ = [
+    "API_PREFIX", "DashboardSettings", "LimitSettings", "ObservabilitySettings", "OracleSettings", "Settings", "problems",
+    "settings",
+]
 
 
 def problems():
@@ -127,6 +139,7 @@ class Settings:
     model: model_card.ModelCard | None  # the served model, its files checked against its card
     verdict_uses_model: bool
     dashboard: DashboardSettings
+    observability: ObservabilitySettings
 
 
 @functools.cache
@@ -161,6 +174,7 @@ def settings():
         limits=limits.read(),
         **_model_settings(),
         dashboard=urls.dashboard(),
+        observability=observability.read(),
     )
 
 

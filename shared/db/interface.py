@@ -1,9 +1,13 @@
 """The verbs every session and transaction offers, and what both drivers share around them."""
 
 import contextlib
-from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+import dataclasses
+import functools
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol, TypeVar, cast
 
+from shared import context, tracing
 from shared.db.dialects import Statement
 
 # A row as handlers get it (lowercase column names), and the named binds of a statement.
@@ -13,6 +17,34 @@ Binds = Mapping[str, object]
 # Observers see every statement as handlers wrote it, before the dialect renders it; the
 # test suite uses this to parse each one with an Oracle SQL parser.
 statement_observers: list[Callable[[Statement, bool], None]] = []
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionUse:
+    """A database's sessions now, for the metrics path: held by requests, the most it holds, and open (a pool's)."""
+
+    in_use: int
+    limit: int
+    open: int | None = None  # None where sessions are not pooled (SQLite)
+
+
+Verb = TypeVar("Verb", bound=Callable[..., Awaitable[Any]])
+
+
+def observed(verb: Verb) -> Verb:
+    """A verb (`fetch_all`, `execute`, `execute_many`) whose time counts toward the request's `db_ms` in the access
+    log and which is a child span of the request's when tracing is on (`shared/tracing.py`)."""
+
+    @functools.wraps(verb)
+    async def run(self: Any, sql: Statement, *arguments: Any, **keywords: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            with tracing.statement_span(sql, self.dialect):
+                return await verb(self, sql, *arguments, **keywords)
+        finally:
+            context.add_db_time(time.perf_counter() - started)
+
+    return cast(Verb, run)
 
 
 def notify(sql: Statement, paged: bool) -> None:

@@ -31,7 +31,7 @@ from shared import config, ratelimit
 from shared.config.oracle import OracleSettings
 from shared.db import migrations
 from shared.db.dialects import ORACLE, Statement, prepared_binds
-from shared.db.interface import Binds, Row, Verbs, committed, dict_rows, notify
+from shared.db.interface import Binds, Row, SessionUse, Verbs, committed, dict_rows, notify, observed
 from shared.errors import DatabaseUnavailableError
 
 logger = logging.getLogger("seda")
@@ -176,6 +176,7 @@ class OracleSession(Verbs):
             await self._pool.drop(self._live_connection)  # pyright: ignore[reportArgumentType]
         self._connection = await self._database.acquire(self._pool)
 
+    @observed
     async def fetch_all(
         self, sql: Statement, binds: Binds | None = None, *, paged: bool = False, large: bool = False
     ) -> list[Row]:
@@ -183,6 +184,7 @@ class OracleSession(Verbs):
         rows, _ = await self._run(sql, binds, paged)
         return rows
 
+    @observed
     async def execute(self, sql: Statement, binds: Binds | None = None) -> int:
         """Run a statement that returns no rows; the number of rows it changed."""
         _, changed = await self._run(sql, binds, False)
@@ -208,6 +210,7 @@ class OracleTransaction(OracleSession):
         """Take a pooled connection (Oracle starts the transaction at the first change)."""
         self._connection = await self._database.acquire(self._pool)
 
+    @observed
     async def execute_many(self, sql: Statement, rows: list[Binds]) -> None:
         """Run a statement once per row of binds (a non-empty list) in one round trip; a failing row fails the call."""
         notify(sql, False)
@@ -429,7 +432,8 @@ class OracleDatabase:
                     raise ratelimit.instance_busy(
                         f"Every database session stayed in use for {self._settings.pool_timeout_s} s "
                         "(ORACLE_POOL_TIMEOUT_S): this instance is saturated, and nothing was done. Retry in "
-                        f"{ratelimit.INSTANCE_RETRY_AFTER_S} s (Retry-After)."
+                        f"{ratelimit.INSTANCE_RETRY_AFTER_S} s (Retry-After).",
+                        "oracle_pool",
                     ) from None
                 self._discard_if_stuck(pool)
             raise
@@ -494,6 +498,13 @@ class OracleDatabase:
     def transaction(self) -> contextlib.AbstractAsyncContextManager[OracleTransaction]:
         """A transaction on one pooled connection (see `OracleTransaction`), committed when the block ends."""
         return committed(OracleTransaction(self, self._get_pool()))
+
+    def session_use(self) -> SessionUse:
+        """The pool's busy and open sessions now, and its maximum (`shared/metrics.py`); none before its first use."""
+        pool = self._pool
+        if pool is None:
+            return SessionUse(0, self._settings.pool_max, 0)
+        return SessionUse(pool.busy, pool.max, pool.opened)
 
     async def close(self) -> None:
         """Close the pool (tests and orderly shutdown) within a bound; a pool of another loop is just dropped."""

@@ -18,10 +18,11 @@ class SessionSlots:
     """At most `size` sessions at once; a request that cannot get one within `wait_ms` is refused."""
 
     def __init__(self, size, wait_ms):
-        self._size = size
+        self.size = size
         self._wait_s = wait_ms / 1000
         self._semaphore = None
         self._loop = None  # a semaphore belongs to the loop that waits on it
+        self.held_now = 0  # slots held, on every loop (the metrics path reads it)
 
     @contextlib.asynccontextmanager
     async def held(self):
@@ -35,18 +36,21 @@ class SessionSlots:
                 raise ratelimit.instance_busy(
                     f"No database session came free within {round(self._wait_s * 1000)} ms in this instance "
                     f"(SEDA_SQLITE_SESSION_WAIT_MS): it is saturated, and nothing was done. Retry in "
-                    f"{ratelimit.INSTANCE_RETRY_AFTER_S} s (Retry-After)."
+                    f"{ratelimit.INSTANCE_RETRY_AFTER_S} s (Retry-After).",
+                    "sqlite_sessions",
                 ) from None
         else:
             await semaphore.acquire()  # free: returns at once, without a timer
+        self.held_now += 1
         try:
             yield
         finally:
+            self.held_now -= 1
             semaphore.release()
 
     def _for_running_loop(self):
         """The semaphore of the running loop (a test client's new loop gets a new one)."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
-            self._semaphore, self._loop = asyncio.Semaphore(self._size), loop
+            self._semaphore, self._loop = asyncio.Semaphore(self.size), loop
         return self._semaphore

@@ -53,7 +53,7 @@ from shared import config
 from shared.db import migrations
 from shared.db.dialects import SQLITE, prepared_binds
 from shared.db import sqlite_statements as statements
-from shared.db.interface import Verbs, committed, dict_rows, notify
+from shared.db.interface import SessionUse, Verbs, committed, dict_rows, notify, observed
 from shared.db.sqlite_files import unreadable
 from shared.db.slots import SessionSlots
 from shared.errors import DATABASE_UNAVAILABLE, DatabaseUnavailableError
@@ -94,6 +94,7 @@ class SqliteSession(Verbs):
         self._database = database
         self._connection = connection
 
+    @observed
     async def fetch_all(self, sql, binds=None, *, paged=False, large=False):
         """All rows of a query; `paged` appends the paging clause. Inline until it proves big, then in a
         thread; `large` goes to the thread at once."""
@@ -103,6 +104,7 @@ class SqliteSession(Verbs):
                 return rows
         return await asyncio.to_thread(_read_in_thread, self._database, sql, binds, paged)
 
+    @observed
     async def execute(self, sql, binds=None):
         """Run a statement that returns no rows; the number of rows it changed."""
         return statements.changes(self._connection, sql, binds)
@@ -131,14 +133,17 @@ class SqliteTransaction(Verbs):
         self._connection = await self._call(self._open_connection)
         await self._call(self._connection.execute, "BEGIN IMMEDIATE")
 
+    @observed
     async def fetch_all(self, sql, binds=None, *, paged=False, large=False):
         """All rows of a query (`large` changes nothing: every statement here runs in the thread)."""
         return await self._call(statements.rows, self._connection, sql, binds, paged)
 
+    @observed
     async def execute(self, sql, binds=None):
         """Run a statement that returns no rows; the number of rows it changed."""
         return await self._call(statements.changes, self._connection, sql, binds)
 
+    @observed
     async def execute_many(self, sql, rows):
         """Run a statement once per row of binds; a failing row fails the call."""
         await self._call(statements.execute_many, self._connection, sql, rows)
@@ -399,6 +404,10 @@ class SqliteDatabase:
     def session_slot(self):
         """One of the process's session slots, held for an `async with` block."""
         return self._slots.held()
+
+    def session_use(self):
+        """The session slots held now and how many there are (`shared/metrics.py`)."""
+        return SessionUse(self._slots.held_now, self._slots.size)
 
     async def close(self):
         """Close the loop's connection (transactions and large reads close their own)."""
