@@ -404,6 +404,6 @@ def test_csv_loader_statements_parse_as_oracle(demo_db, tmp_path):
     trees = {db.ORACLE.render(sql, paged): parse_oracle(db.ORACLE.render(sql, paged)) for sql, paged in observed}
     merged = {tree.this.name for tree in trees.values() if isinstance(tree, exp.Merge)}
     assert merged == {"substation", "equipment", "dga_sample", "inspection", "dga_diagnosis"}
-    assert {load_csv._CHECKPOINTS, load_csv._SUBSTATION_IDS, load_csv._EQUIPMENT_IDS} <= set(trees)
+    assert {load_csv.write._CHECKPOINTS, load_csv.check._SUBSTATION_IDS, load_csv.check._EQUIPMENT_IDS} <= set(trees)
     audit_inserts = [tree for tree in trees.values() if isinstance(tree, exp.Insert) and tree.this.this.name == "audit_log"]
     assert audit_inserts and any(isinstance(tree, exp.Insert) and tree.this.this.name == "dga_change" for tree in trees.values())

@@ -5,7 +5,7 @@
     python -m tools.load --csv DIR --sqlite PATH|--oracle [--dry-run] [--max-errors N] [--batch-rows N] [--reload]
     python -m tools.load --samples-csv FILE [--equipment-csv FILE ...] --sqlite PATH|--oracle ...
 
-CSV files (substations, equipment, samples, inspections) are loaded by `tools/load_csv.py`, which
+CSV files (substations, equipment, samples, inspections) are loaded by `tools/load_csv/`, which
 says what their columns are and how a load checks, writes, resumes and reports; the rest of this
 docstring is about the generated fleet.
 
@@ -120,7 +120,7 @@ def _parser():
     generated.add_argument("--replace", action="store_true", help="replace an existing file / delete existing fleet rows")
     generated.add_argument("--no-verdicts", action="store_true",
                            help="SQLite: leave every sample pending (python -m tools.rediagnose writes the verdicts)")
-    files = parser.add_argument_group("CSV files (see tools/load_csv.py)")
+    files = parser.add_argument_group("CSV files (see tools/load_csv/)")
     files.add_argument("--csv", metavar="DIR", help="a directory holding any of "
                        + ", ".join(kind.file_name for kind in load_csv.KINDS))
     for kind in load_csv.KINDS:
