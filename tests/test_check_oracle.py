@@ -14,7 +14,8 @@ from sqlglot.tokens import TokenType
 
 from conftest import run_server_expecting_refusal, run_tool
 from shared import config
-from shared.db.oracle import SESSION_SETUP_SQL, schema_version_message, session_setup_statements
+from shared.db.oracle import schema_version_message
+from shared.db.oracle_connect import SESSION_SETUP_SQL, session_setup_statements
 from test_oracle_integration import ORACLE_TEST_VARIABLES
 from test_oracle_sql import parse_oracle
 from tools import check_oracle

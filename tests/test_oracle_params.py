@@ -13,7 +13,7 @@ import oracledb
 import pytest
 
 from shared import config, db
-from shared.db.oracle import oracle_pool_params
+from shared.db.oracle_connect import oracle_pool_params
 
 PASSWORD = "s3cret-Pa55"
 # Only a guard against a hang: the driver gives up on the hung-up peer at once.

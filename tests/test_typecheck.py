@@ -1,7 +1,7 @@
 """The typed Oracle seam, checked by pyright in the normal test run.
 
 python-oracledb's connect() and create_pool_async() take `**kwargs` as far as a type checker knows,
-so the seam builds ConnectParams and PoolParams, whose keywords are spelt out (shared/db/oracle.py).
+so the seam builds ConnectParams and PoolParams, whose keywords are spelt out (shared/db/oracle_connect.py).
 mypy cannot check those either: the driver wraps both constructors in an unannotated decorator,
 which mypy takes as Any; pyright reads through it. One pyright run checks the files of
 pyrightconfig.json (no error allowed) and a fixture of misspelt keywords (each must be reported).

@@ -245,7 +245,7 @@ def _connect_and_fetch(oracle):
     """Connect with the service's settings, set the session up as the pool does, and read the dictionary."""
     import oracledb  # noqa: PLC0415 - only this path needs the driver
 
-    from shared.db.oracle import oracle_connect_params, session_setup_statements  # noqa: PLC0415
+    from shared.db.oracle_connect import oracle_connect_params, session_setup_statements  # noqa: PLC0415
 
     oracledb.defaults.fetch_lobs = False
     with oracledb.connect(params=oracle_connect_params(oracle)) as connection, connection.cursor() as cursor:

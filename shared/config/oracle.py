@@ -27,7 +27,7 @@ class OracleSettings:
 
 
 # An unquoted Oracle identifier (a user created without quotes): a letter, then letters, digits, _, $ or #; 128 bytes
-# at most since 12.2. Only such a name reaches `ALTER SESSION SET CURRENT_SCHEMA` (`shared/db/oracle.py`).
+# at most since 12.2. Only such a name reaches `ALTER SESSION SET CURRENT_SCHEMA` (`shared/db/oracle_connect.py`).
 _SCHEMA_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_$#]{0,127}")
 
 

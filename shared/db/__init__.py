@@ -25,12 +25,14 @@ dialect differences (paging clause, ping statement, timestamp binding, upsert, r
 live in `dialects.py`, and `Upsert` and `ForUpdate` are statements each dialect renders its
 own way. The modules: `interface.py` (the verbs and what both drivers share), `dialects.py`,
 `sqlite.py` (with `sqlite_statements.py`, one statement, and `sqlite_files.py`, new files and
-backups), `oracle.py`, `migrations/` (schema versions); this one chooses the database and
-re-exports the names callers use (the Oracle ones when first used: python-oracledb is imported
+backups), `oracle.py` (sessions, transactions, streams and the pool, with `oracle_connect.py`, how to
+reach the database and set a session up, and `oracle_types.py`, bind and fetch types), `migrations/`
+(schema versions); this one chooses the database and re-exports the names callers use (the Oracle ones when first used: python-oracledb is imported
 only where Oracle is configured). The settings they read (`SEDA_DATABASE`, `SEDA_SQLITE_PATH`,
 the `ORACLE_*` variables, the time limits) are listed with their defaults in `shared/config/__init__.py`.
 """
 
+import importlib
 import os
 
 from shared import config
@@ -45,9 +47,12 @@ __all__ = [
     "open_at_start", "oracle_connect_params", "reset", "statement_observers", "stream", "transaction", "where",
 ]
 
-# Re-exported from `oracle.py` on first use, so python-oracledb (~35 ms to import, with the
-# cryptography it loads) is imported only by a process that uses Oracle.
-_ORACLE_NAMES = frozenset({"SESSION_SETUP_SQL", "OracleDatabase", "oracle_bind_types", "oracle_connect_params"})
+# Re-exported from the Oracle modules on first use, so python-oracledb (~35 ms to import, with the
+# cryptography it loads) is imported only by a process that uses Oracle: name -> its module.
+_ORACLE_NAMES = {
+    "SESSION_SETUP_SQL": "shared.db.oracle_connect", "oracle_connect_params": "shared.db.oracle_connect",
+    "oracle_bind_types": "shared.db.oracle_types", "OracleDatabase": "shared.db.oracle",
+}
 
 _database = None
 
@@ -56,9 +61,7 @@ def __getattr__(name):
     """One of the Oracle names, imported with python-oracledb when first asked for."""
     if name not in _ORACLE_NAMES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from shared.db import oracle  # noqa: PLC0415 - see _ORACLE_NAMES
-
-    return getattr(oracle, name)
+    return getattr(importlib.import_module(_ORACLE_NAMES[name]), name)
 
 
 def database():

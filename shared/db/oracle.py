@@ -20,10 +20,9 @@ in time while none was in use is replaced (see `OracleDatabase._discard_if_stuck
 
 import asyncio
 import contextlib
-import datetime
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator
+from typing import Any
 
 import oracledb
 
@@ -32,6 +31,8 @@ from shared.config.oracle import OracleSettings
 from shared.db import migrations
 from shared.db.dialects import ORACLE, Statement, prepared_binds
 from shared.db.interface import Binds, Row, SessionUse, Verbs, committed, dict_rows, notify, observed
+from shared.db.oracle_connect import oracle_pool_params, session_setup_statements
+from shared.db.oracle_types import number_as_float, oracle_bind_types
 from shared.errors import DatabaseUnavailableError
 
 logger = logging.getLogger("seda")
@@ -44,50 +45,6 @@ _POOL_CLOSE_LIMIT_S = 5
 _SLICE_ROWS = 1000
 
 oracledb.defaults.fetch_lobs = False
-# A python-oracledb bind type (DB_TYPE_*): its class lives in the driver's compiled core, which a type
-# checker cannot read.
-OracleType = Any
-_ORACLE_BIND_TYPES: tuple[tuple[type | tuple[type, ...], OracleType], ...] = (
-    (datetime.datetime, oracledb.DB_TYPE_TIMESTAMP),
-    ((int, float), oracledb.DB_TYPE_NUMBER),
-)
-# Longest string Oracle binds as VARCHAR2 (MAX_STRING_SIZE = STANDARD, the default); a longer one
-# must be bound as a CLOB, else ORA-01461 (a stored verdict's document reaches ~5.3 kB).
-_VARCHAR2_MAX_BYTES = 4000
-_MAX_BYTES_PER_CHARACTER = 4  # UTF-8
-
-
-def _number_as_float(cursor: oracledb.AsyncCursor, metadata: oracledb.FetchInfo) -> oracledb.Var | None:
-    """Fetch non-integer NUMBER columns as float so JSON output matches SQLite's REAL."""
-    if metadata.type_code is oracledb.DB_TYPE_NUMBER and not (metadata.precision and metadata.scale == 0):
-        return cursor.var(oracledb.DB_TYPE_BINARY_DOUBLE, arraysize=cursor.arraysize)
-    return None
-
-
-SESSION_SETUP_SQL = (
-    "ALTER SESSION SET TIME_ZONE = 'UTC' "
-    "NLS_DATE_FORMAT = 'YYYY-MM-DD\"T\"HH24:MI:SS' "
-    "NLS_TIMESTAMP_FORMAT = 'YYYY-MM-DD\"T\"HH24:MI:SS.FF6'"
-)
-
-
-def current_schema_sql(schema: str) -> str:
-    """The statement that resolves unprefixed table names in `schema`, the owner's (`ORACLE_SCHEMA`).
-
-    The name comes from the settings, never from a request, and was checked there to be an unquoted
-    Oracle name in upper case; quoted, it is taken exactly so. It changes no privilege: the runtime
-    account still reaches only what it was granted (`sql/oracle/03_runtime_grants.sql`).
-    """
-    return f'ALTER SESSION SET CURRENT_SCHEMA = "{schema}"'
-
-
-def session_setup_statements(oracle: OracleSettings) -> tuple[str, ...]:
-    """What every new session runs before its first use: UTC and ISO formats, then the owner's schema if one is set."""
-    if oracle.schema is None:
-        return (SESSION_SETUP_SQL,)
-    return (SESSION_SETUP_SQL, current_schema_sql(oracle.schema))
-
-
 def _driver_error(exc: oracledb.Error) -> object:
     """The driver's `_Error` describing a python-oracledb exception (its code and flags), or None."""
     return exc.args[0] if exc.args else None
@@ -161,7 +118,7 @@ class OracleSession(Verbs):
             if isinstance(page_rows, int):
                 cursor.arraysize = page_rows
                 cursor.prefetchrows = page_rows + 1
-            cursor.outputtypehandler = _number_as_float
+            cursor.outputtypehandler = number_as_float
             cursor.setinputsizes(**oracle_bind_types([values]))
             await cursor.execute(text, values)
             columns = cursor.description
@@ -264,7 +221,7 @@ class OracleStream:
             values = prepared_binds(ORACLE, self._binds)
             self._cursor = self._connection.cursor()
             self._cursor.arraysize = self._cursor.prefetchrows = self._batch_rows
-            self._cursor.outputtypehandler = _number_as_float
+            self._cursor.outputtypehandler = number_as_float
             self._cursor.setinputsizes(**oracle_bind_types([values]))
             await self._cursor.execute(ORACLE.render(self._sql), values)
         except BaseException:
@@ -299,78 +256,6 @@ class OracleStream:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
-
-
-def oracle_bind_types(rows: Iterable[Mapping[str, object]]) -> dict[str, OracleType]:
-    """The Oracle type of every bind holding a number, a datetime or a string too long for VARCHAR2 in any row.
-
-    Declared because python-oracledb would guess wrong: it takes a bind's type from the first
-    row (a batch may start with a missing gas), binds a datetime as DATE, which drops the
-    fractional seconds a TIMESTAMP column keeps, and a string as VARCHAR2 whatever its length.
-    """
-    types: dict[str, OracleType] = {}
-    for row in rows:
-        for name, value in row.items():
-            if isinstance(value, str) and _longer_than_varchar2(value):
-                types[name] = oracledb.DB_TYPE_CLOB  # wins over a shorter row's default
-                continue
-            for python_types, oracle_type in _ORACLE_BIND_TYPES:
-                if isinstance(value, python_types) and not isinstance(value, bool):
-                    types.setdefault(name, oracle_type)
-    return types
-
-
-def _longer_than_varchar2(text: str) -> bool:
-    """Whether `text` may exceed VARCHAR2's bytes (encoded only when its length alone cannot tell)."""
-    if len(text) * _MAX_BYTES_PER_CHARACTER <= _VARCHAR2_MAX_BYTES:
-        return False
-    return len(text) > _VARCHAR2_MAX_BYTES or len(text.encode()) > _VARCHAR2_MAX_BYTES
-
-
-# The pool calls it with each new session and the tag asked for (none here).
-SessionCallback = Callable[[oracledb.AsyncConnection, str | None], Awaitable[None]]
-
-# connect() and create_pool_async() take `**kwargs` as far as a type checker knows, so a misspelt keyword
-# there would fail only at run time; ConnectParams and PoolParams spell theirs out, and pyright checks
-# every keyword given them here (tests/test_typecheck.py).
-_OracleParams = TypeVar("_OracleParams", bound=oracledb.ConnectParams)
-
-
-def _reaching(params: _OracleParams, oracle: OracleSettings) -> _OracleParams:
-    """`params` with the account and the database's location: ORACLE_DSN, or ORACLE_HOST with a service name or SID.
-
-    The DSN is parsed into `params` after the other values are set, as `connect(dsn, ...)` does, so
-    what the DSN names (EXPIRE_TIME, say) wins over the setting.
-    """
-    params.set(user=oracle.user, password=oracle.password)
-    if oracle.dsn:
-        params.parse_connect_string(oracle.dsn)
-    elif oracle.service_name:
-        params.set(host=oracle.host, port=oracle.port, service_name=oracle.service_name)
-    else:
-        params.set(host=oracle.host, port=oracle.port, sid=oracle.sid)
-    return params
-
-
-def oracle_connect_params(oracle: OracleSettings) -> oracledb.ConnectParams:
-    """How a single connection reaches Oracle (the tools): `oracledb.connect(params=oracle_connect_params(oracle))`."""
-    return _reaching(oracledb.ConnectParams(), oracle)
-
-
-def oracle_pool_params(oracle: OracleSettings, session_callback: SessionCallback) -> oracledb.PoolParams:
-    """The service's pool: fixed size by default, a timed wait for a session, keepalive probes and connect limits."""
-    params = oracledb.PoolParams(
-        min=oracle.pool_min,
-        max=oracle.pool_max,
-        increment=1,
-        getmode=oracledb.POOL_GETMODE_TIMEDWAIT,
-        wait_timeout=oracle.pool_timeout_s * 1000,
-        session_callback=session_callback,
-        ping_interval=60,
-        expire_time=oracle.expire_time_min,
-        tcp_connect_timeout=oracle.connect_timeout_s,
-    )
-    return _reaching(params, oracle)
 
 
 class OracleDatabase:
