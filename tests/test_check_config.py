@@ -98,3 +98,33 @@ def test_a_misspelt_variable_gets_the_nearest_name():
 
 def test_bad_usage_exits_2():
     assert check("--no-such-option").returncode == 2
+
+
+def test_a_dsn_carrying_an_account_is_refused_and_masked():
+    finished = check("--json", ORACLE_USER="seda_app", ORACLE_PASSWORD=PASSWORD,
+                     ORACLE_DSN=f"seda/{PASSWORD}@db.example.com:1521/SEDA")
+    report = json.loads(finished.stdout)
+    assert finished.returncode == 1
+    assert PASSWORD not in finished.stdout + finished.stderr
+    shown = {entry["name"]: entry["value"] for entry in report["settings"]}
+    assert shown["ORACLE_DSN"] == "seda/***@db.example.com:1521/SEDA"
+    assert any(problem.startswith("ORACLE_DSN starts with an account (user/password@…)") for problem in report["problems"])
+
+
+@pytest.mark.parametrize("dsn", ["db.example.com:1521/SEDA", "tcps://db.example.com:2484/SEDA?wallet_location=/w",
+                                 "(DESCRIPTION=(ADDRESS=(PROTOCOL=TCP)(HOST=db)(PORT=1521))(CONNECT_DATA=(SERVICE_NAME=S)))"])
+def test_a_dsn_without_an_account_passes(dsn):
+    report = json.loads(check("--json", ORACLE_USER="seda_app", ORACLE_PASSWORD=PASSWORD, ORACLE_DSN=dsn).stdout)
+    assert report["problems"] == []
+
+
+def test_a_password_in_any_url_is_masked_in_values_and_messages():
+    endpoint = f"https://otel:{PASSWORD}@collector.example.com:4318"
+    finished = check("--json", OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
+                     SEDA_PUBLIC_URL=f"https://ops:{PASSWORD}@seda.example.com")
+    assert PASSWORD not in finished.stdout + finished.stderr
+    report = json.loads(finished.stdout)
+    shown = {entry["name"]: entry["value"] for entry in report["settings"]}
+    assert shown["OTEL_EXPORTER_OTLP_ENDPOINT"] == "https://otel:***@collector.example.com:4318"
+    assert report["problems"] == [
+        "SEDA_PUBLIC_URL must look like https://seda.example.com[:port][/prefix], got 'https://ops:***@seda.example.com'"]

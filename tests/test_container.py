@@ -485,6 +485,16 @@ def test_the_healthcheck_probes_liveness_only():
     assert only(final_stage(), "STOPSIGNAL") == "SIGTERM"
 
 
+@pytest.mark.parametrize("port", ["abc", "0", "65536", "８０８０", "-1"])
+def test_the_probe_refuses_a_port_that_is_no_port_number(port):
+    environment = {**os.environ, "PORT": port}
+    result = subprocess.run([sys.executable, "-m", "tools.probe", "live"], cwd=ROOT, env=environment,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "PORT must be a port number from 1 to 65535" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("path,left_out", [
     ("tests/test_api.py", True), (".git", True), ("seda.sqlite3", True), ("seda.sqlite3-wal", True),
     ("shared/__pycache__/http.cpython-311.pyc", True), (".hypothesis/examples/x", True),

@@ -3,7 +3,7 @@
 Run it with the environment the service gets. It lists each variable of the table in
 `shared/config/__init__.py`'s docstring with its value and where it came from (`environment` or
 `default`), secrets masked: `ORACLE_PASSWORD` never shown, `SEDA_API_KEYS` as key ids and
-scopes only, a password in `SEDA_RATE_LIMIT_STORAGE`'s URL or a `user/password@` in
+scopes only, a password in any URL (`SEDA_RATE_LIMIT_STORAGE`, the OpenTelemetry endpoints) or a `user/password@` in
 `ORACLE_DSN` replaced by `***`. Then every problem: the messages start-up would stop with
 (`config.problems()`, the very checks `settings()` runs, all of them rather than the first),
 and `SEDA_*` / `ORACLE_*` variables the service does not read, with the closest known name
@@ -18,11 +18,10 @@ import json
 import os
 import re
 import sys
-import urllib.parse
 
 from shared import config, keys
+from shared.config.reading import HIDDEN, without_password
 
-HIDDEN = "***"
 # Variables with these names or prefixes are read by others (the Oracle client, our own tests), not by the service.
 FOREIGN_NAMES = ("ORACLE_HOME", "ORACLE_BASE")
 FOREIGN_PREFIXES = ("ORACLE_TEST_", "SEDA_TEST_")
@@ -46,11 +45,9 @@ def shown_value(name, raw):
         return HIDDEN
     if name == "SEDA_API_KEYS":
         return _key_summary(raw)
-    if name == "SEDA_RATE_LIMIT_STORAGE":
-        return _without_password(raw)
     if name == "ORACLE_DSN":
-        return re.sub(r"^([^/@\s]*)/[^@]*@", rf"\1/{HIDDEN}@", raw)
-    return raw
+        return config.oracle.DSN_CREDENTIALS.sub(rf"\1/{HIDDEN}@", raw)
+    return without_password(raw) if "://" in raw else raw  # a storage, endpoint or public URL may carry one
 
 
 def _key_summary(raw):
@@ -61,19 +58,6 @@ def _key_summary(raw):
         entries = len([entry for entry in raw.split(",") if entry.strip()])
         return f"{entries} entries, not shown (see the problems)"
     return ", ".join(f"{key.key_id} ({'+'.join(sorted(key.scopes))})" for key in api_keys) or "(none)"
-
-
-def _without_password(raw):
-    """A storage URL with its password replaced; hidden whole when it cannot even be split."""
-    try:
-        url = urllib.parse.urlsplit(raw)
-        if url.password is None:
-            return raw
-    except ValueError:
-        return f"{HIDDEN} (not a URL)"
-    user, _, host = url.netloc.rpartition("@")
-    name = user.partition(":")[0]
-    return urllib.parse.urlunsplit(url._replace(netloc=f"{name}:{HIDDEN}@{host}"))
 
 
 def effective_settings(defaults):

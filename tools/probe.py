@@ -42,7 +42,11 @@ def main(argv=None):
     if kind == "ready" and not routes_health:
         print(f"target {target} serves no readiness path; probe the health target", file=sys.stderr)
         return 2
-    url = f"http://127.0.0.1:{os.environ.get('PORT') or 8080}/api/v1/health/{kind}"
+    port = os.environ.get("PORT") or "8080"
+    if not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+        print(f"PORT must be a port number from 1 to 65535, got {port!r}", file=sys.stderr)
+        return 2
+    url = f"http://127.0.0.1:{int(port)}/api/v1/health/{kind}"
     status = answer(url)
     healthy = status == 200 if routes_health else isinstance(status, int) and status < 500
     if not healthy:

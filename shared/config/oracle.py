@@ -7,6 +7,11 @@ import re
 from shared.config.reading import int_env, or_noted
 
 
+# SQL*Plus's `user/password@connect_string` given as ORACLE_DSN (a descriptor starts with "(", Easy Connect has no
+# "/" before an "@"): refused at start-up, and masked by tools.check_config.
+DSN_CREDENTIALS = re.compile(r"^([^/@\s(]*)/[^@]*@")
+
+
 @dataclasses.dataclass(frozen=True)
 class OracleSettings:
     """How to reach Oracle; `password` is excluded from repr so it cannot reach a log."""
@@ -95,6 +100,13 @@ def _check_oracle_location():
             raise RuntimeError(
                 f"ORACLE_DSN is set together with {', '.join(parts)}; set ORACLE_DSN alone, or ORACLE_HOST "
                 "with ORACLE_SERVICE_NAME or ORACLE_SID"
+            )
+        if DSN_CREDENTIALS.match(os.environ["ORACLE_DSN"]):
+            raise RuntimeError(
+                "ORACLE_DSN starts with an account (user/password@…), which the driver refuses beside ORACLE_USER "
+                "and which would put the password in its error messages; set ORACLE_DSN to the part after the @ "
+                "(host:port/service, an Easy Connect string or a TNS descriptor), the account in ORACLE_USER and "
+                "ORACLE_PASSWORD"
             )
         return
     if not os.environ.get("ORACLE_HOST"):

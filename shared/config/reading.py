@@ -4,6 +4,7 @@
 import contextvars
 import functools
 import os
+import urllib.parse
 
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
@@ -52,3 +53,20 @@ def bool_env(name, default):
     if raw not in _BOOLEANS:
         raise RuntimeError(f"{name} must be true or false, got {raw!r}")
     return _BOOLEANS[raw]
+
+
+HIDDEN = "***"  # what a masked secret reads as
+
+
+def without_password(raw):
+    """A URL as it may be printed or put in a message: its password (`user:password@`) replaced by `***`; a value
+    that cannot be split as a URL hidden whole."""
+    try:
+        url = urllib.parse.urlsplit(raw)
+        if url.password is None:
+            return raw
+    except ValueError:
+        return f"{HIDDEN} (not a URL)"
+    user, _, host = url.netloc.rpartition("@")
+    name = user.partition(":")[0]
+    return urllib.parse.urlunsplit(url._replace(netloc=f"{name}:{HIDDEN}@{host}"))

@@ -5,7 +5,7 @@ import dataclasses
 import os
 import re
 
-from shared.config.reading import or_noted
+from shared.config.reading import or_noted, without_password
 
 API_PREFIX = "/api/v1"  # where every resource lives (`shared/http.py` routes below it; the dashboard calls below it)
 
@@ -35,10 +35,10 @@ def public_url():
         return {"public_origin": None, "public_prefix": ""}
     matched = re.fullmatch(rf"({_ORIGIN})({_PATH_PREFIX})?", raw)
     if matched is None:
-        raise RuntimeError(f"SEDA_PUBLIC_URL must look like https://seda.example.com[:port][/prefix], got {raw!r}")
+        raise RuntimeError(f"SEDA_PUBLIC_URL must look like https://seda.example.com[:port][/prefix], got {without_password(raw)!r}")
     origin, prefix = matched.group(1), matched.group(3) or ""
     if prefix.endswith(API_PREFIX):
-        raise RuntimeError(f"SEDA_PUBLIC_URL is the URL before {API_PREFIX} (the service adds it), got {raw!r}")
+        raise RuntimeError(f"SEDA_PUBLIC_URL is the URL before {API_PREFIX} (the service adds it), got {without_password(raw)!r}")
     return {"public_origin": origin, "public_prefix": prefix}
 
 
@@ -48,9 +48,9 @@ def dashboard():
     api_url = os.environ.get("SEDA_DASHBOARD_API_URL", "").strip().rstrip("/")
     if api_url and not re.fullmatch(rf"{_ORIGIN}(/[A-Za-z0-9._~\-/]*)?", api_url):
         raise RuntimeError(f"SEDA_DASHBOARD_API_URL must look like https://seda-api.example.com[:port][/path], got "
-                           f"{api_url!r}")
+                           f"{without_password(api_url)!r}")
     if api_url.endswith(API_PREFIX):  # the page adds it: calls would go to …/api/v1/api/v1/… and all be 404
-        raise RuntimeError(f"SEDA_DASHBOARD_API_URL is the URL before {API_PREFIX} (the page adds it), got {api_url!r}")
+        raise RuntimeError(f"SEDA_DASHBOARD_API_URL is the URL before {API_PREFIX} (the page adds it), got {without_password(api_url)!r}")
     sources = tuple(os.environ.get("SEDA_FRAME_ANCESTORS", "").split()) or ("'self'",)
     refused = [] if sources == ("'none'",) else [
         source for source in sources if source != "'self'" and not _FRAME_ANCESTOR.fullmatch(source)]
