@@ -411,3 +411,21 @@ def test_the_demo_fleet_loaded_from_csv_gets_the_stored_verdicts_the_service_wri
     assert query(path, VERDICTS_BY_NAME) == query(demo_db, VERDICTS_BY_NAME)
     for table in ("substation", "equipment", "inspection"):
         assert query(path, f"SELECT * FROM {table} ORDER BY id") == query(demo_db, f"SELECT * FROM {table} ORDER BY id")
+
+
+def test_a_line_skipped_for_a_missing_parent_is_written_once_the_parent_is_loaded(tmp_path, capsys):
+    database = tmp_path / "fleet.sqlite3"
+    parents = write_files(tmp_path / "parents", {"substations": SUBSTATIONS, "equipment": EQUIPMENT})
+    assert run_load(capsys, "--csv", parents, "--sqlite", database)[0] == 0
+    orphan = "Dong-Seoul,T9,2024-03-01,1,1,1,1,0,1,1,1,1,orphan\n"
+    samples = write_files(tmp_path / "samples", {"samples": SAMPLES + orphan})
+    status, out, err = run_load(capsys, "--csv", samples, "--sqlite", database, "--max-errors", "1")
+    assert status == 1 and "samples.csv:5: Substation 'Dong-Seoul' has no unit named 'T9'" in err
+    assert query(database, "SELECT COUNT(*) FROM dga_sample WHERE lab = 'orphan'") == [(0,)]
+    unit = EQUIPMENT.splitlines()[0] + "\nDong-Seoul,T9,power_transformer,ABB,100,345,2010,sealed,in_service\n"
+    assert run_load(capsys, "--csv", write_files(tmp_path / "unit", {"equipment": unit}), "--sqlite", database)[0] == 0
+    status, out, _ = run_load(capsys, "--csv", samples, "--sqlite", database)
+    assert status == 0, out
+    assert "loaded already" not in out and "1 inserted, 3 updated" in out
+    assert query(database, "SELECT COUNT(*) FROM dga_sample WHERE lab = 'orphan'") == [(1,)]
+    assert "loaded already" in run_load(capsys, "--csv", samples, "--sqlite", database)[1]

@@ -26,8 +26,9 @@ How a load runs:
    equipment change of a verdict input, as PUT does), and an audit entry (`shared/audit.py`, key
    id `tools.load`) naming the batch's first and last line. That entry is the checkpoint: it
    commits with the batch or not at all, so after a kill the same command carries on after the
-   last committed line. The run's request id is derived from the file's bytes, so a changed
-   file starts again from its first line (upserts make that harmless), and a file loaded whole
+   last committed line. The run's request id is derived from the file's bytes and the lines the
+   check skipped, so a changed file, or one whose skipped lines are good now (their parents loaded
+   since), starts again from its first line (upserts make that harmless), and a file loaded whole
    already is skipped; `--reload` writes it again (under a run id of its own, so an interrupted
    reload is repeated whole by running it again with `--reload`).
 `--sqlite PATH` names an existing database of the current schema (the service's, which may keep
