@@ -37,6 +37,7 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 _request_id = contextvars.ContextVar("request_id", default=None)
 _trace = contextvars.ContextVar("trace", default=None)  # a trace_headers.TraceContext
 _db_time = contextvars.ContextVar("db_time", default=None)  # [seconds]: the request's statements so far
+_log_fields = contextvars.ContextVar("log_fields", default=None)  # what a handler adds to its access line
 _LABELS = "logging.googleapis.com/labels"
 _TRACE = "logging.googleapis.com/trace"
 _SPAN_ID = "logging.googleapis.com/spanId"
@@ -137,7 +138,20 @@ def begin_request(incoming_id, trace=None):
     _request_id.set(request_id)
     _trace.set(trace)
     _db_time.set([0.0])
+    _log_fields.set({})
     return request_id
+
+
+def add_log_fields(**fields):
+    """Fields for the request's access line, for log-based metrics (outside a request: nowhere)."""
+    added = _log_fields.get()
+    if added is not None:
+        added.update(fields)
+
+
+def added_log_fields():
+    """The fields handlers added to the request's access line."""
+    return _log_fields.get() or {}
 
 
 def add_db_time(seconds):

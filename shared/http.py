@@ -10,7 +10,8 @@ order: path (404, or 400 for a malformed id), OPTIONS preflight (never needs a k
 key and scope (401, 403, `shared/auth.py`), then the handler.
 
 Each request ends in one access-log line (`shared/context.py`: Cloud Logging's `httpRequest`,
-and `target`, `route`, `status`, `latency_ms`, `db_ms`, `rate_limit` for log-based metrics), one
+and `target`, `route`, `status`, `latency_ms`, `db_ms`, `rate_limit`, the database sessions in use for
+log-based metrics), one
 count in the metrics (`shared/metrics.py`) and, when tracing is on, one span (`shared/tracing.py`).
 
 Items carry a strong `ETag` (the SHA-256 of the row's JSON with sorted keys, so both
@@ -142,6 +143,11 @@ def _account(request, response, seconds, span):
         fields["rate_limit"] = rate_limit
     if rate_limit == ratelimit.REFUSED_OUTCOME:
         fields["rate_limit_reason"] = state.rate_limit_reason
+    database = db.opened()
+    if database is not None:
+        use = database.session_use()
+        fields["db_sessions_in_use"], fields["db_sessions_limit"] = use.in_use, use.limit
+    fields.update(context.added_log_fields())
     context.log_request(request.method, request.url.path, status, _http_request(request, response, seconds), fields)
 
 

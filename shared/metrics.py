@@ -109,6 +109,11 @@ async def backlog():
     return _backlogs.get(database)
 
 
+def forget_backlog():
+    """Drop the database's last backlog count, so the next `backlog()` counts again (after a catch-up changed it)."""
+    _backlogs.pop(db.database(), None)
+
+
 async def _count():
     """Count the backlog now (`shared/pending.py`, which imports the engine: the first count loads it)."""
     from shared import pending  # noqa: PLC0415 - the engine (NumPy) is loaded by the first count, not at start

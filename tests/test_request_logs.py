@@ -180,3 +180,28 @@ def test_bad_observability_settings_stop_start_up_naming_the_variable(settings_e
     settings_env(**environment)
     with pytest.raises(RuntimeError, match=named):
         config.settings()
+
+
+def test_the_access_line_says_how_many_database_sessions_are_in_use(client, capsys):
+    line, _ = _access_line(client, capsys, "/api/v1/equipment?limit=2")
+    assert line["db_sessions_in_use"] == 0  # the page's session is back before the line is written
+    assert line["db_sessions_limit"] == 16  # SEDA_SQLITE_MAX_SESSIONS' default
+
+
+def test_a_catch_up_call_logs_the_backlog_left_for_log_based_metrics(settings_env, demo_db, capsys):
+    import sqlite3
+
+    with sqlite3.connect(demo_db) as connection:
+        connection.execute("UPDATE dga_diagnosis SET fingerprint = 'older engine' WHERE equipment_id IN (1, 2, 3)")
+    connection.close()
+    settings_env(SEDA_API_KEYS=API_KEY, SEDA_PENDING_BATCH_UNITS="2", SEDA_PENDING_TIME_BUDGET_S="0")
+    logged = []
+    with make_client("api") as client:
+        for _ in range(2):
+            capsys.readouterr()
+            assert client.post("/api/v1/diagnose-pending", headers={"Authorization": f"Bearer {API_KEY}"}).status_code == 200
+            logged += [line for line in _lines(capsys) if line.get("route") == "/api/v1/diagnose-pending"]
+    assert [(line["verdicts_backlog_stale"], line["verdicts_backlog_units"]) for line in logged][1] == (0, 0)
+    first = logged[0]
+    assert first["verdicts_backlog_units"] == 1 and first["verdicts_backlog_stale"] > 0  # two of three units done
+    assert first["verdicts_backlog_pending"] == 0

@@ -78,6 +78,11 @@ def database():
     return _database
 
 
+def opened():
+    """The process's database if something has opened it, else None (the access log reads its sessions, never opens it)."""
+    return _database
+
+
 def open_at_start():
     """Open the process's database as it starts: the one moment an absent embedded file is created (with demo data)."""
     settings = config.settings()
