@@ -62,8 +62,9 @@ async def serve(request, resource, collection, item=None, parts=None):
     async def route():
         # The path as received: `request.url` passes through urlsplit, which silently drops tabs
         # and line breaks, so "/equipment/%0A5" would read as id 5.
-        methods, item_id, template = _methods_for(request.scope["path"], resource, collection, item, parts or {})
-        request.state.route = template
+        methods, raw_id, template = _methods_for(request.scope["path"], resource, collection, item, parts or {})
+        request.state.route = template  # before the id is read: a malformed id is still counted under its route
+        item_id = None if raw_id is None else ITEM_ID("id", raw_id)
         if request.method == "OPTIONS":
             return _preflight(methods)
         function = methods.get("GET" if request.method == "HEAD" else request.method)
@@ -467,8 +468,8 @@ def _lists(header, tag, weak=False):
 
 
 def _methods_for(path, resource, collection, item, parts):
-    """The method table for a path under the resource, the item id (None unless it names an item) and the
-    route it matched (`/api/v1/equipment/<id>`); else 404."""
+    """The method table for a path under the resource, the item id's segment as sent (None unless it names an
+    item) and the route it matched (`/api/v1/equipment/<id>`); else 404."""
     segments = [p for p in path.split("/") if p]
     prefix = [p for p in API_PREFIX.split("/") if p] + [resource]
     if segments[: len(prefix)] == prefix:
@@ -479,7 +480,7 @@ def _methods_for(path, resource, collection, item, parts):
     if len(segments) == 1 and segments[0] in parts:
         return parts[segments[0]], None, f"{route}/{segments[0]}"
     if len(segments) == 1 and item:
-        return item, ITEM_ID("id", segments[0]), f"{route}/<id>"
+        return item, segments[0], f"{route}/<id>"
     served = [route] + [f"{route}/{name}" for name in parts]
     if item:
         served.append(f"{route}/<id>")

@@ -59,6 +59,7 @@ def test_requests_are_counted_by_target_route_method_and_status_class(scraper):
     for _ in range(3):
         assert scraper.get("/api/v1/equipment?limit=2").status_code == 200
     assert scraper.get("/api/v1/equipment/999999").status_code == 404
+    assert scraper.get("/api/v1/equipment/abc").status_code == 400  # a malformed id, on the item's route
     assert scraper.put("/api/v1/equipment", json={}).status_code == 405
     assert scraper.get("/api/v1/no-such-resource").status_code == 404
     after = scrape(scraper)
@@ -67,14 +68,14 @@ def test_requests_are_counted_by_target_route_method_and_status_class(scraper):
         return value(after, "seda_http_requests_total", **labels) - value(before, "seda_http_requests_total", **labels)
 
     assert moved(target="api", route="/api/v1/equipment", method="GET", status="2xx") == 3
-    assert moved(target="api", route="/api/v1/equipment/<id>", method="GET", status="4xx") == 1
+    assert moved(target="api", route="/api/v1/equipment/<id>", method="GET", status="4xx") == 2
     assert moved(target="api", route="/api/v1/equipment", method="PUT", status="4xx") == 1
     assert moved(target="api", route="unmatched", method="GET", status="4xx") == 1
     # The first scrape is counted too, as the metrics route.
     assert moved(target="api", route="/api/v1/metrics", method="GET", status="2xx") == 1
     # A raw path never becomes a label: the unknown one is `unmatched`, the item one its template.
     routes = {dict(labels).get("route") for name, labels in after if name == "seda_http_requests_total"}
-    assert "/api/v1/no-such-resource" not in routes and "/api/v1/equipment/999999" not in routes
+    assert not routes & {"/api/v1/no-such-resource", "/api/v1/equipment/999999", "/api/v1/equipment/abc"}
 
 
 def test_a_requests_latency_lands_in_the_bucket_that_holds_it(scraper):
