@@ -121,6 +121,7 @@ class ExportResponse(StreamingResponse):
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
         self._stream = stream
+        self.when_done = []  # called once the body has ended, however: the request's metrics and access line
         lifecycle.request_started()  # ended in __call__, once the body has
 
     @staticmethod
@@ -151,4 +152,6 @@ class ExportResponse(StreamingResponse):
             with anyio.CancelScope(shield=True):
                 await self._stream.aclose()
             _download_ended()
+            for done in self.when_done:
+                done()
             lifecycle.request_finished()

@@ -112,7 +112,14 @@ async def respond(request, route):
             response.raw_headers.append((_REQUEST_ID_HEADER, request_id.encode("latin-1")))
             _add_cors_headers(request, response)
             add_response_headers(request, response)
-            _account(request, response, time.perf_counter() - started, span)
+            if span is not None:
+                route_matched = getattr(request.state, "route", metrics.UNMATCHED_ROUTE)
+                tracing.finish_request_span(span, request.method, route_matched, response.status_code)
+            when_done = getattr(response, "when_done", None)  # a streamed download: accounted once its body is sent
+            if when_done is None:
+                _account(request, response, time.perf_counter() - started)
+            else:
+                when_done.append(lambda: _account(request, response, time.perf_counter() - started))
         return response
     finally:
         lifecycle.request_finished()
@@ -128,15 +135,13 @@ def _note_refusal(request, exc):
     request.state.rate_limit_reason = reason
 
 
-def _account(request, response, seconds, span):
-    """The request's metrics, span status and access-log line."""
+def _account(request, response, seconds):
+    """The request's metrics and access-log line."""
     state = request.state
     target = getattr(state, "target", "api")
     route = getattr(state, "route", metrics.UNMATCHED_ROUTE)
     status = response.status_code
     metrics.request_served(target, route, request.method, status, seconds)
-    if span is not None:
-        tracing.finish_request_span(span, request.method, route, status)
     fields = {"target": target, "route": route, "latency_ms": round(seconds * 1000, 2),
               "db_ms": round(context.db_time_s() * 1000, 2)}
     rate_limit = getattr(state, "rate_limit", None)

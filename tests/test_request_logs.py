@@ -205,3 +205,39 @@ def test_a_catch_up_call_logs_the_backlog_left_for_log_based_metrics(settings_en
     first = logged[0]
     assert first["verdicts_backlog_units"] == 1 and first["verdicts_backlog_stale"] > 0  # two of three units done
     assert first["verdicts_backlog_pending"] == 0
+
+
+def test_a_download_is_logged_and_timed_once_its_body_has_been_sent(demo_db, capsys):
+    """Driven as the server drives the app: the access line must not exist yet while any body chunk is sent."""
+    import asyncio
+
+    import functions_framework
+
+    from conftest import MAIN
+
+    app = functions_framework.create_app("api", MAIN)
+    sent, logged_while_sending = [], []
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": "/api/v1/measurements", "raw_path": b"/api/v1/measurements", "root_path": "",
+             "query_string": b"format=csv", "headers": [(b"host", b"testserver"), (b"x-request-id", b"download")],
+             "client": ("127.0.0.1", 50000), "server": ("testserver", 80)}
+
+    requested = []
+
+    async def receive():
+        if requested:  # the client stays connected: the next message would be its disconnect
+            await asyncio.Event().wait()
+        requested.append(True)
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        if message["type"] == "http.response.body":
+            logged_while_sending.append('"request_id":"download"' in capsys.readouterr().out)
+        sent.append(message)
+
+    capsys.readouterr()
+    asyncio.run(app(scope, receive, send))
+    lines = [line for line in _lines(capsys) if line.get("request_id") == "download" and "httpRequest" in line]
+    assert sent[0]["status"] == 200 and len(sent) > 2  # headers, then the body in several chunks
+    assert logged_while_sending and not any(logged_while_sending)
+    assert len(lines) == 1 and lines[0]["route"] == "/api/v1/measurements" and lines[0]["status"] == 200

@@ -121,7 +121,7 @@ def test_sigterm_lets_a_download_in_flight_finish_before_the_database_closes(dem
             connection.sendall(f"GET /api/v1/measurements?format=ndjson HTTP/1.1\r\nHost: x\r\nConnection: close"
                                f"\r\n\r\n".encode())
             received = connection.recv(4096)
-            _wait_for_log_line(output, "GET /api/v1/measurements 200", server)  # the handler has returned
+            assert received.startswith(b"HTTP/1.1 200")  # the handler has returned: the response has begun
             server.send_signal(signal.SIGTERM)
             shutdown = _wait_for_log_line(output, "shutdown requested", server)
             assert shutdown["requests_in_flight"] == 1  # the download, though its handler has returned
@@ -134,3 +134,5 @@ def test_sigterm_lets_a_download_in_flight_finish_before_the_database_closes(dem
     assert received.count(b'"equipment_id"') == expected
     messages = [line.get("message") for line in json_log_lines(output)]
     assert "database closed on shutdown" in messages
+    # The download's access line is written once its body has ended, so after the shutdown began.
+    assert messages.index("shutdown requested") < messages.index("GET /api/v1/measurements 200")
