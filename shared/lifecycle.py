@@ -25,7 +25,7 @@ import logging
 import signal
 import threading
 
-from shared import db, tracing
+from shared import config, db, tracing
 
 logger = logging.getLogger("seda")
 
@@ -101,11 +101,17 @@ def _close_when_idle():
 
 async def _close_database():
     """Export the spans still buffered (when tracing), close the database and say so (the line an operator looks for
-    after a deploy)."""
-    try:
-        await asyncio.to_thread(tracing.flush)  # the exporter's network calls, off the loop
-    except Exception as exc:  # noqa: BLE001 - losing spans must not keep the database open
-        logger.warning(f"exporting the last spans on shutdown failed: {type(exc).__name__}")
+    after a deploy).
+
+    The server stops the loop soon after the last request, cancelling what still waits: so nothing here waits for a
+    thread. The spans are exported on the loop itself — it blocks, but nothing is in flight any more — where a hop to
+    a thread had let the loop end before the database was closed on a busy machine.
+    """
+    if config.settings().observability.tracing:
+        try:
+            tracing.flush()
+        except Exception as exc:  # noqa: BLE001 - losing spans must not keep the database open
+            logger.warning(f"exporting the last spans on shutdown failed: {type(exc).__name__}")
     try:
         await db.reset()
     except Exception as exc:  # noqa: BLE001 - the process is ending; report, never raise into the loop
