@@ -5,7 +5,6 @@ handlers' statements are captured as they run against SQLite, rendered by the Or
 and parsed; so are the DDL scripts, the loader's statements and the dialect's own statements.
 """
 
-import pathlib
 import re
 
 import pytest
@@ -16,6 +15,7 @@ from conftest import ROOT
 from oracle_binds import reserved_binds
 from shared import db, demo_data
 from shared.schema import INSULATING_LIQUIDS, SAMPLE_GASES
+from tools.check_oracle import script_statements
 
 # The statements that exercise every filter, paging clause and item lookup of every resource.
 EXERCISE = [
@@ -97,12 +97,6 @@ def test_the_guard_rejects_what_oracle_19c_rejects(statement, problem):
 ])
 def test_the_guard_lets_19c_constructs_through(statement):
     parse_oracle(statement)
-
-
-def script_statements(path):
-    """The statements of an SQL*Plus script, without comments."""
-    text = "\n".join(line for line in pathlib.Path(path).read_text().splitlines() if not line.strip().startswith("--"))
-    return [s.strip() for s in text.split(";") if s.strip()]
 
 
 def _observing(run):
@@ -209,7 +203,7 @@ def test_loader_statements_parse_as_oracle():
 
 
 def test_schema_script_parses_as_oracle():
-    statements = script_statements(ROOT / "sql" / "oracle" / "02_schema.sql")
+    statements = script_statements((ROOT / "sql" / "oracle" / "02_schema.sql").read_text())
     kinds = [type(parse_oracle(s)).__name__ for s in statements]
     assert kinds.count("Create") == 19 and "Insert" in kinds
 
@@ -217,7 +211,7 @@ def test_schema_script_parses_as_oracle():
 def test_schema_script_records_every_schema_version():
     from shared.db import migrations
 
-    inserts = [parse_oracle(s) for s in script_statements(ROOT / "sql" / "oracle" / "02_schema.sql")]
+    inserts = [parse_oracle(s) for s in script_statements((ROOT / "sql" / "oracle" / "02_schema.sql").read_text())]
     recorded = [
         (int(tree.expression.expressions[0].expressions[0].name), tree.expression.expressions[0].expressions[1].name)
         for tree in inserts
@@ -245,7 +239,7 @@ def test_migrations_create_on_oracle_what_the_schema_script_creates():
         return {tree.this.find(exp.Table).name.lower() if tree.kind == "TABLE" else tree.this.name.lower(): tree
                 for tree in trees if isinstance(tree, exp.Create)}
 
-    script = created(script_statements(ROOT / "sql" / "oracle" / "02_schema.sql"))
+    script = created(script_statements((ROOT / "sql" / "oracle" / "02_schema.sql").read_text()))
     for migration in migrations.MIGRATIONS:
         for name, tree in created(migration.ORACLE_STATEMENTS).items():
             assert tree == script[name], f"version {migration.VERSION} creates {name} unlike 02_schema.sql"
@@ -264,14 +258,14 @@ def test_the_liquid_column_added_on_oracle_is_the_one_the_schema_script_creates(
         return column.kind.sql("oracle"), default.sql("oracle"), not_null, [value.name for value in check.expressions]
 
     (added,) = [parse_oracle(statement) for statement in m0005_insulating_liquid.ORACLE_STATEMENTS]
-    created = next(tree for tree in map(parse_oracle, script_statements(ROOT / "sql" / "oracle" / "02_schema.sql"))
+    created = next(tree for tree in map(parse_oracle, script_statements((ROOT / "sql" / "oracle" / "02_schema.sql").read_text()))
                    if isinstance(tree, exp.Create) and tree.this.this.name == "equipment")
     assert liquid_column(added) == liquid_column(created) == (
         "VARCHAR2(20)", "'mineral'", True, list(INSULATING_LIQUIDS))
 
 
 def test_admin_script_contains_only_known_unparsable_commands():
-    for statement in script_statements(ROOT / "sql" / "oracle" / "01_tablespace_user.sql"):
+    for statement in script_statements((ROOT / "sql" / "oracle" / "01_tablespace_user.sql").read_text()):
         assert any(statement.upper().startswith(c) for c in ORACLE_COMMANDS_SQLGLOT_CANNOT_PARSE), statement
 
 
@@ -285,7 +279,7 @@ def test_oracle_schema_matches_sqlite_schema_column_for_column():
                 tables[tree.this.this.name.lower()] = [c.name.lower() for c in tree.this.expressions if isinstance(c, exp.ColumnDef)]
         return tables
 
-    oracle = columns(";".join(script_statements(ROOT / "sql" / "oracle" / "02_schema.sql")), "oracle")
+    oracle = columns(";".join(script_statements((ROOT / "sql" / "oracle" / "02_schema.sql").read_text())), "oracle")
     sqlite = columns(SQLITE_DDL, "sqlite")
     assert oracle == sqlite
     assert set(oracle) == {"schema_version", "test_table", "substation", "equipment", "dga_sample", "audit_log",

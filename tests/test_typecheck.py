@@ -41,6 +41,7 @@ def diagnostics():
     found = {str(path): [] for path in files}
     for diagnostic in report["generalDiagnostics"]:
         found.setdefault(diagnostic["file"], []).append(diagnostic)
+    assert set(found) == {str(path) for path in files}, "pyright named the checked files by other paths"
     return found
 
 

@@ -12,7 +12,8 @@ Run it with the service's settings (`ORACLE_USER`, `ORACLE_PASSWORD`, where the 
 - missing indexes: an index of `sql/oracle/02_schema.sql` (CREATE INDEX, UNIQUE and PRIMARY KEY
   constraints) with no valid index of the same columns in the same order on the owner's table.
 
-The expected lists are read from those two SQL files, the ones the DBA runs: there is no other copy.
+The expected grants and indexes are read from those two SQL files, the ones the DBA runs: there is no other copy
+(only the one system privilege, CREATE SESSION, is named here as well as in 01_tablespace_user.sql).
 What is compared is a pure function of the fetched rows (`check`), so it is tested without a server.
 The views read (SESSION_PRIVS, SESSION_ROLES, ALL_TABLES, ALL_TAB_PRIVS, ALL_INDEXES, ALL_IND_COLUMNS,
 ALL_IND_EXPRESSIONS) are readable by every account and show what concerns it, so the check needs no
@@ -25,6 +26,8 @@ import dataclasses
 import pathlib
 import re
 import sys
+
+from shared.db.interface import dict_rows
 
 SQL_DIRECTORY = pathlib.Path(__file__).resolve().parent.parent / "sql" / "oracle"
 SCHEMA_SCRIPT = SQL_DIRECTORY / "02_schema.sql"
@@ -224,8 +227,7 @@ def fetch_facts(cursor):
 
     def rows(sql, binds=None):
         cursor.execute(sql, binds or {})
-        names = [column[0].lower() for column in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return dict_rows(cursor.description, cursor.fetchall())
 
     (session,) = rows(SESSION_QUERY)
     owner = {"owner": session["current_schema"]}
