@@ -104,7 +104,7 @@ async def _create(request):
         await _check_references(tx, values, equipment_id=None)
         await tx.execute(_INSERT, values)
         # The unique key finds the new row's generated id on both databases, without RETURNING.
-        row = await tx.fetch_one(BY_NAME, _name_key(values))
+        row = await tx.fetch_one(BY_NAME, name_key(values))
         await audit.record(tx, request, "equipment", {"id": [row["id"]]}, inserted=1)
     return http.created(request, row)
 
@@ -173,7 +173,7 @@ async def _check_references(tx, values, equipment_id):
             f"Substation {substation_id} does not exist; give the id of an existing substation "
             f"(GET {http.API_PREFIX}/substations)."
         )
-    namesake = await tx.fetch_one(BY_NAME, _name_key(values))
+    namesake = await tx.fetch_one(BY_NAME, name_key(values))
     if namesake is not None and namesake["id"] != equipment_id:
         raise ConflictError(
             f"Equipment named {validation.shown(values['name'])} already exists in substation {substation_id} "
@@ -182,7 +182,7 @@ async def _check_references(tx, values, equipment_id):
 
 
 
-def _name_key(values):
+def name_key(values):
     """The binds of the unique key (substation_id, name)."""
     return {"substation_id": values["substation_id"], "name": values["name"]}
 

@@ -98,7 +98,7 @@ async def _create(request):
     async with db.transaction() as tx:
         await _check_references(tx, values, inspection_id=None)
         await tx.execute(_INSERT, values)
-        row = await tx.fetch_one(BY_KEY, _key(values))
+        row = await tx.fetch_one(BY_KEY, key(values))
         await audit.record(tx, request, "inspections", _audited(row), inserted=1)
     return http.created(request, row)
 
@@ -153,7 +153,7 @@ async def _check_references(tx, values, inspection_id):
         raise ConflictError(
             f"No equipment has the id {equipment_id}; give the id of an existing unit (GET {http.API_PREFIX}/equipment)."
         )
-    namesake = await tx.fetch_one(BY_KEY, _key(values))
+    namesake = await tx.fetch_one(BY_KEY, key(values))
     if namesake is not None and namesake["id"] != inspection_id:
         raise ConflictError(
             f"Equipment {equipment_id} already has an inspection at {values['inspected_at']:%Y-%m-%dT%H:%M:%SZ} "
@@ -162,7 +162,7 @@ async def _check_references(tx, values, inspection_id):
         )
 
 
-def _key(values):
+def key(values):
     """The binds of the unique key (equipment_id, inspected_at)."""
     return {"equipment_id": values["equipment_id"], "inspected_at": values["inspected_at"]}
 

@@ -124,7 +124,7 @@ def _parser():
     files.add_argument("--csv", metavar="DIR", help="a directory holding any of "
                        + ", ".join(kind.file_name for kind in load_csv.KINDS))
     for kind in load_csv.KINDS:
-        files.add_argument(f"--{kind.name}-csv", metavar="FILE", help=f"a file of {kind.noun} (instead of DIR/{kind.file_name})")
+        files.add_argument(f"--{kind.name}-csv", metavar="FILE", help=f"a file of {kind.name} (instead of DIR/{kind.file_name})")
     files.add_argument("--dry-run", action="store_true", help="check every file and report every problem; write nothing")
     files.add_argument("--max-errors", type=_count, default=0,
                        help="bad lines to skip (each reported) before refusing the whole load (default 0)")

@@ -49,6 +49,7 @@ import sys
 
 from shared import charsets, db
 from shared.db import sqlite_files
+from shared.db.oracle import OracleDatabase
 from tools.load_csv.check import LoadRefused, check_all, files_in, parent_ids
 from tools.load_csv.kinds import KINDS
 from tools.load_csv.write import DEFAULT_BATCH_ROWS, actor, write_file
@@ -61,8 +62,6 @@ def open_database(target):
     """The database to load into, `("sqlite", PATH)` or `("oracle", settings)`; None for a SQLite file not there yet."""
     dialect, where = target
     if dialect == "oracle":
-        from shared.db.oracle import OracleDatabase  # python-oracledb's pool, only when Oracle is the target
-
         return OracleDatabase(where)
     path = os.path.abspath(where)
     return db.SqliteDatabase(path) if os.path.exists(path) else None

@@ -72,7 +72,7 @@ def parsed_rows(checked, text):
     kind = checked.kind
     try:
         for row in bodies.csv_rows(text, kind.fields):
-            values, problems = bodies.row_values(row, kind.fields, kind.noun)
+            values, problems = bodies.row_values(row, kind.fields, kind.name)
             if not problems and kind.row_problems is not None:
                 problems = kind.row_problems(values)
             yield row.line, values, [problem["message"] for problem in problems]
@@ -89,6 +89,7 @@ def check_file(kind, path, charset, parent_keys):
     if text is None:
         return checked
     first_line = {}
+    parents_others = any(child.parent == kind.name for child in KINDS)  # its good lines' keys are a child's parents
     for line, values, problems in parsed_rows(checked, text):
         if not problems:
             problems = _key_problems(kind, values, line, first_line, parent_keys)
@@ -96,7 +97,7 @@ def check_file(kind, path, charset, parent_keys):
             checked.bad[line] = problems
             continue
         checked.good += 1
-        if any(child.parent == kind.name for child in KINDS):
+        if parents_others:
             checked.keys.add(tuple(values[column] for column in kind.key))
     checked.digest = _run_digest(checked)
     return checked

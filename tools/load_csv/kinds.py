@@ -11,8 +11,7 @@ from shared import db, verdict_refresh
 class Kind:
     """One kind of CSV file: its columns, its natural key, its parent and how a batch of it is written."""
 
-    name: str  # the file is NAME.csv, the option --NAME-csv
-    noun: str  # for messages
+    name: str  # the file is NAME.csv, the option --NAME-csv; the noun of messages
     fields: dict  # column -> bodies.Field
     key: tuple  # the columns of the natural key, unique within a file and in the table
     once: str  # what a second row with the same key repeats, for the message
@@ -48,13 +47,14 @@ async def _write_substations(tx, rows):
     """Upsert substations by name; their ids."""
     stored = [await tx.fetch_one(_SUBSTATION_BY_NAME, {"name": row["name"]}) for row in rows]
     await tx.execute_many(_SUBSTATION_UPSERT, rows)
-    ids = [(await tx.fetch_one(_SUBSTATION_BY_NAME, {"name": row["name"]}))["id"] for row in rows]
+    ids = [before["id"] if before else (await tx.fetch_one(_SUBSTATION_BY_NAME, {"name": row["name"]}))["id"]
+           for before, row in zip(stored, rows)]
     return _counts(stored), {"id": ids}
 
 
 async def _write_equipment(tx, rows):
     """Upsert units by (substation, name); rewrite the verdicts of units whose verdict inputs changed, as PUT does."""
-    stored = [await tx.fetch_one(equipment.BY_NAME, _unit_key(row)) for row in rows]
+    stored = [await tx.fetch_one(equipment.BY_NAME, equipment.name_key(row)) for row in rows]
     await tx.execute_many(_EQUIPMENT_UPSERT, rows)
     changed = {
         before["id"]: verdict_refresh.ALL
@@ -62,7 +62,7 @@ async def _write_equipment(tx, rows):
         if before is not None and any(before[field] != row[field] for field in equipment.VERDICT_INPUTS)
     }
     await verdict_refresh.refresh(tx, changed)
-    ids = [before["id"] if before else (await tx.fetch_one(equipment.BY_NAME, _unit_key(row)))["id"]
+    ids = [before["id"] if before else (await tx.fetch_one(equipment.BY_NAME, equipment.name_key(row)))["id"]
            for before, row in zip(stored, rows)]
     return _counts(stored), {"id": ids}
 
@@ -75,19 +75,9 @@ async def _write_samples(tx, rows):
 
 async def _write_inspections(tx, rows):
     """Upsert inspections by (unit, time)."""
-    stored = [await tx.fetch_one(inspections.BY_KEY, _inspection_key(row)) for row in rows]
+    stored = [await tx.fetch_one(inspections.BY_KEY, inspections.key(row)) for row in rows]
     await tx.execute_many(_INSPECTION_UPSERT, rows)
     return _counts(stored), {"equipment_id": list({row["equipment_id"] for row in rows})}
-
-
-def _unit_key(row):
-    """The binds of equipment's unique key."""
-    return {"substation_id": row["substation_id"], "name": row["name"]}
-
-
-def _inspection_key(row):
-    """The binds of an inspection's unique key."""
-    return {"equipment_id": row["equipment_id"], "inspected_at": row["inspected_at"]}
 
 
 def _counts(stored):
@@ -98,16 +88,16 @@ def _counts(stored):
 
 # In load order: parents first.
 KINDS = (
-    Kind("substations", "substations", substations.FIELDS, ("name",), "a substation of this name",
+    Kind("substations", substations.FIELDS, ("name",), "a substation of this name",
          None, (), None, _SUBSTATION_COLUMNS, "substations", _write_substations),
-    Kind("equipment", "equipment", {**_SUBSTATION_NAME, **_without(equipment.FIELDS, "substation_id")},
+    Kind("equipment", {**_SUBSTATION_NAME, **_without(equipment.FIELDS, "substation_id")},
          ("substation_name", "name"), "a unit of this name in this substation",
          "substations", ("substation_name",), "substation_id", equipment.COLUMNS, "equipment", _write_equipment),
-    Kind("samples", "samples", {**_UNIT_NAME, **_without(measurements.FIELDS, "equipment_id")},
+    Kind("samples", {**_UNIT_NAME, **_without(measurements.FIELDS, "equipment_id")},
          ("substation_name", "equipment_name", "sampled_at"), "a sample of this unit at this time",
          "equipment", ("substation_name", "equipment_name"), "equipment_id",
          tuple(measurements.FIELDS), "measurements", _write_samples, measurements.sample_problems),
-    Kind("inspections", "inspections", {**_UNIT_NAME, **_without(inspections.FIELDS, "equipment_id")},
+    Kind("inspections", {**_UNIT_NAME, **_without(inspections.FIELDS, "equipment_id")},
          ("substation_name", "equipment_name", "inspected_at"), "an inspection of this unit at this time",
          "equipment", ("substation_name", "equipment_name"), "equipment_id",
          inspections.COLUMNS, "inspections", _write_inspections),

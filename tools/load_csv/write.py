@@ -67,8 +67,8 @@ async def write_file(database, checked, charset, batch_rows, who, stream):
         ids = await parent_ids(session)
     batch = []
     with Progress(checked.label, checked.good, stream) as progress:
-        for line, values, problems in parsed_rows(checked, text_of(checked, charset)):
-            if problems or line in checked.bad:
+        for line, values, _ in parsed_rows(checked, text_of(checked, charset)):
+            if line in checked.bad:  # the same bytes by the same rules: its problems were found by the check
                 continue
             if line <= done:
                 loaded.before += 1
