@@ -25,7 +25,7 @@ import logging
 import signal
 import threading
 
-from shared import config, db, tracing
+from shared import db, tracing
 
 logger = logging.getLogger("seda")
 
@@ -107,11 +107,10 @@ async def _close_database():
     thread. The spans are exported on the loop itself — it blocks, but nothing is in flight any more — where a hop to
     a thread had let the loop end before the database was closed on a busy machine.
     """
-    if config.settings().observability.tracing:
-        try:
-            tracing.flush()
-        except Exception as exc:  # noqa: BLE001 - losing spans must not keep the database open
-            logger.warning(f"exporting the last spans on shutdown failed: {type(exc).__name__}")
+    try:
+        tracing.flush()  # nothing (and no import) when tracing is off
+    except Exception as exc:  # noqa: BLE001 - losing spans must not keep the database open
+        logger.warning(f"exporting the last spans on shutdown failed: {type(exc).__name__}")
     try:
         await db.reset()
     except Exception as exc:  # noqa: BLE001 - the process is ending; report, never raise into the loop

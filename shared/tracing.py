@@ -143,7 +143,7 @@ def statement_span(sql, dialect):
 
 def flush():
     """Export the spans still buffered (on shutdown: the process may end before the batch processor's next turn)."""
-    if not config.settings().observability.tracing or _tracer() is None:
+    if tracer() is None:
         return
     from opentelemetry import trace  # noqa: PLC0415
 
