@@ -36,9 +36,8 @@ from shared.jsonio import NDJSON_MEDIA_TYPE
 TARGET_VARIABLE = "FUNCTION_TARGET"  # the name functions-framework and Cloud Run functions read the target from
 DEFAULT_TARGET = "api"
 _MAIN = str(pathlib.Path(__file__).resolve().parent / "main.py")
-# Beside Mangum's defaults (text/*, application/json, ...): the exports' NDJSON and the dashboard's icon.
-_TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml", "application/vnd.oai.openapi",
-               NDJSON_MEDIA_TYPE, "image/svg+xml")
+# Sent as text, beside Mangum's defaults (text/*, application/json, …): the exports' NDJSON and the dashboard's icon.
+_MORE_TEXT_TYPES = (NDJSON_MEDIA_TYPE, "image/svg+xml")
 
 
 def lambda_handler(event, context):
@@ -56,9 +55,10 @@ def build(target):
     """A Mangum adapter serving `target` of main.py, as functions-framework builds it (settings read, database opened)."""
     import functions_framework  # noqa: PLC0415 - imported with the first invocation, not with this module
     from mangum import Mangum  # noqa: PLC0415
+    from mangum.adapter import DEFAULT_TEXT_MIME_TYPES  # noqa: PLC0415 - a list given replaces these, so they are added
 
     app = functions_framework.create_app(target, _MAIN)
-    return Mangum(_routed_below_prefix(app), lifespan="off", text_mime_types=list(_TEXT_TYPES))
+    return Mangum(_routed_below_prefix(app), lifespan="off", text_mime_types=[*DEFAULT_TEXT_MIME_TYPES, *_MORE_TEXT_TYPES])
 
 
 def _routed_below_prefix(app):

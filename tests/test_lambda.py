@@ -342,3 +342,11 @@ def test_function_target_chooses_a_standalone_target(demo_db):
     report = _warm_process("/api/v1/equipment/1", "health", SEDA_SQLITE_PATH=str(demo_db))
     assert [seen["status"] for seen in report["seen"]] == [404, 404], "the health target does not serve equipment"
 
+
+
+@pytest.mark.parametrize("url", ["/Prod/api/v1/measurements?equipment_id=1&format=ndjson",
+                                 "/Prod/api/v1/dashboard/icon.svg", "/Prod/api/v1/equipment?limit=1"])
+def test_text_answers_travel_as_text_not_base64(invoke, url):
+    raw = lambda_function.build("api")(event("rest_v1", "GET", url), CONTEXT)
+    assert raw["statusCode"] == 200, raw
+    assert raw["isBase64Encoded"] is False
