@@ -5,7 +5,7 @@ import json
 import pytest
 
 from shared import config
-from tests.conftest import run_tool
+from conftest import run_tool
 
 PASSWORD = "Pw-d0-not-print-4471"
 API_KEY = "key-d0-not-print-9083-abcdef"

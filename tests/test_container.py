@@ -31,11 +31,11 @@ import urllib.request
 
 import pytest
 from packaging.markers import Marker
+from packaging.utils import canonicalize_name
 
-from conftest import kill_server, wait_for
+from conftest import ROOT, kill_server, wait_for
 from tools import deploy_gcf, lock
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
 IMAGE_APP = "/app"  # the Dockerfile's WORKDIR, where `COPY . .` puts the context
 IMAGE_VENV = "/opt/venv"
@@ -69,11 +69,6 @@ def base_python():
         if candidate.exists() and reachable_by_anyone(candidate):
             return str(candidate), True
     return sys.executable, False
-
-
-def normalized(name):
-    """A distribution name as PEP 503 compares them."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 # --- the Dockerfile, .dockerignore and constraints.txt, read as Docker and pip read them ---------------------------
@@ -183,7 +178,7 @@ def locked():
     for line in (ROOT / lock.CONSTRAINTS).read_text(encoding="utf-8").splitlines():
         pin = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)(?:\s*;\s*(.+))?$", line)
         if pin:
-            current = normalized(pin[1])
+            current = canonicalize_name(pin[1])
             entries[current] = (pin[2], pin[3], [])
         elif current and (via := re.match(r"^\s+#\s+(?:via\s+)?(\S.*)$", line)) and via[1] != "via":
             entries[current][2].append(via[1].strip())
@@ -196,7 +191,7 @@ def runtime_pins(environment):
     entries = locked()
     runtime = {name for name, (_, _, via) in entries.items() if "-r requirements.txt" in via}
     def required_by_runtime(name):
-        return name not in runtime and bool(runtime & set(map(normalized, entries[name][2])))
+        return name not in runtime and bool(runtime & set(map(canonicalize_name, entries[name][2])))
 
     while grown := set(filter(required_by_runtime, entries)):
         runtime |= grown
@@ -213,7 +208,7 @@ def requirement_pins():
         for line in path.read_text(encoding="utf-8").splitlines():
             pin = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)", line)
             if pin:
-                pins[normalized(pin[1])] = (pin[2], path.name)
+                pins[canonicalize_name(pin[1])] = (pin[2], path.name)
     return pins
 
 
@@ -320,7 +315,7 @@ def test_a_fresh_venv_from_the_requirements_holds_exactly_the_pinned_runtime_set
     )
     assert listing.returncode == 0, listing.stderr
     distributions, environment = json.loads(listing.stdout)
-    installed = {normalized(name): version for name, version in distributions.items()}
+    installed = {canonicalize_name(name): version for name, version in distributions.items()}
     expected = runtime_pins(environment)
     for name in INSTALLERS - expected.keys():
         installed.pop(name, None)

@@ -1,5 +1,6 @@
 """The Cloud Run functions deploy script (tools/deploy_gcf.py): its commands, its refusals and --run."""
 
+import json
 import os
 import pathlib
 import shlex
@@ -9,9 +10,9 @@ import sys
 import pytest
 
 import main
+from conftest import ROOT
 from tools import deploy_gcf
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 SNAPSHOT = ROOT / "tests" / "fixtures" / "deploy_gcf_commands.txt"
 SNAPSHOT_ARGUMENTS = [
     "--project=seda-prod", "--region=asia-northeast3", "--connector=seda-connector",
@@ -110,8 +111,6 @@ def fake_gcloud(folder, log, exit_status=0):
 
 
 def test_run_runs_exactly_the_printed_commands(tmp_path):
-    import json
-
     path = python_only_path(tmp_path)
     log = tmp_path / "argv.jsonl"
     fake_gcloud(pathlib.Path(path), log)

@@ -30,6 +30,7 @@ import shutil
 import subprocess
 import sys
 
+from shared.config.limits import DEFAULT_MAX_IN_FLIGHT
 from tools.lock import CONSTRAINTS
 
 SOURCE_ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -38,7 +39,7 @@ SOURCE_ROOT = pathlib.Path(__file__).resolve().parent.parent
 # the Lambda runtime.
 RUNTIMES = ("python311", "python312", "python313")
 DEFAULT_RUNTIME = "python312"
-CONCURRENCY = 64  # SEDA_MAX_IN_FLIGHT's default (shared/config/__init__.py)
+CONCURRENCY = DEFAULT_MAX_IN_FLIGHT  # SEDA_MAX_IN_FLIGHT's default
 CPU = "1"  # concurrency above 1 needs at least one vCPU
 # Environment variable → Secret Manager secret holding it.
 SECRETS = {"ORACLE_PASSWORD": "seda-oracle-password", "SEDA_API_KEYS": "seda-api-keys"}

@@ -8,6 +8,8 @@ import urllib.parse
 
 from shared.config.reading import int_env, or_noted
 
+DEFAULT_MAX_IN_FLIGHT = 64  # SEDA_MAX_IN_FLIGHT's default, also the functions' --concurrency (tools/deploy_gcf.py)
+
 
 @dataclasses.dataclass(frozen=True)
 class LimitSettings:
@@ -44,7 +46,7 @@ def read():
         storage=_rate_limit_storage(),
         trusted_proxy_header=_trusted_proxy_header(),
         trusted_proxy_hops=int_env("SEDA_TRUSTED_PROXY_HOPS", 1),
-        max_in_flight=int_env("SEDA_MAX_IN_FLIGHT", 64),
+        max_in_flight=int_env("SEDA_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT),
         max_exports=int_env("SEDA_MAX_EXPORTS", 4),
         sqlite_max_sessions=int_env("SEDA_SQLITE_MAX_SESSIONS", 16),
         sqlite_session_wait_ms=int_env("SEDA_SQLITE_SESSION_WAIT_MS", 500, minimum=0),
