@@ -367,10 +367,15 @@ def tagged_response(request, body, headers=None):
     return item_response(body, headers=headers)
 
 
-def tagged_bytes(request, content, media_type, headers=None):
-    """`content` (a file's bytes) with a strong ETag, its SHA-256, or 304 when `If-None-Match` lists the tag;
-    `headers` go on both."""
-    headers = {"ETag": f'"{hashlib.sha256(content).hexdigest()}"', **(headers or {})}
+def strong_etag(content):
+    """The strong ETag of `content` (bytes): its SHA-256."""
+    return f'"{hashlib.sha256(content).hexdigest()}"'
+
+
+def tagged_bytes(request, content, media_type, headers=None, tag=None):
+    """`content` (a file's bytes) with a strong ETag (`tag`, made once by the caller, or `strong_etag(content)`),
+    or 304 when `If-None-Match` lists the tag; `headers` go on both."""
+    headers = {"ETag": tag or strong_etag(content), **(headers or {})}
     if _lists(request.headers.get("if-none-match"), headers["ETag"], weak=True):
         # What a 304 must repeat of the 200 (RFC 9110 §15.4.5); the browser keeps the rest from its copy.
         return Response(status_code=304, headers={name: value for name, value in headers.items()
