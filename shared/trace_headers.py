@@ -44,11 +44,16 @@ def from_headers(raw_headers):
     )
 
 
-def _from_traceparent(values):
-    """The context of a single valid `traceparent`, else None."""
+def _single_match(values, pattern):
+    """`pattern`'s match of the header's one value; None when it was sent other than once or does not match."""
     if len(values) != 1:
         return None
-    matched = _TRACEPARENT.fullmatch(values[0].decode("latin-1").strip())
+    return pattern.fullmatch(values[0].decode("latin-1").strip())
+
+
+def _from_traceparent(values):
+    """The context of a single valid `traceparent`, else None."""
+    matched = _single_match(values, _TRACEPARENT)
     if matched is None:
         return None
     version, trace_id, span_id, flags, extension = matched.groups()
@@ -61,9 +66,7 @@ def _from_traceparent(values):
 
 def _from_cloud_trace_context(values):
     """The context of a single valid `X-Cloud-Trace-Context`, its span id in hex, else None."""
-    if len(values) != 1:
-        return None
-    matched = _CLOUD_TRACE_CONTEXT.fullmatch(values[0].decode("latin-1").strip())
+    matched = _single_match(values, _CLOUD_TRACE_CONTEXT)
     if matched is None:
         return None
     trace_id, span_decimal, sampled = matched.groups()
