@@ -134,7 +134,10 @@ def test_run_stops_at_the_first_failing_deploy_with_its_status(tmp_path):
 
 def test_targets_are_read_from_main_without_importing_it():
     # metrics would report only its own function's instances: functions get log-based metrics instead.
-    assert deploy_gcf.targets() == ["api", *(name for name in main._TARGET_MODULES if name != "metrics")]
+    assert deploy_gcf.targets() == ["api", *(name for name in main._TARGET_MODULES if name not in deploy_gcf.NOT_DEPLOYED)]
+    fresh = subprocess.run([sys.executable, "-c", "import sys; from tools import deploy_gcf; deploy_gcf.targets(); "
+                            "print('main' in sys.modules)"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert fresh.stdout.strip() == "False", fresh.stderr
 
 
 def test_gcloudignore_keeps_what_the_service_loads():
